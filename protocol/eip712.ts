@@ -1,0 +1,97 @@
+// EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
+// The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
+import { encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
+import { canonicalBytes } from './canonical.ts';
+import { keccak256Tagged, TAGS } from './hash.ts';
+import { toHex, type Hex } from './bytes.ts';
+import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
+
+export const EIP712_DOMAIN_NAME = 'Props';
+export const EIP712_DOMAIN_VERSION = '1';
+
+export const RESULT_TYPES = {
+  PropsResult: [
+    { name: 'requestId', type: 'bytes32' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'pipelineId', type: 'bytes32' },
+    { name: 'resultHash', type: 'bytes32' },
+    { name: 'inputCommitment', type: 'bytes32' },
+    { name: 'score', type: 'uint16' },
+    { name: 'approved', type: 'bool' },
+    { name: 'issuedAt', type: 'uint64' },
+  ],
+} as const;
+
+/** Auditor sign-off over a verifier's attestation result, collected k-of-n to register an enclave key. */
+export const REGISTRATION_TYPES = {
+  KeyRegistration: [
+    { name: 'pipelineId', type: 'bytes32' },
+    { name: 'keyId', type: 'bytes32' },
+    { name: 'evidenceDigest', type: 'bytes32' },
+    { name: 'earDigest', type: 'bytes32' },
+    { name: 'expiresAt', type: 'uint64' },
+  ],
+} as const;
+
+export type ResultMessage = {
+  requestId: Hex;
+  nonce: Hex;
+  pipelineId: Hex;
+  resultHash: Hex;
+  inputCommitment: Hex;
+  score: number;
+  approved: boolean;
+  issuedAt: bigint;
+};
+
+/** keccak-256 commitment to the whole signed result statement (canonical JSON, tagged). */
+export function resultHash(body: ResultBody): Hex {
+  return toHex(keccak256Tagged(TAGS.result, canonicalBytes(body)));
+}
+
+export function resultMessage(body: ResultBody): ResultMessage {
+  return {
+    requestId: body.requestId as Hex,
+    nonce: body.nonce as Hex,
+    pipelineId: body.pipelineId as Hex,
+    resultHash: resultHash(body),
+    inputCommitment: body.inputCommitment as Hex,
+    score: body.output.score,
+    approved: body.output.decision === 'approve',
+    issuedAt: BigInt(body.iat),
+  };
+}
+
+export function toTypedDataDomain(d: Eip712DomainValue): TypedDataDomain {
+  return { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract as Hex };
+}
+
+/** The 32-byte EIP-712 digest a result's on-chain signature covers. */
+export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
+  return hashTypedData({
+    domain: toTypedDataDomain(domain),
+    types: RESULT_TYPES,
+    primaryType: 'PropsResult',
+    message: resultMessage(body),
+  });
+}
+
+const PIPELINE_TAG = keccak256(toBytes('props.pipeline.v1'));
+
+/**
+ * pipelineId = keccak256(abi.encode(keccak256("props.pipeline.v1"), codeHash, modelHash, policyHash,
+ * keccak256(bytes(platform)))) — recomputable on chain from the registered fields.
+ */
+export function pipelineId(m: Pick<Manifest, 'codeHash' | 'modelHash' | 'policyHash' | 'platform'>): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
+      [PIPELINE_TAG, m.codeHash as Hex, m.modelHash as Hex, m.policyHash as Hex, keccak256(toBytes(m.platform))],
+    ),
+  );
+}
+
+/** keyId = keccak256 of the uncompressed public key without its 0x04 prefix (x || y). */
+export function chainKeyId(publicKey: Hex): Hex {
+  return keccak256(`0x${publicKey.slice(4)}`);
+}

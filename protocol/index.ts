@@ -1,0 +1,10 @@
+// protocol: the leaf every part imports — wire formats, canonical JSON, tagged hashing, EIP-712 types, errors.
+export * from './errors.ts';
+export * from './canonical.ts';
+export * from './bytes.ts';
+export * from './hash.ts';
+export * from './parse.ts';
+export * from './schemas.ts';
+export * from './eip712.ts';
+export * from './manifest.ts';
+export * from './records.ts';
