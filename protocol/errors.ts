@@ -26,6 +26,7 @@ export const ERROR_MESSAGES = {
   ERR_EVIDENCE_REPORT_DATA_MISMATCH: 'evidence report_data does not bind the enclave keys and manifest',
   ERR_EVIDENCE_MEASUREMENT_MISMATCH: 'evidence measurements do not match the manifest',
   // manifest / pipeline policy
+  ERR_MANIFEST_MISMATCH: 'manifest does not match the manifest hash bound in the evidence',
   ERR_MANIFEST_CODE_HASH_NOT_ALLOWED: 'manifest code hash is not allowed by policy',
   ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED: 'manifest model hash is not allowed by policy',
   ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED: 'manifest policy hash is not allowed by policy',
