@@ -30,7 +30,7 @@ export function tempModel(content = 'test model bytes'): string {
 
 export async function simEnclave(opts: Partial<BootOptions> & { seed?: string; debug?: boolean } = {}): Promise<Enclave & { rootFingerprint: string }> {
   const random = seededRandom(opts.seed ?? 'enclave');
-  const platform = await createSimPlatform({ random, clock: fixedClock(), debug: opts.debug ?? false });
+  const platform = await createSimPlatform({ random, clock: opts.clock ?? fixedClock(), debug: opts.debug ?? false });
   const enclave = await bootEnclave({
     platform,
     random,

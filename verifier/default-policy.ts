@@ -3,8 +3,6 @@
 import defaultPolicy from './policies/default.json' with { type: 'json' };
 import { parsePolicy, type Policy } from './policy.ts';
 
-export const DEFAULT_POLICY_URL = new URL('./policies/default.json', import.meta.url);
-
 export function loadDefaultPolicy(): Policy {
   return parsePolicy(structuredClone(defaultPolicy));
 }

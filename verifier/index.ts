@@ -4,6 +4,6 @@ export { verifyResult, type NonceStore, type ResultReport, type VerifyResultOpti
 export { verifyBundle, type BundleReport, type VerifyBundleOptions } from './bundle.ts';
 export { buildEar, signEar, type Ear, type EarStatus, type TrustVector } from './ear.ts';
 export { parsePolicy, parsePolicyText, policyHash, checkPinned, type Policy } from './policy.ts';
-export { loadDefaultPolicy, DEFAULT_POLICY_URL } from './default-policy.ts';
+export { loadDefaultPolicy } from './default-policy.ts';
 export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type VerifyContext } from './platforms/index.ts';
 export type { Check } from './checks.ts';

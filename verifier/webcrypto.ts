@@ -1,5 +1,5 @@
 // Signature checks on WebCrypto only, so the verifier runs unchanged in Node and in a browser.
-import { fromHex, PropsError, type ErrorCode } from '../protocol/index.ts';
+import { PropsError, toHex, type ErrorCode } from '../protocol/index.ts';
 
 const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
@@ -23,6 +23,6 @@ const P256_HALF_N = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e
 
 /** Low-s check: on-chain verifiers (OpenZeppelin P256) accept only s ≤ n/2, so off-chain checks must agree. */
 export function isLowS(signature: Uint8Array): boolean {
-  return signature.length === 64 && BigInt(`0x${Buffer.from(signature.subarray(32)).toString('hex')}`) <= P256_HALF_N;
+  return signature.length === 64 && BigInt(toHex(signature.subarray(32))) <= P256_HALF_N;
 }
 
