@@ -1,6 +1,6 @@
 // The common output of every provenance verifier: who vouched, for which host, when, and exactly which bytes they
 // vouched for — plus the digest that goes into a result's input commitment.
-import { canonicalJson, sha256Tagged, toHex, utf8, type Hex, type ProvenanceKind, type Statement } from '../../protocol/index.ts';
+import { canonicalJson, sha256Tagged, toHex, utf8, type Hex, type ProvenanceKind, type PublicJwk, type Statement } from '../../protocol/index.ts';
 import type { ProvenancePolicy } from './policy.ts';
 
 /** One authenticated span of data. For TLSNotary these are transcript ranges; other kinds have one span. */
@@ -33,6 +33,11 @@ export type ProvenanceVerdict = {
 export type VerifyProvenanceOptions = {
   policy: ProvenancePolicy;
   now: Date;
+  /**
+   * Enclave JWS keys bound in evidence the caller has already verified (attested-fetch only): trusted in addition to
+   * the policy's `attestedFetch.enclaveKeys`.
+   */
+  boundEnclaveKeys?: readonly PublicJwk[];
 };
 
 export const PROVENANCE_DIGEST_TAG = 'props/provenance/v1';
