@@ -65,3 +65,47 @@ describe.skipIf(!HAVE_RECLAIM)('reclaim fixtures', () => {
     await expect(verifyReclaim('nope', opts)).rejects.toMatchObject({ code: 'ERR_PROVENANCE_MALFORMED' });
   });
 });
+
+// Claims signed here by a generated witness, to reach the host checks behind the signature check.
+describe('reclaim host pinning (synthetic witness)', () => {
+  async function signed(url: string) {
+    const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts');
+    const witness = privateKeyToAccount(generatePrivateKey());
+    const claimData = {
+      provider: 'http',
+      parameters: JSON.stringify({ method: 'GET', url }),
+      owner: '0x08b0292bef7ef2ef839d9f95b709401140ef0b7b',
+      timestampS: 1_790_000_000,
+      context: JSON.stringify({ extractedParameters: { balance: '1200' } }),
+      identifier: '',
+      epoch: 1,
+    };
+    claimData.identifier = reclaimIdentifier(claimData);
+    const { reclaimSignedMessage } = await import('./index.ts');
+    const signature = await witness.signMessage({ message: reclaimSignedMessage(claimData) });
+    const policy = basePolicy({ reclaim: { hosts: ['bank.example'], witnesses: [witness.address] } });
+    return { claim: { identifier: claimData.identifier, claimData, signatures: [signature] }, opts: { policy, now: at(1_790_000_010) } };
+  }
+
+  it('accepts the exact host', async () => {
+    const { claim, opts } = await signed('https://bank.example/api/balance');
+    await expect(verifyReclaim(claim, opts)).resolves.toMatchObject({ host: 'bank.example', claims: { balance: '1200' } });
+  });
+
+  it('wildcard claim covering another name is refused', async () => {
+    const { claim, opts } = await signed('https://*.bank.example/api/balance');
+    await expect(verifyReclaim(claim, opts)).rejects.toMatchObject({ code: 'ERR_PROVENANCE_HOST_NOT_ALLOWED' });
+  });
+
+  it('templated host ({{param}}) is refused', async () => {
+    const { claim, opts } = await signed('https://{{sub}}.bank.example/api/balance');
+    await expect(verifyReclaim(claim, opts)).rejects.toMatchObject({ code: 'ERR_PROVENANCE_HOST_NOT_ALLOWED' });
+  });
+
+  it('a sibling host and a non-https url are refused', async () => {
+    for (const url of ['https://evil.bank.example/api', 'http://bank.example/api', 'https://bank.example:8443/api']) {
+      const { claim, opts } = await signed(url);
+      await expect(verifyReclaim(claim, opts), url).rejects.toMatchObject({ code: 'ERR_PROVENANCE_HOST_NOT_ALLOWED' });
+    }
+  });
+});
