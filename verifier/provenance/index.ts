@@ -34,6 +34,17 @@ export async function verifyProvenance(input: unknown, opts: VerifyProvenanceOpt
   }
 }
 
+/**
+ * A verifier bound to one policy (and optionally the enclave keys bound in already-verified evidence), in the shape an
+ * ingest step injects: `(proof, { now }) => verdict`.
+ */
+export function provenanceVerifier(
+  policy: VerifyProvenanceOptions['policy'],
+  boundEnclaveKeys?: VerifyProvenanceOptions['boundEnclaveKeys'],
+): (proof: unknown, ctx: { now: Date }) => Promise<ProvenanceVerdict> {
+  return (proof, { now }) => verifyProvenance(proof, boundEnclaveKeys ? { policy, now, boundEnclaveKeys } : { policy, now });
+}
+
 export { verifyTlsn, loadTlsnWasm, readRevealed, certifiedBody, isRevealed, presentationBytes } from './tlsn.ts';
 export { verifyReclaim, reclaimIdentifier, reclaimSignedMessage, reclaimProof } from './reclaim.ts';
 export { verifySignedSource } from './signed-source.ts';
