@@ -3,11 +3,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { certifiedBody, isRevealed, readRevealed, verifyTlsn } from './index.ts';
+import { certifiedBody, isRevealed, loadTlsnWasm, readRevealed, verifyTlsn } from './index.ts';
 import { basePolicy, FIXTURES, HAVE_TLSN, NOTARY, TLSN_CASES, warnSkipped } from './test-helpers.ts';
 
 const hex = (file: string) => readFileSync(join(FIXTURES, 'tlsn', file), 'utf8');
 const at = (s: number) => new Date(s * 1000);
+
+describe('tlsn wasm loading', () => {
+  it('loads once per process and leaves no browser globals behind', async () => {
+    const a = await loadTlsnWasm();
+    expect(await loadTlsnWasm()).toBe(a);
+    expect('self' in globalThis).toBe(false);
+    expect('addEventListener' in globalThis).toBe(false);
+  });
+});
 
 warnSkipped('TLSNotary fixture tests', HAVE_TLSN);
 describe.skipIf(!HAVE_TLSN)('tlsn fixtures', () => {

@@ -31,15 +31,25 @@ let wasmPromise: Promise<TlsnWasm> | undefined;
 /** Loads and instantiates the tlsn wasm once per process (about 30 ms); later calls share it. */
 export function loadTlsnWasm(): Promise<TlsnWasm> {
   wasmPromise ??= (async () => {
-    // The wasm-bindgen glue expects a browser-ish global; it never calls these in verify().
+    // The wasm-bindgen glue expects a browser-ish global while it starts; verify() needs neither afterwards, so both
+    // are removed again and other libraries never mistake Node for a browser worker.
     const g = globalThis as Record<string, unknown>;
+    const added = (['self', 'addEventListener'] as const).filter((k) => !(k in g));
     g.self ??= globalThis;
     g.addEventListener ??= () => {};
-    const require = createRequire(import.meta.url);
-    const mod = (await import('tlsn-js/build/tlsn_wasm.js' as string)) as TlsnWasm;
-    mod.initSync({ module: new WebAssembly.Module(readFileSync(require.resolve('tlsn-js/build/tlsn_wasm_bg.wasm'))) });
-    return mod;
+    try {
+      const require = createRequire(import.meta.url);
+      const mod = (await import('tlsn-js/build/tlsn_wasm.js' as string)) as TlsnWasm;
+      mod.initSync({ module: new WebAssembly.Module(readFileSync(require.resolve('tlsn-js/build/tlsn_wasm_bg.wasm'))) });
+      return mod;
+    } finally {
+      for (const k of added) delete g[k];
+    }
   })();
+  // A failed load is not cached: the next call tries again rather than failing forever.
+  wasmPromise.catch(() => {
+    wasmPromise = undefined;
+  });
   return wasmPromise;
 }
 
