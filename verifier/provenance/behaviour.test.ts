@@ -167,6 +167,13 @@ for (const a of adapters) {
       expect(v.revealed.length).toBeGreaterThan(0);
     });
 
+    it('gives the same input-commitment digest for the same proof, and none of the revealed bytes are filler-only', async () => {
+      const { input, policy, now } = await a.valid();
+      const [v1, v2] = [await a.verify(input, policy, now), await a.verify(input, policy, now)];
+      expect(v1.digest).toBe(v2.digest);
+      for (const r of v1.revealed) expect(r.bytes.length).toBeGreaterThan(0);
+    });
+
     it('refuses a tampered proof', async () => {
       const { input, policy, now } = await a.valid();
       await expect(a.verify(await a.tamper(input), policy, now)).rejects.toMatchObject({ code: a.tamperedCode });
