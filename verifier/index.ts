@@ -7,3 +7,4 @@ export { parsePolicy, parsePolicyText, policyHash, checkPinned, type Policy } fr
 export { loadDefaultPolicy } from './default-policy.ts';
 export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type VerifyContext } from './platforms/index.ts';
 export type { Check } from './checks.ts';
+export * from './provenance/index.ts';
