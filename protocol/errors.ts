@@ -46,6 +46,14 @@ export const ERROR_MESSAGES = {
   ERR_ENCLAVE_BOOT: 'enclave failed to boot',
   ERR_MODEL_HASH_MISMATCH: 'model file does not match the expected model hash',
   ERR_SIGNER_SCHEME_UNSUPPORTED: 'signer scheme is not supported',
+  // issue 4: credit model (features, ONNX runtime)
+  ERR_FEATURES_STATEMENT_INCONSISTENT: 'statement dates or running balances are inconsistent',
+  ERR_FEATURES_HISTORY_TOO_SHORT: 'statement history is too short to score',
+  ERR_MODEL_LOAD_FAILED: 'model file could not be loaded',
+  ERR_MODEL_PROVIDER_UNAVAILABLE: 'requested execution provider is not available',
+  ERR_MODEL_FEATURES_MISMATCH: 'model feature layout does not match this build',
+  ERR_MODEL_INPUT_INVALID: 'model input batch is invalid',
+  ERR_MODEL_THRESHOLD_INVALID: 'decision threshold must be an integer score in 0..1000',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
