@@ -81,7 +81,7 @@ describe('credit model runtime (onnxruntime-node, CPU)', () => {
 
   it('tampered model file: one flipped weight byte stops loading with ERR_MODEL_HASH_MISMATCH', async () => {
     const t = Uint8Array.from(committed);
-    t[t.length - 200] ^= 0x01;
+    t[t.length - 200] = (t[t.length - 200] ?? 0) ^ 0x01;
     await expect(loadModel({ path: write('tampered.onnx', t), expectedHash: card.modelHash, executionProvider: 'cpu' })).rejects.toMatchObject({ code: 'ERR_MODEL_HASH_MISMATCH' });
   });
 
