@@ -8,7 +8,7 @@ export {
   OUTPUT_CONTRIBUTIONS, META, type CreditParams, type MlpOptions,
 } from './graphs.ts';
 export {
-  loadModel, scoreBatch, decide, reasonCodesFrom, packBatch, modelHashOf, MAX_BATCH, MAX_REASON_CODES,
+  loadModel, scoreBatch, decide, assessStatements, type Assessment, reasonCodesFrom, packBatch, modelHashOf, MAX_BATCH, MAX_REASON_CODES,
   REASON_MIN_CONTRIBUTION, type CreditModel, type ExecutionProvider, type LoadModelParameters, type Score,
 } from './runtime.ts';
 export { modelCard, readModelCard, type ModelCard } from './card.ts';

@@ -5,7 +5,7 @@ import { listSupportedBackends } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBorrowers } from '../../sim/bank/generator.ts';
 import {
-  buildCreditModel, computeFeatures, decide, DEFAULT_MODEL_CARD_PATH, DEFAULT_MODEL_PATH, FEATURE_COUNT, FEATURES,
+  assessStatements, buildCreditModel, computeFeatures, decide, DEFAULT_MODEL_CARD_PATH, DEFAULT_MODEL_PATH, FEATURE_COUNT, FEATURES,
   loadModel, MAX_BATCH, MAX_REASON_CODES, modelHashOf, readModelCard, readModelMetadata, reasonCodesFrom,
   type CreditModel, type ModelCard,
 } from './index.ts';
@@ -71,6 +71,17 @@ describe('credit model runtime (onnxruntime-node, CPU)', () => {
     for (const t of [-1, 1001, 1.5, Number.NaN]) {
       expect(() => decide({ score: 1, reasonCodes: [] }, t)).toThrow(expect.objectContaining({ code: 'ERR_MODEL_THRESHOLD_INVALID' }));
     }
+  });
+
+  it('assesses verified statements into signed-output shape, refusing a bad threshold before scoring', async () => {
+    const statements = generateBorrowers('assess', 8).map((b) => b.statement);
+    const out = await assessStatements(model, statements, 800);
+    const direct = await model.scoreBatch(statements.map((s) => computeFeatures(s)));
+    out.forEach((a, i) => expect(a.output).toEqual(decide(direct[i]!, 800)));
+    let called = false;
+    const spy = { scoreBatch: async () => { called = true; return []; } };
+    await expect(assessStatements(spy, statements, 5000)).rejects.toMatchObject({ code: 'ERR_MODEL_THRESHOLD_INVALID' });
+    expect(called).toBe(false);
   });
 
   it('refuses malformed batches', async () => {

@@ -3,8 +3,8 @@
 // the model's own per-feature contributions.
 import { readFile } from 'node:fs/promises';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { hex32, PropsError, sha256, toHex, type Hex, type ResultOutput } from '../../protocol/index.ts';
-import { FEATURES, type FeatureSpec } from './features.ts';
+import { hex32, PropsError, sha256, toHex, type Hex, type ResultOutput, type Statement } from '../../protocol/index.ts';
+import { computeFeatures, FEATURES, type FeatureSpec } from './features.ts';
 import { readModelMetadata } from './onnx.ts';
 import { INPUT_NAME, META, OUTPUT_CONTRIBUTIONS, OUTPUT_PROBABILITY } from './graphs.ts';
 
@@ -180,4 +180,17 @@ export async function scoreBatch(session: InferenceSession, rows: readonly (read
 export function decide(s: Pick<Score, 'score' | 'reasonCodes'>, threshold: number): ResultOutput {
   if (!Number.isInteger(threshold) || threshold < 0 || threshold > 1000) throw new PropsError('ERR_MODEL_THRESHOLD_INVALID');
   return { score: s.score, decision: s.score >= threshold ? 'approve' : 'decline', threshold, reasonCodes: [...s.reasonCodes] };
+}
+
+export type Assessment = { output: ResultOutput; probabilityOfDefault: number; contributions: number[] };
+
+/**
+ * The enclave's scoring step for already-verified statements: features, one batched inference, decision and
+ * reason codes. The threshold is checked before any work, so a bad request scores nothing.
+ */
+export async function assessStatements(model: Pick<CreditModel, 'scoreBatch'>, statements: readonly Statement[], threshold: number): Promise<Assessment[]> {
+  decide({ score: 0, reasonCodes: [] }, threshold);
+  const rows = statements.map((s) => computeFeatures(s));
+  const scores = await model.scoreBatch(rows);
+  return scores.map((s) => ({ output: decide(s, threshold), probabilityOfDefault: s.probabilityOfDefault, contributions: s.contributions }));
 }
