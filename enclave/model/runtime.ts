@@ -143,13 +143,19 @@ export function packBatch(rows: unknown, width = FEATURES.length): Float32Array 
 }
 
 /** The strongest adverse factors: positive contributions above the floor, largest first, ties by feature order. */
-export function reasonCodesFrom(contributions: readonly number[], features: readonly FeatureSpec[] = FEATURES): string[] {
-  return contributions
-    .map((c, j) => ({ c, j }))
-    .filter((x) => x.c > REASON_MIN_CONTRIBUTION)
-    .sort((a, b) => b.c - a.c || a.j - b.j)
-    .slice(0, MAX_REASON_CODES)
-    .map((x) => (features[x.j] as FeatureSpec).reasonCode);
+export function reasonCodesFrom(contributions: ArrayLike<number>, features: readonly FeatureSpec[] = FEATURES): string[] {
+  // Insertion into a top-k list of indices: no per-feature allocations on the scoring path.
+  const top: number[] = [];
+  for (let j = 0; j < contributions.length; j++) {
+    const c = contributions[j] as number;
+    if (!(c > REASON_MIN_CONTRIBUTION)) continue;
+    let k = top.length;
+    while (k > 0 && (contributions[top[k - 1] as number] as number) < c) k--;
+    if (k >= MAX_REASON_CODES) continue;
+    top.splice(k, 0, j);
+    if (top.length > MAX_REASON_CODES) top.pop();
+  }
+  return top.map((j) => (features[j] as FeatureSpec).reasonCode);
 }
 
 export async function scoreBatch(session: InferenceSession, rows: readonly (readonly number[])[]): Promise<Score[]> {
@@ -165,7 +171,9 @@ export async function scoreBatch(session: InferenceSession, rows: readonly (read
   const scores: Score[] = [];
   for (let i = 0; i < n; i++) {
     const pd = prob[i] as number;
-    const contributions = Array.from(contrib.subarray(i * width, (i + 1) * width));
+    // A plain loop: Array.from on a typed subarray costs more than the inference itself at this model size.
+    const contributions = new Array<number>(width);
+    for (let j = 0; j < width; j++) contributions[j] = contrib[i * width + j] as number;
     scores.push({
       score: Math.min(1000, Math.max(0, Math.round(1000 * (1 - pd)))),
       probabilityOfDefault: pd,
