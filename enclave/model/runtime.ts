@@ -1,7 +1,7 @@
 // Loading and running the credit model with onnxruntime-node: the file is hashed and checked before anything else
 // reads it, one InferenceSession is created from those same bytes, and every score carries reason codes derived from
 // the model's own per-feature contributions.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { hex32, PropsError, sha256, toHex, type Hex, type ResultOutput, type Statement } from '../../protocol/index.ts';
 import { computeFeatures, FEATURES, type FeatureSpec } from './features.ts';
@@ -86,11 +86,23 @@ export async function loadModel(p: LoadModelParameters): Promise<CreditModel> {
     throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'expectedHash' });
   }
   let bytes: Uint8Array;
+  // One open file: its size is checked before reading, and what is read is what gets hashed and loaded.
+  let fh;
   try {
-    const buf = await readFile(p.path);
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    fh = await open(p.path, 'r');
   } catch (e) {
     throw new PropsError('ERR_FILE_UNREADABLE', { detail: 'model file', cause: e });
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0 || size > MAX_MODEL_BYTES) throw new PropsError('ERR_MODEL_LOAD_FAILED', { detail: `size ${size}` });
+    const buf = await fh.readFile();
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    if (e instanceof PropsError) throw e;
+    throw new PropsError('ERR_FILE_UNREADABLE', { detail: 'model file', cause: e });
+  } finally {
+    await fh.close();
   }
   if (bytes.length === 0 || bytes.length > MAX_MODEL_BYTES) throw new PropsError('ERR_MODEL_LOAD_FAILED', { detail: `size ${bytes.length}` });
   const modelHash = modelHashOf(bytes);
