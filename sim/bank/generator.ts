@@ -111,7 +111,7 @@ function monthStart(startMs: number, m: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + m, d.getUTCDate());
 }
 
-/** Splits `total` cents into `n` positive parts with random weights (sums exactly). */
+/** Splits `total` cents into `n` parts of at least $1 with random weights (sums to about `total`). */
 function split(rng: Rng, total: number, n: number): number[] {
   const w = Array.from({ length: n }, () => -Math.log(1 - rng.next() * 0.999));
   const sum = w.reduce((a, b) => a + b, 0);
