@@ -43,10 +43,14 @@ export type BootOptions = {
   /** Root of the shipped bundle to hash (default: this checkout); or a precomputed code hash. */
   codeRoot?: string;
   codeHash?: Hex;
-  /** The configured model: its file is hashed; a mismatch with `expectedModelHash` refuses to boot. */
-  modelPath: string;
+  /**
+   * The model: a loaded onnxruntime model (its hash and the provider it actually runs on go into the manifest), or
+   * only a model file to hash. Either way the hash must equal `expectedModelHash`, by default the pipeline policy's
+   * `modelHash`: a mismatch refuses to boot.
+   */
+  model?: { modelHash: Hex; executionProvider: 'cpu' | 'cuda' };
+  modelPath?: string;
   expectedModelHash?: Hex;
-  executionProvider?: Manifest['executionProvider'];
   pipelinePolicy?: PipelinePolicy;
   chainScheme?: ChainKey['scheme'];
   /** Override the EIP-712 domain (the deployed escrow) from the pipeline policy. */
@@ -75,12 +79,15 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
   const clock = opts.clock ?? (() => new Date());
   const policy = opts.pipelinePolicy ?? loadPipelinePolicy();
   let modelHash: Hex;
-  try {
-    modelHash = hashModelFile(opts.modelPath);
-  } catch (cause) {
-    throw new PropsError('ERR_ENCLAVE_BOOT', { detail: 'model file unreadable', cause });
-  }
-  if (opts.expectedModelHash && opts.expectedModelHash !== modelHash) throw new PropsError('ERR_MODEL_HASH_MISMATCH');
+  if (opts.model) modelHash = opts.model.modelHash;
+  else if (opts.modelPath) {
+    try {
+      modelHash = hashModelFile(opts.modelPath);
+    } catch (cause) {
+      throw new PropsError('ERR_ENCLAVE_BOOT', { detail: 'model file unreadable', cause });
+    }
+  } else throw new PropsError('ERR_ENCLAVE_BOOT', { detail: 'no model configured' });
+  if ((opts.expectedModelHash ?? policy.modelHash) !== modelHash) throw new PropsError('ERR_MODEL_HASH_MISMATCH');
 
   const keyOpts: { random?: Random; chainScheme?: ChainKey['scheme'] } = {};
   if (opts.random) keyOpts.random = opts.random;
@@ -93,7 +100,7 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     codeHash: opts.codeHash ?? computeCodeHash(opts.codeRoot ?? REPO_ROOT).codeHash,
     modelHash,
     policyHash: pipelinePolicyHash(policy),
-    executionProvider: opts.executionProvider ?? 'none',
+    executionProvider: opts.model?.executionProvider ?? 'none',
     runtime: { node: process.versions.node, props: '0.1.0' },
   });
   const mHash = hashManifest(manifest);

@@ -2,16 +2,17 @@
 // demonstration result over a fixed sample input. `props attest verify …` checks raw platform evidence.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { parseJsonText, toHex, type Hex } from '../protocol/index.ts';
 import type { Command } from '../cli/main.ts';
 import { bootEnclave } from './boot.ts';
 import { buildAuditBundle } from './bundle.ts';
-import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT } from './demo.ts';
+import { commitInputs, SAMPLE_STATEMENT } from './demo.ts';
+import { assessStatements, DEFAULT_MODEL_PATH, loadModel } from './model/index.ts';
+import { loadPipelinePolicy } from './pipeline-policy.ts';
 import { systemRandom } from './keys.ts';
 import { createSimPlatform, simRootFromJwk, simRootFingerprint } from './platforms/sim.ts';
 
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('./model/credit-v1.onnx', import.meta.url));
+const DEMO_THRESHOLD = 600;
 
 const USAGE = `usage: props attest --out FILE [--model FILE] [--sim-root JWK_FILE] [--chain-scheme p256|secp256k1] [--json]
        props attest verify --platform P --evidence FILE … (see props attest verify --help)`;
@@ -56,9 +57,15 @@ export const attestCommand: Command = {
     }
     const root = values['sim-root'] ? simRootFromJwk(parseJsonText(readFileSync(values['sim-root'], 'utf8'), 16_384)) : undefined;
     const platform = await createSimPlatform(root ? { root } : {});
-    const enclave = await bootEnclave({ platform, modelPath: values.model ?? DEFAULT_MODEL_PATH, chainScheme: scheme });
+    const policy = loadPipelinePolicy();
+    // The model must be the one the pipeline policy pins: a tampered or swapped file stops here (ERR_MODEL_HASH_MISMATCH).
+    const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, expectedHash: policy.modelHash, executionProvider: 'cpu' });
+    const enclave = await bootEnclave({ platform, model, pipelinePolicy: policy, chainScheme: scheme });
     const request = { requestId: toHex(systemRandom(32)) as Hex, nonce: toHex(systemRandom(32)) as Hex, consentRef: commitInputs({ demo: 'consent' }) };
-    const attestation = await enclave.signResult(request, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
+    const [assessment] = await assessStatements(model, [SAMPLE_STATEMENT], DEMO_THRESHOLD);
+    if (!assessment) throw new Error('no assessment');
+    const attestation = await enclave.signResult(request, assessment.output, commitInputs(SAMPLE_STATEMENT));
+    await model.release();
     const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }], new Date());
     writeFileSync(values.out, `${JSON.stringify(bundle, null, 2)}\n`);
     const summary = {
@@ -69,6 +76,10 @@ export const attestCommand: Command = {
       pipelineId: enclave.pipelineId,
       codeHash: enclave.manifest.codeHash,
       modelHash: enclave.manifest.modelHash,
+      executionProvider: enclave.manifest.executionProvider,
+      demoScore: assessment.output.score,
+      demoDecision: assessment.output.decision,
+      reasonCodes: assessment.output.reasonCodes.join(',') || '(none)',
       simRootFingerprint: simRootFingerprint(platform.root.publicKey),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

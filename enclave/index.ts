@@ -7,3 +7,4 @@ export type { AttestationPlatform, CollectInput, Collected } from './platforms/t
 export { loadPipelinePolicy, parsePipelinePolicy, pipelinePolicyHash, type PipelinePolicy } from './pipeline-policy.ts';
 export { buildAuditBundle } from './bundle.ts';
 export { SAMPLE_STATEMENT, commitInputs, DEMO_OUTPUT } from './demo.ts';
+export * from './model/index.ts';

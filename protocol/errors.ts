@@ -65,6 +65,14 @@ export const ERROR_MESSAGES = {
   ERR_PROVENANCE_BODY_MISMATCH: 'provenance body does not match its signed digest',
   ERR_PROVENANCE_STATUS_NOT_OK: 'attested fetch did not receive a successful HTTP status',
   ERR_PROVENANCE_POLICY_MALFORMED: 'provenance policy is malformed or incomplete',
+  // issue 4: credit model (features, ONNX runtime)
+  ERR_FEATURES_STATEMENT_INCONSISTENT: 'statement dates or running balances are inconsistent',
+  ERR_FEATURES_HISTORY_TOO_SHORT: 'statement history is too short to score',
+  ERR_MODEL_LOAD_FAILED: 'model file could not be loaded',
+  ERR_MODEL_PROVIDER_UNAVAILABLE: 'requested execution provider is not available',
+  ERR_MODEL_FEATURES_MISMATCH: 'model feature layout does not match this build',
+  ERR_MODEL_INPUT_INVALID: 'model input batch is invalid',
+  ERR_MODEL_THRESHOLD_INVALID: 'decision threshold must be an integer score in 0..1000',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBase64, toBase64, BODY_OFFSET, BODY_MRTD } from '../protocol/index.ts';
-import { tempModel } from './helpers.ts';
+
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'props.js');
 const dir = mkdtempSync(join(tmpdir(), 'props-cli-'));
@@ -28,7 +28,7 @@ const failedCodes = (r: ReturnType<typeof props>) => r.json().checks.filter((c) 
 
 describe('props attest / props verify', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [BIN, 'attest', '--out', bundlePath, '--model', tempModel()], { encoding: 'utf8' });
+    execFileSync(process.execPath, [BIN, 'attest', '--out', bundlePath], { encoding: 'utf8' });
   });
 
   it('verifies with --allow-simulated: exit 0, ok, EAR warning', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bootEnclave, createSimPlatform, type BootOptions, type Enclave, type Random } from '../enclave/index.ts';
+import { bootEnclave, createSimPlatform, hashModelFile, type BootOptions, type Enclave, type Random } from '../enclave/index.ts';
 import { loadDefaultPolicy, type Policy } from '../verifier/index.ts';
 
 export function seededRandom(seed: string): Random {
@@ -31,11 +31,13 @@ export function tempModel(content = 'test model bytes'): string {
 export async function simEnclave(opts: Partial<BootOptions> & { seed?: string; debug?: boolean } = {}): Promise<Enclave & { rootFingerprint: string }> {
   const random = seededRandom(opts.seed ?? 'enclave');
   const platform = await createSimPlatform({ random, clock: opts.clock ?? fixedClock(), debug: opts.debug ?? false });
+  const modelPath = opts.modelPath ?? tempModel();
   const enclave = await bootEnclave({
     platform,
     random,
     clock: fixedClock(),
-    modelPath: opts.modelPath ?? tempModel(),
+    modelPath,
+    expectedModelHash: hashModelFile(modelPath),
     codeHash: opts.codeHash ?? `0x${'c0'.repeat(32)}`,
     ...opts,
   });
