@@ -46,6 +46,12 @@ export const ERROR_MESSAGES = {
   ERR_ENCLAVE_BOOT: 'enclave failed to boot',
   ERR_MODEL_HASH_MISMATCH: 'model file does not match the expected model hash',
   ERR_SIGNER_SCHEME_UNSUPPORTED: 'signer scheme is not supported',
+  // issue 6: chain (registry, escrow, local chain)
+  ERR_CHAIN_START_FAILED: 'local chain (anvil) failed to start',
+  ERR_CHAIN_UNREACHABLE: 'chain JSON-RPC endpoint is unreachable',
+  ERR_CHAIN_REVERTED: 'chain transaction reverted',
+  ERR_CHAIN_CONFIG_INVALID: 'chain configuration is invalid',
+  ERR_CHAIN_KEY_INVALID: 'on-chain public key or signature is malformed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
