@@ -74,8 +74,14 @@ export async function startLocalChain(params: StartLocalChainParameters = {}): P
   ];
   const child = spawn(resolveAnvil(params.anvilPath), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Never leave anvil behind when this process ends without calling close().
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
 
   const close = async (): Promise<void> => {
+    process.off('exit', killOnExit);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
