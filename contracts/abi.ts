@@ -1163,6 +1163,30 @@ export const propsEscrowAbi = [
   },
   {
     "type": "function",
+    "name": "jobTerms",
+    "inputs": [
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "pure"
+  },
+  {
+    "type": "function",
     "name": "jobs",
     "inputs": [
       {
@@ -1208,12 +1232,7 @@ export const propsEscrowAbi = [
         "internalType": "uint96"
       },
       {
-        "name": "pipelineId",
-        "type": "bytes32",
-        "internalType": "bytes32"
-      },
-      {
-        "name": "nonce",
+        "name": "terms",
         "type": "bytes32",
         "internalType": "bytes32"
       }
@@ -1648,18 +1667,6 @@ export const propsEscrowAbi = [
         "type": "bytes32",
         "indexed": true,
         "internalType": "bytes32"
-      },
-      {
-        "name": "resultHash",
-        "type": "bytes32",
-        "indexed": false,
-        "internalType": "bytes32"
-      },
-      {
-        "name": "viaLog",
-        "type": "bool",
-        "indexed": false,
-        "internalType": "bool"
       }
     ],
     "anonymous": false
@@ -1714,17 +1721,6 @@ export const propsEscrowAbi = [
   },
   {
     "type": "error",
-    "name": "EscrowNonceMismatch",
-    "inputs": [
-      {
-        "name": "jobId",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "EscrowPipelineInactive",
     "inputs": [
       {
@@ -1736,7 +1732,12 @@ export const propsEscrowAbi = [
   },
   {
     "type": "error",
-    "name": "EscrowPipelineMismatch",
+    "name": "EscrowSignatureInvalid",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "EscrowTermsMismatch",
     "inputs": [
       {
         "name": "jobId",
@@ -1744,11 +1745,6 @@ export const propsEscrowAbi = [
         "internalType": "uint256"
       }
     ]
-  },
-  {
-    "type": "error",
-    "name": "EscrowSignatureInvalid",
-    "inputs": []
   },
   {
     "type": "error",

@@ -142,7 +142,17 @@ export type JobTerms = {
   operatorAmount: bigint;
   deadline: bigint;
 };
-export type Job = JobTerms & { lender: Address; status: 'none' | 'open' | 'released' | 'refunded' };
+/** A job as stored: the pipeline and nonce are kept only as `terms = keccak256(abi.encode(pipelineId, nonce))`. */
+export type Job = {
+  lender: Address;
+  deadline: bigint;
+  status: 'none' | 'open' | 'released' | 'refunded';
+  dataOwner: Address;
+  dataOwnerAmount: bigint;
+  operator: Address;
+  operatorAmount: bigint;
+  terms: Hex;
+};
 export type LogProof = { keyId: Hex; treeSize: bigint; root: Hex; leafIndex: bigint; path: readonly Hex[] };
 export type EnclaveKeyRecord = {
   pipelineId: Hex;
@@ -300,20 +310,10 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
       throw new PropsError('ERR_CHAIN_REVERTED', { detail: 'JobOpened event missing' });
     },
     async getJob(jobId: bigint): Promise<Job> {
-      const [lender, deadline, status, dataOwner, dataOwnerAmount, operator, operatorAmount, pid, nonce] = await read(
+      const [lender, deadline, status, dataOwner, dataOwnerAmount, operator, operatorAmount, terms] = await read(
         publicClient.readContract({ address: addresses.escrow, abi: propsEscrowAbi, functionName: 'jobs', args: [jobId] }),
       );
-      return {
-        lender,
-        deadline,
-        status: STATUS[status] ?? 'none',
-        dataOwner,
-        dataOwnerAmount,
-        operator,
-        operatorAmount,
-        pipelineId: pid,
-        nonce,
-      };
+      return { lender, deadline, status: STATUS[status] ?? 'none', dataOwner, dataOwnerAmount, operator, operatorAmount, terms };
     },
     /** Release against the enclave key's EIP-712 signature (r‖s over sha256(digest), low-s). */
     async release(jobId: bigint, result: ResultMessage, publicKey: Hex, signature: Hex): Promise<Hex> {

@@ -30,7 +30,8 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         Refunded
     }
 
-    /// @dev Three packed slots plus two hashes; `release` reads them all once.
+    /// @dev Four slots, all read once by `release`. The pipeline and nonce are kept as one commitment
+    /// (`terms = keccak256(abi.encode(pipelineId, nonce))`, both in the JobOpened event) to save a storage read.
     struct Job {
         address lender;
         uint64 deadline;
@@ -39,8 +40,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         uint96 dataOwnerAmount;
         address operator;
         uint96 operatorAmount;
-        bytes32 pipelineId;
-        bytes32 nonce;
+        bytes32 terms;
     }
 
     struct PropsResult {
@@ -80,7 +80,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         uint96 operatorAmount,
         uint64 deadline
     );
-    event JobReleased(uint256 indexed jobId, bytes32 indexed keyId, bytes32 resultHash, bool viaLog);
+    event JobReleased(uint256 indexed jobId, bytes32 indexed keyId);
     event JobRefunded(uint256 indexed jobId, address indexed lender, uint256 amount);
 
     error EscrowJobInvalid();
@@ -89,8 +89,8 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
     error EscrowDeadlinePassed(uint256 jobId);
     error EscrowDeadlineNotReached(uint256 jobId);
     error EscrowWrongJob(uint256 jobId);
-    error EscrowNonceMismatch(uint256 jobId);
-    error EscrowPipelineMismatch(uint256 jobId);
+    /// @notice The result names another nonce or another pipeline than the job.
+    error EscrowTermsMismatch(uint256 jobId);
     error EscrowSignatureInvalid();
     error EscrowCheckpointUnknown();
     error EscrowInclusionProofInvalid();
@@ -98,6 +98,11 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
     constructor(IERC20 token_, PropsRegistry registry_) EIP712("Props", "1") {
         token = token_;
         registry = registry_;
+    }
+
+    /// @notice The commitment a job keeps to its pipeline and nonce.
+    function jobTerms(bytes32 pipelineId, bytes32 nonce) external pure returns (bytes32) {
+        return keccak256(abi.encode(pipelineId, nonce));
     }
 
     /// @notice Escrow `dataOwnerAmount + operatorAmount` from the caller for one scoring job.
@@ -119,7 +124,14 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         if (!active) revert EscrowPipelineInactive(pipelineId);
         jobId = ++jobCount;
         jobs[jobId] = Job(
-            msg.sender, deadline, Status.Open, dataOwner, dataOwnerAmount, operator, operatorAmount, pipelineId, nonce
+            msg.sender,
+            deadline,
+            Status.Open,
+            dataOwner,
+            dataOwnerAmount,
+            operator,
+            operatorAmount,
+            keccak256(abi.encode(pipelineId, nonce))
         );
         emit JobOpened(jobId, msg.sender, pipelineId, nonce, dataOwner, dataOwnerAmount, operator, operatorAmount, deadline);
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -135,7 +147,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         registry.requireValidKey(keyId, result.pipelineId);
         bytes32 digest = _hashTypedDataV4(_hashResult(result));
         if (!P256.verify(sha256(abi.encodePacked(digest)), r, s, qx, qy)) revert EscrowSignatureInvalid();
-        _pay(jobId, job, keyId, result.resultHash, false);
+        _pay(jobId, job, keyId);
     }
 
     /// @notice Pay for a result that is a leaf of a log checkpoint posted by a valid key of the job's pipeline.
@@ -152,7 +164,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
             proof.leafIndex, proof.treeSize, MerkleLog.leafHash(_hashResult(result)), proof.path
         );
         if (!ok || root != proof.root) revert EscrowInclusionProofInvalid();
-        _pay(jobId, job, keyId, result.resultHash, true);
+        _pay(jobId, job, keyId);
     }
 
     /// @notice Return the escrow to the lender once the deadline has passed. Anyone may call; nothing can block it.
@@ -183,13 +195,12 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         // Release and refund are split by the deadline, so a late release can never race a refund.
         if (block.timestamp > job.deadline) revert EscrowDeadlinePassed(jobId);
         if (result.requestId != bytes32(jobId)) revert EscrowWrongJob(jobId);
-        if (result.nonce != job.nonce) revert EscrowNonceMismatch(jobId);
-        if (result.pipelineId != job.pipelineId) revert EscrowPipelineMismatch(jobId);
+        if (keccak256(abi.encode(result.pipelineId, result.nonce)) != job.terms) revert EscrowTermsMismatch(jobId);
     }
 
-    function _pay(uint256 jobId, Job storage job, bytes32 keyId, bytes32 resultHash, bool viaLog) private {
+    function _pay(uint256 jobId, Job storage job, bytes32 keyId) private {
         job.status = Status.Released;
-        emit JobReleased(jobId, keyId, resultHash, viaLog);
+        emit JobReleased(jobId, keyId);
         if (job.dataOwnerAmount != 0) token.safeTransfer(job.dataOwner, job.dataOwnerAmount);
         if (job.operatorAmount != 0) token.safeTransfer(job.operator, job.operatorAmount);
     }

@@ -36,6 +36,11 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     struct EnclaveKey {
         bytes32 pipelineId;
         bytes32 evidenceDigest;
+    }
+
+    /// @dev A key's standing for its pipeline, in one slot under keccak256(keyId, pipelineId), so the check
+    /// before every payment costs a single storage read.
+    struct KeyGrant {
         uint64 registeredAt;
         uint64 expiresAt;
         bool revoked;
@@ -59,7 +64,8 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     bool public immutable simulationAllowed;
 
     mapping(bytes32 pipelineId => Pipeline) public pipelines;
-    mapping(bytes32 keyId => EnclaveKey) public keys;
+    mapping(bytes32 keyId => EnclaveKey) private _keys;
+    mapping(bytes32 grantId => KeyGrant) private _grants;
     mapping(address => bool) public isAuditor;
     uint256 public auditorCount;
     uint256 public quorum;
@@ -143,9 +149,9 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     }
 
     function revokeKey(bytes32 keyId) external onlyOwner {
-        EnclaveKey storage k = keys[keyId];
-        if (k.registeredAt == 0) revert RegistryKeyUnknown(keyId);
-        k.revoked = true;
+        KeyGrant storage g = _grants[_grantId(keyId, _keys[keyId].pipelineId)];
+        if (g.registeredAt == 0) revert RegistryKeyUnknown(keyId);
+        g.revoked = true;
         emit KeyRevoked(keyId);
     }
 
@@ -157,8 +163,8 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     function registerKey(KeyRegistration calldata reg, bytes[] calldata sigs) external {
         Pipeline storage p = pipelines[reg.pipelineId];
         if (!p.active) revert RegistryPipelineInactive(reg.pipelineId);
-        EnclaveKey storage k = keys[reg.keyId];
-        if (k.registeredAt != 0) revert RegistryKeyExists(reg.keyId);
+        // A key is registered once, for one pipeline, forever (revocation included).
+        if (_keys[reg.keyId].pipelineId != bytes32(0)) revert RegistryKeyExists(reg.keyId);
         if (reg.expiresAt <= block.timestamp) revert RegistryExpiryInvalid();
 
         uint256 required = quorum;
@@ -173,19 +179,38 @@ contract PropsRegistry is Ownable2Step, EIP712 {
             last = signer;
         }
 
-        keys[reg.keyId] = EnclaveKey(reg.pipelineId, reg.evidenceDigest, uint64(block.timestamp), reg.expiresAt, false);
+        _keys[reg.keyId] = EnclaveKey(reg.pipelineId, reg.evidenceDigest);
+        _grants[_grantId(reg.keyId, reg.pipelineId)] = KeyGrant(uint64(block.timestamp), reg.expiresAt, false);
         emit KeyRegistered(reg.keyId, reg.pipelineId, reg.evidenceDigest, reg.earDigest, reg.expiresAt);
     }
 
     /// @notice Reverts with the reason unless `keyId` is registered, unrevoked, unexpired and speaks for an
     /// active `pipelineId`. The escrow calls this before every payment.
     function requireValidKey(bytes32 keyId, bytes32 pipelineId) public view {
-        EnclaveKey storage k = keys[keyId];
-        if (k.registeredAt == 0) revert RegistryKeyUnknown(keyId);
-        if (k.revoked) revert RegistryKeyRevoked(keyId);
-        if (k.expiresAt <= block.timestamp) revert RegistryKeyExpired(keyId);
-        if (k.pipelineId != pipelineId) revert RegistryKeyWrongPipeline(keyId, pipelineId);
+        KeyGrant storage g = _grants[_grantId(keyId, pipelineId)];
+        if (g.registeredAt == 0) {
+            bytes32 registeredFor = _keys[keyId].pipelineId;
+            if (registeredFor == bytes32(0)) revert RegistryKeyUnknown(keyId);
+            revert RegistryKeyWrongPipeline(keyId, pipelineId);
+        }
+        if (g.revoked) revert RegistryKeyRevoked(keyId);
+        if (g.expiresAt <= block.timestamp) revert RegistryKeyExpired(keyId);
         if (!pipelines[pipelineId].active) revert RegistryPipelineInactive(pipelineId);
+    }
+
+    /// @notice Everything recorded about an enclave key.
+    function keys(bytes32 keyId)
+        external
+        view
+        returns (bytes32 pipelineId, bytes32 evidenceDigest, uint64 registeredAt, uint64 expiresAt, bool revoked)
+    {
+        EnclaveKey storage k = _keys[keyId];
+        KeyGrant storage g = _grants[_grantId(keyId, k.pipelineId)];
+        return (k.pipelineId, k.evidenceDigest, g.registeredAt, g.expiresAt, g.revoked);
+    }
+
+    function _grantId(bytes32 keyId, bytes32 pipelineId) private pure returns (bytes32) {
+        return keccak256(abi.encode(keyId, pipelineId));
     }
 
     // ---------------------------------------------------------------- transparency log
@@ -194,8 +219,7 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     /// restarted enclave see that its host rolled its log back.
     function postCheckpoint(bytes32 qx, bytes32 qy, uint64 treeSize, bytes32 root, bytes32 r, bytes32 s) external {
         bytes32 keyId = keccak256(abi.encodePacked(qx, qy));
-        EnclaveKey storage k = keys[keyId];
-        requireValidKey(keyId, k.pipelineId);
+        requireValidKey(keyId, _keys[keyId].pipelineId);
         Head storage head = heads[keyId];
         uint64 current = head.treeSize;
         if (treeSize <= current) revert RegistryCheckpointNotGrowing(current, treeSize);

@@ -14,6 +14,7 @@ contract EscrowHandler is Fixture {
     uint256 public doubleReleased;
     uint256 public refundBlocked;
     mapping(uint256 => bool) internal paid;
+    mapping(uint256 => bytes32) internal nonceOf;
 
     constructor(PropsEscrow escrow_, bytes32 pipelineId_) {
         escrow = escrow_;
@@ -28,15 +29,16 @@ contract EscrowHandler is Fixture {
         a = uint96(a % 1e9);
         b = uint96(b % 1e9);
         if (a == 0 && b == 0) a = 1;
-        uint256 id = _open(keccak256(abi.encode(jobIds.length)), a, b, uint64(block.timestamp) + 1 + (ttl % 7 days));
+        bytes32 nonce = keccak256(abi.encode(jobIds.length));
+        uint256 id = _open(nonce, a, b, uint64(block.timestamp) + 1 + (ttl % 7 days));
         jobIds.push(id);
+        nonceOf[id] = nonce;
     }
 
     function release(uint256 seed, bool forged) external {
         if (jobIds.length == 0) return;
         uint256 id = jobIds[seed % jobIds.length];
-        (,,,,,,,, bytes32 nonce) = escrow.jobs(id);
-        PropsEscrow.PropsResult memory res = _result(id, nonce);
+        PropsEscrow.PropsResult memory res = _result(id, nonceOf[id]);
         (bytes32 r, bytes32 s) = _signResult(forged ? ROGUE_KEY : ENCLAVE_KEY, res);
         try escrow.release(id, res, qx, qy, r, s) {
             if (forged) forgedAccepted++;
@@ -49,7 +51,7 @@ contract EscrowHandler is Fixture {
     function refund(uint256 seed) external {
         if (jobIds.length == 0) return;
         uint256 id = jobIds[seed % jobIds.length];
-        (, uint64 deadline, PropsEscrow.Status status,,,,,,) = escrow.jobs(id);
+        (, uint64 deadline, PropsEscrow.Status status,,,,,) = escrow.jobs(id);
         bool due = status == PropsEscrow.Status.Open && block.timestamp > deadline;
         try escrow.refund(id) {}
         catch {
@@ -86,7 +88,7 @@ contract EscrowInvariantTest is Fixture {
         uint256 sum = 0;
         uint256 n = escrow.jobCount();
         for (uint256 id = 1; id <= n; ++id) {
-            (,, PropsEscrow.Status status,, uint96 a,, uint96 b,,) = escrow.jobs(id);
+            (,, PropsEscrow.Status status,, uint96 a,, uint96 b,) = escrow.jobs(id);
             if (status == PropsEscrow.Status.Open) sum += uint256(a) + b;
         }
         vm.assertEq(token.balanceOf(address(escrow)), sum, "escrow balance == open jobs");

@@ -85,8 +85,30 @@ contract PropsEscrowTest is Fixture {
         uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
         PropsEscrow.PropsResult memory res = _result(jobId, keccak256("stale nonce"));
         (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
-        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowNonceMismatch.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
         escrow.release(jobId, res, qx, qy, r, s);
+    }
+
+    function testReleaseResultForOtherPipelineReverts() public {
+        uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
+        PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
+        res.pipelineId = keccak256("another pipeline");
+        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
+        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
+        escrow.release(jobId, res, qx, qy, r, s);
+    }
+
+    function testReleaseKeyOfOtherPipelineReverts() public {
+        vm.prank(governance);
+        bytes32 other = registry.registerPipeline(keccak256("code2"), keccak256("model"), keccak256("policy"), "sim");
+        (bytes32 x, bytes32 y, bytes32 id) = _pub(0x07E2);
+        PropsRegistry.KeyRegistration memory reg = _reg(id, other, T0 + 1 days);
+        registry.registerKey(reg, _auditorSigs(reg, 3));
+        uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
+        PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
+        (bytes32 r, bytes32 s) = _signResult(0x07E2, res);
+        vm.expectRevert(abi.encodeWithSelector(PropsRegistry.RegistryKeyWrongPipeline.selector, id, pipelineId));
+        escrow.release(jobId, res, x, y, r, s);
     }
 
     function testReleaseTamperedScoreReverts() public {

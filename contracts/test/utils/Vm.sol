@@ -3,6 +3,15 @@ pragma solidity ^0.8.28;
 
 /// @notice The few forge cheatcodes these tests use (forge-std is not on the npm registry in a current version).
 interface Vm {
+    struct Gas {
+        uint64 gasLimit;
+        uint64 gasTotalUsed;
+        uint64 gasMemoryUsed;
+        int64 gasRefunded;
+        uint64 gasRemaining;
+    }
+
+    function lastCallGas() external view returns (Gas memory gas);
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
