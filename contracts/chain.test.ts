@@ -180,19 +180,20 @@ describe('register → open → release', () => {
   });
 
   it('pays a batch of results through one checkpoint and inclusion proofs', async () => {
-    const jobs = await Promise.all([0, 1, 2, 3, 4].map(async () => openJob()));
+    const jobs = [];
+    for (let i = 0; i < 7; i++) jobs.push(await openJob()); // 7 leaves: a ragged tree, every proof shape
     const results = jobs.map(({ jobId, nonce }) => resultFor(jobId, nonce));
     const leaves = results.map((r) => leafHash(fromHex(resultStructHash(r))));
     const root = toHex(treeRoot(leaves));
-    const head = { keyId: enclave.keyId, treeSize: 5n, root };
-    await relayer.postCheckpoint(enclave.publicKey, 5n, root, signDigestP256(enclave.privateKey, checkpointDigest(gov.registryDomain(), head)));
-    expect(await gov.getHead(enclave.keyId)).toEqual({ treeSize: 5n, root });
+    const head = { keyId: enclave.keyId, treeSize: 7n, root };
+    await relayer.postCheckpoint(enclave.publicKey, 7n, root, signDigestP256(enclave.privateKey, checkpointDigest(gov.registryDomain(), head)));
+    expect(await gov.getHead(enclave.keyId)).toEqual({ treeSize: 7n, root });
     const before = await gov.balanceOf(dataOwner);
     for (const [i, { jobId }] of jobs.entries()) {
       const path = inclusionProof(leaves, i).map(toHex);
       await relayer.releaseWithProof(jobId, results[i]!, { ...head, leafIndex: BigInt(i), path });
     }
-    expect(await gov.balanceOf(dataOwner)).toBe(before + 5n * 700n);
+    expect(await gov.balanceOf(dataOwner)).toBe(before + 7n * 700n);
   });
 
   it('refuses a checkpoint rollback (the log only grows)', async () => {
@@ -250,7 +251,7 @@ describe('attacks on release', () => {
   });
 
   it('proof against a checkpoint the registry never accepted is refused', async () => {
-    const jobs = await Promise.all([0, 1, 2].map(async () => openJob()));
+    const jobs = [await openJob(), await openJob(), await openJob()];
     const results = jobs.map(({ jobId, nonce }) => resultFor(jobId, nonce));
     const leaves = results.map((r) => leafHash(fromHex(resultStructHash(r))));
     const root = toHex(treeRoot(leaves)); // never posted

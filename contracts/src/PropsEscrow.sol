@@ -106,6 +106,9 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
     }
 
     /// @notice Escrow `dataOwnerAmount + operatorAmount` from the caller for one scoring job.
+    /// @dev WARNING: `nonce` must be fresh and unpredictable (32 random bytes). A log leaf is the result's struct
+    /// hash, which carries no EIP-712 domain; the nonce is what keeps a leaf paid here from matching a job with
+    /// the same id on another escrow.
     /// @return jobId The job id; a result answers it with `requestId = bytes32(jobId)`.
     function open(
         bytes32 pipelineId,
