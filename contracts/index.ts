@@ -23,6 +23,7 @@ export {
   LOCAL_CHAIN_ID,
   devPrivateKeys,
   resolveAnvil,
+  resolveFoundryBinary,
   startLocalChain,
   type LocalChain,
   type StartLocalChainParameters,

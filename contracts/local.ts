@@ -33,23 +33,27 @@ export type LocalChain = {
 
 const PLATFORM_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
-/** The anvil executable: the binary inside the npm platform package, so no wrapper process sits in between. */
-export function resolveAnvil(explicit?: string): string {
-  const candidate = explicit ?? process.env.PROPS_ANVIL;
-  if (candidate) return candidate;
+/** A Foundry executable (`anvil`, `forge`): the binary inside its npm platform package, no wrapper in between. */
+export function resolveFoundryBinary(tool: 'anvil' | 'forge', explicit?: string): string {
+  if (explicit) return explicit;
   const require = createRequire(import.meta.url);
   const arch = PLATFORM_ARCH[process.arch];
-  const exe = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
+  const exe = process.platform === 'win32' ? `${tool}.exe` : tool;
   if (arch) {
     try {
-      const pkg = require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`);
+      const pkg = require.resolve(`@foundry-rs/${tool}-${process.platform}-${arch}/package.json`);
       const bin = join(dirname(pkg), 'bin', exe);
       if (existsSync(bin)) return bin;
     } catch {
       // fall through to the error below
     }
   }
-  throw new PropsError('ERR_CHAIN_START_FAILED', { detail: 'no anvil binary for this platform (set PROPS_ANVIL)' });
+  throw new PropsError('ERR_CHAIN_START_FAILED', { detail: `no ${tool} binary for this platform` });
+}
+
+/** The anvil executable: `explicit`, else $PROPS_ANVIL, else the npm platform package. */
+export function resolveAnvil(explicit?: string): string {
+  return resolveFoundryBinary('anvil', explicit ?? process.env.PROPS_ANVIL);
 }
 
 export function devPrivateKeys(count: number): Hex[] {
@@ -73,7 +77,11 @@ export async function startLocalChain(params: StartLocalChainParameters = {}): P
     '--mnemonic', ANVIL_MNEMONIC,
   ];
   const child = spawn(resolveAnvil(params.anvilPath), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'error' without 'exit' when the binary cannot be spawned at all.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   // Never leave anvil behind when this process ends without calling close().
   const killOnExit = (): void => {
     child.kill('SIGKILL');
@@ -82,7 +90,7 @@ export async function startLocalChain(params: StartLocalChainParameters = {}): P
 
   const close = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
 
