@@ -8,4 +8,6 @@ export * from './schemas.ts';
 export * from './eip712.ts';
 export * from './manifest.ts';
 export * from './records.ts';
+export * from './sim-quote.ts';
+export * from './provenance.ts';
 export * from './merkle.ts';
