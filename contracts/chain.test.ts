@@ -277,7 +277,9 @@ describe('attacks on release', () => {
     const { jobId, nonce } = await openJob();
     const result = resultFor(jobId, nonce);
     const sig = signResult(enclave, result, relayer.resultDomain());
+    expect(await gov.checkKey(enclave.keyId, pipelineId)).toEqual({ valid: true });
     await gov.revokeKey(enclave.keyId);
+    expect(await gov.checkKey(enclave.keyId, pipelineId)).toEqual({ valid: false, reason: 'RegistryKeyRevoked' });
     await expect(relayer.release(jobId, result, enclave.publicKey, sig)).rejects.toMatchObject({
       code: 'ERR_CHAIN_REVERTED',
       detail: 'RegistryKeyRevoked',

@@ -274,6 +274,22 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
       );
       return { pipelineId: pid, evidenceDigest, registeredAt, expiresAt, revoked };
     },
+    /** Whether the registry would accept `keyId` for `pipelineId` now; otherwise the custom error's name. */
+    async checkKey(keyId: Hex, pipelineId: Hex): Promise<{ valid: true } | { valid: false; reason: string }> {
+      try {
+        await publicClient.readContract({
+          address: addresses.registry,
+          abi: propsRegistryAbi,
+          functionName: 'requireValidKey',
+          args: [keyId, pipelineId],
+        });
+        return { valid: true };
+      } catch (e) {
+        const err = chainError(e);
+        if (err.code !== 'ERR_CHAIN_REVERTED') throw err;
+        return { valid: false, reason: err.detail ?? 'revert' };
+      }
+    },
     async getHead(keyId: Hex): Promise<{ treeSize: bigint; root: Hex }> {
       const [treeSize, root] = await read(
         publicClient.readContract({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'heads', args: [keyId] }),
