@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('../bench/cli.ts')).benchCommand,
   proof: async () => (await import('../verifier/proof-cli.ts')).proofCommand,
   model: async () => (await import('../sim/model/cli.ts')).modelCommand,
+  chain: async () => (await import('../contracts/cli.ts')).chainCommand,
 };
 
 function usage(): string {

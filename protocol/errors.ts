@@ -73,6 +73,12 @@ export const ERROR_MESSAGES = {
   ERR_MODEL_FEATURES_MISMATCH: 'model feature layout does not match this build',
   ERR_MODEL_INPUT_INVALID: 'model input batch is invalid',
   ERR_MODEL_THRESHOLD_INVALID: 'decision threshold must be an integer score in 0..1000',
+  // issue 6: chain (registry, escrow, local chain)
+  ERR_CHAIN_START_FAILED: 'local chain (anvil) failed to start',
+  ERR_CHAIN_UNREACHABLE: 'chain JSON-RPC endpoint is unreachable',
+  ERR_CHAIN_REVERTED: 'chain transaction reverted',
+  ERR_CHAIN_CONFIG_INVALID: 'chain configuration is invalid',
+  ERR_CHAIN_KEY_INVALID: 'on-chain public key or signature is malformed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -10,3 +10,4 @@ export * from './manifest.ts';
 export * from './records.ts';
 export * from './sim-quote.ts';
 export * from './provenance.ts';
+export * from './merkle.ts';
