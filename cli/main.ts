@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('../verifier/cli.ts')).verifyCommand,
   bench: async () => (await import('../bench/cli.ts')).benchCommand,
   proof: async () => (await import('../verifier/proof-cli.ts')).proofCommand,
+  sim: async () => (await import('../sim/cli.ts')).simCommand,
   model: async () => (await import('../sim/model/cli.ts')).modelCommand,
   chain: async () => (await import('../contracts/cli.ts')).chainCommand,
 };
