@@ -46,6 +46,28 @@ export const ERROR_MESSAGES = {
   ERR_ENCLAVE_BOOT: 'enclave failed to boot',
   ERR_MODEL_HASH_MISMATCH: 'model file does not match the expected model hash',
   ERR_SIGNER_SCHEME_UNSUPPORTED: 'signer scheme is not supported',
+  // issue 7: real attestation platforms (DCAP, SEV-SNP, Nitro, NVIDIA) and configfs-tsm collection
+  ERR_COLLATERAL_MISSING: 'verification collateral is missing',
+  ERR_COLLATERAL_MALFORMED: 'verification collateral is malformed',
+  ERR_COLLATERAL_SIGNATURE_INVALID: 'collateral signature does not verify',
+  ERR_COLLATERAL_EXPIRED: 'collateral is outside its validity period',
+  ERR_COLLATERAL_TOO_OLD: 'collateral is older than the policy allows',
+  ERR_CRL_INVALID: 'certificate revocation list is malformed, unsigned or out of date',
+  ERR_CERT_REVOKED: 'a certificate in the evidence chain is revoked',
+  ERR_QE_REPORT_SIGNATURE_INVALID: 'quoting enclave report signature does not verify',
+  ERR_QE_HASH_MISMATCH: 'quoting enclave report does not bind the attestation key',
+  ERR_QE_IDENTITY_MISMATCH: 'quoting enclave does not match its identity collateral',
+  ERR_FMSPC_MISMATCH: 'platform FMSPC does not match the TCB info',
+  ERR_TCB_LEVEL_NOT_FOUND: 'no TCB level matches the platform',
+  ERR_TCB_STATUS_NOT_ALLOWED: 'platform TCB status is not allowed by policy',
+  ERR_TCB_TOO_LOW: 'platform TCB is below the policy minimum',
+  ERR_EVIDENCE_MEASUREMENT_NOT_ALLOWED: 'evidence measurement is not allowed by policy',
+  ERR_EVENT_LOG_MALFORMED: 'event log is malformed',
+  ERR_EVENT_LOG_MISMATCH: 'event log replay does not reproduce the measured registers',
+  ERR_EVIDENCE_NONCE_MISMATCH: 'evidence nonce does not match the expected nonce',
+  ERR_PLATFORM_VERIFIER_UNAVAILABLE: 'no verifier is available for this platform here',
+  ERR_TSM_UNAVAILABLE: 'configfs-tsm report interface is not available',
+  ERR_TSM_FAILED: 'configfs-tsm report generation failed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
