@@ -40,9 +40,9 @@ export function certsFrom(blobs: readonly Uint8Array[]): X509Certificate[] {
   return out.filter((c) => (seen.has(c.fingerprint256) ? false : (seen.add(c.fingerprint256), true)));
 }
 
-function vcekExtensions(vcek: X509Certificate): { hwid?: Uint8Array; tcb: Partial<Tcb> } {
+function vcekExtensions(vcek: X509Certificate): { hwid?: Uint8Array; tcb: { [K in keyof Tcb]?: number | undefined } } {
   const cert = AsnConvert.parse(vcek.raw, asn1.Certificate);
-  const tcb: Partial<Tcb> = {};
+  const tcb: { [K in keyof Tcb]?: number | undefined } = {};
   let hwid: Uint8Array | undefined;
   const int = (v: Uint8Array) => {
     // DER INTEGER: 02 len value (small, non-negative).
