@@ -68,6 +68,7 @@ export const ERROR_MESSAGES = {
   ERR_PLATFORM_VERIFIER_UNAVAILABLE: 'no verifier is available for this platform here',
   ERR_TSM_UNAVAILABLE: 'configfs-tsm report interface is not available',
   ERR_TSM_FAILED: 'configfs-tsm report generation failed',
+  ERR_PLATFORM_COLLECT_UNAVAILABLE: 'evidence collection is not available for this platform here',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
