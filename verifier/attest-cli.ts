@@ -145,7 +145,8 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
         out(`${verdict.ok ? 'ACCEPTED' : 'REJECTED'} ${verdict.platform}${verdict.status ? ` status=${verdict.status}` : ''} debug=${verdict.debug}\n`);
         for (const e of verdict.errors) out(`  ${e.code}: ${e.message}\n`);
       }
-      return verdict.ok ? 0 : 1;
+      if (verdict.ok) return 0;
+      return verdict.errors.some((e) => USAGE_CODES.has(e.code)) ? 2 : 1;
     },
   };
 }

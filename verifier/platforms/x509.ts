@@ -52,7 +52,8 @@ export function verifyChain(chain: readonly X509Certificate[], root: X509Certifi
   const last = full[full.length - 1] as X509Certificate;
   if (last.fingerprint256 !== root.fingerprint256) {
     // A self-signed last certificate that is not our root means the chain ends elsewhere.
-    if (last.checkIssued(last) && last.verify(last.publicKey)) {
+    // Ends at another self-signed root, or at a certificate our root did not issue: not our trust anchor.
+    if ((last.checkIssued(last) && last.verify(last.publicKey)) || !last.checkIssued(root)) {
       throw new PropsError('ERR_EVIDENCE_ROOT_UNTRUSTED', { detail: what });
     }
     full.push(root);

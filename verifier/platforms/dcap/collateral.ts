@@ -139,18 +139,15 @@ export async function verifyCollateral(input: unknown, now: Date, root: X509Cert
   if (t < tcbFrom || t > tcbTo) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'TCB info' });
   if (t < qeFrom || t > qeTo) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'QE identity' });
 
-  const rootCrl = verifyCrl(bytesOfHex(col.root_ca_crl), root, now, 'root CA CRL');
+  // Chains first (a foreign root is named as such), then the CRLs they sign, then revocation and signatures.
   const pckCaChain = verifyChain(parsePemChain(col.pck_crl_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'PCK CRL issuer chain');
-  pckCaChain.slice(0, -1).forEach((c) => checkNotRevoked(c, rootCrl, 'PCK CRL issuer'));
+  const tcbChain = verifyChain(parsePemChain(col.tcb_info_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'TCB info chain');
+  const qeChain = verifyChain(parsePemChain(col.qe_identity_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'QE identity chain');
+  const rootCrl = verifyCrl(bytesOfHex(col.root_ca_crl), root, now, 'root CA CRL');
   const pckCa = pckCaChain[0] as X509Certificate;
   const pckCrl = verifyCrl(bytesOfHex(col.pck_crl), pckCa, now, 'PCK CRL');
-
-  const tcbChain = verifyChain(parsePemChain(col.tcb_info_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'TCB info chain');
-  tcbChain.slice(0, -1).forEach((c) => checkNotRevoked(c, rootCrl, 'TCB signing certificate'));
+  for (const c of [...pckCaChain.slice(0, -1), ...tcbChain.slice(0, -1), ...qeChain.slice(0, -1)]) checkNotRevoked(c, rootCrl, 'collateral signing certificate');
   checkSignedJson(tcbChain[0] as X509Certificate, col.tcb_info, col.tcb_info_signature, 'tcb_info');
-
-  const qeChain = verifyChain(parsePemChain(col.qe_identity_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'QE identity chain');
-  qeChain.slice(0, -1).forEach((c) => checkNotRevoked(c, rootCrl, 'QE identity signing certificate'));
   checkSignedJson(qeChain[0] as X509Certificate, col.qe_identity, col.qe_identity_signature, 'qe_identity');
 
   const certs = [...pckCaChain, ...tcbChain, ...qeChain].map(validity);
