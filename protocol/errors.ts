@@ -69,6 +69,7 @@ export const ERROR_MESSAGES = {
   ERR_TSM_UNAVAILABLE: 'configfs-tsm report interface is not available',
   ERR_TSM_FAILED: 'configfs-tsm report generation failed',
   ERR_PLATFORM_COLLECT_UNAVAILABLE: 'evidence collection is not available for this platform here',
+  ERR_DCAP_CROSS_CHECK_FAILED: 'the reference DCAP verifier (@phala/dcap-qvl) disagrees with this verdict',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

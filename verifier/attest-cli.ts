@@ -7,7 +7,7 @@ import { findPropsError, parseJsonText, PLATFORMS, PropsError, type ErrorCode, t
 import { parsePolicyText, type Policy } from './policy.ts';
 import { appraise, type AttestVerdict, type VerifierMap } from './platforms/appraise.ts';
 import type { RealInputs } from './platforms/inputs.ts';
-import { realVerifiers } from './platforms/real.ts';
+import { crossCheckedVerifiers } from './platforms/real.ts';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
@@ -71,7 +71,7 @@ function decodeEvidence(platform: Platform, raw: Uint8Array): { evidence: Uint8A
 }
 
 export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
-  const verifiers: VerifierMap = deps.verifiers ?? ({ sim: simPlaceholder, ...realVerifiers } as VerifierMap);
+  const verifiers: VerifierMap = deps.verifiers ?? ({ sim: simPlaceholder, ...crossCheckedVerifiers() } as VerifierMap);
   const read = deps.read ?? defaultRead;
   const out = deps.out ?? ((s: string) => process.stdout.write(s));
   const err = deps.err ?? ((s: string) => process.stderr.write(s));

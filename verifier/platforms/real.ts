@@ -52,6 +52,9 @@ export function makeRealVerifiers(dcap: DcapVerifier = new DcapVerifier()): Real
 /** The process-wide map; its DCAP caches are shared by every caller. */
 export const realVerifiers: RealVerifierMap = makeRealVerifiers();
 
+/** For one-shot checks (the CLI): DCAP quotes are also verified by @phala/dcap-qvl, and both must agree. */
+export const crossCheckedVerifiers = (): RealVerifierMap => makeRealVerifiers(new DcapVerifier({ crossCheck: true }));
+
 export function isRealPlatform(p: string): p is RealPlatform {
   return p === 'tdx' || p === 'sgx' || p === 'sev-snp' || p === 'nitro' || p === 'nvidia';
 }

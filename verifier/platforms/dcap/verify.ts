@@ -50,7 +50,18 @@ export type DcapClaims = {
 
 type VerifiedPck = { leaf: X509Certificate; fmspc: string; cpuSvn: Uint8Array; pceSvn: number; window: { from: number; to: number } };
 
-export type DcapVerifierOptions = { root?: X509Certificate; cacheSize?: number };
+export type DcapVerifierOptions = {
+  root?: X509Certificate;
+  cacheSize?: number;
+  /**
+   * Also run @phala/dcap-qvl's full verify on the same quote and collateral and require the same TCB status:
+   * a second, independent implementation for one-shot checks (the CLI). Costs dcap-qvl's ~16 ms per quote.
+   */
+  crossCheck?: boolean;
+};
+
+type DcapQvl = { verify(quote: Uint8Array, collateral: unknown, nowSecs: number): { status: string } };
+let dcapQvl: DcapQvl | undefined;
 
 /** A DCAP verifier with its caches. One per process is the intended use. */
 export class DcapVerifier {
@@ -59,9 +70,11 @@ export class DcapVerifier {
   private readonly pck = new Map<string, VerifiedPck>();
   private readonly keys = new Map<string, KeyObject>();
   private readonly max: number;
+  private readonly crossCheck: boolean;
 
   constructor(opts: DcapVerifierOptions = {}) {
     this.root = opts.root ?? INTEL_SGX_ROOT_CA;
+    this.crossCheck = opts.crossCheck ?? false;
     this.max = opts.cacheSize ?? 256;
     this.collateral = new CollateralCache(this.root, Math.min(this.max, 64));
   }
@@ -95,6 +108,17 @@ export class DcapVerifier {
     // Revoked is never acceptable, whatever the policy says.
     if (status.status === 'Revoked' || !(status.status in STATUS_SEVERITY)) {
       throw new PropsError('ERR_TCB_STATUS_NOT_ALLOWED', { detail: status.status === 'Revoked' ? 'Revoked' : 'unknown status' });
+    }
+    if (this.crossCheck) {
+      if (this.root !== INTEL_SGX_ROOT_CA) throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'dcap-qvl only knows the Intel root' });
+      dcapQvl ??= require('@phala/dcap-qvl') as DcapQvl;
+      let ref: { status: string };
+      try {
+        ref = dcapQvl.verify(bytes, collateralInput, Math.floor(now.getTime() / 1000));
+      } catch (e) {
+        throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'dcap-qvl rejected the quote', cause: e });
+      }
+      if (ref.status !== status.status) throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'TCB status differs' });
     }
     return { claims: toClaims(quote, status, pck.fmspc, col, this.root), quote };
   }
