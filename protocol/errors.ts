@@ -70,6 +70,7 @@ export const ERROR_MESSAGES = {
   ERR_TSM_FAILED: 'configfs-tsm report generation failed',
   ERR_PLATFORM_COLLECT_UNAVAILABLE: 'evidence collection is not available for this platform here',
   ERR_DCAP_CROSS_CHECK_FAILED: 'the reference DCAP verifier (@phala/dcap-qvl) disagrees with this verdict',
+  ERR_TD_ATTRIBUTES_NOT_ALLOWED: 'TD attributes are not acceptable (reserved bits, SEPT_VE_DISABLE off, or a service TD)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -131,3 +131,24 @@ describe.skipIf(!FIX)('policy knobs on real evidence', () => {
     expect(codes(v)).toEqual(['ERR_EVIDENCE_MEASUREMENT_NOT_ALLOWED']);
   });
 });
+
+describe.skipIf(!FIX)('TD attributes', () => {
+  it('reserved TD attribute bits, SEPT_VE_DISABLE off, or a service TD are refused', async () => {
+    const { validateTdx } = await import('./dcap/validate.ts');
+    const { DcapVerifier } = await import('./dcap/verify.ts');
+    const { claims } = await new DcapVerifier().verify(
+      new Uint8Array(readFileSync(A('intel-dcap-qvl-samples/tdx_quote'))),
+      JSON.parse(readFileSync(A('intel-dcap-qvl-samples/tdx_quote_collateral.json'), 'utf8')),
+      new Date('2025-07-04T10:24:15Z'),
+    );
+    const p = defaultPolicy().evidence.platforms.tdx!;
+    const opts = { now: new Date('2025-07-04T10:24:15Z'), eventLogReplayed: false };
+    expect(validateTdx(claims, p, opts)).toEqual([]);
+    const withAttrs = (hex: string) => validateTdx({ ...claims, tdAttributes: `0x${hex}` }, p, opts).map((e) => e.code);
+    expect(withAttrs('0000000000000000')).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']); // SEPT_VE_DISABLE off
+    expect(withAttrs('0000011000000000')).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']); // reserved SEC bit 16
+    expect(withAttrs('0000003000000000')).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']); // reserved bit 29
+    expect(withAttrs('0000001000000080')).toEqual([]); // SEPT_VE_DISABLE + PERFMON
+    expect(validateTdx({ ...claims, measurements: { ...claims.measurements, mrServiceTd: `0x${'01'.repeat(48)}` } }, p, opts).map((e) => e.code)).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']);
+  });
+});

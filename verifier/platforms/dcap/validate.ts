@@ -16,9 +16,27 @@ function common(v: Violations, c: DcapClaims, p: TdxPolicy | SgxPolicy, opts: Va
   checkCommon(v, c, p.allowDebug, opts);
 }
 
+// TD_ATTRIBUTES (TDX module ABI): byte 0 TUD (bit 0 DEBUG, others reserved), bytes 1-3 SEC (bits 0-19 reserved,
+// bit 28 SEPT_VE_DISABLE, bit 29 reserved, 30 PKS, 31 KL), bytes 4-7 OTHER (bits 32-62 reserved, 63 PERFMON).
+export const TD_ATTR_TUD_RESERVED = 0xfe;
+export const TD_ATTR_SEC_RESERVED = (0xfffffn << 8n) | (1n << 29n); // bits 8..27 and 29
+export const TD_ATTR_SEPT_VE_DISABLE = 1n << 28n;
+export const TD_ATTR_OTHER_RESERVED = 0x7fffffffn << 32n;
+
+/** Same rules as Intel's QVL appraisal and @phala/dcap-qvl: no reserved bits, SEPT #VE disabled, no service TD. */
+function checkTdAttributes(v: Violations, c: DcapClaims): void {
+  if (!c.tdAttributes) return;
+  const a = Buffer.from(c.tdAttributes.slice(2), 'hex').readBigUInt64LE(0);
+  if (a & BigInt(TD_ATTR_TUD_RESERVED) || a & TD_ATTR_SEC_RESERVED || a & TD_ATTR_OTHER_RESERVED) v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'reserved bits');
+  if (!(a & TD_ATTR_SEPT_VE_DISABLE)) v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'SEPT_VE_DISABLE');
+  const st = c.measurements.mrServiceTd;
+  if (st !== undefined && !/^0x0*$/.test(st)) v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'mr_servicetd');
+}
+
 export function validateTdx(c: DcapClaims, p: TdxPolicy, opts: ValidateOptions & { eventLogReplayed: boolean }): PropsError[] {
   const v = new Violations();
   common(v, c, p, opts);
+  checkTdAttributes(v, c);
   const m = c.measurements;
   v.pin(p.mrtd, m.mrtd, 'mrtd');
   v.pin(p.rtmr0, m.rtmr0, 'rtmr0');
