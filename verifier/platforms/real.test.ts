@@ -334,6 +334,14 @@ describe.skipIf(!FIX)('NVIDIA tampering', () => {
   ])('tampered %s is rejected', (_n, off) => {
     expect(() => verifyNvidia(flip(raw(), off), chain(), now)).toThrow(expect.objectContaining({ code: 'ERR_EVIDENCE_SIGNATURE_INVALID' }));
   });
+  it('the 8 HOPPER evidences of nvtrust ppcie verify with their chains and nonces', () => {
+    const list = JSON.parse(readFileSync(A('nvidia-h100-nvtrust/ppcie_gpu_evidence.json'), 'utf8')) as { evidence: string; certificate: string; nonce: string; driver_version: string }[];
+    expect(list).toHaveLength(8);
+    for (const e of list) {
+      const c = verifyNvidia(new Uint8Array(Buffer.from(e.evidence, 'base64')), [new Uint8Array(Buffer.from(e.certificate, 'base64'))], now, new Uint8Array(Buffer.from(e.nonce, 'hex')));
+      expect(c.driverVersion).toBe(e.driver_version);
+    }
+  });
   it('a report answering another nonce is rejected', () => {
     expect(() => verifyNvidia(raw(), chain(), now, new Uint8Array(32))).toThrow(expect.objectContaining({ code: 'ERR_EVIDENCE_NONCE_MISMATCH' }));
   });
