@@ -241,6 +241,23 @@ describe.skipIf(!FIX)('DCAP tampering (TDX v4 quote, offsets per abi.ts)', () =>
   });
 });
 
+describe.skipIf(!FIX)('more real DCAP samples (beyond the table)', () => {
+  const quote = () => bytes('intel-tdx-go-tdx-guest/tdx_prod_quote_SPR_E4.dat');
+  const col = () => json('intel-tdx-go-tdx-guest/dcap_qvl_collateral_2023.json');
+  it('go-tdx-guest SPR E4 quote with 2023 PCS collateral: no matching TCB level (as in Google\'s own test)', async () => {
+    await expect(new DcapVerifier().verify(quote(), col(), new Date('2023-07-01T01:00:00Z'))).rejects.toMatchObject({ code: 'ERR_TCB_LEVEL_NOT_FOUND' });
+  });
+  it('the same after the QE identity nextUpdate: collateral expired', async () => {
+    await expect(new DcapVerifier().verify(quote(), col(), new Date('2023-07-10T00:00:00Z'))).rejects.toMatchObject({ code: 'ERR_COLLATERAL_EXPIRED' });
+  });
+  it('dstack tdx-lite quote: its event log (runtime digests left empty) replays to RTMR0-3', () => {
+    const r = json('dstack-tdx-quote-report/tdx-lite-getquote.json');
+    const q = parseQuote(new Uint8Array(Buffer.from(r.quote as string, 'hex')));
+    if (q.body.type !== 'td') throw new Error('not TDX');
+    expect(checkEventLog(r.event_log, q.body.report.rtmr.map((x) => `0x${Buffer.from(x).toString('hex')}`)).events.length).toBeGreaterThan(20);
+  });
+});
+
 describe.skipIf(!FIX)('event log tampering', () => {
   it('a tampered dstack runtime event is rejected', () => {
     const log = JSON.parse(json('dstack-tdx-quote-report/quote-report.json').event_log as string) as { event_payload: string }[];

@@ -84,7 +84,8 @@ export function replayCcel(log: Uint8Array): Replay {
 const dstackEvent = z.object({
   imr: z.number().int().min(0).max(3),
   event_type: z.number().int().min(0).max(0xffffffff),
-  digest: z.string().regex(/^[0-9a-fA-F]{96}$/),
+  /** Newer dstack leaves it empty for runtime events: their digest is then computed from name and payload. */
+  digest: z.string().regex(/^([0-9a-fA-F]{96})?$/),
   event: z.string(),
   event_payload: z.string().regex(/^([0-9a-fA-F]{2})*$/),
 });
@@ -104,12 +105,15 @@ export function replayDstack(input: unknown): Replay {
   const regs = zeros();
   const events: ReplayedEvent[] = [];
   for (const [i, e] of log.entries()) {
-    const digest = Buffer.from(e.digest, 'hex');
+    let digest = Buffer.from(e.digest, 'hex');
     if (e.event_type === DSTACK_RUNTIME_EVENT) {
       const type = Buffer.alloc(4);
       type.writeUInt32LE(DSTACK_RUNTIME_EVENT);
       const want = createHash('sha384').update(type).update(':').update(e.event, 'utf8').update(':').update(Buffer.from(e.event_payload, 'hex')).digest();
-      if (!bytesEqual(want, digest)) throw new PropsError('ERR_EVENT_LOG_MISMATCH', { detail: `runtime event ${i} digest` });
+      if (digest.length === 0) digest = want;
+      else if (!bytesEqual(want, digest)) throw new PropsError('ERR_EVENT_LOG_MISMATCH', { detail: `runtime event ${i} digest` });
+    } else if (digest.length === 0) {
+      throw new PropsError('ERR_EVENT_LOG_MALFORMED', { detail: `event ${i} without digest` });
     }
     extend(regs, e.imr, digest);
     events.push({ rtmr: e.imr, type: e.event_type, digest: toHex(digest), ...(e.event ? { name: e.event } : {}) });
