@@ -14,10 +14,10 @@ type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 export const DEFAULT_ATTEST_POLICY = fileURLToPath(new URL('./policies/attestation-default.json', import.meta.url));
 
 const USAGE = `usage: props attest verify --platform sim|tdx|sgx|sev-snp|nitro|nvidia --evidence FILE --now ISO
-         [--collateral FILE] [--certs FILE]... [--event-log FILE] [--policy FILE]
+         [--collateral FILE] [--certs FILE...] [--event-log FILE] [--policy FILE]
          [--report-data HEX] [--nonce HEX] [--json]
   --collateral  DCAP collateral JSON (@phala/dcap-qvl QuoteCollateralV3 shape)
-  --certs       PEM/DER certificates, repeatable (SEV-SNP VCEK+ASK[+ARK]; NVIDIA device chain)
+  --certs       PEM/DER certificate files, one or more (SEV-SNP VCEK+ASK[+ARK]; NVIDIA device chain)
   --event-log   TDX event log: CCEL bytes or dstack JSON (a dstack quote-report.json evidence carries its own)
   --report-data expected report_data / user data (0x-hex) the evidence must bind
   --nonce       NVIDIA: expected SPDM nonce (0x-hex)
@@ -70,6 +70,19 @@ function decodeEvidence(platform: Platform, raw: Uint8Array): { evidence: Uint8A
   return { evidence: raw };
 }
 
+/** `--certs A B C` → `--certs A --certs B --certs C`, so the documented `--certs FILE…` form works with parseArgs. */
+export function expandCerts(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    out.push(a);
+    if (a !== '--certs') continue;
+    if (i + 1 < argv.length) out.push(argv[++i] as string);
+    while (i + 1 < argv.length && !(argv[i + 1] as string).startsWith('--')) out.push('--certs', argv[++i] as string);
+  }
+  return out;
+}
+
 export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
   const verifiers: VerifierMap = deps.verifiers ?? ({ sim: simPlaceholder, ...crossCheckedVerifiers() } as VerifierMap);
   const read = deps.read ?? defaultRead;
@@ -81,7 +94,7 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
       let args;
       try {
         args = parseArgs({
-          args: argv[0] === 'verify' ? argv.slice(1) : argv,
+          args: expandCerts(argv[0] === 'verify' ? argv.slice(1) : argv),
           strict: true,
           allowPositionals: false,
           options: {

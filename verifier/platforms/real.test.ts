@@ -95,7 +95,7 @@ describe.skipIf(!FIX)('fixtures table, through props attest verify', () => {
   });
 
   it('AMD SEV-SNP, production: valid, debug not allowed by the guest', async () => {
-    const { code, v } = await cli('--platform', 'sev-snp', '--evidence', A('amd-sev-snp-dstack/snp_report_extracted.bin'), '--certs', A('amd-sev-snp-dstack/sev_snp_vcek.pem'), '--certs', A('amd-sev-snp-dstack/sev_snp_ask.pem'), '--certs', A('amd-sev-snp-go-sev-guest/ask_ark_milan.pem'), '--now', '2026-07-01T00:00:00Z');
+    const { code, v } = await cli('--platform', 'sev-snp', '--evidence', A('amd-sev-snp-dstack/snp_report_extracted.bin'), '--certs', A('amd-sev-snp-dstack/sev_snp_vcek.pem'), A('amd-sev-snp-dstack/sev_snp_ask.pem'), A('amd-sev-snp-go-sev-guest/ask_ark_milan.pem'), '--now', '2026-07-01T00:00:00Z');
     expect(v).toMatchObject({ ok: true, platform: 'sev-snp', debug: false, errors: [] });
     expect(v.reportData as string).toMatch(/^0x6174746573742d746573742d666978747572652d32303236/); // "attest-test-fixture-2026"
     expect(code).toBe(0);
