@@ -72,5 +72,6 @@ if (asJson) {
   console.log('case'.padEnd(30), 'props(cached)'.padStart(14), 'props(cold)'.padStart(12), 'dcap-qvl'.padStart(10), 'ratio'.padStart(8));
   for (const r of rows) console.log(r.case.padEnd(30), f(r.props_cached_ms).padStart(14), f(r.props_cold_ms).padStart(12), f(r.dcap_qvl_ms).padStart(10), (r.speedup_vs_dcap_qvl ? `${r.speedup_vs_dcap_qvl.toFixed(1)}x` : '-').padStart(8));
   console.log('props(cached): collateral + PCK chain verified once and cached by digest; per quote: QE report + quote P-256 signatures (node:crypto), QE identity, TCB match.');
-  console.log('SEV-SNP, Nitro and NVIDIA have no cache: full chain + signature each call.');
+  console.log('props(cold): a fresh DcapVerifier, so collateral (CRLs, TCB info, QE identity) is re-authenticated; certificate-link signatures are memoised process-wide.');
+  console.log('SEV-SNP, Nitro, NVIDIA: certificates parsed and dated, report signature verified on every call (link signatures memoised).');
 }

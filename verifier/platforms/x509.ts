@@ -41,6 +41,20 @@ export function checkValidity(c: X509Certificate, now: Date, what: string): void
   if (!(t >= notBefore && t <= notAfter)) throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED', { detail: what });
 }
 
+// Signature checks of (certificate, issuer) pairs that succeeded, keyed by both DER fingerprints. Certificates are
+// immutable, so a pair that verified once verifies forever; validity dates are still checked on every call.
+const verifiedLinks = new Set<string>();
+const MAX_LINKS = 1024;
+
+function linkVerified(cert: X509Certificate, issuer: X509Certificate): boolean {
+  const key = `${cert.fingerprint256}>${issuer.fingerprint256}`;
+  if (verifiedLinks.has(key)) return true;
+  if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) return false;
+  if (verifiedLinks.size >= MAX_LINKS) verifiedLinks.delete(verifiedLinks.values().next().value as string);
+  verifiedLinks.add(key);
+  return true;
+}
+
 /**
  * Verifies `chain` (leaf first; the root may be included or not) up to `root`: each certificate is issued and
  * signed by the next, CA flags on issuers, and each is inside its validity window at `now`.
@@ -62,11 +76,9 @@ export function verifyChain(chain: readonly X509Certificate[], root: X509Certifi
     const cert = full[i] as X509Certificate;
     const issuer = full[i + 1] as X509Certificate;
     if (!issuer.ca) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: issuer ${i + 1} is not a CA` });
-    if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) {
-      throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: certificate ${i}` });
-    }
+    if (!linkVerified(cert, issuer)) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: certificate ${i}` });
   }
-  if (!root.verify(root.publicKey)) throw new PropsError('ERR_EVIDENCE_ROOT_UNTRUSTED', { detail: `${what}: root` });
+  if (!linkVerified(root, root)) throw new PropsError('ERR_EVIDENCE_ROOT_UNTRUSTED', { detail: `${what}: root` });
   full.forEach((c, i) => checkValidity(c, now, `${what}: certificate ${i}`));
   return full;
 }
