@@ -30,3 +30,10 @@ describe.each(Object.values(verifiers))('$platform verifier fails closed', (v) =
     await expect(v.verify(new Uint8Array(10), { now, collateral: { surprise: 1 } })).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
   });
 });
+
+describe('inputs in the JSON form an Evidence record carries', () => {
+  it('malformed JSON inputs are refused', async () => {
+    await expect(verifiers['sev-snp'].verify(new Uint8Array(1184), { now, collateral: { certs: [42] } })).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+    await expect(verifiers.nvidia.verify(new Uint8Array(10), { now, collateral: { expectedNonce: 'zz' } })).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+  });
+});

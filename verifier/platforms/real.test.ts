@@ -183,6 +183,13 @@ describe.skipIf(!FIX)('DCAP tampering (TDX v4 quote, offsets per abi.ts)', () =>
     await expect(v.verify(flip(quote(), off), col(), now)).rejects.toMatchObject({ code });
   });
 
+  it('a TDX quote verifies from JSON inputs (collateral object + base64 CCEL is refused for another quote)', async () => {
+    const { realVerifiers } = await import('./real.ts');
+    await expect(realVerifiers.tdx.verify(quote(), { now, collateral: { collateral: col() } })).resolves.toMatchObject({ status: 'UpToDate' });
+    const ccel = readFileSync(A('intel-tdx-go-tdx-guest/ccel/ccel_data.dat')).toString('base64');
+    await expect(realVerifiers.tdx.verify(quote(), { now, collateral: { collateral: col(), eventLog: ccel } })).rejects.toMatchObject({ code: 'ERR_EVENT_LOG_MISMATCH' });
+  });
+
   it('tampered PCK certificate in the quote is rejected', async () => {
     const q = quote();
     const i = Buffer.from(q).indexOf('-----BEGIN CERTIFICATE-----') + 200;
@@ -358,6 +365,14 @@ describe.skipIf(!FIX)('NVIDIA tampering', () => {
       const c = verifyNvidia(new Uint8Array(Buffer.from(e.evidence, 'base64')), [new Uint8Array(Buffer.from(e.certificate, 'base64'))], now, new Uint8Array(Buffer.from(e.nonce, 'hex')));
       expect(c.driverVersion).toBe(e.driver_version);
     }
+  });
+  it('verifies from the JSON inputs an audit bundle carries (PEM text certs, hex nonce)', async () => {
+    const { realVerifiers } = await import('./real.ts');
+    const claims = await realVerifiers.nvidia.verify(raw(), {
+      now,
+      collateral: { certs: [readFileSync(A('nvidia-h100-nvtrust/hopperCertChain.txt'), 'utf8')], expectedNonce: '0x931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb' },
+    });
+    expect(claims.platform).toBe('nvidia');
   });
   it('a report answering another nonce is rejected', () => {
     expect(() => verifyNvidia(raw(), chain(), now, new Uint8Array(32))).toThrow(expect.objectContaining({ code: 'ERR_EVIDENCE_NONCE_MISMATCH' }));
