@@ -315,6 +315,22 @@ describe.skipIf(!FIX)('SEV-SNP tampering', () => {
   it('a VCEK outside its validity period is rejected', () => {
     expect(() => verifySnp(report(), certs(), new Date('2026-01-01'))).toThrow(expect.objectContaining({ code: 'ERR_EVIDENCE_CERT_EXPIRED' }));
   });
+  it('verifies with the certificates in an SNP certificate table (configfs-tsm auxblob layout)', () => {
+    const ders = certs().flatMap((b) => (new TextDecoder().decode(b).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new Uint8Array(parseCert(p).raw)));
+    const head = (ders.length + 1) * 24;
+    const table = new Uint8Array(head + ders.reduce((n, d) => n + d.length, 0));
+    const dv = new DataView(table.buffer);
+    let off = head;
+    ders.forEach((d, i) => {
+      table.fill(i + 1, i * 24, i * 24 + 16); // GUIDs are not trusted; any non-zero value
+      dv.setUint32(i * 24 + 16, off, true);
+      dv.setUint32(i * 24 + 20, d.length, true);
+      table.set(d, off);
+      off += d.length;
+    });
+    expect(verifySnp(report(), [table], now).debug).toBe(false);
+    expect(() => verifySnp(report(), [table.subarray(0, 30)], now)).toThrow(expect.objectContaining({ code: 'ERR_INPUT_MALFORMED' }));
+  });
   it('missing certificates are reported as missing collateral', () => {
     expect(() => verifySnp(report(), [], now)).toThrow(expect.objectContaining({ code: 'ERR_COLLATERAL_MISSING' }));
   });

@@ -93,3 +93,25 @@ export function parseReport(bytes: Uint8Array): SnpReport {
     signatureP1363: sig,
   };
 }
+
+// Certificate table (GHCB spec, SNP extended guest request; configfs-tsm `auxblob`): entries of
+// { GUID (16), offset u32, length u32 }, ended by an all-zero entry; offsets are from the table start.
+export const CERT_TABLE_ENTRY = 24;
+export const CERT_TABLE_OFFSET = 16;
+export const CERT_TABLE_LENGTH = 20;
+export const CERT_TABLE_MAX_ENTRIES = 16;
+
+/** The certificates (DER) a certificate table carries; GUIDs are not trusted: the chain check decides. */
+export function parseCertTable(table: Uint8Array): Uint8Array[] {
+  const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const out: Uint8Array[] = [];
+  for (let i = 0; ; i++) {
+    const o = i * CERT_TABLE_ENTRY;
+    if (i >= CERT_TABLE_MAX_ENTRIES || o + CERT_TABLE_ENTRY > table.length) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'SNP certificate table' });
+    const off = dv.getUint32(o + CERT_TABLE_OFFSET, true);
+    const len = dv.getUint32(o + CERT_TABLE_LENGTH, true);
+    if (off === 0 && len === 0 && table.subarray(o, o + 16).every((b) => b === 0)) return out;
+    if (off + len > table.length || len === 0) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'SNP certificate table entry' });
+    out.push(table.slice(off, off + len));
+  }
+}

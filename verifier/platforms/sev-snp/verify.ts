@@ -5,7 +5,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
 import { PropsError, bytesEqual, toHex, type Hex } from '../../../protocol/index.ts';
 import { certFingerprint, parseCert, parsePemChain, verifyChain } from '../x509.ts';
-import { parseReport, POLICY_DEBUG_BIT, SIG_ALGO_ECDSA_P384_SHA384, type Tcb } from './abi.ts';
+import { parseCertTable, parseReport, POLICY_DEBUG_BIT, SIG_ALGO_ECDSA_P384_SHA384, type Tcb } from './abi.ts';
 import { ARK_MILAN_PEM } from './roots.ts';
 
 export const DEFAULT_ARKS: readonly X509Certificate[] = [parseCert(ARK_MILAN_PEM)];
@@ -34,7 +34,9 @@ export function certsFrom(blobs: readonly Uint8Array[]): X509Certificate[] {
   for (const b of blobs) {
     const text = new TextDecoder().decode(b);
     if (text.includes('-----BEGIN CERTIFICATE-----')) out.push(...parsePemChain(text));
-    else out.push(parseCert(b));
+    else if (b[0] === 0x30) out.push(parseCert(b));
+    // Otherwise an SNP certificate table, as configfs-tsm's auxblob or the extended guest request returns.
+    else out.push(...parseCertTable(b).map((d) => parseCert(d)));
   }
   const seen = new Set<string>();
   return out.filter((c) => (seen.has(c.fingerprint256) ? false : (seen.add(c.fingerprint256), true)));
