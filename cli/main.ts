@@ -23,7 +23,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
-  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  // `props attest verify …` checks raw platform evidence (verifier); plain `props attest` boots a sim enclave (enclave).
+  const sub = name === 'attest' && rest[0] === 'verify' ? rest.shift() : undefined;
+  const load = sub ? async () => (await import('../verifier/attest-cli.ts')).attestVerifyCommand : Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
     process.stderr.write(`props: unknown command "${name}"\n${usage()}\n`);
     return 2;

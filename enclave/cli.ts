@@ -20,14 +20,6 @@ const USAGE = `usage: props attest --out FILE [--model FILE] [--sim-root JWK_FIL
 export const attestCommand: Command = {
   summary: 'boot a simulated enclave and write an audit bundle; `attest verify` checks platform evidence',
   async run(argv) {
-    if (argv[0] === 'verify') {
-      const sub = await loadAttestVerify();
-      if (!sub) {
-        process.stderr.write('props attest verify: not available in this build\n');
-        return 2;
-      }
-      return sub.run(argv.slice(1));
-    }
     let values;
     try {
       ({ values } = parseArgs({
@@ -93,12 +85,3 @@ export const attestCommand: Command = {
     return 0;
   },
 };
-
-async function loadAttestVerify(): Promise<Command | undefined> {
-  try {
-    const mod = (await import('../verifier/attest-cli.ts' as string)) as { attestVerifyCommand?: Command };
-    return mod.attestVerifyCommand;
-  } catch {
-    return undefined;
-  }
-}

@@ -18,7 +18,7 @@ import {
   type Platform,
 } from '../protocol/index.ts';
 import { fail, pass, runCheck, type Check } from './checks.ts';
-import { platformVerifiers, type PlatformClaims, type PlatformVerifier } from './platforms/index.ts';
+import { platformVerifiers, type PlatformClaims, type PlatformVerifier, type RealPlatformVerifier } from './platforms/index.ts';
 import { checkPinned, type Policy } from './policy.ts';
 
 export type VerifyEvidenceOptions = {
@@ -85,6 +85,14 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   } catch (e) {
     checks.push(failFrom('evidence.signature', e, 'ERR_EVIDENCE_SIGNATURE_INVALID'));
     return done(base);
+  }
+
+  // Real platforms carry their own policy step (TCB status, collateral age, measurement pins) on their section.
+  const validate = (verifier as Partial<RealPlatformVerifier<unknown>>).validate;
+  if (validate && platformPolicy) {
+    const violations = validate.call(verifier, claims, platformPolicy, { now: opts.now, allowDebugGlobal: opts.policy.evidence.allowDebug });
+    if (violations.length === 0) checks.push(pass('evidence.platform-policy', claims.status ? `TCB status ${claims.status}` : 'accepted by the platform section of the policy'));
+    for (const v of violations) checks.push(fail('evidence.platform-policy', v.code, v.detail));
   }
 
   checks.push(
