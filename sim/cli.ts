@@ -3,8 +3,9 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../cli/main.ts';
 import { runSimulation, type SimSummary } from './run.ts';
+import { runAttacks } from './attacks.ts';
 
-const USAGE = 'usage: props sim [--borrowers N] [--lenders N] [--out DIR] [--seed S] [--threshold T] [--json]';
+const USAGE = 'usage: props sim [--attacks] [--borrowers N] [--lenders N] [--out DIR] [--seed S] [--threshold T] [--json]';
 
 export const simCommand: Command = {
   summary: 'run the whole protected pipeline on this machine (npm start)',
@@ -21,6 +22,7 @@ export const simCommand: Command = {
           seed: { type: 'string', default: 'props-sim' },
           threshold: { type: 'string', default: '600' },
           json: { type: 'boolean' },
+          attacks: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -45,6 +47,16 @@ export const simCommand: Command = {
     }
     const json = values.json ?? false;
     const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+    if (values.attacks) {
+      log('Props attack catalogue — every scenario must be rejected at its layer with its code, leaving no trace.');
+      const r = await runAttacks({ log, threshold });
+      if (json) process.stdout.write(`${JSON.stringify({ ok: r.ok, attacks: r.attacks.map(({ name, rejected, layer, code, expected, traceFree }) => ({ name, rejected, layer, code, expected, traceFree })) })}\n`);
+      else {
+        const n = r.attacks.filter((a) => a.ok).length;
+        process.stdout.write(`\n${n} of ${r.attacks.length} attacks rejected for the stated reason, leaving no trace${r.ok ? '' : ' — SOME FAILED'}\n`);
+      }
+      return r.ok ? 0 : 1;
+    }
     log('Props simulation — SIMULATED attestation (platform "sim"): proves the protocol, not the hardware.');
     const s = await runSimulation({ borrowers, lenders, outDir: values.out, seed: values.seed, threshold, log });
     if (json) process.stdout.write(`${JSON.stringify(s)}\n`);

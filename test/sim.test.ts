@@ -27,3 +27,17 @@ describe('props sim', () => {
     expect((JSON.parse(r.stdout) as { ok: boolean }).ok).toBe(true);
   }, 120_000);
 });
+
+describe('props sim --attacks', () => {
+  it('rejects every scenario at its layer with its expected code and leaves no trace', async () => {
+    const { runAttacks } = await import('../sim/attacks.ts');
+    const r = await runAttacks({ log: () => {} });
+    expect(r.attacks.length).toBeGreaterThanOrEqual(25);
+    expect(r.attacks.filter((a) => !a.ok)).toEqual([]);
+    for (const a of r.attacks) {
+      expect(a.rejected, a.name).toBe(true);
+      expect(a.code, a.name).toBe(a.expected);
+      expect(a.traceFree, a.name).toBe(true);
+    }
+  }, 180_000);
+});

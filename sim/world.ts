@@ -1,0 +1,124 @@
+// One simulated world, shared by `props sim` and `props sim --attacks`: a local chain with the contracts, a 3-of-5
+// auditor quorum, a sim enclave running the pinned model with results addressed to the escrow, its key registered,
+// funded lenders, and the lenders' pinned verification policy.
+import { createTestClient, http, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { chainKeyId, digestJson, keyRegistrationDigest, toHex, type ResultOutput, type Statement } from '../protocol/index.ts';
+import {
+  assessStatements,
+  bootEnclave,
+  commitInputs,
+  createSimPlatform,
+  DEFAULT_MODEL_PATH,
+  loadModel,
+  loadPipelinePolicy,
+  systemRandom,
+  type Enclave,
+} from '../enclave/index.ts';
+import { loadDefaultPolicy, verifyEvidence, type Policy } from '../verifier/index.ts';
+import { createPropsChainClient, deploy, startLocalChain, type Deployment, type LocalChain, type PropsChainClient } from '../contracts/index.ts';
+
+export const random32 = (): Hex => toHex(systemRandom(32));
+export const jobIdHex = (id: bigint): Hex => `0x${id.toString(16).padStart(64, '0')}`;
+export const DATA_OWNER_AMOUNT = 700n;
+export const OPERATOR_AMOUNT = 300n;
+
+export type World = Awaited<ReturnType<typeof createWorld>>;
+
+export async function createWorld(o: { lenders: number; log: (line: string) => void }) {
+  const chain: LocalChain = await startLocalChain({ accounts: 10 + o.lenders });
+  const keys = chain.privateKeys;
+  const [deployerKey, operatorKey, relayerKey] = [keys[0]!, keys[1]!, keys[2]!];
+  const auditorKeys = keys.slice(3, 8);
+  const lenderKeys = keys.slice(8, 8 + o.lenders);
+  const dep: Deployment = await deploy({ rpcUrl: chain.rpcUrl, privateKey: deployerKey, simulationAllowed: true });
+  const addresses = { token: dep.token, registry: dep.registry, escrow: dep.escrow };
+  const client = (privateKey: Hex) => createPropsChainClient({ rpcUrl: chain.rpcUrl, privateKey, addresses });
+  const gov = await client(deployerKey);
+  const relayer = await client(relayerKey);
+  const operator = privateKeyToAccount(operatorKey).address;
+  const testClient = createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl) });
+  o.log(`✓ contracts deployed — registry ${dep.registry}, escrow ${dep.escrow} (simulation allowed)`);
+
+  const pipelinePolicy = loadPipelinePolicy();
+  const model = await loadModel({ path: DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: 'cpu' });
+  const bootSim = async (extra: { debug?: boolean } = {}): Promise<Enclave> =>
+    bootEnclave({ platform: await createSimPlatform({ debug: extra.debug ?? false }), model, pipelinePolicy, eip712Domain: gov.resultDomain() });
+  const enclave = await bootSim();
+  o.log(`✓ enclave booted — SIMULATED platform, model ${model.modelHash.slice(0, 12)}…, provider ${model.executionProvider}`);
+
+  for (const k of auditorKeys) await gov.setAuditor(privateKeyToAccount(k).address, true);
+  await gov.setQuorum(3);
+  const m = enclave.manifest;
+  const pid = await gov.registerPipeline({ codeHash: m.codeHash as Hex, modelHash: m.modelHash as Hex, policyHash: m.policyHash as Hex, platform: m.platform });
+
+  const auditorPolicy: Policy = loadDefaultPolicy();
+  auditorPolicy.evidence.allowSimulated = true;
+
+  /** The auditors verify `e`'s evidence offline and `signers` of them sign its registration; returns the tx gas. */
+  async function registerEnclave(e: Enclave, opts: { signers?: number; ttlSeconds?: bigint } = {}): Promise<{ keyId: Hex; gas: number }> {
+    const report = await verifyEvidence(e.evidence, { policy: auditorPolicy, now: new Date(), manifest: e.manifest });
+    if (!report.ok) throw new Error('auditors refused the enclave evidence');
+    const keyId = chainKeyId(e.evidence.keys.chain.publicKey as Hex);
+    const block = await gov.publicClient.getBlock();
+    const reg = {
+      pipelineId: pid,
+      keyId,
+      evidenceDigest: e.evidenceDigest,
+      earDigest: digestJson('props/ear/v1', report.checks),
+      expiresAt: block.timestamp + (opts.ttlSeconds ?? 30n * 86400n),
+    };
+    const digest = keyRegistrationDigest(gov.registryDomain(), reg);
+    const approvals = await Promise.all(
+      auditorKeys.slice(0, opts.signers ?? 3).map(async (k) => {
+        const a = privateKeyToAccount(k);
+        return { auditor: a.address, signature: await a.sign({ hash: digest }) };
+      }),
+    );
+    const hash = await relayer.registerKey(reg, approvals);
+    return { keyId, gas: Number((await gov.publicClient.getTransactionReceipt({ hash })).gasUsed) };
+  }
+
+  const lenders: PropsChainClient[] = [];
+  for (const k of lenderKeys) {
+    const c = await client(k);
+    await gov.mint(c.account!, 10n ** 15n);
+    await c.approveEscrow(2n ** 255n);
+    lenders.push(c);
+  }
+  const lenderPolicy: Policy = loadDefaultPolicy();
+  lenderPolicy.evidence.allowSimulated = true;
+  lenderPolicy.manifest = { codeHashes: [m.codeHash], modelHashes: [m.modelHash], policyHashes: [m.policyHash] };
+  lenderPolicy.result.eip712Domains = [{ chainId: gov.chainId, verifyingContract: dep.escrow }];
+
+  async function openJob(lender: PropsChainClient, deadlineIn = 3600n): Promise<{ jobId: bigint; nonce: Hex; dataOwner: Address }> {
+    const nonce = random32();
+    const dataOwner = privateKeyToAccount(random32()).address;
+    const deadline = (await gov.publicClient.getBlock()).timestamp + deadlineIn;
+    const jobId = await lender.openJob({ pipelineId: pid, nonce, dataOwner, dataOwnerAmount: DATA_OWNER_AMOUNT, operator, operatorAmount: OPERATOR_AMOUNT, deadline });
+    return { jobId, nonce, dataOwner };
+  }
+
+  /** The enclave's scoring step: one batched inference, then the signed result naming the escrow job. */
+  async function score(e: Enclave, statement: Statement, job: { jobId: bigint; nonce: Hex }, threshold: number, consentRef: Hex): Promise<{ output: ResultOutput; attestation: Awaited<ReturnType<Enclave['signResult']>> }> {
+    const [assessment] = await assessStatements(model, [statement], threshold);
+    const output = assessment!.output;
+    const attestation = await e.signResult({ requestId: jobIdHex(job.jobId), nonce: job.nonce, consentRef }, output, commitInputs(statement));
+    return { output, attestation };
+  }
+
+  async function advanceTime(seconds: number): Promise<void> {
+    await testClient.increaseTime({ seconds });
+    await testClient.mine({ blocks: 1 });
+  }
+
+  return {
+    chain, dep, gov, relayer, operator, lenders, enclave, model, pid, auditorKeys, auditorPolicy, lenderPolicy, pipelinePolicy,
+    bootSim, registerEnclave, openJob, score, advanceTime,
+    gasOf: async (hash: Hex) => Number((await gov.publicClient.getTransactionReceipt({ hash })).gasUsed),
+    async close() {
+      await model.release();
+      await chain.close();
+    },
+  };
+}
