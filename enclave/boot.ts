@@ -69,6 +69,8 @@ export type Enclave = {
   /** Private key material: stays inside the enclave process. */
   readonly keys: EnclaveKeyMaterial;
   signResult(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<ResultAttestation>;
+  /** The same, also returning the signed statement (for the transparency log, without re-parsing the JWS). */
+  signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }>;
 };
 
 export function hashModelFile(path: string): Hex {
@@ -129,6 +131,12 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     policy,
     keys,
     async signResult(request, output, inputCommitment) {
+      return (await signResultWithBody(request, output, inputCommitment)).attestation;
+    },
+    signResultWithBody,
+  };
+
+  async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }> {
       const iat = Math.floor(clock().getTime() / 1000);
       const body: ResultBody = {
         v: 1,
@@ -151,7 +159,6 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
         .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result+jws' })
         .sign(keys.jwsPrivateKey);
       const signature = await keys.chainSigner.signDigest(fromHex(resultDigest(domain, body), 32));
-      return { version: 1, jws, eip712: { domain, signature } };
-    },
-  };
+      return { attestation: { version: 1, jws, eip712: { domain, signature } }, body };
+  }
 }

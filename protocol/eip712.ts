@@ -1,9 +1,9 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
-import { encodeAbiParameters, hashStruct, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
+import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
 import { canonicalBytes } from './canonical.ts';
-import { keccak256Tagged, TAGS } from './hash.ts';
-import { toHex, type Hex } from './bytes.ts';
+import { keccak_256, keccak256Tagged, TAGS } from './hash.ts';
+import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
 export const EIP712_DOMAIN_NAME = 'Props';
@@ -90,12 +90,51 @@ export function toTypedDataDomain(d: Eip712DomainValue): TypedDataDomain {
 
 /** The 32-byte EIP-712 digest a result's on-chain signature covers. */
 export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
-  return hashTypedData({
-    domain: toTypedDataDomain(domain),
-    types: RESULT_TYPES,
-    primaryType: 'PropsResult',
-    message: resultMessage(body),
-  });
+  return resultDigestOf(domain, resultMessage(body));
+}
+
+// The hot path (one digest per scored result) hashes the fixed-width struct directly: 9 static words, no ABI
+// walker. `eip712.test.ts` checks it against viem's hashTypedData/hashStruct on random messages.
+const RESULT_TYPEHASH = keccak_256(
+  utf8('PropsResult(bytes32 requestId,bytes32 nonce,bytes32 pipelineId,bytes32 resultHash,bytes32 inputCommitment,uint16 score,bool approved,uint64 issuedAt)'),
+);
+const domainSeparators = new Map<string, Uint8Array>();
+
+function domainSeparatorOf(d: Eip712DomainValue): Uint8Array {
+  const key = `${d.name}\u0000${d.version}\u0000${d.chainId}\u0000${d.verifyingContract.toLowerCase()}`;
+  let sep = domainSeparators.get(key);
+  if (!sep) {
+    sep = fromHex(viemDomainSeparator({ domain: toTypedDataDomain(d) }), 32);
+    if (domainSeparators.size > 64) domainSeparators.clear();
+    domainSeparators.set(key, sep);
+  }
+  return sep;
+}
+
+function word(value: bigint): Uint8Array {
+  if (value < 0n || value >= 1n << 256n) throw new RangeError('eip712: word out of range');
+  return fromHex(value.toString(16).padStart(64, '0'), 32);
+}
+
+function resultStructBytes(m: ResultMessage): Uint8Array {
+  if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
+  if (m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
+  return concatBytes(
+    RESULT_TYPEHASH,
+    fromHex(m.requestId, 32),
+    fromHex(m.nonce, 32),
+    fromHex(m.pipelineId, 32),
+    fromHex(m.resultHash, 32),
+    fromHex(m.inputCommitment, 32),
+    word(BigInt(m.score)),
+    word(m.approved ? 1n : 0n),
+    word(m.issuedAt),
+  );
+}
+
+/** EIP-712 digest of a result message under `domain`. */
+export function resultDigestOf(domain: Eip712DomainValue, m: ResultMessage): Hex {
+  return toHex(keccak_256(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparatorOf(domain), keccak_256(resultStructBytes(m)))));
 }
 
 /**
@@ -103,7 +142,7 @@ export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
  * (leaf = SHA-256(0x00 || structHash), RFC 9162), so the escrow recomputes the leaf from the same fields.
  */
 export function resultStructHash(message: ResultMessage): Hex {
-  return hashStruct({ types: RESULT_TYPES, primaryType: 'PropsResult', data: message });
+  return toHex(keccak_256(resultStructBytes(message)));
 }
 
 /** The 32-byte EIP-712 digest of a checkpoint under the registry's domain. */
