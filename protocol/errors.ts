@@ -46,6 +46,24 @@ export const ERROR_MESSAGES = {
   ERR_ENCLAVE_BOOT: 'enclave failed to boot',
   ERR_MODEL_HASH_MISMATCH: 'model file does not match the expected model hash',
   ERR_SIGNER_SCHEME_UNSUPPORTED: 'signer scheme is not supported',
+  // issue 3: provenance proof verification (verifier/provenance)
+  ERR_PROVENANCE_MALFORMED: 'provenance proof is malformed',
+  ERR_PROVENANCE_UNKNOWN_KIND: 'unknown provenance proof kind',
+  ERR_PROVENANCE_NOTARY_UNTRUSTED: 'provenance proof is notarized by an untrusted notary key',
+  ERR_PROVENANCE_WITNESS_UNTRUSTED: 'provenance claim is signed by an untrusted witness',
+  ERR_PROVENANCE_SIGNER_UNTRUSTED: 'provenance proof is signed by an untrusted key',
+  ERR_PROVENANCE_HOST_NOT_ALLOWED: 'provenance proof is for a host the policy does not allow',
+  ERR_PROVENANCE_STALE: 'provenance proof is too old or expired',
+  ERR_PROVENANCE_FROM_FUTURE: 'provenance proof is dated in the future',
+  ERR_PROVENANCE_SIGNATURE_INVALID: 'provenance proof signature does not verify',
+  ERR_PROVENANCE_ALG_NOT_ALLOWED: 'provenance proof signature algorithm is not allowed',
+  ERR_PROVENANCE_CERT_CHAIN_INVALID: 'server certificate chain in the provenance proof does not verify',
+  ERR_PROVENANCE_REDACTED_BYTES: 'provenance data would use redacted (unauthenticated) bytes',
+  ERR_PROVENANCE_TRANSCRIPT_TOO_LARGE: 'provenance transcript exceeds the policy size limit',
+  ERR_PROVENANCE_CLAIM_MISMATCH: 'provenance claim identifier does not match its contents',
+  ERR_PROVENANCE_BODY_MISMATCH: 'provenance body does not match its signed digest',
+  ERR_PROVENANCE_STATUS_NOT_OK: 'attested fetch did not receive a successful HTTP status',
+  ERR_PROVENANCE_POLICY_MALFORMED: 'provenance policy is malformed or incomplete',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

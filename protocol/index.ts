@@ -8,3 +8,4 @@ export * from './schemas.ts';
 export * from './eip712.ts';
 export * from './manifest.ts';
 export * from './records.ts';
+export * from './provenance.ts';
