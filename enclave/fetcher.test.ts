@@ -122,5 +122,4 @@ describe('attested fetch', () => {
       expect((e as Error).cause).toBeUndefined();
     }
   });
-
 });

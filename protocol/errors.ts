@@ -91,6 +91,7 @@ export const ERROR_MESSAGES = {
   ERR_CONSENT_WRONG_LENDER: 'consent was granted to another lender',
   ERR_CONSENT_WRONG_PURPOSE: 'consent was granted for another purpose',
   ERR_CONSENT_EXHAUSTED: 'consent has no uses left',
+  ERR_CONSENT_WRONG_INPUTS: 'consent covers other inputs (input commitment differs)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
