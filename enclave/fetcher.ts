@@ -27,6 +27,24 @@ import {
 import { jsonFromPlaintext, openEnclaveJwe } from './jwe.ts';
 import type { JwsSigner } from './jws-signer.ts';
 
+/** Test and sim routing: where to connect for a host name, instead of DNS and port 443 (never /etc/hosts). */
+export type Route = (host: string) => { address: string; port: number } | undefined;
+
+function fixedLookup(address: string, family: 4 | 6): LookupFunction {
+  return ((_h: string, o: unknown, cb?: (...a: unknown[]) => void) => {
+    const done = (typeof o === 'function' ? o : cb) as (...a: unknown[]) => void;
+    const all = typeof o === 'object' && o !== null && (o as { all?: boolean }).all === true;
+    queueMicrotask(() => (all ? done(null, [{ address, family }]) : done(null, address, family)));
+  }) as unknown as LookupFunction;
+}
+
+function routed(host: string, route: Route | undefined): { port?: number; lookup?: LookupFunction } {
+  if (!route) return {};
+  const r = route(host);
+  if (!r) throw new PropsError('ERR_FETCH_FAILED', { detail: 'ENOTFOUND' });
+  return { port: r.port, lookup: fixedLookup(r.address, isIP(r.address) === 6 ? 6 : 4) };
+}
+
 /** What the fetcher accepts; every field required (the enclave's policy supplies it). */
 export type AttestedFetchPolicy = {
   /** Exact host names (lower case); no wildcards, no IP literals. */
@@ -41,8 +59,8 @@ export type AttestedFetchPolicy = {
 export type AttestedFetcherDeps = {
   now: () => Date;
   signer: JwsSigner;
-  /** Name resolution, injected (tests and the sim map the portal host to loopback). */
-  lookup?: LookupFunction;
+  /** Routing, injected (tests and the sim send the portal host to loopback and its ephemeral port). */
+  route?: Route;
 };
 
 export type AttestedFetchParameters = { url: string; token: string };
@@ -138,6 +156,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
   return async ({ url: rawUrl, token }) => {
     const url = checkedUrl(rawUrl, policy);
     const host = url.hostname.toLowerCase();
+    const hop = routed(host, deps.route);
     const { status, tlsVersion, chain, contentType, body } = await new Promise<{
       status: number;
       tlsVersion: string | null;
@@ -156,7 +175,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
         checkServerIdentity: (_name: string, cert: PeerCertificate) =>
           certNamesHostExactly(cert, host) ? undefined : Object.assign(new Error('host pin'), { code: PIN_FAILED }),
         timeout: policy.timeoutMs,
-        ...(deps.lookup ? { lookup: deps.lookup } : {}),
+        ...hop,
       };
       const req = request(url, options, (res) => {
         const socket = res.socket as TLSSocket;

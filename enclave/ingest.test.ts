@@ -142,7 +142,7 @@ describe('delegated attested fetch', () => {
     expect(jwe).not.toContain(TOKEN);
     const fetcher = createAttestedFetcher(
       { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 5000 },
-      { now: () => NOW, signer: enc.signer, lookup: portal.lookup },
+      { now: () => NOW, signer: enc.signer, route: portal.route },
     );
     const seen = new Set<string>();
     const o = { expectedKid: enc.encryptionKey.kid, evidenceDigest: enc.evidenceDigest, seenDelegationIds: seen };

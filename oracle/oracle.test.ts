@@ -37,7 +37,7 @@ beforeAll(async () => {
   portal = await startBankPortal({ statementFor: sampleStatement, accounts: [{ accountId: 'acc-7', token: TOKEN }], now: () => NOW });
   enc = await fakeEnclave();
   owner = (await generateOwnerKey()).key;
-  proof = (await fetchSignedStatement({ url: portal.statementUrl('acc-7'), token: TOKEN, caPems: [portal.caPem], lookup: portal.lookup })).proof;
+  proof = (await fetchSignedStatement({ url: portal.statementUrl('acc-7'), token: TOKEN, caPems: [portal.caPem], route: portal.route })).proof;
 });
 afterAll(() => portal.close());
 

@@ -2,7 +2,7 @@
 // fetches its statement as a JWS over HTTPS with its own bearer token; the JWS is the proof. Signature checking
 // against the source's pinned JWKS belongs to verifier/provenance (the enclave re-checks at ingest).
 import { request } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import {
@@ -15,12 +15,30 @@ import {
   type SignedSourcePayload,
 } from '../protocol/index.ts';
 
+/** Test and sim routing: where to connect for a host name, instead of DNS and port 443 (never /etc/hosts). */
+export type Route = (host: string) => { address: string; port: number } | undefined;
+
+function fixedLookup(address: string, family: 4 | 6): LookupFunction {
+  return ((_h: string, o: unknown, cb?: (...a: unknown[]) => void) => {
+    const done = (typeof o === 'function' ? o : cb) as (...a: unknown[]) => void;
+    const all = typeof o === 'object' && o !== null && (o as { all?: boolean }).all === true;
+    queueMicrotask(() => (all ? done(null, [{ address, family }]) : done(null, address, family)));
+  }) as unknown as LookupFunction;
+}
+
+function routed(host: string, route: Route | undefined): { port?: number; lookup?: LookupFunction } {
+  if (!route) return {};
+  const r = route(host);
+  if (!r) throw new PropsError('ERR_FETCH_FAILED', { detail: 'ENOTFOUND' });
+  return { port: r.port, lookup: fixedLookup(r.address, isIP(r.address) === 6 ? 6 : 4) };
+}
+
 export type FetchSignedStatementParameters = {
   url: string;
   token: string;
   /** PEM CAs trusted in addition to the system roots (the bank fixture's test CA). */
   caPems: readonly string[];
-  lookup?: LookupFunction;
+  route?: Route;
   timeoutMs?: number;
   maxBytes?: number;
 };
@@ -40,6 +58,7 @@ export async function fetchSignedStatement(
   const url = new URL(p.url);
   if (url.protocol !== 'https:' || url.username || url.password) throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED');
   const max = p.maxBytes ?? 4 * 1024 * 1024;
+  const hop = routed(url.hostname.toLowerCase(), p.route);
   const text = await new Promise<string>((resolve, reject) => {
     const req = request(
       url,
@@ -52,7 +71,7 @@ export async function fetchSignedStatement(
         minVersion: 'TLSv1.2',
         agent: false,
         timeout: p.timeoutMs ?? 10_000,
-        ...(p.lookup ? { lookup: p.lookup } : {}),
+        ...hop,
       },
       (res) => {
         if (res.statusCode !== 200) {

@@ -2,7 +2,7 @@
 // detail, cause chain, JSON form), not in anything logged, not in what the host stores for a submission.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalJson, type ProvenanceProof } from '../protocol/index.ts';
-import { startBankPortal, staticLookup, type BankPortal } from '../sim/bank/portal.ts';
+import { startBankPortal, staticRoute, type BankPortal } from '../sim/bank/portal.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
 import { fakeEnclave, type FakeEnclave } from './helpers/fake-enclave.ts';
 import { checkEnclave, delegateFetch, encryptSubmission, fetchSignedStatement, generateOwnerKey } from '../oracle/index.ts';
@@ -47,16 +47,16 @@ describe('no records or tokens outside the enclave', () => {
     const errors: unknown[] = [];
     const catchIt = (p: Promise<unknown>) => p.then(() => errors.push(new Error('unexpected success')), (e: unknown) => errors.push(e));
     const policy = { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: false, maxBodyBytes: 64, timeoutMs: 5000 };
-    const deps = { now: () => NOW, signer: enc.signer, lookup: portal.lookup };
+    const deps = { now: () => NOW, signer: enc.signer, route: portal.route };
     const url = portal.statementUrl('acc-1');
     await catchIt(createAttestedFetcher(policy, deps)({ url, token: TOKEN })); // too large
-    await catchIt(createAttestedFetcher({ ...policy, maxBodyBytes: 1 << 20 }, { ...deps, lookup: staticLookup({}) })({ url, token: TOKEN }));
+    await catchIt(createAttestedFetcher({ ...policy, maxBodyBytes: 1 << 20 }, { ...deps, route: staticRoute({}) })({ url, token: TOKEN }));
     await catchIt(createAttestedFetcher({ ...policy, allowedHosts: ['x.test'] }, deps)({ url, token: TOKEN }));
-    await catchIt(fetchSignedStatement({ url, token: `${TOKEN}x`, caPems: [portal.caPem], lookup: portal.lookup })); // 401
-    await catchIt(fetchSignedStatement({ url, token: TOKEN, caPems: [], lookup: portal.lookup })); // untrusted CA
+    await catchIt(fetchSignedStatement({ url, token: `${TOKEN}x`, caPems: [portal.caPem], route: portal.route })); // 401
+    await catchIt(fetchSignedStatement({ url, token: TOKEN, caPems: [], route: portal.route })); // untrusted CA
 
     const checked = await checkEnclave({ evidence: enc.evidence, manifest: enc.manifest, policy: enc.policy, now: NOW, verifyEvidence: enc.verifyOk });
-    const { proof } = await fetchSignedStatement({ url, token: TOKEN, caPems: [portal.caPem], lookup: portal.lookup });
+    const { proof } = await fetchSignedStatement({ url, token: TOKEN, caPems: [portal.caPem], route: portal.route });
     const owner = (await generateOwnerKey()).key;
     const { jwe } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, { now: () => NOW });
     const seen = new Set<string>();

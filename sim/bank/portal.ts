@@ -1,10 +1,9 @@
 // The bank-portal fixture: a real HTTPS server (node:https, loopback, ephemeral port) behind a test CA made at start,
 // with bearer-token accounts (only token hashes are kept) serving `Statement`s, plain or signed (JWS) for the
-// signed-source path. Host-name resolution is injected (`lookup`), never /etc/hosts.
+// signed-source path. Routing to it is injected (`route`: host → loopback + port), never /etc/hosts.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LookupFunction } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import {
@@ -37,33 +36,25 @@ export type BankPortalOptions = {
 export type BankPortal = {
   host: string;
   port: number;
-  /** `https://<host>:<port>` — resolve `host` with `lookup`. */
+  /** `https://<host>` — as a real bank's would be; reach it through `route`. */
   origin: string;
   statementUrl(accountId: string): string;
   /** The test CA's certificate (PEM) that clients must add to their trust list. */
   caPem: string;
   ca: TestCa;
-  /** Resolves the portal host (only) to 127.0.0.1. */
-  lookup: LookupFunction;
+  /** Sends the portal host (only) to 127.0.0.1 and the server's ephemeral port. */
+  route: Route;
   jwks: { keys: JWK[] };
   close(): Promise<void>;
 };
 
 const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
-/** A lookup that answers only for the names given (to loopback addresses) and ENOTFOUND for everything else. */
-export function staticLookup(names: Record<string, string>): LookupFunction {
-  return ((hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
-    const cb = typeof options === 'function' ? (options as typeof callback) : callback;
-    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
-    const address = Object.hasOwn(names, hostname.toLowerCase()) ? names[hostname.toLowerCase()] : undefined;
-    if (!address) {
-      const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
-      queueMicrotask(() => cb(err));
-      return;
-    }
-    queueMicrotask(() => (all ? cb(null, [{ address, family: 4 }]) : cb(null, address, 4)));
-  }) as unknown as LookupFunction;
+export type Route = (host: string) => { address: string; port: number } | undefined;
+
+/** A route table: exact host names to loopback address and port; undefined (not found) for everything else. */
+export function staticRoute(table: Record<string, { address: string; port: number }>): Route {
+  return (host) => (Object.hasOwn(table, host.toLowerCase()) ? table[host.toLowerCase()] : undefined);
 }
 
 export async function startBankPortal(opts: BankPortalOptions): Promise<BankPortal> {
@@ -124,7 +115,7 @@ export async function startBankPortal(opts: BankPortalOptions): Promise<BankPort
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const origin = `https://${host}:${port}`;
+  const origin = `https://${host}`;
 
   return {
     host,
@@ -133,7 +124,7 @@ export async function startBankPortal(opts: BankPortalOptions): Promise<BankPort
     statementUrl: (accountId) => `${origin}/accounts/${accountId}/statement`,
     caPem: ca.certPem,
     ca,
-    lookup: staticLookup({ [host]: '127.0.0.1' }),
+    route: staticRoute({ [host]: { address: '127.0.0.1', port } }),
     jwks,
     close: () =>
       new Promise<void>((resolve) => {
