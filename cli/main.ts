@@ -6,6 +6,7 @@ export type Command = { summary: string; run: (argv: string[]) => Promise<number
 const commands: Record<string, () => Promise<Command>> = {
   attest: async () => (await import('../enclave/cli.ts')).attestCommand,
   verify: async () => (await import('../verifier/cli.ts')).verifyCommand,
+  oracle: async () => (await import('../oracle/cli.ts')).oracleCommand,
 };
 
 function usage(): string {
