@@ -5,6 +5,7 @@ import {
   ATTESTED_FETCH_JWS_TYP,
   attestedFetchRecord,
   bodyDigest,
+  certChainDigest,
   fromBase64,
   statement as statementSchema,
 } from '../protocol/index.ts';
@@ -12,7 +13,8 @@ import { startBankPortal, staticRoute, type BankPortal } from '../sim/bank/porta
 import { createTestCa } from '../sim/bank/test-ca.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
 import { createAttestedFetcher, type AttestedFetchPolicy } from './fetcher.ts';
-import { joseJwsSigner } from './jws-signer.ts';
+import { joseJwsSigner, nodeEs256Signer } from './jws-signer.ts';
+import { generateKeyPairSync } from 'node:crypto';
 
 const TOKEN = 'tok_live_7fQ2x9Lr0ZpV4mK8';
 const NOW = new Date('2026-11-22T04:00:00.000Z');
@@ -45,6 +47,7 @@ describe('attested fetch', () => {
     expect(record).toMatchObject({ url: portal.statementUrl('acc-1'), host: 'bank.props.test', status: 200, time: NOW.toISOString() });
     expect(['TLSv1.2', 'TLSv1.3']).toContain(record.tlsVersion);
     expect(record.bodySha256).toBe(bodyDigest(out.body));
+    expect(record.certChainSha256).toBe(certChainDigest([portal.leafDer, portal.ca.der])); // leaf, then the anchor
     expect(new URL(record.url).port).toBe(''); // the URL a real bank would have; routing to the fixture is injected
     expect(statementSchema.parse(JSON.parse(new TextDecoder().decode(fromBase64(out.proof.body!))))).toEqual(sampleStatement('acc-1'));
     const v = await compactVerify(out.proof.jws, enclaveKey.publicKey);
@@ -52,6 +55,15 @@ describe('attested fetch', () => {
     expect(JSON.parse(new TextDecoder().decode(v.payload))).toEqual(record);
     expect(out.proof.jws).not.toContain(TOKEN);
     expect(JSON.stringify(record)).not.toContain(TOKEN);
+  });
+
+  it('the node:crypto ES256 signer makes a JWS jose verifies', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const f = createAttestedFetcher(policyFor(portal), { now: () => NOW, signer: nodeEs256Signer(privateKey, 'k1'), route: portal.route });
+    const out = await f({ url: portal.statementUrl('acc-1'), token: TOKEN });
+    const v = await compactVerify(out.proof.jws, publicKey, { algorithms: ['ES256'] });
+    expect(v.protectedHeader).toEqual({ alg: 'ES256', typ: ATTESTED_FETCH_JWS_TYP, kid: 'k1' });
+    expect(JSON.parse(new TextDecoder().decode(v.payload))).toEqual(out.record);
   });
 
   it('records a refused token as status 401 (the verifier, not the fetcher, refuses non-2xx)', async () => {

@@ -2,6 +2,7 @@
 // bearer token, validates the server chain against system roots plus the policy's CAs, pins the host exactly, and
 // signs what it saw (protocol/provenance.ts `AttestedFetchRecord`). The token never leaves this module: not in the
 // record, not in an error, not in a log line.
+import { createHash } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { createSecureContext, rootCertificates, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
@@ -14,11 +15,9 @@ import {
   PropsError,
   TLS_VERSIONS,
   attestedFetchPayload,
-  bodyDigest,
   certChainDigest,
   fetchDelegation,
   parseWith,
-  toBase64,
   type AttestedFetchRecord,
   type FetchDelegation,
   type Hex,
@@ -157,12 +156,13 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
     const url = checkedUrl(rawUrl, policy);
     const host = url.hostname.toLowerCase();
     const hop = routed(host, deps.route);
-    const { status, tlsVersion, chain, contentType, body } = await new Promise<{
+    const { status, tlsVersion, chainSha256, contentType, body, bodySha256 } = await new Promise<{
       status: number;
       tlsVersion: string | null;
-      chain: Uint8Array[];
+      chainSha256: Hex;
       contentType: string;
       body: Uint8Array;
+      bodySha256: Hex;
     }>((resolve, reject) => {
       // `secureContext` is a tls.connect option that https passes through; its RequestOptions type omits it.
       const options: RequestOptions & { secureContext: SecureContext } = {
@@ -184,9 +184,11 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
           reject(new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID'));
           return;
         }
-        const chain = peerChain(socket);
+        const chainSha256 = early ?? certChainDigest(peerChain(socket));
         const tlsVersion = socket.getProtocol();
         const chunks: Buffer[] = [];
+        // Hashed as it arrives (native SHA-256, the same value as protocol `bodyDigest`), overlapping the network.
+        const hash = createHash('sha256');
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
@@ -196,17 +198,28 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
             return;
           }
           chunks.push(chunk);
+          hash.update(chunk);
         });
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
             tlsVersion,
-            chain,
+            chainSha256,
             contentType: (res.headers['content-type'] ?? '').toLowerCase().slice(0, 256),
             body: new Uint8Array(Buffer.concat(chunks, size)),
+            bodySha256: `0x${hash.digest('hex')}`,
           }),
         );
         res.on('error', (e) => reject(refusal(e)));
+      });
+      // Read the validated chain as soon as the handshake completes, while the server is still preparing its
+      // response, so the attested fetch spends no extra time on it.
+      let early: Hex | undefined;
+      req.on('socket', (s) => {
+        const tls = s as TLSSocket;
+        tls.once('secureConnect', () => {
+          if (tls.authorized) early = certChainDigest(peerChain(tls));
+        });
       });
       req.on('timeout', () => {
         req.destroy();
@@ -227,16 +240,16 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
       method: 'GET',
       status,
       tlsVersion: tlsVersion as AttestedFetchRecord['tlsVersion'],
-      certChainSha256: certChainDigest(chain),
+      certChainSha256: chainSha256,
       time: deps.now().toISOString(),
-      bodySha256: bodyDigest(body),
+      bodySha256,
       bodyBytes: body.length,
       contentType,
     };
     const jws = await deps.signer(attestedFetchPayload(record), { typ: ATTESTED_FETCH_JWS_TYP });
     return {
       record,
-      proof: { version: PROVENANCE_PROOF_VERSION, kind: 'attested-fetch', jws, body: toBase64(body) },
+      proof: { version: PROVENANCE_PROOF_VERSION, kind: 'attested-fetch', jws, body: Buffer.from(body.buffer, body.byteOffset, body.length).toString('base64') },
       body,
     };
   };

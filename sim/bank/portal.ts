@@ -29,6 +29,8 @@ export type BankPortalOptions = {
   now?: () => Date;
   /** Lifetime of a signed statement (JWS `exp` − `iat`), seconds. Default 1 hour. */
   signatureTtlSeconds?: number;
+  /** Benchmarks only: wait this long before answering a statement, standing in for a real bank's backend. */
+  responseDelayMs?: number;
   /** For refusal tests: serve a certificate from this CA and/or for these DNS names instead of [host]. */
   tls?: { ca?: TestCa; certNames?: readonly string[] };
 };
@@ -42,6 +44,8 @@ export type BankPortal = {
   /** The test CA's certificate (PEM) that clients must add to their trust list. */
   caPem: string;
   ca: TestCa;
+  /** DER of the server certificate the portal presents. */
+  leafDer: Uint8Array;
   /** Sends the portal host (only) to 127.0.0.1 and the server's ephemeral port. */
   route: Route;
   jwks: { keys: JWK[] };
@@ -90,6 +94,7 @@ export async function startBankPortal(opts: BankPortalOptions): Promise<BankPort
     const owner = bearer ? accountsByTokenHash.get(tokenHash(bearer[1] as string)) : undefined;
     if (!owner) return send(res, 401, 'application/json', '{"error":"unauthorized"}');
     if (owner !== accountId) return send(res, 403, 'application/json', '{"error":"forbidden"}');
+    if (opts.responseDelayMs) await new Promise((r) => setTimeout(r, opts.responseDelayMs));
     const st = await opts.statementFor(accountId);
     if (!st) return send(res, 404, 'application/json', '{"error":"no_statement"}');
     const checked = statementSchema.parse(st); // the fixture never serves a record outside the schema
@@ -124,6 +129,7 @@ export async function startBankPortal(opts: BankPortalOptions): Promise<BankPort
     statementUrl: (accountId) => `${origin}/accounts/${accountId}/statement`,
     caPem: ca.certPem,
     ca,
+    leafDer: leaf.der,
     route: staticRoute({ [host]: { address: '127.0.0.1', port } }),
     jwks,
     close: () =>
