@@ -9,9 +9,7 @@ import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
-import type { Statement } from '../protocol/index.ts';
-import { startBankPortal } from '../sim/bank/portal.ts';
-import { sampleStatement } from '../sim/bank/sample.ts';
+import { Worker } from 'node:worker_threads';
 import { createAttestedFetcher } from '../enclave/fetcher.ts';
 import { nodeEs256Signer } from '../enclave/jws-signer.ts';
 
@@ -22,19 +20,22 @@ const { values: v } = parseArgs({
 const N = Math.max(20, Number(v.n));
 const TXS = Math.min(20_000, Math.max(1, Number(v.txs)));
 const SERVER_MS = Math.max(0, Number(v['server-ms']));
-const statementFor = (id: string): Statement => {
-  const s = sampleStatement(id);
-  return { ...s, transactions: Array.from({ length: TXS }, (_, i) => s.transactions[i % s.transactions.length]!) };
-};
 const TOKEN = 'tok_bench_4kQ9';
-
-const portal = await startBankPortal({ statementFor, accounts: [{ accountId: 'acc-1', token: TOKEN }], responseDelayMs: SERVER_MS });
-const url = portal.statementUrl('acc-1');
+// The portal runs on its own thread (a real bank is another machine); the client side is measured here.
+// Workers do not inherit tsx's loader, so the worker registers it before importing the TypeScript entry.
+const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./fetch-portal.worker.ts', import.meta.url).href)}); })`;
+const worker = new Worker(boot, { eval: true, workerData: { txs: TXS, serverMs: SERVER_MS, token: TOKEN } });
+const portal = await new Promise<{ port: number; caPem: string; host: string }>((resolve, reject) => {
+  worker.once('message', resolve);
+  worker.once('error', reject);
+});
+const route = (h: string) => (h === portal.host ? { address: '127.0.0.1', port: portal.port } : undefined);
+const url = `https://${portal.host}/accounts/acc-1/statement`;
 // A node KeyObject signed through node:crypto (jose 6 goes through WebCrypto, several times slower per signature).
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const attested = createAttestedFetcher(
   { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: true, maxBodyBytes: 1 << 20, timeoutMs: 5000 },
-  { now: () => new Date(), signer: nodeEs256Signer(privateKey, 'bench'), route: portal.route },
+  { now: () => new Date(), signer: nodeEs256Signer(privateKey, 'bench'), route },
 );
 
 // The baseline: the same request, same trust store (built once), same routing — no pinning, digests or signature.
@@ -101,7 +102,8 @@ const r = {
   ratioMean: +(mean(a) / mean(p)).toFixed(3),
   goal: 1.1,
 };
-await portal.close();
+worker.postMessage('close');
+await new Promise((r) => worker.once('exit', r));
 if (v.json) process.stdout.write(`${JSON.stringify(r)}\n`);
 else {
   process.stdout.write(

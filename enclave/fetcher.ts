@@ -217,9 +217,12 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
       let early: Hex | undefined;
       req.on('socket', (s) => {
         const tls = s as TLSSocket;
-        tls.once('secureConnect', () => {
-          if (tls.authorized) early = certChainDigest(peerChain(tls));
-        });
+        // setImmediate: let the HTTP client flush the request first, then read the chain while the server works.
+        tls.once('secureConnect', () =>
+          setImmediate(() => {
+            if (early === undefined && tls.authorized && !tls.destroyed) early = certChainDigest(peerChain(tls));
+          }),
+        );
       });
       req.on('timeout', () => {
         req.destroy();
