@@ -13,10 +13,10 @@ import {
 } from '../protocol/index.ts';
 import { startBankPortal, type BankPortal } from '../sim/bank/portal.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
-import { fakeEnclave, type FakeEnclave } from '../test/helpers/fake-enclave.ts';
+import { fakeEnclave, type FakeEnclave } from './helpers/fake-enclave.ts';
 import { checkEnclave, delegateFetch, encryptSubmission, generateOwnerKey, type CheckedEnclave, type OwnerKey } from '../oracle/index.ts';
-import { decryptSubmission, type DecryptSubmissionOptions } from './ingest.ts';
-import { createAttestedFetcher, fetchDelegated } from './fetcher.ts';
+import { decryptSubmission, type DecryptSubmissionOptions } from '../enclave/ingest.ts';
+import { createAttestedFetcher, fetchDelegated } from '../enclave/fetcher.ts';
 
 const NOW = new Date('2026-11-22T04:00:00.000Z');
 const deps = { now: () => NOW };

@@ -12,8 +12,8 @@ import {
 import { startBankPortal, staticRoute, type BankPortal } from '../sim/bank/portal.ts';
 import { createTestCa } from '../sim/bank/test-ca.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
-import { createAttestedFetcher, type AttestedFetchPolicy } from './fetcher.ts';
-import { joseJwsSigner, nodeEs256Signer } from './jws-signer.ts';
+import { createAttestedFetcher, type AttestedFetchPolicy } from '../enclave/fetcher.ts';
+import { joseJwsSigner, nodeEs256Signer } from '../enclave/jws-signer.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
 const TOKEN = 'tok_live_7fQ2x9Lr0ZpV4mK8';

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBankPortal, type BankPortal } from '../sim/bank/portal.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
 import { decryptSubmission, signReceipt } from '../enclave/ingest.ts';
-import { fakeEnclave, type FakeEnclave } from '../test/helpers/fake-enclave.ts';
-import { makeOracleCommand, type OracleCliDeps } from './cli.ts';
-import type { FetchLike } from './submit.ts';
+import { fakeEnclave, type FakeEnclave } from './helpers/fake-enclave.ts';
+import { makeOracleCommand, type OracleCliDeps } from '../oracle/cli.ts';
+import type { FetchLike } from '../oracle/submit.ts';
 
 const TOKEN = 'tok_cli_P0o9I8u7Y6t5';
 const NOW = new Date('2026-11-22T04:00:00.000Z');

@@ -11,7 +11,7 @@ import {
 import { startBankPortal, type BankPortal } from '../sim/bank/portal.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
 import { decryptSubmission, signReceipt } from '../enclave/ingest.ts';
-import { fakeEnclave, type FakeEnclave } from '../test/helpers/fake-enclave.ts';
+import { fakeEnclave, type FakeEnclave } from './helpers/fake-enclave.ts';
 import {
   checkEnclave,
   encryptSubmission,
@@ -22,7 +22,7 @@ import {
   type CheckedEnclave,
   type FetchLike,
   type OwnerKey,
-} from './index.ts';
+} from '../oracle/index.ts';
 
 const TOKEN = 'tok_owner_Qm4Zr8sV1xN2';
 const NOW = new Date('2026-11-22T04:00:00.000Z');
