@@ -2,7 +2,7 @@
 // bearer token, validates the server chain against system roots plus the policy's CAs, pins the host exactly, and
 // signs what it saw (protocol/provenance.ts `AttestedFetchRecord`). The token never leaves this module: not in the
 // record, not in an error, not in a log line.
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { createSecureContext, rootCertificates, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
@@ -91,16 +91,17 @@ const CHAIN_CODES = new Set([
 const PIN_FAILED = 'PROPS_HOST_PIN_FAILED';
 
 /**
- * Exact host pinning: the leaf must list `host` itself as a DNS subjectAltName. A wildcard entry never matches (a
- * `*.example.test` certificate is a certificate for some other name), and the subject CN is ignored (RFC 6125).
+ * Exact host pinning: the leaf must list `host` itself as a DNS subjectAltName. OpenSSL's X509_check_host decides
+ * (through node:crypto), with wildcards off — a `*.example.test` certificate is a certificate for some other name —
+ * and the subject CN never consulted (RFC 6125).
  */
 export function certNamesHostExactly(cert: PeerCertificate, host: string): boolean {
-  const san = cert.subjectaltname ?? '';
-  for (const entry of san.split(',')) {
-    const m = /^\s*DNS:(.+?)\s*$/.exec(entry);
-    if (m && !m[1]!.includes('*') && m[1]!.toLowerCase() === host) return true;
+  if (!cert.raw) return false;
+  try {
+    return new X509Certificate(cert.raw).checkHost(host, { subject: 'never', wildcards: false, partialWildcards: false }) !== undefined;
+  } catch {
+    return false;
   }
-  return false;
 }
 
 /** The chain as Node validated it, leaf first, up to the trust anchor; DER bytes. */
