@@ -6,6 +6,11 @@ export type Command = { summary: string; run: (argv: string[]) => Promise<number
 const commands: Record<string, () => Promise<Command>> = {
   attest: async () => (await import('../enclave/cli.ts')).attestCommand,
   verify: async () => (await import('../verifier/cli.ts')).verifyCommand,
+  bench: async () => (await import('../bench/cli.ts')).benchCommand,
+  proof: async () => (await import('../verifier/proof-cli.ts')).proofCommand,
+  sim: async () => (await import('../sim/cli.ts')).simCommand,
+  model: async () => (await import('../sim/model/cli.ts')).modelCommand,
+  chain: async () => (await import('../contracts/cli.ts')).chainCommand,
   oracle: async () => (await import('../oracle/cli.ts')).oracleCommand,
 };
 

@@ -14,8 +14,7 @@ import {
   type Manifest,
   type PublicJwk,
 } from '../protocol/index.ts';
-// verifier/index.ts (the lead's) will re-export this; until then the policy module is the verifier's public surface.
-import { checkPinned, type Policy } from '../verifier/policy.ts';
+import { checkPinned, type Policy } from '../verifier/index.ts';
 
 export type VerifyEvidenceResult = {
   ok: boolean;

@@ -15,7 +15,7 @@ import {
   type ProvenanceProof,
 } from '../protocol/index.ts';
 import type { Command } from '../cli/main.ts';
-import { parsePolicyText, type Policy } from '../verifier/policy.ts';
+import { parsePolicyText, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { checkEnclave, type CheckedEnclave, type VerifyEvidence } from './check.ts';
 import { grantConsent } from './consent.ts';
 import { delegateFetch, encryptSubmission } from './encrypt.ts';
@@ -35,20 +35,8 @@ export type OracleCliDeps = {
 
 const MAX_FILE = 16 * 1024 * 1024;
 
-async function defaultLoadVerifyEvidence(): Promise<VerifyEvidence> {
-  // Resolved at run time so this part builds before the verifier's index lands; absent → a coded refusal, never a pass.
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(new URL('../verifier/index.ts', import.meta.url).href)) as Record<string, unknown>;
-  } catch {
-    throw new PropsError('ERR_ORACLE_VERIFIER_UNAVAILABLE');
-  }
-  if (typeof mod.verifyEvidence !== 'function') throw new PropsError('ERR_ORACLE_VERIFIER_UNAVAILABLE');
-  return mod.verifyEvidence as VerifyEvidence;
-}
-
 export const defaultDeps = (): OracleCliDeps => ({
-  loadVerifyEvidence: defaultLoadVerifyEvidence,
+  loadVerifyEvidence: async () => verifyEvidence,
   fetch: (url, init) => fetch(url, init),
   now: () => new Date(),
   env: process.env,

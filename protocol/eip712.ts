@@ -1,6 +1,6 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
-import { encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
+import { encodeAbiParameters, hashStruct, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
 import { canonicalBytes } from './canonical.ts';
 import { keccak256Tagged, TAGS } from './hash.ts';
 import { toHex, type Hex } from './bytes.ts';
@@ -32,6 +32,28 @@ export const REGISTRATION_TYPES = {
     { name: 'expiresAt', type: 'uint64' },
   ],
 } as const;
+
+/**
+ * A transparency-log head signed by an enclave's on-chain key and posted to PropsRegistry (domain: the registry).
+ * `keyId` names the log (one log per enclave key); `treeSize` must only grow on chain.
+ */
+export const CHECKPOINT_TYPES = {
+  Checkpoint: [
+    { name: 'keyId', type: 'bytes32' },
+    { name: 'treeSize', type: 'uint64' },
+    { name: 'root', type: 'bytes32' },
+  ],
+} as const;
+
+export type CheckpointMessage = { keyId: Hex; treeSize: bigint; root: Hex };
+
+export type KeyRegistrationMessage = {
+  pipelineId: Hex;
+  keyId: Hex;
+  evidenceDigest: Hex;
+  earDigest: Hex;
+  expiresAt: bigint;
+};
 
 export type ResultMessage = {
   requestId: Hex;
@@ -73,6 +95,34 @@ export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
     types: RESULT_TYPES,
     primaryType: 'PropsResult',
     message: resultMessage(body),
+  });
+}
+
+/**
+ * EIP-712 hashStruct of a result message: the datum of the result's transparency-log leaf
+ * (leaf = SHA-256(0x00 || structHash), RFC 9162), so the escrow recomputes the leaf from the same fields.
+ */
+export function resultStructHash(message: ResultMessage): Hex {
+  return hashStruct({ types: RESULT_TYPES, primaryType: 'PropsResult', data: message });
+}
+
+/** The 32-byte EIP-712 digest of a checkpoint under the registry's domain. */
+export function checkpointDigest(domain: Eip712DomainValue, message: CheckpointMessage): Hex {
+  return hashTypedData({
+    domain: toTypedDataDomain(domain),
+    types: CHECKPOINT_TYPES,
+    primaryType: 'Checkpoint',
+    message,
+  });
+}
+
+/** The 32-byte EIP-712 digest an auditor signs to register an enclave key (registry's domain). */
+export function keyRegistrationDigest(domain: Eip712DomainValue, message: KeyRegistrationMessage): Hex {
+  return hashTypedData({
+    domain: toTypedDataDomain(domain),
+    types: REGISTRATION_TYPES,
+    primaryType: 'KeyRegistration',
+    message,
   });
 }
 

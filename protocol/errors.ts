@@ -26,6 +26,7 @@ export const ERROR_MESSAGES = {
   ERR_EVIDENCE_REPORT_DATA_MISMATCH: 'evidence report_data does not bind the enclave keys and manifest',
   ERR_EVIDENCE_MEASUREMENT_MISMATCH: 'evidence measurements do not match the manifest',
   // manifest / pipeline policy
+  ERR_MANIFEST_MISMATCH: 'manifest does not match the manifest hash bound in the evidence',
   ERR_MANIFEST_CODE_HASH_NOT_ALLOWED: 'manifest code hash is not allowed by policy',
   ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED: 'manifest model hash is not allowed by policy',
   ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED: 'manifest policy hash is not allowed by policy',
@@ -64,6 +65,20 @@ export const ERROR_MESSAGES = {
   ERR_PROVENANCE_BODY_MISMATCH: 'provenance body does not match its signed digest',
   ERR_PROVENANCE_STATUS_NOT_OK: 'attested fetch did not receive a successful HTTP status',
   ERR_PROVENANCE_POLICY_MALFORMED: 'provenance policy is malformed or incomplete',
+  // issue 4: credit model (features, ONNX runtime)
+  ERR_FEATURES_STATEMENT_INCONSISTENT: 'statement dates or running balances are inconsistent',
+  ERR_FEATURES_HISTORY_TOO_SHORT: 'statement history is too short to score',
+  ERR_MODEL_LOAD_FAILED: 'model file could not be loaded',
+  ERR_MODEL_PROVIDER_UNAVAILABLE: 'requested execution provider is not available',
+  ERR_MODEL_FEATURES_MISMATCH: 'model feature layout does not match this build',
+  ERR_MODEL_INPUT_INVALID: 'model input batch is invalid',
+  ERR_MODEL_THRESHOLD_INVALID: 'decision threshold must be an integer score in 0..1000',
+  // issue 6: chain (registry, escrow, local chain)
+  ERR_CHAIN_START_FAILED: 'local chain (anvil) failed to start',
+  ERR_CHAIN_UNREACHABLE: 'chain JSON-RPC endpoint is unreachable',
+  ERR_CHAIN_REVERTED: 'chain transaction reverted',
+  ERR_CHAIN_CONFIG_INVALID: 'chain configuration is invalid',
+  ERR_CHAIN_KEY_INVALID: 'on-chain public key or signature is malformed',
   // issue 3: data-owner oracle — attested fetcher, submissions (JWE), receipts, consents
   ERR_FETCH_URL_NOT_ALLOWED: 'fetch URL is not an https URL the policy allows',
   ERR_FETCH_HOST_MISMATCH: 'server certificate does not name the pinned host exactly',

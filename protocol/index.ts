@@ -8,5 +8,7 @@ export * from './schemas.ts';
 export * from './eip712.ts';
 export * from './manifest.ts';
 export * from './records.ts';
+export * from './sim-quote.ts';
 export * from './provenance.ts';
+export * from './merkle.ts';
 export * from './oracle.ts';

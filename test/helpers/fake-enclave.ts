@@ -10,7 +10,7 @@ import {
   type Manifest,
   type PublicJwk,
 } from '../../protocol/index.ts';
-import type { Policy } from '../../verifier/policy.ts';
+import type { Policy } from '../../verifier/index.ts';
 import type { VerifyEvidence } from '../../oracle/index.ts';
 import { joseJwsSigner, type JwsSigner } from '../../enclave/jws-signer.ts';
 

@@ -1,0 +1,157 @@
+// Enclave boot: keys from injected randomness, the manifest (code, model, policy hashes), evidence over
+// report_data = H(keys, manifest hash) from the attestation platform, and the result signer.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CompactSign } from 'jose';
+import {
+  canonicalBytes,
+  evidenceDigest as digestEvidence,
+  fromHex,
+  manifestHash as hashManifest,
+  parseEvidence,
+  parseManifest,
+  pipelineId as computePipelineId,
+  reportDataFor,
+  resultDigest,
+  sha256,
+  toBase64,
+  toHex,
+  PropsError,
+  type ChainKey,
+  type Eip712DomainValue,
+  type Evidence,
+  type Hex,
+  type Manifest,
+  type PublicJwk,
+  type ResultAttestation,
+  type ResultBody,
+  type ResultOutput,
+} from '../protocol/index.ts';
+import { computeCodeHash } from './code-hash.ts';
+import { generateEnclaveKeys, type EnclaveKeyMaterial, type Random } from './keys.ts';
+import { loadPipelinePolicy, pipelinePolicyHash, type PipelinePolicy } from './pipeline-policy.ts';
+import type { AttestationPlatform } from './platforms/types.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type ScoringRequest = { requestId: Hex; nonce: Hex; consentRef: Hex };
+
+export type BootOptions = {
+  platform: AttestationPlatform;
+  clock?: () => Date;
+  random?: Random;
+  /** Root of the shipped bundle to hash (default: this checkout); or a precomputed code hash. */
+  codeRoot?: string;
+  codeHash?: Hex;
+  /**
+   * The model: a loaded onnxruntime model (its hash and the provider it actually runs on go into the manifest), or
+   * only a model file to hash. Either way the hash must equal `expectedModelHash`, by default the pipeline policy's
+   * `modelHash`: a mismatch refuses to boot.
+   */
+  model?: { modelHash: Hex; executionProvider: 'cpu' | 'cuda' };
+  modelPath?: string;
+  expectedModelHash?: Hex;
+  pipelinePolicy?: PipelinePolicy;
+  chainScheme?: ChainKey['scheme'];
+  /** Override the EIP-712 domain (the deployed escrow) from the pipeline policy. */
+  eip712Domain?: Eip712DomainValue;
+};
+
+export type Enclave = {
+  readonly manifest: Manifest;
+  readonly manifestHash: Hex;
+  readonly pipelineId: Hex;
+  readonly evidence: Evidence;
+  readonly evidenceDigest: Hex;
+  readonly jwks: { keys: PublicJwk[] };
+  readonly eip712Domain: Eip712DomainValue;
+  readonly policy: PipelinePolicy;
+  /** Private key material: stays inside the enclave process. */
+  readonly keys: EnclaveKeyMaterial;
+  signResult(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<ResultAttestation>;
+};
+
+export function hashModelFile(path: string): Hex {
+  return toHex(sha256(readFileSync(path)));
+}
+
+export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
+  const clock = opts.clock ?? (() => new Date());
+  const policy = opts.pipelinePolicy ?? loadPipelinePolicy();
+  let modelHash: Hex;
+  if (opts.model) modelHash = opts.model.modelHash;
+  else if (opts.modelPath) {
+    try {
+      modelHash = hashModelFile(opts.modelPath);
+    } catch (cause) {
+      throw new PropsError('ERR_ENCLAVE_BOOT', { detail: 'model file unreadable', cause });
+    }
+  } else throw new PropsError('ERR_ENCLAVE_BOOT', { detail: 'no model configured' });
+  if ((opts.expectedModelHash ?? policy.modelHash) !== modelHash) throw new PropsError('ERR_MODEL_HASH_MISMATCH');
+
+  const keyOpts: { random?: Random; chainScheme?: ChainKey['scheme'] } = {};
+  if (opts.random) keyOpts.random = opts.random;
+  if (opts.chainScheme) keyOpts.chainScheme = opts.chainScheme;
+  const keys = await generateEnclaveKeys(keyOpts);
+
+  const manifest = parseManifest({
+    version: 1,
+    platform: opts.platform.platform,
+    codeHash: opts.codeHash ?? computeCodeHash(opts.codeRoot ?? REPO_ROOT).codeHash,
+    modelHash,
+    policyHash: pipelinePolicyHash(policy),
+    executionProvider: opts.model?.executionProvider ?? 'none',
+    runtime: { node: process.versions.node, props: '0.1.0' },
+  });
+  const mHash = hashManifest(manifest);
+  const reportData = reportDataFor(keys.public, mHash);
+  const collected = await opts.platform.collect({ reportData, manifest, manifestHash: mHash });
+  const evidence = parseEvidence({
+    version: 1,
+    platform: opts.platform.platform,
+    quote: toBase64(collected.quote),
+    collateral: collected.collateral,
+    keys: keys.public,
+    manifestHash: mHash,
+  });
+  const evDigest = digestEvidence(evidence);
+  const pid = computePipelineId(manifest);
+  const domain = opts.eip712Domain ?? policy.eip712;
+
+  return {
+    manifest,
+    manifestHash: mHash,
+    pipelineId: pid,
+    evidence,
+    evidenceDigest: evDigest,
+    jwks: { keys: [keys.public.jws] },
+    eip712Domain: domain,
+    policy,
+    keys,
+    async signResult(request, output, inputCommitment) {
+      const iat = Math.floor(clock().getTime() / 1000);
+      const body: ResultBody = {
+        v: 1,
+        typ: 'props-result',
+        platform: manifest.platform,
+        requestId: request.requestId,
+        nonce: request.nonce,
+        consentRef: request.consentRef,
+        output,
+        inputCommitment,
+        manifestHash: mHash,
+        pipelineId: pid,
+        modelHash: manifest.modelHash,
+        evidenceDigest: evDigest,
+        executionProvider: manifest.executionProvider,
+        iat,
+        exp: iat + policy.resultTtlSeconds,
+      };
+      const jws = await new CompactSign(canonicalBytes(body))
+        .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result+jws' })
+        .sign(keys.jwsPrivateKey);
+      const signature = await keys.chainSigner.signDigest(fromHex(resultDigest(domain, body), 32));
+      return { version: 1, jws, eip712: { domain, signature } };
+    },
+  };
+}

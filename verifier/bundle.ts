@@ -1,0 +1,48 @@
+// verifyBundle: everything an auditor checks offline — the evidence, its manifest, the JWKS, and every result.
+import { canonicalJson, parseAuditBundle, type AuditBundle } from '../protocol/index.ts';
+import { fail, pass, type Check } from './checks.ts';
+import { buildEar, type Ear } from './ear.ts';
+import { failFrom, verifyEvidence, type VerifyEvidenceOptions } from './evidence.ts';
+import { verifyResult, type NonceStore } from './result.ts';
+
+export type BundleReport = { ok: boolean; simulated: boolean; checks: Check[]; ear: Ear };
+
+export type VerifyBundleOptions = Omit<VerifyEvidenceOptions, 'manifest'> & { nonceStore?: NonceStore };
+
+export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): Promise<BundleReport> {
+  const checks: Check[] = [];
+  let bundle: AuditBundle | undefined;
+  try {
+    bundle = parseAuditBundle(input);
+    checks.push(pass('bundle.format', `${bundle.results.length} result(s)`));
+  } catch (e) {
+    checks.push(failFrom('bundle.format', e, 'ERR_BUNDLE_MALFORMED'));
+  }
+  let simulated = false;
+  if (bundle) {
+    const ev = await verifyEvidence(bundle.evidence, { ...opts, manifest: bundle.manifest });
+    simulated = ev.simulated;
+    checks.push(...ev.checks);
+    const jwksOk = bundle.jwks.keys.length === 1 && canonicalJson(bundle.jwks.keys[0]) === canonicalJson(bundle.evidence.keys.jws);
+    checks.push(jwksOk ? pass('bundle.jwks', 'JWKS is the evidence-bound JWS key') : fail('bundle.jwks', 'ERR_RESULT_KEY_NOT_BOUND'));
+    if (bundle.platform !== bundle.evidence.platform) checks.push(fail('bundle.platform', 'ERR_BUNDLE_MALFORMED', 'platform label'));
+    if (ev.ok && ev.manifest && ev.evidence && ev.evidenceDigest) {
+      for (const [i, r] of bundle.results.entries()) {
+        const rep = await verifyResult(r.attestation, {
+          evidence: ev.evidence,
+          evidenceDigest: ev.evidenceDigest,
+          manifest: ev.manifest,
+          policy: opts.policy,
+          now: opts.now,
+          expected: r.request,
+          ...(opts.nonceStore ? { nonceStore: opts.nonceStore } : {}),
+        });
+        checks.push(...rep.checks.map((c) => ({ ...c, id: `results[${i}].${c.id}` })));
+      }
+    } else if (bundle.results.length > 0) {
+      checks.push(fail('results', 'ERR_RESULT_EVIDENCE_MISMATCH', 'evidence did not verify, so no result can'));
+    }
+  }
+  const ok = checks.length > 0 && checks.every((c) => c.ok);
+  return { ok, simulated, checks, ear: buildEar(checks, { policy: opts.policy, now: opts.now, simulated, ok }) };
+}

@@ -1,0 +1,79 @@
+// Signed-source JWS: pinned JWKS + kid, asymmetric algorithm allow-list, iat/exp against the injected clock.
+import { CompactSign } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { SIGNED_SOURCE_JWS_TYP, utf8 } from '../../protocol/index.ts';
+import { verifySignedSource } from './index.ts';
+import { basePolicy, makeKey, makeSignedSource, sampleStatement, signJws } from './test-helpers.ts';
+
+const b64u = (s: string) => Buffer.from(s).toString('base64url');
+
+async function setup() {
+  const key = await makeKey('bank-2026');
+  const policy = basePolicy({ signedSource: { hosts: ['bank.example'], algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [key.jwk.kid] } });
+  return { key, policy, now: new Date(1_790_000_100_000) };
+}
+
+describe('signed-source', () => {
+  it('returns the signed statement as records', async () => {
+    const { key, policy, now } = await setup();
+    const v = await verifySignedSource(await makeSignedSource(key), { policy, now });
+    expect(v.statement).toEqual(sampleStatement());
+    expect(v.time).toBe('2026-09-21T14:13:20Z');
+  });
+
+  it('alg none: an unsigned token is refused', async () => {
+    const { key, policy, now } = await setup();
+    const jws = await makeSignedSource(key);
+    const [, p] = jws.split('.');
+    const none = `${b64u(JSON.stringify({ alg: 'none', typ: SIGNED_SOURCE_JWS_TYP, kid: key.jwk.kid }))}.${p}.`;
+    await expect(verifySignedSource(none, { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_ALG_NOT_ALLOWED' });
+  });
+
+  it('HS256 key confusion: an HMAC keyed with the public key is refused', async () => {
+    const { key, policy, now } = await setup();
+    const secret = utf8(JSON.stringify(key.jwk));
+    const payload = utf8(JSON.stringify({ v: 1, iss: 'bank.example', sub: 'acc_1', iat: 1_790_000_000, exp: 1_790_000_600, statement: sampleStatement() }));
+    const forged = await new CompactSign(payload).setProtectedHeader({ alg: 'HS256', typ: SIGNED_SOURCE_JWS_TYP, kid: key.jwk.kid }).sign(secret);
+    await expect(verifySignedSource(forged, { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_ALG_NOT_ALLOWED' });
+    // Even a policy that listed HS256 could not be written: the schema knows only asymmetric algorithms.
+  });
+
+  it('alg switch: an EdDSA token under a kid pinned for ES256 is refused', async () => {
+    const { key, now } = await setup();
+    const ed = await makeKey('bank-2026', 'EdDSA');
+    const policy = basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256', 'EdDSA'], jwks: { keys: [key.jwk] }, kids: [key.jwk.kid] } });
+    await expect(verifySignedSource(await makeSignedSource(ed), { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_ALG_NOT_ALLOWED' });
+  });
+
+  it('unknown kid: a key in the JWKS but not pinned by kid is untrusted', async () => {
+    const { key, now } = await setup();
+    const policy = basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: ['other'] } });
+    await expect(verifySignedSource(await makeSignedSource(key), { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_SIGNER_UNTRUSTED' });
+  });
+
+  it('forged signature under the pinned kid by another key', async () => {
+    const { policy, now } = await setup();
+    const attacker = await makeKey('bank-2026');
+    await expect(verifySignedSource(await makeSignedSource(attacker), { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_SIGNATURE_INVALID' });
+  });
+
+  it('expired: exp has passed even though iat is within max age', async () => {
+    const { key, policy } = await setup();
+    await expect(verifySignedSource(await makeSignedSource(key), { policy, now: new Date(1_790_000_600_000) })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_STALE' });
+  });
+
+  it('wrong typ and non-Statement payloads are malformed', async () => {
+    const { key, policy, now } = await setup();
+    const wrongTyp = await signJws(key, 'JWT', utf8('{}'));
+    await expect(verifySignedSource(wrongTyp, { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_MALFORMED' });
+    const bad = await signJws(key, SIGNED_SOURCE_JWS_TYP, utf8(JSON.stringify({ v: 1, iss: 'bank.example', sub: 'a', iat: 1, exp: 2, statement: { version: 9 } })));
+    await expect(verifySignedSource(bad, { policy, now })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_MALFORMED' });
+  });
+
+  it('host mismatch: iss must be exactly an allowed host', async () => {
+    const { key, policy, now } = await setup();
+    await expect(verifySignedSource(await makeSignedSource(key, { iss: 'evil.bank.example' }), { policy, now })).rejects.toMatchObject({
+      code: 'ERR_PROVENANCE_HOST_NOT_ALLOWED',
+    });
+  });
+});
