@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('../sim/cli.ts')).simCommand,
   model: async () => (await import('../sim/model/cli.ts')).modelCommand,
   chain: async () => (await import('../contracts/cli.ts')).chainCommand,
+  oracle: async () => (await import('../oracle/cli.ts')).oracleCommand,
 };
 
 function usage(): string {

@@ -11,3 +11,4 @@ export * from './records.ts';
 export * from './sim-quote.ts';
 export * from './provenance.ts';
 export * from './merkle.ts';
+export * from './oracle.ts';

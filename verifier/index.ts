@@ -8,3 +8,4 @@ export { loadDefaultPolicy } from './default-policy.ts';
 export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type VerifyContext } from './platforms/index.ts';
 export type { Check } from './checks.ts';
 export * from './provenance/index.ts';
+export { verifyConsent } from './consent.ts';
