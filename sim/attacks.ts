@@ -26,8 +26,10 @@ import { basePolicy, makeKey, makeSignedSource } from '../verifier/provenance/te
 import { deploy, createPropsChainClient } from '../contracts/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
 import { createWorld, jobIdHex, random32, type World } from './world.ts';
+import { startBorrowerSide } from './borrowers.ts';
+import { checkEnclave, encryptSubmission, generateOwnerKey } from '../oracle/index.ts';
 
-export type AttackLayer = 'provenance' | 'enclave' | 'verifier' | 'chain' | 'registry';
+export type AttackLayer = 'provenance' | 'oracle' | 'enclave' | 'verifier' | 'chain' | 'registry';
 export type AttackOutcome = { name: string; layer: AttackLayer; expected: string; rejected: boolean; code: string | null; traceFree: boolean; ok: boolean };
 type Scenario = { name: string; layer: AttackLayer; expected: string; run: () => Promise<{ code: string | null; traceFree?: boolean }> };
 
@@ -49,6 +51,7 @@ async function rejection(fn: () => Promise<unknown>): Promise<string | null> {
 
 export async function runAttacks(o: { log: (line: string) => void; threshold?: number }): Promise<{ ok: boolean; attacks: AttackOutcome[] }> {
   const w: World = await createWorld({ lenders: 2, log: o.log });
+  let closeSide: (() => Promise<void>) | undefined;
   try {
     const threshold = o.threshold ?? 600;
     const { enclave, relayer, lenders, gov } = w;
@@ -99,7 +102,47 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
     const genuine = await makeSignedSource(bankKey, { iss: 'bank.props.test', sub: 'acc_1', iat: nowS - 60, exp: nowS + 600 });
     const provenanceCode = async (proof: unknown) => rejection(() => verifyProvenance(proof, { policy: provPolicy, now: new Date() }));
 
+    // The data-owner side: one genuine submission and consent through the portal, oracle client and ingest.
+    const side = await startBorrowerSide({ enclave, statements: [statement], ownerPolicy: w.lenderPolicy });
+    closeSide = side.close;
+    const lenderId = lender.account!.toLowerCase();
+    const sub = await side.submitAndConsent(0, 'signed-source', lenderId);
+    const ingestCode = async (jwe: unknown) => {
+      const before = side.submissionsSeen();
+      const code = await rejection(() => side.ingest(jwe));
+      return { code, traceFree: side.submissionsSeen() === before };
+    };
+
     const scenarios: Scenario[] = [
+      {
+        name: 'replayed submission (same JWE sent twice)', layer: 'oracle', expected: 'ERR_SUBMISSION_REPLAYED',
+        run: async () => ingestCode(side.lastSubmission()),
+      },
+      {
+        name: 'misaddressed submission (encrypted to another enclave)', layer: 'oracle', expected: 'ERR_SUBMISSION_MISADDRESSED',
+        run: async () => {
+          const other = await w.bootSim();
+          const checked = await checkEnclave({ evidence: other.evidence, manifest: other.manifest, policy: w.lenderPolicy, now: new Date(), verifyEvidence: (e, opts) => verifyEvidence(e, opts) });
+          const owner = (await generateOwnerKey()).key;
+          const { jwe } = await encryptSubmission({ proofs: sub.accepted.submission.proofs, owner: owner.publicJwk }, checked, { now: () => new Date() });
+          return ingestCode(jwe);
+        },
+      },
+      { name: 'malformed submission payload', layer: 'oracle', expected: 'ERR_SUBMISSION_MALFORMED', run: async () => ingestCode('not.a.jwe.at.all') },
+      { name: 'oversized submission payload (16 MiB)', layer: 'oracle', expected: 'ERR_SUBMISSION_TOO_LARGE', run: async () => ingestCode('a'.repeat(16 * 1024 * 1024)) },
+      { name: 'consent missing', layer: 'oracle', expected: 'ERR_CONSENT_MISSING', run: async () => ({ code: await rejection(() => side.checkConsent({ ...sub, consentJws: '' }, lenderId)) }) },
+      { name: 'consent for another lender', layer: 'oracle', expected: 'ERR_CONSENT_WRONG_LENDER', run: async () => ({ code: await rejection(() => side.checkConsent(sub, otherLender.account!.toLowerCase())) }) },
+      {
+        name: 'consent expired', layer: 'oracle', expected: 'ERR_CONSENT_EXPIRED',
+        run: async () => ({ code: await rejection(() => side.checkConsent(sub, lenderId, new Date(Date.now() + 2 * 3600_000))) }),
+      },
+      {
+        name: 'consent reused past its maximum uses', layer: 'oracle', expected: 'ERR_CONSENT_EXHAUSTED',
+        run: async () => {
+          await side.checkConsent(sub, lenderId);
+          return { code: await rejection(() => side.checkConsent(sub, lenderId)) };
+        },
+      },
       {
         name: 'tampered statement (balance edited after the bank signed it)', layer: 'provenance', expected: 'ERR_PROVENANCE_SIGNATURE_INVALID',
         run: async () => {
@@ -337,6 +380,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
     }
     return { ok: outcomes.every((x) => x.ok), attacks: outcomes };
   } finally {
+    await closeSide?.();
     await w.close();
   }
 }

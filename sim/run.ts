@@ -4,11 +4,12 @@
 // its deadline, and the auditor verifying the audit bundle. Everything on loopback.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestJson, resultMessage, type Hex, type ResultAttestation } from '../protocol/index.ts';
+import { resultMessage, type Hex, type ResultAttestation } from '../protocol/index.ts';
 import { buildAuditBundle } from '../enclave/index.ts';
 import { verifyBundle, verifyEvidence, verifyResult } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
 import { createWorld, DATA_OWNER_AMOUNT, OPERATOR_AMOUNT } from './world.ts';
+import { startBorrowerSide } from './borrowers.ts';
 
 export type SimOptions = {
   borrowers: number;
@@ -52,6 +53,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
 
   o.log('starting local chain (anvil, loopback) …');
   const w = await createWorld({ lenders: o.lenders, log: o.log });
+  const closers: (() => Promise<void>)[] = [];
   try {
     const { enclave, gov, relayer, pid } = w;
     const reg = await w.registerEnclave(enclave);
@@ -62,7 +64,18 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     step('lenders verified the enclave evidence against their pinned policy', lenderEvidence.ok, 'code, model and policy hashes pinned; EIP-712 domain = escrow');
 
     const borrowers = generateBorrowers(o.seed, o.borrowers);
-    step(`${o.borrowers} borrowers' statements fetched`, borrowers.length === o.borrowers);
+    // Data owners check the enclave under their own policy (simulated evidence knowingly allowed, hashes pinned).
+    const side = await startBorrowerSide({ enclave, statements: borrowers.map((b) => b.statement), ownerPolicy: w.lenderPolicy });
+    closers.push(() => side.close());
+    step('bank portal up', true, `https://${side.portal.host} on loopback, test CA`);
+    const ingested = [];
+    for (const i of borrowers.keys()) {
+      const lender = w.lenders[i % w.lenders.length]!;
+      ingested.push(await side.submitAndConsent(i, i % 2 === 0 ? 'signed-source' : 'attested-fetch', lender.account!.toLowerCase()));
+    }
+    const modes = { signed: ingested.filter((x) => x.mode === 'signed-source').length, fetched: ingested.filter((x) => x.mode === 'attested-fetch').length };
+    step(`${o.borrowers} borrowers checked the enclave, submitted encrypted proofs and granted consents`, ingested.length === o.borrowers,
+      `${modes.signed} source-signed, ${modes.fetched} attested fetches; every proof verified at ingest, receipts signed`);
 
     const results: { request: { requestId: string; nonce: string }; attestation: ResultAttestation }[] = [];
     let approved = 0;
@@ -72,11 +85,11 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     let releaseGas = 0;
     let paidAmount = 0n;
     const seen = new Set<string>();
-    for (const [i, b] of borrowers.entries()) {
+    for (const [i, sub] of ingested.entries()) {
       const lender = w.lenders[i % w.lenders.length]!;
       const job = await w.openJob(lender);
-      const consentRef = digestJson('props/consent-ref/v1', { borrower: i, lender: lender.account });
-      const { output, attestation } = await w.score(enclave, b.statement, job, o.threshold, consentRef);
+      await side.checkConsent(sub, lender.account!.toLowerCase());
+      const { output, attestation } = await w.score(enclave, sub.statement, job, o.threshold, sub.consentRef, sub.inputCommitment);
       if (output.decision === 'approve') approved++;
       else declined++;
       const v = await verifyResult(attestation, {
@@ -143,6 +156,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     writeFileSync(join(o.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     return summary;
   } finally {
+    for (const c of closers) await c();
     await w.close();
   }
 }

@@ -100,10 +100,10 @@ export async function createWorld(o: { lenders: number; log: (line: string) => v
   }
 
   /** The enclave's scoring step: one batched inference, then the signed result naming the escrow job. */
-  async function score(e: Enclave, statement: Statement, job: { jobId: bigint; nonce: Hex }, threshold: number, consentRef: Hex): Promise<{ output: ResultOutput; attestation: Awaited<ReturnType<Enclave['signResult']>> }> {
+  async function score(e: Enclave, statement: Statement, job: { jobId: bigint; nonce: Hex }, threshold: number, consentRef: Hex, inputCommitment: Hex = commitInputs(statement)): Promise<{ output: ResultOutput; attestation: Awaited<ReturnType<Enclave['signResult']>> }> {
     const [assessment] = await assessStatements(model, [statement], threshold);
     const output = assessment!.output;
-    const attestation = await e.signResult({ requestId: jobIdHex(job.jobId), nonce: job.nonce, consentRef }, output, commitInputs(statement));
+    const attestation = await e.signResult({ requestId: jobIdHex(job.jobId), nonce: job.nonce, consentRef }, output, inputCommitment);
     return { output, attestation };
   }
 

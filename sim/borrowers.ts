@@ -1,0 +1,99 @@
+// The borrowers' side of the simulation, through the real parts: the HTTPS bank portal (test CA), the data-owner
+// client checking the enclave before sending anything, a mix of provenance modes (source-signed statements and
+// attested fetches the enclave makes itself with a delegated token), JWE submissions that the enclave ingests and
+// verifies, signed receipts, and consents granted to one lender. The enclave side runs in-process here.
+import type { Hex } from 'viem';
+import { consentRef, type Statement } from '../protocol/index.ts';
+import { provenanceVerifier, parseProvenancePolicy, verifyConsent, verifyEvidence, type Policy, type ProvenanceVerdict } from '../verifier/index.ts';
+import type { Enclave } from '../enclave/index.ts';
+import { createAttestedFetcher, fetchDelegated } from '../enclave/fetcher.ts';
+import { decryptSubmission, signReceipt, type AcceptedSubmission } from '../enclave/ingest.ts';
+import { nodeEs256Signer } from '../enclave/jws-signer.ts';
+import { checkEnclave, delegateFetch, fetchSignedStatement, generateOwnerKey, grantConsent, sendToEnclave, type FetchLike } from '../oracle/index.ts';
+import { startBankPortal, type BankPortal } from './bank/portal.ts';
+
+export type Mode = 'signed-source' | 'attested-fetch';
+export type Ingested = { statement: Statement; inputCommitment: Hex; mode: Mode; consentJws: string; consentRef: Hex; accepted: AcceptedSubmission };
+
+export async function startBorrowerSide(o: { enclave: Enclave; statements: readonly Statement[]; ownerPolicy: Policy; now?: () => Date }) {
+  const now = o.now ?? (() => new Date());
+  const accounts = o.statements.map((s, i) => ({ accountId: s.accountId, token: `tok_${i}_${Math.random().toString(36).slice(2, 12)}` }));
+  const byId = new Map(o.statements.map((s) => [s.accountId, s]));
+  const portal: BankPortal = await startBankPortal({ statementFor: (id) => byId.get(id), accounts, now });
+  const { enclave } = o;
+  const signer = nodeEs256Signer(enclave.keys.jwsPrivateKey, enclave.evidence.keys.jws.kid);
+  const addressing = { expectedKid: enclave.evidence.keys.encryption.kid, evidenceDigest: enclave.evidenceDigest as Hex };
+  const fetcher = createAttestedFetcher(
+    { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 5000 },
+    { now, signer, route: portal.route },
+  );
+  const provenancePolicy = parseProvenancePolicy({
+    version: 1, id: 'props-sim-provenance@1', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+    tlsn: { hosts: [], notaryKeys: [] },
+    reclaim: { hosts: [], witnesses: [] },
+    signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => String(k.kid)) },
+    attestedFetch: { hosts: [portal.host], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
+  });
+  const verifyProvenance = provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]);
+  const seenSubmissions = new Set<string>();
+  const seenDelegations = new Set<string>();
+  const verify = (e: unknown, opts: { policy: Policy; now: Date; allowSimulated?: boolean }) => verifyEvidence(e, opts);
+
+  /** The enclave's submission endpoint (in-process): decrypt, verify every proof, sign a receipt; nothing kept on refusal. */
+  let lastAccepted: AcceptedSubmission | undefined;
+  let lastJwe: unknown;
+  const ingest = (jwe: unknown) =>
+    decryptSubmission(jwe, enclave.keys.encryptionPrivateKey, { ...addressing, seenSubmissionIds: seenSubmissions, now, verifyProvenance });
+  const endpoint: FetchLike = async (_url, init) => {
+    const accepted = await ingest(init.body);
+    lastAccepted = accepted;
+    lastJwe = init.body;
+    return { status: 200, text: async () => JSON.stringify({ receipt: (await signReceipt(accepted, signer, now)).jws }) };
+  };
+
+  /** One borrower: check the enclave, obtain the proof, submit it encrypted, grant the lender a consent. */
+  async function submitAndConsent(index: number, mode: Mode, lender: string): Promise<Ingested> {
+    const account = accounts[index]!;
+    const checked = await checkEnclave({ evidence: enclave.evidence, manifest: enclave.manifest, policy: o.ownerPolicy, now: now(), verifyEvidence: verify });
+    let proof;
+    if (mode === 'attested-fetch') {
+      const { jwe } = await delegateFetch({ url: portal.statementUrl(account.accountId), token: account.token }, checked, { now });
+      proof = (await fetchDelegated(jwe, enclave.keys.encryptionPrivateKey, fetcher, { ...addressing, seenDelegationIds: seenDelegations })).proof;
+    } else {
+      proof = (await fetchSignedStatement({ url: portal.statementUrl(account.accountId), token: account.token, caPems: [portal.caPem], route: portal.route })).proof;
+    }
+    const owner = (await generateOwnerKey()).key;
+    const out = await sendToEnclave(
+      { evidence: enclave.evidence, manifest: enclave.manifest, policy: o.ownerPolicy, now: now(), verifyEvidence: verify, proofs: [proof], owner: owner.publicJwk, endpoint: 'in-process', fetch: endpoint },
+      { now },
+    );
+    const accepted = lastAccepted!;
+    const verdict = accepted.verified[0] as ProvenanceVerdict;
+    if (!verdict.statement) throw new Error('proof carried no statement');
+    const consent = await grantConsent(
+      { lender, purpose: 'credit-scoring', expiry: new Date(now().getTime() + 3600_000), maxUses: 1, inputCommitment: out.receipt.inputCommitment as Hex },
+      owner,
+      { now },
+    );
+    return { statement: verdict.statement, inputCommitment: out.receipt.inputCommitment as Hex, mode, consentJws: consent.jws, consentRef: consentRef(consent.jws), accepted };
+  }
+
+  /** The enclave checks the lender's consent against the submission's owner key before scoring. */
+  const uses = new Map<string, number>();
+  async function checkConsent(sub: Ingested, lender: string, at: Date = now()): Promise<void> {
+    const c = await verifyConsent(sub.consentJws, {
+      ownerJwk: sub.accepted.submission.owner, lender, purpose: 'credit-scoring', inputCommitment: sub.inputCommitment, now: at,
+      usesSoFar: uses.get(sub.consentRef) ?? 0, clockSkewSeconds: 60,
+    });
+    uses.set(sub.consentRef, (uses.get(sub.consentRef) ?? 0) + 1);
+    void c;
+  }
+
+  return {
+    portal, submitAndConsent, checkConsent, ingest,
+    /** The last accepted submission's JWE, for replay scenarios. */
+    lastSubmission: () => lastJwe,
+    submissionsSeen: () => seenSubmissions.size,
+    close: () => portal.close(),
+  };
+}
