@@ -14,8 +14,20 @@ const commands: Record<string, () => Promise<Command>> = {
   oracle: async () => (await import('../oracle/cli.ts')).oracleCommand,
 };
 
+const SUMMARIES: Record<string, string> = {
+  attest: 'boot a SIMULATED enclave and write an audit bundle; `attest verify` checks raw platform evidence',
+  verify: 'verify an audit bundle offline (evidence, manifest, results, EAR)',
+  bench: 'run the benchmarks side by side (npm run bench)',
+  proof: 'verify a provenance proof (TLSNotary, Reclaim, source JWS, attested fetch)',
+  sim: 'the whole pipeline on this machine (npm start); --attacks plays the attack catalogue',
+  model: 'the credit model: info, train, score',
+  chain: 'start a local chain and deploy the contracts, or deploy to any RPC',
+  oracle: "the data owner's side: fetch, check the enclave, encrypt, submit, delegate, consent",
+  serve: 'run the scoring service (HTTP API) with the enclave',
+};
+
 function usage(): string {
-  return ['usage: props <command> [options]', '', 'commands:', ...Object.keys(commands).map((c) => `  ${c}`)].join('\n');
+  return ['usage: props <command> [options]', '', 'commands:', ...Object.keys(commands).map((c) => `  ${c.padEnd(8)} ${SUMMARIES[c] ?? ''}`)].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
