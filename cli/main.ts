@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('../verifier/cli.ts')).verifyCommand,
   bench: async () => (await import('../bench/cli.ts')).benchCommand,
   proof: async () => (await import('../verifier/proof-cli.ts')).proofCommand,
+  manifest: async () => (await import('../enclave/manifest-cli.ts')).manifestCommand,
   sim: async () => (await import('../sim/cli.ts')).simCommand,
   model: async () => (await import('../sim/model/cli.ts')).modelCommand,
   chain: async () => (await import('../contracts/cli.ts')).chainCommand,
@@ -23,6 +24,7 @@ const SUMMARIES: Record<string, string> = {
   model: 'the credit model: info, train, score',
   chain: 'start a local chain and deploy the contracts, or deploy to any RPC',
   oracle: "the data owner's side: fetch, check the enclave, encrypt, submit, delegate, consent",
+  manifest: 'print the manifest (code, model, policy hashes, pipelineId) this checkout runs as',
   serve: 'run the scoring service (HTTP API) with the enclave',
 };
 

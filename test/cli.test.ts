@@ -125,4 +125,12 @@ describe('props attest / props verify', () => {
     const { payload } = await jwtVerify(earJwt, publicKey);
     expect(payload.eat_profile).toBe('tag:github.com,2023:veraison/ear');
   });
+
+  it('props manifest prints the code, model and policy hashes the booted enclave reports', () => {
+    const r = spawnSync(process.execPath, [BIN, 'manifest', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const m = JSON.parse(r.stdout) as { manifest: Record<string, string>; pipelineId: string };
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as { manifest: Record<string, string> };
+    for (const k of ['codeHash', 'modelHash', 'policyHash', 'platform']) expect(m.manifest[k], k).toBe(bundle.manifest[k]);
+  });
 });
