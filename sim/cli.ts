@@ -72,6 +72,7 @@ function table(s: SimSummary): string {
     ['approved / declined', `${s.approved} / ${s.declined}`],
     ['results verified', String(s.verified)],
     ['paid (released)', `${s.paid} (${s.paidAmount} token units)`],
+    ['  by signature / by log proof', `${s.paidBySignature} / ${s.paidByInclusionProof}`],
     ['refunded', String(s.refunded)],
     ['gas: register key (3-of-5)', String(s.gas.registerKey)],
     ['gas: per released payment', String(s.gas.releasePerPayment)],

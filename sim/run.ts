@@ -4,7 +4,22 @@
 // its deadline, and the auditor verifying the audit bundle. Everything on loopback.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resultMessage, type Hex, type ResultAttestation } from '../protocol/index.ts';
+import {
+  checkpointDigest,
+  consistencyProof,
+  fromHex,
+  inclusionProof,
+  leafHash,
+  resultMessage,
+  resultStructHash,
+  toHex,
+  treeRoot,
+  verifyConsistency,
+  verifyInclusion,
+  type Hex,
+  type ResultAttestation,
+  type ResultBody,
+} from '../protocol/index.ts';
 import { buildAuditBundle } from '../enclave/index.ts';
 import { verifyBundle, verifyEvidence, verifyResult } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
@@ -31,6 +46,8 @@ export type SimSummary = {
   paid: number;
   refunded: number;
   paidAmount: string;
+  paidBySignature: number;
+  paidByInclusionProof: number;
   gas: { registerKey: number; releaseTotal: number; releasePerPayment: number; refund: number };
   platform: 'sim';
   simulated: true;
@@ -84,8 +101,23 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     let paid = 0;
     let releaseGas = 0;
     let paidAmount = 0n;
+    let sigPaid = 0;
+    let proofPaid = 0;
     const seen = new Set<string>();
+    // The transparency log: one RFC 9162 leaf per result (leaf data = the EIP-712 struct hash the escrow recomputes).
+    const leaves: Uint8Array[] = [];
+    const batched: { jobId: bigint; body: ResultBody; index: number }[] = [];
+    const checkpoints: { treeSize: number; root: Hex }[] = [];
+    const keyId = reg.keyId;
+    const postCheckpoint = async () => {
+      const treeSize = leaves.length;
+      const root = toHex(treeRoot(leaves));
+      const sig = await enclave.keys.chainSigner.signDigest(fromHex(checkpointDigest(gov.registryDomain(), { keyId, treeSize: BigInt(treeSize), root }), 32));
+      await relayer.postCheckpoint(enclave.evidence.keys.chain.publicKey as Hex, BigInt(treeSize), root, sig);
+      checkpoints.push({ treeSize, root });
+    };
     for (const [i, sub] of ingested.entries()) {
+      if (i === Math.floor(ingested.length / 2) && leaves.length > 0) await postCheckpoint();
       const lender = w.lenders[i % w.lenders.length]!;
       const job = await w.openJob(lender);
       await side.checkConsent(sub, lender.account!.toLowerCase());
@@ -106,14 +138,33 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
         continue;
       }
       verified++;
-      const hash = await relayer.release(job.jobId, resultMessage(v.body), enclave.evidence.keys.chain.publicKey as Hex, attestation.eip712.signature as Hex);
+      leaves.push(leafHash(fromHex(resultStructHash(resultMessage(v.body)), 32)));
+      results.push({ request: { requestId: v.body.requestId, nonce: job.nonce }, attestation });
+      // Half the jobs are paid at once by the result's own signature; the rest later, as a batch, by inclusion
+      // proofs against a checkpoint the enclave key posts (one signature for the whole batch).
+      let how = 'batched';
+      if (i % 2 === 0) {
+        const hash = await relayer.release(job.jobId, resultMessage(v.body), enclave.evidence.keys.chain.publicKey as Hex, attestation.eip712.signature as Hex);
+        releaseGas += await w.gasOf(hash);
+        sigPaid++;
+        paid++;
+        paidAmount += DATA_OWNER_AMOUNT + OPERATOR_AMOUNT;
+        how = 'paid ✓';
+      } else batched.push({ jobId: job.jobId, body: v.body, index: leaves.length - 1 });
+      o.log(`  job ${String(job.jobId).padStart(3)}  ${sub.mode.padEnd(14)}  score ${String(output.score).padStart(4)}  ${output.decision.padEnd(7)}  ${output.reasonCodes.slice(0, 2).join(',') || '-'}  verified ✓ ${how}`);
+    }
+    await postCheckpoint();
+    const head = checkpoints[checkpoints.length - 1]!;
+    for (const b of batched) {
+      const path = inclusionProof(leaves, b.index, head.treeSize).map((x) => toHex(x));
+      const hash = await relayer.releaseWithProof(b.jobId, resultMessage(b.body), { keyId, treeSize: BigInt(head.treeSize), root: head.root, leafIndex: BigInt(b.index), path });
       releaseGas += await w.gasOf(hash);
+      proofPaid++;
       paid++;
       paidAmount += DATA_OWNER_AMOUNT + OPERATOR_AMOUNT;
-      results.push({ request: { requestId: v.body.requestId, nonce: job.nonce }, attestation });
-      o.log(`  job ${String(job.jobId).padStart(3)}  borrower ${String(i + 1).padStart(3)}  score ${String(output.score).padStart(4)}  ${output.decision.padEnd(7)}  ${output.reasonCodes.slice(0, 2).join(',') || '-'}  verified ✓ paid ✓`);
     }
-    step(`${verified} results verified by lenders, ${paid} payments released`, verified === o.borrowers && paid === o.borrowers, `${releaseGas} gas in all`);
+    step(`${verified} results verified by lenders, ${paid} payments released`, verified === o.borrowers && paid === o.borrowers,
+      `${sigPaid} by signature, ${proofPaid} by inclusion proof against checkpoint (size ${head.treeSize}); ${releaseGas} gas in all`);
 
     // One job nobody answers: refunded after its deadline, and nobody can stop that.
     const lender0 = w.lenders[0]!;
@@ -132,6 +183,20 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const audit = await verifyBundle(bundle, { policy: w.lenderPolicy, now: new Date() });
     step('auditor verified the audit bundle', audit.ok, `${audit.checks.length} checks, EAR ${audit.ear.submods['props-enclave']?.['ear.status']} (simulated hardware)`);
 
+    // The auditor recomputes every leaf from the bundle's results and checks the log against the chain.
+    const auditLeaves = results.map((r) => {
+      const body = JSON.parse(Buffer.from(r.attestation.jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as ResultBody;
+      return leafHash(fromHex(resultStructHash(resultMessage(body)), 32));
+    });
+    const included = auditLeaves.every((leaf, i) => verifyInclusion(leaf, i, head.treeSize, inclusionProof(leaves, i, head.treeSize), fromHex(head.root, 32)));
+    const first = checkpoints[0]!;
+    const consistent = checkpoints.length < 2 || verifyConsistency(first.treeSize, head.treeSize, fromHex(first.root, 32), fromHex(head.root, 32), consistencyProof(leaves, first.treeSize, head.treeSize));
+    const onChain = await gov.getHead(keyId);
+    const anchored = onChain.treeSize === BigInt(head.treeSize) && onChain.root === head.root;
+    step('auditor verified the transparency log', included && consistent && anchored,
+      `${auditLeaves.length} results included; checkpoints ${checkpoints.map((c) => c.treeSize).join(' → ')} consistent; on-chain head = size ${onChain.treeSize}`);
+    writeFileSync(join(o.outDir, 'log.json'), `${JSON.stringify({ keyId, checkpoints, leaves: leaves.map((l) => toHex(l)) }, null, 2)}\n`);
+
     const summary: SimSummary = {
       ok: checks.every((c) => c.ok),
       borrowers: o.borrowers,
@@ -142,6 +207,8 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
       paid,
       refunded,
       paidAmount: paidAmount.toString(),
+      paidBySignature: sigPaid,
+      paidByInclusionProof: proofPaid,
       gas: { registerKey: reg.gas, releaseTotal: releaseGas, releasePerPayment: paid ? Math.round(releaseGas / paid) : 0, refund: refundGas },
       platform: 'sim',
       simulated: true,

@@ -19,6 +19,9 @@ describe('props sim', () => {
     expect(s.verified).toBe(4);
     expect(s.paid).toBe(4);
     expect(s.refunded).toBe(1);
+    expect(s.paidBySignature + s.paidByInclusionProof).toBe(4);
+    expect(s.paidByInclusionProof).toBeGreaterThan(0);
+    expect(s.checks.find((c) => c.step.includes('transparency log'))?.ok).toBe(true);
     expect(s.gas.registerKey).toBeGreaterThan(0);
     expect(lines.some((l) => l.includes('registered by auditor quorum'))).toBe(true);
     const bin = join(import.meta.dirname, '..', 'bin', 'props.js');
