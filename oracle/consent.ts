@@ -1,6 +1,5 @@
 // A consent grant: the data owner signs (ES256) that one lender may score the inputs behind one input commitment,
 // for one purpose, until an expiry, at most N times. The enclave checks it with verifier/consent.ts.
-import { randomBytes } from 'node:crypto';
 import { CompactSign } from 'jose';
 import {
   CONSENT_JWS_TYP,
@@ -36,7 +35,7 @@ export async function grantConsent(
   const consent = parseConsent({
     v: ORACLE_VERSION,
     typ: 'props-consent',
-    consentId: toHex((deps.random ?? ((n) => new Uint8Array(randomBytes(n))))(32)),
+    consentId: toHex((deps.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n))))(32)),
     owner: jwkThumbprint(owner.publicJwk),
     lender: p.lender,
     purpose: p.purpose,

@@ -1,7 +1,6 @@
 // Encrypting to the checked enclave: a JWE (ECDH-ES[+A256KW], A256GCM) to its attested encryption key, whose
 // protected header names that key (`kid`), the evidence the owner checked and a fresh id — so the enclave can refuse a
 // submission meant for another enclave, and a replay, before it decrypts anything.
-import { randomBytes } from 'node:crypto';
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import {
   DELEGATION_JWE_TYP,
@@ -25,7 +24,7 @@ import { assertChecked, type CheckedEnclave } from './check.ts';
 
 export type OracleDeps = { now: () => Date; random?: (n: number) => Uint8Array };
 
-const rand = (deps: OracleDeps, n: number): Uint8Array => (deps.random ?? ((k) => new Uint8Array(randomBytes(k))))(n);
+const rand = (deps: OracleDeps, n: number): Uint8Array => (deps.random ?? ((k) => crypto.getRandomValues(new Uint8Array(k))))(n);
 
 async function encryptTo(enclave: CheckedEnclave, typ: string, id: Hex, plaintext: Uint8Array): Promise<string> {
   const k = enclave.encryptionKey;

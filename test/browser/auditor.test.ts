@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { buildPage } from '../../verifier/web/build.ts';
+import { buildPage } from '../../cli/pages.ts';
 import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT } from '../../enclave/index.ts';
 import { ARTIFACTS, hasChromium, launch } from './chromium.ts';
 import { NOW, hex32, simEnclave } from '../helpers.ts';

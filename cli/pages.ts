@@ -20,18 +20,25 @@ const nodeStubs: Plugin = {
   },
 };
 
+// Each page: its HTML and its browser entry, in the part it belongs to.
+const PAGES = {
+  auditor: { html: '../verifier/web/auditor.html', entry: '../verifier/web/auditor.ts' },
+  owner: { html: '../oracle/web/owner.html', entry: '../oracle/web/owner.ts' },
+} as const;
+export type PageName = keyof typeof PAGES;
+
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 export type Page = { html: string; js: string };
 const cache = new Map<string, Promise<Page>>();
 
-/** Builds a page once per process: `auditor` (verifier only). */
-export function buildPage(name: 'auditor'): Promise<Page> {
+/** Builds a page once per process: `auditor` (the verifier alone) or `owner` (the data-owner client). */
+export function buildPage(name: PageName): Promise<Page> {
   let p = cache.get(name);
   if (!p) {
     p = (async () => {
       const out = await build({
-        entryPoints: [here(`./${name}.ts`)],
+        entryPoints: [here(PAGES[name].entry)],
         bundle: true,
         write: false,
         format: 'iife',
@@ -43,7 +50,7 @@ export function buildPage(name: 'auditor'): Promise<Page> {
         plugins: [nodeStubs],
       });
       const js = out.outputFiles[0]?.text ?? '';
-      return { html: readFileSync(here(`./${name}.html`), 'utf8'), js };
+      return { html: readFileSync(here(PAGES[name].html), 'utf8'), js };
     })();
     cache.set(name, p);
   }

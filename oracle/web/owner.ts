@@ -1,0 +1,145 @@
+// Data-owner page (browser entry), served by `props serve`: checks the enclave's attestation with the same verifier
+// code the CLI uses BEFORE anything is encrypted, shows what will be shared, encrypts the proof to the attested key,
+// submits it, shows the signed receipt, and grants a lender a consent. Records never leave this page in the clear.
+import { base64url } from 'jose';
+import { inputCommitment, type ProvenanceProof } from '../../protocol/index.ts';
+import { loadDefaultPolicy, verifyEvidence, type Policy } from '../../verifier/index.ts';
+import { checkEnclave, type CheckedEnclave } from '../check.ts';
+import { grantConsent } from '../consent.ts';
+import { encryptSubmission } from '../encrypt.ts';
+import { generateOwnerKey, type OwnerKey } from '../keys.ts';
+import { verifyReceipt } from '../submit.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const say = (id: string, text: string, cls = '') => {
+  const el = $(id);
+  el.textContent = text;
+  el.className = cls;
+};
+const now = () => new Date();
+
+let checked: CheckedEnclave | undefined;
+let evidence: unknown;
+let proof: ProvenanceProof | undefined;
+let owner: OwnerKey | undefined;
+let receipt: { inputCommitment: string } | undefined;
+
+async function getJson(path: string): Promise<unknown> {
+  const r = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return r.json() as Promise<unknown>;
+}
+
+async function postJson(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const out = (await r.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!r.ok) throw new Error(String(out.code ?? `HTTP ${r.status}`));
+  return out;
+}
+
+function policy(): Policy {
+  const p = loadDefaultPolicy();
+  p.evidence.allowSimulated = ($('allow-sim') as HTMLInputElement).checked;
+  return p;
+}
+
+async function check(): Promise<void> {
+  checked = undefined;
+  ($('submit') as HTMLButtonElement).disabled = true;
+  try {
+    evidence = await getJson('/v1/attestation/evidence');
+    const manifest = (await getJson('/v1/attestation/manifest')) as Record<string, string>;
+    const report = await verifyEvidence(evidence, { policy: policy(), now: now(), manifest });
+    const failed = report.checks.filter((c) => !c.ok);
+    $('checks').replaceChildren(
+      ...report.checks.map((c) => {
+        const li = document.createElement('li');
+        li.className = c.ok ? 'pass' : 'fail';
+        li.textContent = `${c.ok ? '✓' : '✗'} ${c.id}${c.code ? ` ${c.code}` : ''}${c.detail ? ` — ${c.detail}` : ''}`;
+        return li;
+      }),
+    );
+    checked = await checkEnclave({ evidence, manifest, policy: policy(), now: now(), verifyEvidence: (e, o) => verifyEvidence(e, o) });
+    say(
+      'enclave-verdict',
+      report.simulated
+        ? `This enclave is SIMULATED (platform "sim"): the code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}… are bound to its keys, but no hardware protects your records. Send only test data.`
+        : `Genuine ${report.platform} hardware running code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}…; your records are encrypted to a key only it holds.`,
+      report.simulated ? 'warn' : 'ok',
+    );
+    void failed;
+  } catch (e) {
+    say('enclave-verdict', `REFUSED — nothing will be encrypted or sent: ${(e as { code?: string }).code ?? (e as Error).message}`, 'bad');
+  }
+  ($('submit') as HTMLButtonElement).disabled = !(checked && proof);
+}
+
+function describeProof(p: ProvenanceProof): string {
+  if (p.kind === 'signed-source' || p.kind === 'attested-fetch') {
+    try {
+      const payload = JSON.parse(new TextDecoder().decode(base64url.decode(p.jws.split('.')[1] ?? ''))) as Record<string, unknown>;
+      const st = payload.statement as { accountId?: string; from?: string; to?: string; transactions?: unknown[] } | undefined;
+      if (st) return `${p.kind}: statement of account ${st.accountId} from ${st.from} to ${st.to}, ${st.transactions?.length ?? 0} transactions, signed by ${String(payload.iss)}`;
+      return `${p.kind}: a fetch of ${String(payload.url ?? payload.host ?? 'a source')} recorded by the enclave`;
+    } catch {
+      return p.kind;
+    }
+  }
+  return p.kind === 'tlsn' ? `TLSNotary presentation (${p.presentation.length / 2} bytes)` : 'Reclaim claim';
+}
+
+$('proof').addEventListener('change', async (ev) => {
+  const f = (ev.target as HTMLInputElement).files?.[0];
+  if (!f) return;
+  try {
+    const v = JSON.parse(await f.text()) as ProvenanceProof;
+    proof = v;
+    say('shared', `Will be shared, encrypted to the enclave only: ${describeProof(v)}`);
+  } catch {
+    proof = undefined;
+    say('shared', 'ERR_PROVENANCE_MALFORMED — not a proof file', 'bad');
+  }
+  ($('submit') as HTMLButtonElement).disabled = !(checked && proof);
+});
+
+$('allow-sim').addEventListener('change', () => void check());
+
+$('submit').addEventListener('click', async () => {
+  if (!checked || !proof) return;
+  try {
+    owner = (await generateOwnerKey()).key;
+    const sent = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, { now });
+    const out = await postJson('/v1/submissions', { jwe: sent.jwe });
+    // The receipt must be signed by the attested JWS key and commit to exactly what was sent.
+    const r = await verifyReceipt(String(out.receipt), {
+      jwsKey: checked.jwsKey,
+      submissionId: sent.submissionId,
+      evidenceDigest: checked.evidenceDigest,
+      inputCommitment: inputCommitment([proof]),
+    });
+    receipt = r;
+    say('receipt', `Receipt signed by the enclave: input commitment ${r.inputCommitment}`, 'ok');
+    ($('consent') as HTMLButtonElement).disabled = false;
+  } catch (e) {
+    say('receipt', `Submission refused: ${(e as { code?: string }).code ?? (e as Error).message}`, 'bad');
+  }
+});
+
+$('consent').addEventListener('click', async () => {
+  if (!owner || !receipt) return;
+  try {
+    const lender = ($('lender') as HTMLInputElement).value.trim();
+    const days = Number(($('days') as HTMLInputElement).value);
+    const { jws, consent } = await grantConsent(
+      { lender, purpose: 'credit-scoring', expiry: new Date(Date.now() + days * 86400_000), maxUses: Number(($('uses') as HTMLInputElement).value), inputCommitment: receipt.inputCommitment as `0x${string}` },
+      owner,
+      { now },
+    );
+    await postJson('/v1/consents', { consent: jws });
+    say('consent-result', `Consent ${consent.consentId.slice(0, 12)}… granted to ${lender} until ${new Date(consent.exp * 1000).toISOString()}`, 'ok');
+  } catch (e) {
+    say('consent-result', `Consent refused: ${(e as { code?: string }).code ?? (e as Error).message}`, 'bad');
+  }
+});
+
+void check().then(() => (document.body.dataset.ready = 'true'));
