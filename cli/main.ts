@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<Command>> = {
   attest: async () => (await import('../enclave/cli.ts')).attestCommand,
   verify: async () => (await import('../verifier/cli.ts')).verifyCommand,
   bench: async () => (await import('../bench/cli.ts')).benchCommand,
+  serve: async () => (await import('../enclave/serve.ts')).serveCommand,
 };
 
 function usage(): string {

@@ -9,3 +9,4 @@ export * from './eip712.ts';
 export * from './manifest.ts';
 export * from './records.ts';
 export * from './sim-quote.ts';
+export * from './merkle.ts';

@@ -7,3 +7,15 @@ export { parsePolicy, parsePolicyText, policyHash, checkPinned, type Policy } fr
 export { loadDefaultPolicy, DEFAULT_POLICY_URL } from './default-policy.ts';
 export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type VerifyContext } from './platforms/index.ts';
 export type { Check } from './checks.ts';
+export {
+  resultStructHash,
+  resultLeafHash,
+  resultBodyOfJws,
+  treeHeadDigest,
+  verifySignedTreeHead,
+  verifyLogInclusion,
+  verifyLogConsistency,
+  signedTreeHead,
+  type SignedTreeHead,
+  type TreeHeadBody,
+} from './log.ts';

@@ -1,0 +1,195 @@
+// The transparency log's Merkle tree: RFC 9162 (CT v2, same tree as RFC 6962) over SHA-256. The enclave appends
+// results, posts signed heads on chain, and anyone proves inclusion or consistency; contracts/src/MerkleLog.sol
+// verifies the same inclusion proofs on chain.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesEqual, concatBytes } from './bytes.ts';
+
+const HASH_LEN = 32;
+const LEAF_PREFIX = Uint8Array.of(0x00);
+const NODE_PREFIX = Uint8Array.of(0x01);
+
+/** Root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1). */
+export const EMPTY_TREE_ROOT: Uint8Array = sha256(new Uint8Array(0));
+
+function assertHash(h: unknown, label: string): asserts h is Uint8Array {
+  if (!(h instanceof Uint8Array)) throw new TypeError(`${label}: expected Uint8Array`);
+  if (h.length !== HASH_LEN) throw new RangeError(`${label}: expected ${HASH_LEN} bytes, got ${h.length}`);
+}
+
+function assertSize(n: unknown, label: string): asserts n is number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new RangeError(`${label}: expected a size`);
+}
+
+function isHash(h: unknown): h is Uint8Array {
+  return h instanceof Uint8Array && h.length === HASH_LEN;
+}
+
+/** RFC 9162 leaf hash: SHA-256(0x00 || data). */
+export function leafHash(data: Uint8Array): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new TypeError('leafHash: expected Uint8Array');
+  return sha256(concatBytes(LEAF_PREFIX, data));
+}
+
+/** RFC 9162 interior node hash: SHA-256(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  assertHash(left, 'nodeHash left');
+  assertHash(right, 'nodeHash right');
+  return sha256(concatBytes(NODE_PREFIX, left, right));
+}
+
+// Largest power of two strictly smaller than n (n ≥ 2): the split point of RFC 9162 §2.1.1.
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function mth(leaves: readonly Uint8Array[], from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n === 0) return EMPTY_TREE_ROOT;
+  if (n === 1) return leaves[from] as Uint8Array;
+  const k = split(n);
+  return nodeHash(mth(leaves, from, from + k), mth(leaves, from + k, to));
+}
+
+function checkLeaves(leafHashes: readonly Uint8Array[], size: number): void {
+  if (!Array.isArray(leafHashes)) throw new TypeError('leafHashes: expected an array');
+  assertSize(size, 'tree size');
+  if (size > leafHashes.length) throw new RangeError('tree size exceeds the number of leaves');
+  for (let i = 0; i < size; i++) assertHash(leafHashes[i], `leaf ${i}`);
+}
+
+/** Merkle Tree Hash of the first `size` leaf hashes (all of them by default). */
+export function treeRoot(leafHashes: readonly Uint8Array[], size: number = leafHashes.length): Uint8Array {
+  checkLeaves(leafHashes, size);
+  return mth(leafHashes, 0, size);
+}
+
+/** Inclusion proof PATH(index, D[size]) (RFC 9162 §2.1.3.1), leaf-to-root order. */
+export function inclusionProof(
+  leafHashes: readonly Uint8Array[],
+  index: number,
+  size: number = leafHashes.length,
+): Uint8Array[] {
+  checkLeaves(leafHashes, size);
+  assertSize(index, 'leaf index');
+  if (index >= size) throw new RangeError('leaf index outside the tree');
+  const path = (m: number, from: number, to: number): Uint8Array[] => {
+    const n = to - from;
+    if (n === 1) return [];
+    const k = split(n);
+    return m < k
+      ? [...path(m, from, from + k), mth(leafHashes, from + k, to)]
+      : [...path(m - k, from + k, to), mth(leafHashes, from, from + k)];
+  };
+  return path(index, 0, size);
+}
+
+/** Root implied by an inclusion proof (RFC 9162 §2.1.3.2), or undefined when the proof cannot fit this tree. */
+export function rootFromInclusionProof(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+): Uint8Array | undefined {
+  if (!isHash(leaf) || !Array.isArray(proof) || !proof.every(isHash)) return undefined;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return undefined;
+  // Bit arithmetic on bigint: sizes are uint64 on chain and JS bit operators stop at 32 bits.
+  let fn = BigInt(index);
+  let sn = BigInt(size - 1);
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0n) return undefined;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = nodeHash(p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n ? r : undefined;
+}
+
+/** Whether `proof` shows leaf hash `leaf` at `index` in the tree of `size` leaves with root `root`. */
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  const got = rootFromInclusionProof(leaf, index, size, proof);
+  return got !== undefined && isHash(root) && bytesEqual(got, root);
+}
+
+/** Consistency proof PROOF(oldSize, D[newSize]) (RFC 9162 §2.1.4.1): the old tree is a prefix of the new one. */
+export function consistencyProof(
+  leafHashes: readonly Uint8Array[],
+  oldSize: number,
+  newSize: number = leafHashes.length,
+): Uint8Array[] {
+  checkLeaves(leafHashes, newSize);
+  assertSize(oldSize, 'old size');
+  if (oldSize > newSize) throw new RangeError('old size exceeds new size');
+  if (oldSize === 0 || oldSize === newSize) return [];
+  const sub = (m: number, from: number, to: number, complete: boolean): Uint8Array[] => {
+    const n = to - from;
+    if (m === n) return complete ? [] : [mth(leafHashes, from, to)];
+    const k = split(n);
+    return m <= k
+      ? [...sub(m, from, from + k, complete), mth(leafHashes, from + k, to)]
+      : [...sub(m - k, from + k, to, false), mth(leafHashes, from, from + k)];
+  };
+  return sub(oldSize, 0, newSize, true);
+}
+
+/** Whether `proof` shows that the tree (oldSize, oldRoot) is a prefix of (newSize, newRoot) (RFC 9162 §2.1.4.2). */
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (!isHash(oldRoot) || !isHash(newRoot) || !Array.isArray(proof) || !proof.every(isHash)) return false;
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize) {
+    return false;
+  }
+  // The degenerate cases the RFC algorithm leaves out: an empty old tree, or the same tree.
+  if (oldSize === 0) return proof.length === 0 && bytesEqual(oldRoot, EMPTY_TREE_ROOT);
+  if (oldSize === newSize) return proof.length === 0 && bytesEqual(oldRoot, newRoot);
+  if (proof.length === 0) return false;
+
+  const path = [...proof];
+  let fn = BigInt(oldSize - 1);
+  let sn = BigInt(newSize - 1);
+  // An old tree whose size is a power of two is a complete subtree: its root starts the path.
+  if ((fn & (fn + 1n)) === 0n) path.unshift(oldRoot);
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0] as Uint8Array;
+  let sr = fr;
+  for (const c of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
+}
