@@ -135,7 +135,6 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     if (!m || got.length !== want.length || !timingSafeEqual(got, want)) throw new PropsError('ERR_AUTH_FORBIDDEN');
     await next();
   };
-  app.use('/v1/jobs', lenderAuth);
   app.use('/v1/jobs/*', lenderAuth);
   app.use('/v1/admin/*', adminAuth);
 
