@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Hex } from '../../protocol/index.ts';
-import { resultBodyOfJws, resultLeafHash, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
+import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
 import { hex32, NOW, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
 
@@ -83,6 +83,16 @@ describe('round trip', () => {
     // GET /v1/jobs/{id} returns the same result to its lender
     const g = await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, w.auth);
     expect(g).toMatchObject({ status: 200, json: { state: 'done', attestation: r.json.attestation } });
+    // The audit bundle is what `props verify` takes: it verifies, and its log proof checks against its signed head.
+    const b = await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, w.auth);
+    expect(b.status).toBe(200);
+    const report = await verifyBundle(b.json, { policy, now: NOW });
+    expect(report.ok).toBe(true);
+    const lp = b.json.logProofs[0];
+    const bh = await verifySignedTreeHead(lp.signedTreeHead, w.enclave.evidence.keys);
+    expect(() => verifyLogInclusion({ leafHash: lp.leafHash, index: lp.index, treeSize: lp.treeSize, proof: lp.proof, rootHash: bh.rootHash as Hex })).not.toThrow();
+    const other = await w.newLender('bank-z');
+    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, { authorization: `Bearer ${other.apiKey}` })).json.code).toBe('ERR_JOB_NOT_FOUND');
   });
 
   it('grows the log consistently: heads at 1 and 3 leaves are proven consistent', async () => {

@@ -15,6 +15,7 @@ import {
   type Hex,
   type Statement,
 } from '../../protocol/index.ts';
+import { buildAuditBundle } from '../bundle.ts';
 import type { ServiceDeps } from './deps.ts';
 import { createJobRunner, type JobRunner } from './jobs.ts';
 import { problemOf } from './problem.ts';
@@ -299,6 +300,27 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       // Another lender's job is indistinguishable from no job.
       if (job.lenderId !== c.get('lenderId')) throw new PropsError('ERR_JOB_NOT_FOUND');
       return c.json(view, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}/bundle',
+      security: [{ lenderKey: [] }],
+      request: { params: z.object({ id: z.string().regex(/^0x[0-9a-f]{32}$/) }) },
+      responses: { 200: ok('audit bundle for `props verify`: evidence, manifest, JWKS, the result and its log inclusion proof under a signed head'), ...errors },
+    }),
+    async (c) => {
+      const { job } = await jobView(c.req.valid('param').id);
+      if (job.lenderId !== c.get('lenderId')) throw new PropsError('ERR_JOB_NOT_FOUND');
+      const result = await store.getResult(job.id);
+      if (!result) throw new PropsError('ERR_JOB_NOT_FOUND', { detail: 'no result yet' });
+      const head = await log.signedHead();
+      const inclusion = log.inclusion(result.logIndex, head.treeSize);
+      const bundle = buildAuditBundle(enclave, [{ request: { requestId: job.requestId, nonce: job.nonce }, attestation: JSON.parse(result.attestation) }], clock());
+      bundle.logProofs.push({ type: 'props-log-inclusion', v: 1, requestId: job.requestId, ...inclusion, signedTreeHead: head });
+      return c.json(bundle as unknown as Record<string, unknown>, 200);
     },
   );
 

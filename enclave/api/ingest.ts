@@ -35,7 +35,7 @@ export const consentPayload = z.strictObject({
   lender: z.string().min(1).max(64),
   purpose: z.string().min(1).max(64),
   expiresAt: z.number().int().positive(),
-  maxUses: z.number().int().min(1).max(1000),
+  maxUses: z.number().int().min(1).max(1_000_000),
   iat: z.number().int().nonnegative(),
 });
 export type ConsentPayload = z.infer<typeof consentPayload>;
