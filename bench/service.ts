@@ -95,7 +95,7 @@ const scored = await load('props serve: POST /v1/jobs (score)', {
         const i = ++seq;
         return {
           ...req,
-          headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i}` },
+          headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i.toString().padStart(10, "0")}` },
           body: JSON.stringify({ consentId, nonce: hex64(i) }),
         };
       },

@@ -113,6 +113,10 @@ export const serveCommand: Command = {
           store.close();
           resolve();
         });
+        // Keep-alive clients would hold close() open: drop idle connections now, the rest after a grace period.
+        const s = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+        s.closeIdleConnections?.();
+        setTimeout(() => s.closeAllConnections?.(), 2000).unref();
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
