@@ -12,7 +12,7 @@ const sub = await post('/v1/submissions', { jwe });
 const consent = await signConsent(owner, { submissionId: sub.submissionId, lender: lender.lenderId, maxUses: 1_000_000, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
 const { consentId } = await post('/v1/consents', { consent });
 let seq = 0;
-const r = await autocannon({ url: `${base}/v1/jobs`, duration: 4, connections: 8, requests: [{ method: 'POST', setupRequest: (req) => { const i = ++seq; return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${lender.apiKey}`, 'idempotency-key': `bench-${i}` }, body: JSON.stringify({ consentId, nonce: `0x${i.toString(16).padStart(64, '0')}` }) }; } }] });
+const r = await autocannon({ url: `${base}/v1/jobs`, duration: 6, connections: Number(process.argv[3] ?? 8), requests: [{ method: 'POST', setupRequest: (req) => { const i = ++seq; return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${lender.apiKey}`, 'idempotency-key': `bench-${String(i).padStart(10, "0")}` }, body: JSON.stringify({ consentId, nonce: `0x${i.toString(16).padStart(64, '0')}` }) }; } }] });
 console.log(r.requests.average, r.latency.p50, r.latency.p99, r.non2xx, r.statusCodeStats);
 const one = await post('/v1/jobs', { consentId, nonce: `0x${'f'.repeat(64)}` }, { authorization: `Bearer ${lender.apiKey}`, 'idempotency-key': 'x-one-12345' });
 console.log(JSON.stringify(one).slice(0, 200));

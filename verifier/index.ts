@@ -19,3 +19,4 @@ export {
   type SignedTreeHead,
   type TreeHeadBody,
 } from './log.ts';
+export { resultStructHashViem } from './log.ts';

@@ -2,7 +2,7 @@
 // better-sqlite3 is synchronous, so each method's transaction is atomic with respect to the event loop too.
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { PropsError } from '../../protocol/index.ts';
@@ -24,13 +24,42 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
 
 
+  // Hot-path statements are prepared once (drizzle builds and SQLite compiles them a single time), so a score
+  // request costs a few statement executions, not a few query compilations.
+  const p = (name: string) => sql.placeholder(name);
+  const placeholders = (cols: readonly string[]) => Object.fromEntries(cols.map((c) => [c, p(c)])) as never;
+  const JOB_COLS = ['id', 'lenderId', 'idempotencyKey', 'requestHash', 'consentId', 'submissionId', 'requestId', 'nonce', 'escrowJobId', 'threshold', 'state', 'errorCode', 'createdAt', 'updatedAt'] as const;
+  const q = {
+    lenderByKeyHash: db.select().from(t.lenders).where(eq(t.lenders.keyHash, p('keyHash'))).prepare(),
+    submission: db.select().from(t.submissions).where(eq(t.submissions.id, p('id'))).prepare(),
+    consent: db.select().from(t.consents).where(eq(t.consents.id, p('id'))).prepare(),
+    jobByIdem: db.select().from(t.jobs).where(and(eq(t.jobs.lenderId, p('lenderId')), eq(t.jobs.idempotencyKey, p('key')))).prepare(),
+    job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
+    borrower: db.select().from(t.borrowerQueries).where(eq(t.borrowerQueries.nullifier, p('nullifier'))).prepare(),
+    borrowerReset: db
+      .insert(t.borrowerQueries)
+      .values(placeholders(['nullifier', 'windowStart', 'count']))
+      .onConflictDoUpdate({ target: t.borrowerQueries.nullifier, set: { windowStart: sql`excluded.window_start`, count: 1 } })
+      .prepare(),
+    borrowerBump: db.update(t.borrowerQueries).set({ count: sql`${t.borrowerQueries.count} + 1` }).where(eq(t.borrowerQueries.nullifier, p('nullifier'))).prepare(),
+    nonce: db.insert(t.nonces).values(placeholders(['lenderId', 'nonce', 'createdAt'])).prepare(),
+    consentUse: db.update(t.consents).set({ uses: sql`${t.consents.uses} + 1` }).where(eq(t.consents.id, p('id'))).prepare(),
+    jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).prepare(),
+    jobState: db.select({ state: t.jobs.state }).from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
+    lastLeaf: db.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).prepare(),
+    leafInsert: db.insert(t.logLeaves).values(placeholders(['idx', 'structHash', 'jobId'])).prepare(),
+    resultInsert: db.insert(t.results).values(placeholders(['jobId', 'attestation', 'logIndex'])).prepare(),
+    jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(eq(t.jobs.id, p('id'))).prepare(),
+    result: db.select().from(t.results).where(eq(t.results.jobId, p('id'))).prepare(),
+  };
+
   return {
     sqlite,
     async createLender(row) {
       db.insert(t.lenders).values(row).run();
     },
     async lenderByKeyHash(keyHash) {
-      return db.select().from(t.lenders).where(eq(t.lenders.keyHash, keyHash)).get();
+      return q.lenderByKeyHash.get({ keyHash });
     },
     async insertSubmission(row) {
       try {
@@ -41,7 +70,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       }
     },
     async getSubmission(id) {
-      return db.select().from(t.submissions).where(eq(t.submissions.id, id)).get();
+      return q.submission.get({ id });
     },
     async deleteCiphertexts(before, now) {
       const r = db
@@ -60,69 +89,58 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       }
     },
     async getConsent(id) {
-      return db.select().from(t.consents).where(eq(t.consents.id, id)).get();
+      return q.consent.get({ id });
     },
     async acceptJob({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): Promise<AcceptJobOutcome> {
-      return db.transaction((tx) => {
-        const existing = tx
-          .select()
-          .from(t.jobs)
-          .where(and(eq(t.jobs.lenderId, job.lenderId), eq(t.jobs.idempotencyKey, job.idempotencyKey)))
-          .get();
+      return db.transaction(() => {
+        const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
         if (existing) {
           if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
           return { job: existing, created: false };
         }
-        const consent = tx.select().from(t.consents).where(eq(t.consents.id, job.consentId)).get();
+        const consent = q.consent.get({ id: job.consentId });
         if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
         if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
-        const sub = tx.select().from(t.submissions).where(eq(t.submissions.id, consent.submissionId)).get();
+        const sub = q.submission.get({ id: consent.submissionId });
         if (!sub || sub.ciphertext === null) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
-        const q = tx.select().from(t.borrowerQueries).where(eq(t.borrowerQueries.nullifier, sub.nullifier)).get();
-        if (!q || q.windowStart + borrowerWindowSeconds <= now) {
-          tx.insert(t.borrowerQueries)
-            .values({ nullifier: sub.nullifier, windowStart: now, count: 1 })
-            .onConflictDoUpdate({ target: t.borrowerQueries.nullifier, set: { windowStart: now, count: 1 } })
-            .run();
+        const b = q.borrower.get({ nullifier: sub.nullifier });
+        if (!b || b.windowStart + borrowerWindowSeconds <= now) {
+          q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
         } else {
-          if (q.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
-          tx.update(t.borrowerQueries).set({ count: q.count + 1 }).where(eq(t.borrowerQueries.nullifier, sub.nullifier)).run();
+          if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
+          q.borrowerBump.run({ nullifier: sub.nullifier });
         }
         try {
-          tx.insert(t.nonces).values({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now }).run();
+          q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
         } catch (e) {
           if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
           throw e;
         }
-        tx.update(t.consents).set({ uses: sql`${t.consents.uses} + 1` }).where(eq(t.consents.id, consent.id)).run();
-        tx.insert(t.jobs).values(job).run();
+        q.consentUse.run({ id: consent.id });
+        q.jobInsert.run(job);
         return { job, created: true };
       });
     },
     async getJob(id) {
-      return db.select().from(t.jobs).where(eq(t.jobs.id, id)).get();
+      return q.job.get({ id });
     },
     async pendingJobs(limit) {
       return db.select().from(t.jobs).where(eq(t.jobs.state, 'accepted')).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
     },
     async completeJobs(done: CompletedJob[], now) {
       if (done.length === 0) return [];
-      return db.transaction((tx) => {
+      return db.transaction(() => {
         const out: Array<{ jobId: string; logIndex: number }> = [];
-        const pending = new Set(
-          tx.select({ id: t.jobs.id }).from(t.jobs)
-            .where(and(inArray(t.jobs.id, done.map((d) => d.jobId)), eq(t.jobs.state, 'accepted')))
-            .all()
-            .map((r) => r.id),
-        );
-        const last = tx.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).get();
+        const last = q.lastLeaf.get();
         let next = last ? last.idx + 1 : 0;
+        const seen = new Set<string>();
         for (const d of done) {
-          if (!pending.delete(d.jobId)) continue;
+          if (seen.has(d.jobId) || q.jobState.get({ id: d.jobId })?.state !== 'accepted') continue;
+          seen.add(d.jobId);
           const logIndex = next++;
-          tx.insert(t.logLeaves).values({ idx: logIndex, structHash: d.structHash, jobId: d.jobId }).run();
-          tx.insert(t.results).values({ jobId: d.jobId, attestation: d.attestation, logIndex }).run();
-          tx.update(t.jobs).set({ state: 'done', updatedAt: now }).where(eq(t.jobs.id, d.jobId)).run();
+          q.leafInsert.run({ idx: logIndex, structHash: d.structHash, jobId: d.jobId });
+          q.resultInsert.run({ jobId: d.jobId, attestation: d.attestation, logIndex });
+          q.jobDone.run({ id: d.jobId, now });
           out.push({ jobId: d.jobId, logIndex });
         }
         return out;
@@ -132,7 +150,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       db.update(t.jobs).set({ state: 'failed', errorCode: code, updatedAt: now }).where(and(eq(t.jobs.id, id), eq(t.jobs.state, 'accepted'))).run();
     },
     async getResult(jobId) {
-      return db.select().from(t.results).where(eq(t.results.jobId, jobId)).get();
+      return q.result.get({ id: jobId });
     },
     async logLeaves() {
       return db.select({ h: t.logLeaves.structHash }).from(t.logLeaves).orderBy(asc(t.logLeaves.idx)).all().map((r) => r.h);

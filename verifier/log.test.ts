@@ -1,0 +1,26 @@
+// Log checks: the result leaf equals viem's EIP-712 hashStruct (what the escrow recomputes), and coded failures.
+import { describe, expect, it } from 'vitest';
+import { DEMO_OUTPUT, SAMPLE_STATEMENT, commitInputs } from '../enclave/index.ts';
+import { hex32, simEnclave } from '../test/helpers.ts';
+import { resultBodyOfJws, resultStructHash, resultStructHashViem, verifyLogInclusion, verifySignedTreeHead } from './log.ts';
+
+describe('result leaf', () => {
+  it('matches viem hashStruct(PropsResult) for approve and decline, high scores and large timestamps', async () => {
+    const e = await simEnclave({ seed: 'leaf' });
+    for (const output of [DEMO_OUTPUT, { score: 1000, decision: 'decline' as const, threshold: 1000, reasonCodes: [] }, { ...DEMO_OUTPUT, score: 0 }]) {
+      const att = await e.signResult({ requestId: hex32('01'), nonce: hex32('02'), consentRef: hex32('03') }, output, commitInputs(SAMPLE_STATEMENT));
+      const body = resultBodyOfJws(att.jws);
+      expect(resultStructHash(body)).toBe(resultStructHashViem(body));
+      const late = { ...body, iat: 2 ** 40 + 7 };
+      expect(resultStructHash(late)).toBe(resultStructHashViem(late));
+    }
+  });
+
+  it('refuses malformed heads and proofs with their codes', async () => {
+    const e = await simEnclave({ seed: 'leaf' });
+    await expect(verifySignedTreeHead({ treeSize: 1 }, e.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
+    expect(() => verifyLogInclusion({ leafHash: hex32('01'), index: 0, treeSize: 1, proof: ['nope'], rootHash: hex32('01') })).toThrow(
+      expect.objectContaining({ code: 'ERR_LOG_INCLUSION_INVALID' }),
+    );
+  });
+});
