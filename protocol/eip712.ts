@@ -1,8 +1,8 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
-import { encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
+import { encodeAbiParameters, hashDomain, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
 import { canonicalBytes } from './canonical.ts';
-import { keccak256Tagged, TAGS } from './hash.ts';
+import { keccak256Tagged, keccak_256, TAGS } from './hash.ts';
 import { toHex, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
@@ -66,14 +66,74 @@ export function toTypedDataDomain(d: Eip712DomainValue): TypedDataDomain {
   return { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract as Hex };
 }
 
-/** The 32-byte EIP-712 digest a result's on-chain signature covers. */
-export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
+/** The 32-byte EIP-712 digest a result's on-chain signature covers (reference: viem's generic encoder). */
+export function resultDigestViem(domain: Eip712DomainValue, body: ResultBody): Hex {
   return hashTypedData({
     domain: toTypedDataDomain(domain),
     types: RESULT_TYPES,
     primaryType: 'PropsResult',
     message: resultMessage(body),
   });
+}
+
+// issue 5: the scoring service signs and logs every result, so the EIP-712 encoding is written out for this one
+// fixed struct (every field one static 32-byte word) with the type hash and domain separators computed once.
+// Output is identical to resultDigestViem (tested); the generic encoder cost most of signResult's time.
+const RESULT_TYPEHASH = keccak_256(
+  new TextEncoder().encode(`PropsResult(${RESULT_TYPES.PropsResult.map((f) => `${f.type} ${f.name}`).join(',')})`),
+);
+const domainSeparators = new Map<string, Uint8Array>();
+
+function domainSeparator(d: Eip712DomainValue): Uint8Array {
+  const key = `${d.name}\0${d.version}\0${d.chainId}\0${d.verifyingContract.toLowerCase()}`;
+  let sep = domainSeparators.get(key);
+  if (!sep) {
+    sep = fromHexBytes(
+      hashDomain({
+        domain: { name: d.name, version: d.version, chainId: BigInt(d.chainId), verifyingContract: d.verifyingContract as Hex },
+        types: { EIP712Domain: EIP712_DOMAIN_FIELDS },
+      }),
+    );
+    if (domainSeparators.size < 64) domainSeparators.set(key, sep);
+  }
+  return sep;
+}
+
+const EIP712_DOMAIN_FIELDS = [
+  { name: 'name', type: 'string' },
+  { name: 'version', type: 'string' },
+  { name: 'chainId', type: 'uint256' },
+  { name: 'verifyingContract', type: 'address' },
+] as const;
+
+const fromHexBytes = (h: Hex): Uint8Array => Uint8Array.from(Buffer.from(h.slice(2), 'hex'));
+
+/** hashStruct(PropsResult): the EIP-712 struct hash of a result (also its transparency-log leaf data). */
+export function resultStructHash(body: ResultBody): Hex {
+  const m = resultMessage(body);
+  const enc = new Uint8Array(32 * 9);
+  enc.set(RESULT_TYPEHASH, 0);
+  enc.set(fromHexBytes(m.requestId), 32);
+  enc.set(fromHexBytes(m.nonce), 64);
+  enc.set(fromHexBytes(m.pipelineId), 96);
+  enc.set(fromHexBytes(m.resultHash), 128);
+  enc.set(fromHexBytes(m.inputCommitment), 160);
+  if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('score: uint16');
+  enc[6 * 32 + 30] = (m.score >> 8) & 0xff;
+  enc[6 * 32 + 31] = m.score & 0xff;
+  enc[7 * 32 + 31] = m.approved ? 1 : 0;
+  new DataView(enc.buffer).setBigUint64(8 * 32 + 24, BigInt.asUintN(64, m.issuedAt));
+  return toHex(keccak_256(enc));
+}
+
+/** The 32-byte EIP-712 digest a result's on-chain signature covers: keccak256(0x1901 ‖ domainSeparator ‖ structHash). */
+export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
+  const buf = new Uint8Array(66);
+  buf[0] = 0x19;
+  buf[1] = 0x01;
+  buf.set(domainSeparator(domain), 2);
+  buf.set(fromHexBytes(resultStructHash(body)), 34);
+  return toHex(keccak_256(buf));
 }
 
 const PIPELINE_TAG = keccak256(toBytes('props.pipeline.v1'));

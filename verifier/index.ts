@@ -8,7 +8,6 @@ export { loadDefaultPolicy, DEFAULT_POLICY_URL } from './default-policy.ts';
 export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type VerifyContext } from './platforms/index.ts';
 export type { Check } from './checks.ts';
 export {
-  resultStructHash,
   resultLeafHash,
   resultBodyOfJws,
   treeHeadDigest,

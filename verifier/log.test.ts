@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_OUTPUT, SAMPLE_STATEMENT, commitInputs } from '../enclave/index.ts';
 import { hex32, simEnclave } from '../test/helpers.ts';
-import { resultBodyOfJws, resultStructHash, resultStructHashViem, verifyLogInclusion, verifySignedTreeHead } from './log.ts';
+import { resultDigest, resultDigestViem, resultStructHash } from '../protocol/index.ts';
+import { resultBodyOfJws, resultStructHashViem, verifyLogInclusion, verifySignedTreeHead } from './log.ts';
 
 describe('result leaf', () => {
-  it('matches viem hashStruct(PropsResult) for approve and decline, high scores and large timestamps', async () => {
+  it('matches viem hashStruct(PropsResult) and hashTypedData for approve and decline, high scores and large timestamps', async () => {
     const e = await simEnclave({ seed: 'leaf' });
     for (const output of [DEMO_OUTPUT, { score: 1000, decision: 'decline' as const, threshold: 1000, reasonCodes: [] }, { ...DEMO_OUTPUT, score: 0 }]) {
       const att = await e.signResult({ requestId: hex32('01'), nonce: hex32('02'), consentRef: hex32('03') }, output, commitInputs(SAMPLE_STATEMENT));
@@ -13,6 +14,10 @@ describe('result leaf', () => {
       expect(resultStructHash(body)).toBe(resultStructHashViem(body));
       const late = { ...body, iat: 2 ** 40 + 7 };
       expect(resultStructHash(late)).toBe(resultStructHashViem(late));
+      for (const domain of [e.eip712Domain, { name: 'Props', version: '1', chainId: 8453, verifyingContract: '0x00000000000000000000000000000000000000AA' }]) {
+        expect(resultDigest(domain, body)).toBe(resultDigestViem(domain, body));
+        expect(resultDigest(domain, late)).toBe(resultDigestViem(domain, late));
+      }
     }
   });
 

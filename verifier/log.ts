@@ -7,7 +7,6 @@ import { z } from 'zod';
 import {
   fromHex,
   hex32,
-  keccak_256,
   leafHash,
   parseJsonText,
   parseResultBody,
@@ -15,6 +14,7 @@ import {
   PropsError,
   RESULT_TYPES,
   resultMessage,
+  resultStructHash,
   toHex,
   verifyConsistency,
   verifyInclusion,
@@ -23,31 +23,6 @@ import {
   type ResultBody,
 } from '../protocol/index.ts';
 import { importP256, isLowS, verifyP256 } from './webcrypto.ts';
-
-const RESULT_TYPEHASH = keccak_256(
-  toBytes(`PropsResult(${RESULT_TYPES.PropsResult.map((f) => `${f.type} ${f.name}`).join(',')})`),
-);
-
-/**
- * Leaf data of a result: hashStruct(PropsResult) — what the escrow recomputes on chain. Every field is one static
- * 32-byte word, so the encoding is written out directly (viem's generic hashStruct is the reference in the tests
- * and costs several times more per result).
- */
-export function resultStructHash(body: ResultBody): Hex {
-  const m = resultMessage(body);
-  const enc = new Uint8Array(32 * 9);
-  enc.set(RESULT_TYPEHASH, 0);
-  enc.set(fromHex(m.requestId, 32), 32);
-  enc.set(fromHex(m.nonce, 32), 64);
-  enc.set(fromHex(m.pipelineId, 32), 96);
-  enc.set(fromHex(m.resultHash, 32), 128);
-  enc.set(fromHex(m.inputCommitment, 32), 160);
-  enc[6 * 32 + 30] = (m.score >> 8) & 0xff;
-  enc[6 * 32 + 31] = m.score & 0xff;
-  enc[7 * 32 + 31] = m.approved ? 1 : 0;
-  new DataView(enc.buffer).setBigUint64(8 * 32 + 24, m.issuedAt);
-  return toHex(keccak_256(enc));
-}
 
 /** The same struct hash through viem's generic EIP-712 encoder (reference implementation). */
 export function resultStructHashViem(body: ResultBody): Hex {

@@ -2,7 +2,8 @@
 // batch, signs each result, and commits results + log leaves + job states in one transaction. A crash before the
 // commit leaves the jobs "accepted" and they are redone at start; after it, they are done: exactly once.
 import { findPropsError, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
-import { resultBodyOfJws, resultStructHash } from '../../verifier/index.ts';
+import { resultStructHash } from '../../protocol/index.ts';
+import { resultBodyOfJws } from '../../verifier/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
