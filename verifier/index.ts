@@ -9,3 +9,14 @@ export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type Ver
 export type { Check } from './checks.ts';
 export * from './provenance/index.ts';
 export { verifyConsent } from './consent.ts';
+export {
+  resultLeafHash,
+  resultBodyOfJws,
+  treeHeadDigest,
+  verifySignedTreeHead,
+  verifyLogInclusion,
+  verifyLogConsistency,
+  signedTreeHead,
+  type SignedTreeHead,
+  type TreeHeadBody,
+} from './log.ts';

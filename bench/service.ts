@@ -1,0 +1,126 @@
+// Load test of the scoring service on loopback (autocannon), side by side in one run with its ceiling: a bare Hono
+// endpoint doing one P-256 signature per request. Both servers run as child processes; sustained POST /v1/jobs
+// (each a full score: consent + borrower cap + nonce + idempotency checks, model, JWS + EIP-712 signatures, log
+// append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--json] [--bundle-out FILE]`
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { makeSubmission, newOwner, signConsent } from '../test/service-helpers.ts';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  strict: true,
+  options: {
+    duration: { type: 'string', default: '30' },
+    connections: { type: 'string', default: '32' },
+    json: { type: 'boolean' },
+    'bundle-out': { type: 'string' },
+  },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ADMIN = 'bench-admin-token-000000001';
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+function startChild(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve({ child, port: (JSON.parse(buf.split('\n')[0] as string) as { port: number }).port });
+    });
+    child.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+  });
+}
+
+type Row = { name: string; requestsPerSec: number; p50Ms: number; p99Ms: number; errors: number; non2xx: number; total: number };
+
+async function load(name: string, opts: autocannon.Options): Promise<Row> {
+  const r = await autocannon({ duration, connections, ...opts });
+  return {
+    name,
+    requestsPerSec: r.requests.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    total: r.requests.total,
+  };
+}
+
+const hex64 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+
+// ---- ceiling: bare Hono + one P-256 signature
+const ceiling = await startChild([join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'bench/ceiling-server.ts')]);
+const bare = await load('bare Hono + one P-256 signature', {
+  url: `http://127.0.0.1:${ceiling.port}/sign`,
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ nonce: hex64(1) }),
+});
+ceiling.child.kill('SIGKILL');
+
+// ---- props serve, on a file database in WAL mode
+const db = join(mkdtempSync(join(tmpdir(), 'props-bench-')), 'props.db');
+const svc = await startChild([join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet'], {
+  PROPS_ADMIN_TOKEN: ADMIN,
+});
+const base = `http://127.0.0.1:${svc.port}`;
+const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
+const lender = await post('/v1/admin/lenders', { name: 'bench' }, { authorization: `Bearer ${ADMIN}` });
+const evidence = (await (await fetch(`${base}/v1/attestation/evidence`)).json()) as { keys: { encryption: unknown } };
+const owner = await newOwner();
+const jwe = await makeSubmission({ keys: { public: { encryption: evidence.keys.encryption } } } as never, owner);
+const sub = await post('/v1/submissions', { jwe });
+const consent = await signConsent(owner, { submissionId: sub.submissionId, lender: lender.lenderId, maxUses: 1_000_000, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+const { consentId } = await post('/v1/consents', { consent });
+const auth = `Bearer ${lender.apiKey}`;
+
+let seq = 0;
+const scored = await load('props serve: POST /v1/jobs (score)', {
+  url: `${base}/v1/jobs`,
+  requests: [
+    {
+      method: 'POST',
+      setupRequest: (req) => {
+        const i = ++seq;
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i.toString().padStart(10, "0")}` },
+          body: JSON.stringify({ consentId, nonce: hex64(i) }),
+        };
+      },
+    },
+  ],
+});
+
+const head = (await (await fetch(`${base}/v1/log/head`)).json()) as { treeSize: number };
+if (values['bundle-out']) {
+  const job = await post('/v1/jobs', { consentId, nonce: hex64(++seq + 1_000_000_000) }, { authorization: auth, 'idempotency-key': 'bench-bundle' });
+  const bundle = await (await fetch(`${base}/v1/jobs/${job.jobId}/bundle`, { headers: { authorization: auth } })).json();
+  writeFileSync(values['bundle-out'], JSON.stringify(bundle, null, 2));
+}
+svc.child.kill('SIGTERM');
+
+const ratio = scored.requestsPerSec / bare.requestsPerSec;
+const goal = scored.requestsPerSec >= 3000 && scored.p99Ms <= 25 && scored.errors === 0 && scored.non2xx === 0;
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, rows: [bare, scored], ratio, logSize: head.treeSize, goalMet: goal })}\n`);
+} else {
+  process.stdout.write(`\nScoring service under load (${duration} s, ${connections} connections, loopback, autocannon in-process)\n`);
+  process.stdout.write(`${'case'.padEnd(40)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'non2xx'.padStart(8)}\n`);
+  for (const r of [bare, scored]) {
+    process.stdout.write(`${r.name.padEnd(40)}${r.requestsPerSec.toFixed(0).padStart(10)}${String(r.p50Ms).padStart(9)}${String(r.p99Ms).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(8)}\n`);
+  }
+  process.stdout.write(`ratio score/ceiling: ${(ratio * 100).toFixed(1)}%   log size after run: ${head.treeSize}   goal (≥3000/s, p99≤25 ms, 0 errors): ${goal ? 'met' : 'NOT met'}\n`);
+}
+process.exit(0);

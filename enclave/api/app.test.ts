@@ -1,0 +1,303 @@
+// The scoring API, route by route: each success and each coded failure, the full submission → consent → score →
+// verify round trip (result + log inclusion + signed head), idempotency, caps, retention, and the plaintext scan.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Hex } from '../../protocol/index.ts';
+import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
+import { hex32, NOW, simPolicy } from '../../test/helpers.ts';
+import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
+
+const nowS = Math.floor(NOW.getTime() / 1000);
+let n = 0;
+const nonce = () => `0x${(++n).toString(16).padStart(64, '0')}`;
+const idem = () => ({ 'idempotency-key': `idem-key-${++n}` });
+
+async function world(opts: Parameters<typeof testService>[0] = {}) {
+  const s = await testService(opts);
+  const owner = await newOwner();
+  const lender = await s.newLender('bank-a');
+  const auth = { authorization: `Bearer ${lender.apiKey}` };
+  const jwe = await makeSubmission(s.enclave, owner);
+  const sub = await s.call('POST', '/v1/submissions', { jwe });
+  expect(sub.status).toBe(201);
+  const consentJws = await signConsent(owner, { submissionId: sub.json.submissionId, lender: lender.lenderId });
+  const con = await s.call('POST', '/v1/consents', { consent: consentJws });
+  expect(con.status).toBe(201);
+  const score = (body: Record<string, unknown> = {}, headers: Record<string, string> = { ...auth, ...idem() }) =>
+    s.call('POST', '/v1/jobs', { consentId: con.json.consentId, nonce: nonce(), ...body }, headers);
+  return { ...s, owner, lender, auth, jwe, submissionId: sub.json.submissionId as string, consentId: con.json.consentId as string, score };
+}
+
+describe('attestation routes', () => {
+  it('serves evidence, manifest, JWKS (also at /.well-known), healthz, metrics, openapi and docs', async () => {
+    const s = await testService();
+    expect((await s.call('GET', '/v1/attestation/evidence')).json).toEqual(s.enclave.evidence);
+    expect((await s.call('GET', '/v1/attestation/manifest')).json).toEqual(s.enclave.manifest);
+    expect((await s.call('GET', '/v1/attestation/jwks')).json).toEqual(s.enclave.jwks);
+    expect((await s.call('GET', '/.well-known/jwks.json')).json).toEqual(s.enclave.jwks);
+    expect((await s.call('GET', '/healthz')).json).toEqual({ ok: true, logSize: 0 });
+    expect((await s.call('GET', '/metrics')).json).toContain('props_log_size 0');
+    const doc = (await s.call('GET', '/openapi.json')).json;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const p of ['/v1/submissions', '/v1/consents', '/v1/jobs', '/v1/jobs/{id}', '/v1/log/head', '/v1/log/inclusion', '/v1/log/consistency', '/v1/admin/lenders', '/.well-known/jwks.json']) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect((await s.call('GET', '/docs')).json).toContain('/openapi.json');
+  });
+
+  it('answers an unknown route with ERR_HTTP_NOT_FOUND as problem+json', async () => {
+    const s = await testService();
+    const r = await s.call('GET', '/v1/nope');
+    expect(r).toMatchObject({ status: 404, json: { code: 'ERR_HTTP_NOT_FOUND', status: 404 } });
+    expect(r.type).toContain('application/problem+json');
+  });
+});
+
+describe('round trip', () => {
+  it('submission → consent → score → the lender verifies the result, its log inclusion and the signed head', async () => {
+    const w = await world();
+    const r = await w.score({ threshold: 350 });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ state: 'done', logIndex: 0 });
+    const policy = simPolicy();
+    const rep = await verifyResult(r.json.attestation, {
+      evidence: w.enclave.evidence,
+      evidenceDigest: w.enclave.evidenceDigest,
+      manifest: w.enclave.manifest,
+      policy,
+      now: NOW,
+      expected: { requestId: r.json.requestId, nonce: r.json.nonce },
+    });
+    expect(rep.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(rep.body?.output).toEqual({ score: 400, decision: 'approve', threshold: 350, reasonCodes: ['TEST_DOUBLE'] });
+    expect(rep.body?.consentRef).toBe(w.consentId);
+
+    const head = (await w.call('GET', '/v1/log/head')).json;
+    const sth = await verifySignedTreeHead(head, w.enclave.evidence.keys);
+    expect(sth.treeSize).toBe(1);
+    const inc = (await w.call('GET', `/v1/log/inclusion?index=0&treeSize=1`)).json;
+    const leaf = resultLeafHash(resultBodyOfJws(r.json.attestation.jws));
+    expect(inc.leafHash).toBe(`0x${Buffer.from(leaf).toString('hex')}`);
+    expect(() => verifyLogInclusion({ leafHash: inc.leafHash, index: 0, treeSize: 1, proof: inc.proof, rootHash: sth.rootHash as Hex })).not.toThrow();
+    // GET /v1/jobs/{id} returns the same result to its lender
+    const g = await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, w.auth);
+    expect(g).toMatchObject({ status: 200, json: { state: 'done', attestation: r.json.attestation } });
+    // The audit bundle is what `props verify` takes: it verifies, and its log proof checks against its signed head.
+    const b = await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, w.auth);
+    expect(b.status).toBe(200);
+    const report = await verifyBundle(b.json, { policy, now: NOW });
+    expect(report.ok).toBe(true);
+    const lp = b.json.logProofs[0];
+    const bh = await verifySignedTreeHead(lp.signedTreeHead, w.enclave.evidence.keys);
+    expect(() => verifyLogInclusion({ leafHash: lp.leafHash, index: lp.index, treeSize: lp.treeSize, proof: lp.proof, rootHash: bh.rootHash as Hex })).not.toThrow();
+    const other = await w.newLender('bank-z');
+    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, { authorization: `Bearer ${other.apiKey}` })).json.code).toBe('ERR_JOB_NOT_FOUND');
+  });
+
+  it('grows the log consistently: heads at 1 and 3 leaves are proven consistent', async () => {
+    const w = await world();
+    await w.score();
+    const h1 = await verifySignedTreeHead((await w.call('GET', '/v1/log/head')).json, w.enclave.evidence.keys);
+    await w.score();
+    await w.score();
+    const h3 = await verifySignedTreeHead((await w.call('GET', '/v1/log/head')).json, w.enclave.evidence.keys);
+    const c = (await w.call('GET', '/v1/log/consistency?oldSize=1&newSize=3')).json;
+    expect(() => verifyLogConsistency({ oldSize: 1, newSize: 3, oldRoot: h1.rootHash as Hex, newRoot: h3.rootHash as Hex, proof: c.proof })).not.toThrow();
+    expect(() => verifyLogConsistency({ oldSize: 1, newSize: 3, oldRoot: h3.rootHash as Hex, newRoot: h3.rootHash as Hex, proof: c.proof })).toThrow(
+      expect.objectContaining({ code: 'ERR_LOG_CONSISTENCY_INVALID' }),
+    );
+    expect(() => verifyLogInclusion({ leafHash: hex32('00'), index: 0, treeSize: 3, proof: [], rootHash: h3.rootHash as Hex })).toThrow(
+      expect.objectContaining({ code: 'ERR_LOG_INCLUSION_INVALID' }),
+    );
+  });
+});
+
+describe('log routes: coded failures', () => {
+  it('refuses proofs outside the tree and malformed queries', async () => {
+    const w = await world();
+    await w.score();
+    expect((await w.call('GET', '/v1/log/inclusion?index=1&treeSize=1')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
+    expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=9')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
+    expect((await w.call('GET', '/v1/log/consistency?oldSize=2&newSize=1')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
+    expect((await w.call('GET', '/v1/log/inclusion?index=x&treeSize=1')).json.code).toBe('ERR_INPUT_MALFORMED');
+    expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=1&extra=1')).json.code).toBe('ERR_INPUT_MALFORMED');
+  });
+
+  it('forged tree head: a head with a changed root or size is refused', async () => {
+    const w = await world();
+    await w.score();
+    const head = (await w.call('GET', '/v1/log/head')).json;
+    await expect(verifySignedTreeHead({ ...head, rootHash: hex32('11') }, w.enclave.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
+    await expect(verifySignedTreeHead({ ...head, treeSize: 7 }, w.enclave.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
+    await expect(verifySignedTreeHead({ ...head, chainSignature: `0x${'0'.repeat(128)}` }, w.enclave.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
+  });
+});
+
+describe('submissions', () => {
+  it('refuses a duplicate, a ciphertext for another key, a malformed payload, unknown fields, a bad media type, bad JSON and an oversized body', async () => {
+    const w = await world({ limits: { maxBodyBytes: 64 * 1024 } });
+    expect((await w.call('POST', '/v1/submissions', { jwe: w.jwe })).json.code).toBe('ERR_SUBMISSION_DUPLICATE');
+    const other = await testService({ seed: 'other-enclave' });
+    const foreign = await makeSubmission(other.enclave, w.owner);
+    expect((await w.call('POST', '/v1/submissions', { jwe: foreign })).json.code).toBe('ERR_SUBMISSION_DECRYPT_FAILED');
+    expect((await w.call('POST', '/v1/submissions', { jwe: 'a.b.c.d.e' })).json.code).toBe('ERR_SUBMISSION_DECRYPT_FAILED');
+    const bad = await makeSubmission(w.enclave, w.owner, { payload: { v: 1, statement: { nope: 1 } } });
+    expect((await w.call('POST', '/v1/submissions', { jwe: bad })).json).toMatchObject({ status: 422, code: 'ERR_SUBMISSION_MALFORMED' });
+    expect((await w.call('POST', '/v1/submissions', { jwe: w.jwe, extra: true })).json.code).toBe('ERR_INPUT_MALFORMED');
+    expect((await w.call('POST', '/v1/submissions', '{"jwe":', {})).json.code).toBe('ERR_JSON_MALFORMED');
+    const media = await w.app.request('/v1/submissions', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(media.status).toBe(415);
+    expect((await media.json()).code).toBe('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
+    const big = await w.call('POST', '/v1/submissions', { jwe: 'x'.repeat(70 * 1024) });
+    expect(big).toMatchObject({ status: 413, json: { code: 'ERR_INPUT_TOO_LARGE' } });
+  });
+});
+
+describe('consents', () => {
+  it('refuses a consent signed by someone else, for an unknown submission, expired, with a disallowed purpose, twice, or malformed', async () => {
+    const w = await world();
+    const mallory = await newOwner();
+    const forged = await signConsent(mallory, { submissionId: w.submissionId, lender: w.lender.lenderId });
+    expect((await w.call('POST', '/v1/consents', { consent: forged })).json.code).toBe('ERR_CONSENT_SIGNATURE_INVALID');
+    const unknown = await signConsent(w.owner, { submissionId: hex32('77'), lender: w.lender.lenderId });
+    expect((await w.call('POST', '/v1/consents', { consent: unknown })).json.code).toBe('ERR_SUBMISSION_NOT_FOUND');
+    const expired = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, expiresAt: nowS - 1 });
+    expect((await w.call('POST', '/v1/consents', { consent: expired })).json.code).toBe('ERR_CONSENT_EXPIRED');
+    const purpose = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, purpose: 'marketing' });
+    expect((await w.call('POST', '/v1/consents', { consent: purpose })).json.code).toBe('ERR_CONSENT_PURPOSE_NOT_ALLOWED');
+    const again = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, maxUses: 2 });
+    expect((await w.call('POST', '/v1/consents', { consent: again })).status).toBe(201);
+    expect((await w.call('POST', '/v1/consents', { consent: again })).json.code).toBe('ERR_CONSENT_DUPLICATE');
+    expect((await w.call('POST', '/v1/consents', { consent: 'not-a-jws' })).json.code).toBe('ERR_CONSENT_MALFORMED');
+  });
+});
+
+describe('jobs', () => {
+  it('needs lender credentials that exist', async () => {
+    const w = await world();
+    expect((await w.score({}, idem())).json.code).toBe('ERR_AUTH_MISSING');
+    expect((await w.score({}, { authorization: 'Basic x', ...idem() })).json.code).toBe('ERR_AUTH_INVALID');
+    expect((await w.score({}, { authorization: `Bearer ${'A'.repeat(43)}`, ...idem() })).json).toMatchObject({ status: 401, code: 'ERR_AUTH_INVALID' });
+  });
+
+  it('is idempotent per key: a repeat returns the same job, a changed body under the same key conflicts', async () => {
+    const w = await world();
+    const headers = { ...w.auth, 'idempotency-key': 'same-key-0001' };
+    const body = { consentId: w.consentId, nonce: hex32('0a') };
+    const a = await w.call('POST', '/v1/jobs', body, headers);
+    const b = await w.call('POST', '/v1/jobs', body, headers);
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(200);
+    expect(b.json.jobId).toBe(a.json.jobId);
+    expect((await w.call('GET', '/healthz')).json.logSize).toBe(1);
+    expect((await w.call('POST', '/v1/jobs', { ...body, nonce: hex32('0b') }, headers)).json.code).toBe('ERR_IDEMPOTENCY_CONFLICT');
+    expect((await w.call('POST', '/v1/jobs', body, w.auth)).json.code).toBe('ERR_INPUT_MALFORMED');
+  });
+
+  it('nonce replay: a lender reusing a nonce is refused and nothing is written', async () => {
+    const w = await world();
+    await w.score({ nonce: hex32('0c') });
+    expect((await w.score({ nonce: hex32('0c') })).json).toMatchObject({ status: 409, code: 'ERR_NONCE_REPLAYED' });
+    expect((await w.call('GET', '/healthz')).json.logSize).toBe(1);
+  });
+
+  it('consent limits: wrong lender, unknown consent, exhausted uses, expiry', async () => {
+    const w = await world();
+    const other = await w.newLender('bank-b');
+    expect((await w.score({}, { authorization: `Bearer ${other.apiKey}`, ...idem() })).json.code).toBe('ERR_CONSENT_WRONG_LENDER');
+    expect((await w.score({ consentId: hex32('99') })).json.code).toBe('ERR_CONSENT_NOT_FOUND');
+    for (let i = 0; i < 5; i++) expect((await w.score()).status).toBe(201);
+    expect((await w.score()).json).toMatchObject({ status: 403, code: 'ERR_CONSENT_EXHAUSTED' });
+    const c2 = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, expiresAt: nowS + 10 });
+    const id2 = (await w.call('POST', '/v1/consents', { consent: c2 })).json.consentId;
+    w.setNow(new Date(NOW.getTime() + 11_000));
+    expect((await w.score({ consentId: id2 })).json.code).toBe('ERR_CONSENT_EXPIRED');
+  });
+
+  it('model probing through many fake lender accounts hits the per-borrower cap', async () => {
+    const w = await world({ limits: { borrowerCap: 3 } });
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const l = await w.newLender(`sybil-${i}`);
+      const consent = await signConsent(w.owner, { submissionId: w.submissionId, lender: l.lenderId });
+      const cid = (await w.call('POST', '/v1/consents', { consent })).json.consentId;
+      const r = await w.score({ consentId: cid }, { authorization: `Bearer ${l.apiKey}`, ...idem() });
+      codes.push(r.json.code ?? String(r.status));
+    }
+    expect(codes).toEqual(['201', '201', '201', 'ERR_BORROWER_QUERY_CAP', 'ERR_BORROWER_QUERY_CAP']);
+  });
+
+  it('rate limits each lender', async () => {
+    const w = await world();
+    const slow = await w.newLender('slow', 2);
+    const consent = await signConsent(w.owner, { submissionId: w.submissionId, lender: slow.lenderId });
+    const cid = (await w.call('POST', '/v1/consents', { consent })).json.consentId;
+    const h = () => ({ authorization: `Bearer ${slow.apiKey}`, ...idem() });
+    expect((await w.score({ consentId: cid }, h())).status).toBe(201);
+    expect((await w.score({ consentId: cid }, h())).status).toBe(201);
+    expect((await w.score({ consentId: cid }, h())).json).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
+  });
+
+  it('GET /v1/jobs/{id}: another lender or an unknown id gets ERR_JOB_NOT_FOUND; a bad id is malformed', async () => {
+    const w = await world();
+    const r = await w.score();
+    const other = await w.newLender('bank-c');
+    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, { authorization: `Bearer ${other.apiKey}` })).json.code).toBe('ERR_JOB_NOT_FOUND');
+    expect((await w.call('GET', `/v1/jobs/0x${'0'.repeat(32)}`, undefined, w.auth)).json.code).toBe('ERR_JOB_NOT_FOUND');
+    expect((await w.call('GET', '/v1/jobs/zzz', undefined, w.auth)).json.code).toBe('ERR_INPUT_MALFORMED');
+  });
+
+  it('refuses unknown fields and malformed nonces in a job request', async () => {
+    const w = await world();
+    expect((await w.score({ extra: 1 })).json.code).toBe('ERR_INPUT_MALFORMED');
+    expect((await w.score({ nonce: '0x12' })).json.code).toBe('ERR_INPUT_MALFORMED');
+  });
+});
+
+describe('admin', () => {
+  it('keeps admin separate: no token, a lender key, or a wrong token are refused', async () => {
+    const w = await world();
+    expect((await w.call('POST', '/v1/admin/lenders', { name: 'x' })).json.code).toBe('ERR_AUTH_MISSING');
+    expect((await w.call('POST', '/v1/admin/lenders', { name: 'x' }, w.auth)).json.code).toBe('ERR_AUTH_FORBIDDEN');
+    expect((await w.call('POST', '/v1/admin/lenders', { name: 'x' }, { authorization: `Bearer ${ADMIN}x` })).json.code).toBe('ERR_AUTH_FORBIDDEN');
+    expect((await w.call('POST', '/v1/admin/lenders', { name: '' }, { authorization: `Bearer ${ADMIN}` })).json.code).toBe('ERR_INPUT_MALFORMED');
+  });
+
+  it('stores API keys only as hashes', async () => {
+    const w = await world();
+    const db = (w.store as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
+    const rows = db.prepare('select key_hash from lenders').all() as Array<{ key_hash: string }>;
+    expect(rows.map((r) => r.key_hash)).not.toContain(w.lender.apiKey);
+    expect(readFileSync(w.dbFile).toString('latin1')).not.toContain(w.lender.apiKey);
+  });
+
+  it('retention deletes ciphertexts; a later job on that submission is refused with ERR_SUBMISSION_NOT_FOUND', async () => {
+    const w = await world({ limits: { retentionSeconds: 60 } });
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    expect((await w.call('POST', '/v1/admin/retention', {}, admin)).json).toEqual({ deleted: 0 });
+    w.setNow(new Date(NOW.getTime() + 61_000));
+    expect((await w.call('POST', '/v1/admin/retention', {}, admin)).json).toEqual({ deleted: 1 });
+    expect((await w.score()).json.code).toBe('ERR_SUBMISSION_NOT_FOUND');
+    const db = (w.store as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(readFileSync(w.dbFile).toString('latin1')).not.toContain(w.jwe.slice(-40));
+  });
+});
+
+describe('confidentiality', () => {
+  it('plaintext scan: no record value reaches the SQLite files or the service logs', async () => {
+    const w = await world();
+    for (let i = 0; i < 3; i++) expect((await w.score()).status).toBe(201);
+    await w.call('POST', '/v1/submissions', { jwe: 'a.b.c.d.e' }); // a failure path logs too
+    const dir = dirname(w.dbFile);
+    const bytes = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('\n');
+    const logs = w.logLines.join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const s of [SENTINEL.account, SENTINEL.description, SENTINEL.subject, '987654', '1111110']) {
+      expect(bytes.includes(s), `db holds ${s}`).toBe(false);
+      expect(logs.includes(s), `logs hold ${s}`).toBe(false);
+    }
+  });
+});
+

@@ -1,0 +1,420 @@
+// The lender/data-owner/admin HTTP API on Hono. Routes are declared with zod schemas (@hono/zod-openapi) so the
+// OpenAPI document is generated from what is enforced; every body is size-limited and strict (unknown fields are
+// refused); every failure is RFC 9457 problem+json with a stable code.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import {
+  canonicalBytes,
+  hex32,
+  PropsError,
+  sha256,
+  toHex,
+  type Hex,
+  type Statement,
+} from '../../protocol/index.ts';
+import { buildAuditBundle } from '../bundle.ts';
+import type { ServiceDeps } from './deps.ts';
+import { createJobRunner, type JobRunner } from './jobs.ts';
+import { problemOf } from './problem.ts';
+import { keyedNullifier } from './nullifier.ts';
+
+type Env = { Variables: { lenderId: string } };
+
+const hashKey = (key: string): Hex => toHex(createHash('sha256').update(key).digest());
+const anyObject = z.record(z.string(), z.unknown());
+const json = <S extends z.ZodType>(schema: S) => ({ content: { 'application/json': { schema } } });
+const problem = { description: 'RFC 9457 problem details with a stable `code`', content: { 'application/problem+json': { schema: anyObject } } };
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 415: problem, 422: problem, 429: problem };
+const ok = (description: string, schema: z.ZodType = anyObject) => ({ description, ...json(schema) });
+
+const submissionBody = z.strictObject({ jwe: z.string().min(1).max(4_000_000) }).openapi('SubmissionRequest');
+const consentBody = z.strictObject({ consent: z.string().min(1).max(8192) }).openapi('ConsentRequest');
+const jobBody = z
+  .strictObject({
+    consentId: hex32,
+    nonce: hex32,
+    escrowJobId: hex32.optional(),
+    threshold: z.number().int().min(0).max(1000).optional(),
+  })
+  .openapi('JobRequest');
+const lenderBody = z.strictObject({ name: z.string().min(1).max(64), ratePerSecond: z.number().int().min(1).max(100_000).optional() });
+const idemHeader = z.object({ 'idempotency-key': z.string().min(8).max(128).regex(/^[A-Za-z0-9_.:-]+$/) });
+
+export type ScoringService = { app: OpenAPIHono<Env>; runner: JobRunner; applyRetention(): Promise<number> };
+
+export function createScoringApp(deps: ServiceDeps): ScoringService {
+  const { enclave, store, log, limits, clock } = deps;
+  const nowS = () => Math.floor(clock().getTime() / 1000);
+  const statementCache = new Map<string, Statement>();
+  const runner = createJobRunner(deps, statementCache);
+  const lenderCache = new Map<string, { id: string; rate: number }>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const metrics = new Map<string, number>();
+  const count = (k: string) => metrics.set(k, (metrics.get(k) ?? 0) + 1);
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const isHeader = result.target === 'header';
+        throw new PropsError(isHeader ? 'ERR_INPUT_MALFORMED' : 'ERR_INPUT_MALFORMED', {
+          detail: `${result.target}.${issue?.path.join('.') || '(root)'}: ${issue?.code ?? 'invalid'}`,
+        });
+      }
+      return undefined;
+    },
+  });
+
+  app.onError((err, c) => {
+    let e: unknown = err;
+    if (err instanceof HTTPException && !(err.cause instanceof PropsError)) {
+      e = new PropsError(err.status === 400 ? 'ERR_JSON_MALFORMED' : err.status === 413 ? 'ERR_INPUT_TOO_LARGE' : 'ERR_INPUT_MALFORMED');
+    }
+    const p = problemOf(e);
+    if (p.status >= 500) deps.logger({ event: 'http.error', code: p.code, route: c.req.routePath });
+    count(`props_http_errors_total{code="${p.code}"}`);
+    return c.body(JSON.stringify(p), p.status as 400, { 'content-type': 'application/problem+json' });
+  });
+  app.notFound(() => {
+    throw new PropsError('ERR_HTTP_NOT_FOUND');
+  });
+
+  app.use('*', async (c, next) => {
+    count('props_http_requests_total');
+    if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+      throw new PropsError('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
+    }
+    await next();
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: () => {
+        throw new PropsError('ERR_INPUT_TOO_LARGE');
+      },
+    }),
+  );
+
+  // ---------------------------------------------------------------- auth
+  const lenderAuth = async (c: Context<Env>, next: () => Promise<void>) => {
+    const h = c.req.header('authorization');
+    if (!h) throw new PropsError('ERR_AUTH_MISSING');
+    const m = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(h);
+    if (!m?.[1]) throw new PropsError('ERR_AUTH_INVALID');
+    const keyHash = hashKey(m[1]);
+    let lender = lenderCache.get(keyHash);
+    if (!lender) {
+      const row = await store.lenderByKeyHash(keyHash);
+      if (!row) throw new PropsError('ERR_AUTH_INVALID');
+      lender = { id: row.id, rate: row.ratePerSecond };
+      lenderCache.set(keyHash, lender);
+    }
+    // Token bucket per lender: burst of one second's allowance.
+    const t = clock().getTime();
+    const b = buckets.get(lender.id) ?? { tokens: lender.rate, at: t };
+    b.tokens = Math.min(lender.rate, b.tokens + ((t - b.at) / 1000) * lender.rate);
+    b.at = t;
+    if (b.tokens < 1) {
+      buckets.set(lender.id, b);
+      throw new PropsError('ERR_RATE_LIMITED');
+    }
+    b.tokens -= 1;
+    buckets.set(lender.id, b);
+    c.set('lenderId', lender.id);
+    await next();
+  };
+  const adminAuth = async (c: Context<Env>, next: () => Promise<void>) => {
+    const h = c.req.header('authorization');
+    if (!h) throw new PropsError('ERR_AUTH_MISSING');
+    const m = /^Bearer (\S{16,256})$/.exec(h);
+    const got = Buffer.from(hashKey(m?.[1] ?? ''));
+    const want = Buffer.from(deps.adminTokenHash);
+    if (!m || got.length !== want.length || !timingSafeEqual(got, want)) throw new PropsError('ERR_AUTH_FORBIDDEN');
+    await next();
+  };
+  app.use('/v1/jobs/*', lenderAuth);
+  app.use('/v1/admin/*', adminAuth);
+
+  // ---------------------------------------------------------------- attestation
+  app.openapi(createRoute({ method: 'get', path: '/healthz', responses: { 200: ok('alive') } }), (c) =>
+    c.json({ ok: true, logSize: log.size() }, 200),
+  );
+  app.openapi(createRoute({ method: 'get', path: '/v1/attestation/evidence', responses: { 200: ok('the enclave evidence') } }), (c) =>
+    c.json(enclave.evidence as Record<string, unknown>, 200),
+  );
+  app.openapi(createRoute({ method: 'get', path: '/v1/attestation/manifest', responses: { 200: ok('the enclave manifest') } }), (c) =>
+    c.json(enclave.manifest as Record<string, unknown>, 200),
+  );
+  for (const path of ['/v1/attestation/jwks', '/.well-known/jwks.json']) {
+    app.openapi(createRoute({ method: 'get', path, responses: { 200: ok('the enclave JWKS') } }), (c) => c.json(enclave.jwks as Record<string, unknown>, 200));
+  }
+
+  // ---------------------------------------------------------------- data owner
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/submissions',
+      request: { body: { ...json(submissionBody), required: true } },
+      responses: { 201: ok('receipt signed by the enclave'), ...errors },
+    }),
+    async (c) => {
+      const { jwe } = c.req.valid('json');
+      const sub = await deps.ingest(jwe);
+      const iat = nowS();
+      await store.insertSubmission({
+        id: sub.submissionId,
+        ciphertext: jwe,
+        inputCommitment: sub.inputCommitment,
+        nullifier: keyedNullifier(deps.nullifierKey, sub.borrowerIdentity),
+        ownerKey: JSON.stringify(sub.ownerKey),
+        createdAt: iat,
+        deletedAt: null,
+      });
+      statementCache.set(sub.submissionId, sub.statement);
+      const { CompactSign } = await import('jose');
+      const receipt = await new CompactSign(
+        canonicalBytes({ v: 1, typ: 'props-receipt', submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, iat }),
+      )
+        .setProtectedHeader({ alg: 'ES256', kid: enclave.keys.public.jws.kid, typ: 'props-receipt+jws' })
+        .sign(enclave.keys.jwsPrivateKey);
+      deps.logger({ event: 'submission.received', submission: sub.submissionId });
+      return c.json({ submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, receipt }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/consents',
+      request: { body: { ...json(consentBody), required: true } },
+      responses: { 201: ok('consent registered'), ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const consent = await deps.verifyConsent(body.consent, async (id) => {
+        const s = await store.getSubmission(id);
+        return s && s.ciphertext !== null ? JSON.parse(s.ownerKey) : undefined;
+      });
+      if (!limits.allowedPurposes.includes(consent.purpose)) throw new PropsError('ERR_CONSENT_PURPOSE_NOT_ALLOWED');
+      if (consent.expiresAt <= nowS()) throw new PropsError('ERR_CONSENT_EXPIRED');
+      await store.insertConsent({
+        id: consent.consentId,
+        submissionId: consent.submissionId,
+        lenderId: consent.lender,
+        purpose: consent.purpose,
+        expiresAt: consent.expiresAt,
+        maxUses: consent.maxUses,
+        uses: 0,
+        jws: body.consent,
+        createdAt: nowS(),
+      });
+      await store.audit('consent.registered', 'owner', consent.consentId);
+      return c.json({ consentId: consent.consentId, lender: consent.lender, expiresAt: consent.expiresAt, maxUses: consent.maxUses }, 201);
+    },
+  );
+
+  // ---------------------------------------------------------------- lender
+  const jobView = async (id: string) => {
+    const job = await store.getJob(id);
+    if (!job) throw new PropsError('ERR_JOB_NOT_FOUND');
+    const result = job.state === 'done' ? await store.getResult(id) : undefined;
+    return {
+      job,
+      view: {
+        jobId: job.id,
+        state: job.state,
+        requestId: job.requestId,
+        nonce: job.nonce,
+        consentId: job.consentId,
+        ...(job.escrowJobId ? { escrowJobId: job.escrowJobId } : {}),
+        ...(job.errorCode ? { error: job.errorCode } : {}),
+        ...(result ? { attestation: JSON.parse(result.attestation) as unknown, logIndex: result.logIndex } : {}),
+      },
+    };
+  };
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/jobs',
+      security: [{ lenderKey: [] }],
+      request: { headers: idemHeader, body: { ...json(jobBody), required: true } },
+      responses: { 200: ok('idempotent repeat: the job already accepted'), 201: ok('scored'), 202: ok('accepted, still running'), ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const idem = c.req.valid('header')['idempotency-key'];
+      const lenderId = c.get('lenderId');
+      const now = nowS();
+      const consent = await store.getConsent(body.consentId);
+      if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
+      if (consent.lenderId !== lenderId) throw new PropsError('ERR_CONSENT_WRONG_LENDER');
+      if (!limits.allowedPurposes.includes(consent.purpose)) throw new PropsError('ERR_CONSENT_PURPOSE_NOT_ALLOWED');
+      if (consent.expiresAt <= now) throw new PropsError('ERR_CONSENT_EXPIRED');
+      const requestHash = toHex(sha256(canonicalBytes(body)));
+      const { job, created } = await store.acceptJob({
+        job: {
+          id: toHex(deps.random(16)),
+          lenderId,
+          idempotencyKey: idem,
+          requestHash,
+          consentId: consent.id,
+          submissionId: consent.submissionId,
+          requestId: toHex(deps.random(32)),
+          nonce: body.nonce,
+          escrowJobId: body.escrowJobId ?? null,
+          threshold: body.threshold ?? 600,
+          state: 'accepted',
+          errorCode: null,
+          createdAt: now,
+          updatedAt: now,
+        },
+        now,
+        borrowerCap: limits.borrowerCap,
+        borrowerWindowSeconds: limits.borrowerWindowSeconds,
+      });
+      if (created) {
+        count('props_jobs_accepted_total');
+        runner.enqueue(job.id);
+      }
+      await runner.waitFor(job.id, created ? limits.jobWaitMs : 0);
+      const { view } = await jobView(job.id);
+      return c.json(view, created ? (view.state === 'accepted' ? 202 : 201) : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}',
+      security: [{ lenderKey: [] }],
+      request: { params: z.object({ id: z.string().regex(/^0x[0-9a-f]{32}$/) }) },
+      responses: { 200: ok('the job and, when done, its result attestation and log index'), ...errors },
+    }),
+    async (c) => {
+      const { job, view } = await jobView(c.req.valid('param').id);
+      // Another lender's job is indistinguishable from no job.
+      if (job.lenderId !== c.get('lenderId')) throw new PropsError('ERR_JOB_NOT_FOUND');
+      return c.json(view, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}/bundle',
+      security: [{ lenderKey: [] }],
+      request: { params: z.object({ id: z.string().regex(/^0x[0-9a-f]{32}$/) }) },
+      responses: { 200: ok('audit bundle for `props verify`: evidence, manifest, JWKS, the result and its log inclusion proof under a signed head'), ...errors },
+    }),
+    async (c) => {
+      const { job } = await jobView(c.req.valid('param').id);
+      if (job.lenderId !== c.get('lenderId')) throw new PropsError('ERR_JOB_NOT_FOUND');
+      const result = await store.getResult(job.id);
+      if (!result) throw new PropsError('ERR_JOB_NOT_FOUND', { detail: 'no result yet' });
+      const head = await log.signedHead();
+      const inclusion = log.inclusion(result.logIndex, head.treeSize);
+      const bundle = buildAuditBundle(enclave, [{ request: { requestId: job.requestId, nonce: job.nonce }, attestation: JSON.parse(result.attestation) }], clock());
+      bundle.logProofs.push({ type: 'props-log-inclusion', v: 1, requestId: job.requestId, ...inclusion, signedTreeHead: head });
+      return c.json(bundle as unknown as Record<string, unknown>, 200);
+    },
+  );
+
+  // ---------------------------------------------------------------- transparency log
+  app.openapi(createRoute({ method: 'get', path: '/v1/log/head', responses: { 200: ok('the signed tree head') } }), async (c) =>
+    c.json(await log.signedHead(), 200),
+  );
+  const size = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/log/inclusion',
+      request: { query: z.strictObject({ index: size, treeSize: size }) },
+      responses: { 200: ok('RFC 9162 inclusion proof'), ...errors },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      return c.json(log.inclusion(q.index, q.treeSize), 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/log/consistency',
+      request: { query: z.strictObject({ oldSize: size, newSize: size }) },
+      responses: { 200: ok('RFC 9162 consistency proof'), ...errors },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      return c.json(log.consistency(q.oldSize, q.newSize), 200);
+    },
+  );
+
+  // ---------------------------------------------------------------- admin
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/lenders',
+      security: [{ adminToken: [] }],
+      request: { body: { ...json(lenderBody), required: true } },
+      responses: { 201: ok('lender created; the API key is shown once'), ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const apiKey = Buffer.from(deps.random(32)).toString('base64url');
+      const id = `lender_${Buffer.from(deps.random(9)).toString('base64url')}`;
+      await store.createLender({ id, name: body.name, keyHash: hashKey(apiKey), ratePerSecond: body.ratePerSecond ?? limits.lenderRatePerSecond, createdAt: nowS() });
+      await store.audit('lender.created', 'admin', id);
+      return c.json({ lenderId: id, apiKey }, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/retention',
+      security: [{ adminToken: [] }],
+      request: { body: { ...json(z.strictObject({})), required: true } },
+      responses: { 200: ok('ciphertexts past retention deleted'), ...errors },
+    }),
+    async (c) => {
+      const deleted = await applyRetention();
+      return c.json({ deleted }, 200);
+    },
+  );
+
+  async function applyRetention(): Promise<number> {
+    const now = nowS();
+    const n = await store.deleteCiphertexts(now - limits.retentionSeconds, now);
+    if (n > 0) {
+      statementCache.clear();
+      await store.audit('retention.deleted', 'system', String(n));
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- docs and metrics
+  app.openAPIRegistry.registerComponent('securitySchemes', 'lenderKey', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Props scoring service', version: '0.1.0' } });
+  app.get('/docs', (c) => {
+    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'Props scoring service', version: '0.1.0' } });
+    const rows = Object.entries(doc.paths ?? {})
+      .flatMap(([p, item]) => Object.keys(item ?? {}).map((m) => `<tr><td>${m.toUpperCase()}</td><td><code>${p}</code></td></tr>`))
+      .join('');
+    return c.html(`<!doctype html><title>Props API</title><h1>Props scoring service</h1><p>OpenAPI: <a href="/openapi.json">/openapi.json</a></p><table>${rows}</table>`);
+  });
+  app.get('/metrics', (c) => {
+    const lines = [
+      '# TYPE props_log_size gauge',
+      `props_log_size ${log.size()}`,
+      ...[...metrics].map(([k, v]) => `${k} ${v}`),
+    ];
+    return c.text(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/plain; version=0.0.4' });
+  });
+
+  return Object.assign({ app, runner }, { applyRetention });
+}

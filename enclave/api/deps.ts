@@ -1,0 +1,80 @@
+// What the scoring service is built from, injected so the model (issue 4), the oracle's ingest and consent checks
+// (issue 3), the store and the clock can be swapped: tests pass doubles, `props serve` passes the defaults.
+import type { Enclave } from '../boot.ts';
+import type { TransparencyLog } from '../log/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Hex, PublicJwk, ResultOutput, Statement } from '../../protocol/index.ts';
+
+/** The model: scores a batch of statements (features extracted inside). Issue 4 provides the ONNX one. */
+export interface Scorer {
+  readonly modelHash: Hex;
+  readonly executionProvider: 'cpu' | 'cuda' | 'none';
+  score(statements: Statement[], threshold: number): Promise<ResultOutput[]>;
+}
+
+/** A decrypted, provenance-checked submission. `borrowerIdentity` never leaves the enclave process. */
+export type IngestedSubmission = {
+  submissionId: Hex;
+  inputCommitment: Hex;
+  borrowerIdentity: string;
+  statement: Statement;
+  /** The data owner's public key: consents for this submission must be signed by it. */
+  ownerKey: PublicJwk;
+};
+export type Ingest = (jwe: string) => Promise<IngestedSubmission>;
+
+export type Consent = {
+  consentId: Hex;
+  submissionId: Hex;
+  lender: string;
+  purpose: string;
+  expiresAt: number;
+  maxUses: number;
+};
+/** Checks a signed consent; `ownerKeyOf` resolves the data owner's key bound at submission. */
+export type VerifyConsent = (consent: unknown, ownerKeyOf: (submissionId: string) => Promise<PublicJwk | undefined>) => Promise<Consent>;
+
+export type Limits = {
+  /** Request body limit, bytes. */
+  maxBodyBytes: number;
+  /** Queries per borrower (nullifier) per window, across all lenders. */
+  borrowerCap: number;
+  borrowerWindowSeconds: number;
+  /** Default per-lender rate (requests per second, burst = one second's worth). */
+  lenderRatePerSecond: number;
+  /** Ciphertexts older than this are deleted. */
+  retentionSeconds: number;
+  allowedPurposes: string[];
+  /** How long POST /v1/jobs waits for the result before answering 202. */
+  jobWaitMs: number;
+};
+
+export const DEFAULT_LIMITS: Limits = {
+  maxBodyBytes: 256 * 1024,
+  borrowerCap: 20,
+  borrowerWindowSeconds: 30 * 24 * 3600,
+  lenderRatePerSecond: 50,
+  retentionSeconds: 24 * 3600,
+  allowedPurposes: ['credit-scoring'],
+  jobWaitMs: 10_000,
+};
+
+/** One line per event, ids and codes only; tests capture it to prove no record reaches the logs. */
+export type Logger = (event: Record<string, string | number | boolean>) => void;
+
+export type ServiceDeps = {
+  enclave: Enclave;
+  store: Store;
+  log: TransparencyLog;
+  scorer: Scorer;
+  ingest: Ingest;
+  verifyConsent: VerifyConsent;
+  clock: () => Date;
+  random: (n: number) => Uint8Array;
+  limits: Limits;
+  /** SHA-256 of the admin token (admin routes are separate from lender auth). */
+  adminTokenHash: Hex;
+  /** Enclave secret keying the borrower nullifier (sealed in a real enclave). */
+  nullifierKey: Uint8Array;
+  logger: Logger;
+};

@@ -1,0 +1,39 @@
+// Assembles the scoring service from an enclave and a store: the log, the app and the worker, with defaults for
+// anything not injected. `props serve` and the tests both go through here.
+import { createHash } from 'node:crypto';
+import { toHex, type Hex } from '../protocol/index.ts';
+import { createScoringApp, DEFAULT_LIMITS, defaultIngest, defaultVerifyConsent, placeholderScorer, type Limits, type ServiceDeps, type ScoringService } from './api/index.ts';
+import type { Enclave } from './boot.ts';
+import { systemRandom } from './keys.ts';
+import { openTransparencyLog } from './log/index.ts';
+import type { Store } from './store/index.ts';
+
+export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store' | 'log' | 'limits' | 'adminTokenHash'>> & {
+  enclave: Enclave;
+  store: Store;
+  adminToken: string;
+  limits?: Partial<Limits>;
+};
+
+export async function createService(opts: CreateServiceOptions): Promise<ScoringService & { deps: ServiceDeps }> {
+  const clock = opts.clock ?? (() => new Date());
+  const random = opts.random ?? systemRandom;
+  const log = await openTransparencyLog({ store: opts.store, enclave: opts.enclave, clock });
+  const deps: ServiceDeps = {
+    enclave: opts.enclave,
+    store: opts.store,
+    log,
+    scorer: opts.scorer ?? placeholderScorer(opts.enclave.manifest.modelHash as Hex),
+    ingest: opts.ingest ?? defaultIngest(opts.enclave),
+    verifyConsent: opts.verifyConsent ?? defaultVerifyConsent,
+    clock,
+    random,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    adminTokenHash: toHex(createHash('sha256').update(opts.adminToken).digest()),
+    nullifierKey: opts.nullifierKey ?? random(32),
+    logger: opts.logger ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`)),
+  };
+  const svc = createScoringApp(deps);
+  await svc.runner.resume();
+  return { ...svc, deps };
+}

@@ -1,0 +1,4 @@
+// The service store: an interface and its embedded SQLite implementation.
+export { openSqliteStore, MIGRATIONS_FOLDER } from './sqlite.ts';
+export type * from './types.ts';
+export { JOB_STATES, type JobState } from './schema.ts';

@@ -1,0 +1,102 @@
+// The service's tables (drizzle, SQLite dialect). Nothing here holds a record in the clear: submissions keep only
+// the JWE ciphertext (deleted by retention), borrowers appear only as keyed-hash nullifiers, API keys as hashes.
+import { sql } from 'drizzle-orm';
+import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+
+export const lenders = sqliteTable('lenders', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** SHA-256 of the API key; the key itself is shown once at creation and never stored. */
+  keyHash: text('key_hash').notNull().unique(),
+  ratePerSecond: integer('rate_per_second').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const submissions = sqliteTable('submissions', {
+  id: text('id').primaryKey(),
+  /** The JWE as received (ciphertext); null once retention deleted it. */
+  ciphertext: text('ciphertext'),
+  inputCommitment: text('input_commitment').notNull(),
+  nullifier: text('nullifier').notNull(),
+  /** The data owner's public JWK (consents must be signed by it). */
+  ownerKey: text('owner_key').notNull(),
+  createdAt: integer('created_at').notNull(),
+  deletedAt: integer('deleted_at'),
+});
+
+export const consents = sqliteTable('consents', {
+  id: text('id').primaryKey(),
+  submissionId: text('submission_id').notNull().references(() => submissions.id),
+  lenderId: text('lender_id').notNull(),
+  purpose: text('purpose').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  maxUses: integer('max_uses').notNull(),
+  uses: integer('uses').notNull().default(0),
+  jws: text('jws').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const borrowerQueries = sqliteTable('borrower_queries', {
+  nullifier: text('nullifier').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+});
+
+export const nonces = sqliteTable(
+  'nonces',
+  { lenderId: text('lender_id').notNull(), nonce: text('nonce').notNull(), createdAt: integer('created_at').notNull() },
+  (t) => [primaryKey({ columns: [t.lenderId, t.nonce] })],
+);
+
+export const JOB_STATES = ['accepted', 'done', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    lenderId: text('lender_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    consentId: text('consent_id').notNull(),
+    submissionId: text('submission_id').notNull(),
+    requestId: text('request_id').notNull().unique(),
+    nonce: text('nonce').notNull(),
+    escrowJobId: text('escrow_job_id'),
+    threshold: integer('threshold').notNull(),
+    state: text('state', { enum: JOB_STATES }).notNull(),
+    errorCode: text('error_code'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('jobs_idempotency').on(t.lenderId, t.idempotencyKey), index('jobs_state').on(t.state)],
+);
+
+export const results = sqliteTable('results', {
+  jobId: text('job_id').primaryKey().references(() => jobs.id),
+  attestation: text('attestation').notNull(),
+  logIndex: integer('log_index').notNull().unique(),
+});
+
+export const logLeaves = sqliteTable('log_leaves', {
+  idx: integer('idx').primaryKey(),
+  /** The EIP-712 struct hash of the result's PropsResult message (the leaf data). */
+  structHash: text('struct_hash').notNull(),
+  jobId: text('job_id').notNull().unique(),
+});
+
+export const treeHeads = sqliteTable('tree_heads', {
+  treeSize: integer('tree_size').primaryKey(),
+  rootHash: text('root_hash').notNull(),
+  timestamp: integer('timestamp').notNull(),
+  jws: text('jws').notNull(),
+  chainSignature: text('chain_signature').notNull(),
+});
+
+export const auditEvents = sqliteTable('audit_events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  at: integer('at').notNull().default(sql`(unixepoch())`),
+  kind: text('kind').notNull(),
+  actor: text('actor').notNull(),
+  subject: text('subject').notNull(),
+});

@@ -1,0 +1,172 @@
+// The embedded store: drizzle-orm over better-sqlite3 in WAL mode, migrated from the committed drizzle-kit SQL.
+// better-sqlite3 is synchronous, so each method's transaction is atomic with respect to the event loop too.
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { and, asc, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { PropsError } from '../../protocol/index.ts';
+import * as t from './schema.ts';
+import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, JobRow, Store, TreeHeadRow } from './types.ts';
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+
+const isUnique = (e: unknown) => (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
+
+export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: Database.Database } {
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL'); // WAL + NORMAL: a crash of the process loses nothing committed
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('secure_delete = ON'); // deleted ciphertexts are overwritten, not left in free pages
+  const db: BetterSQLite3Database<typeof t> = drizzle(sqlite, { schema: t });
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+
+
+  // Hot-path statements are prepared once (drizzle builds and SQLite compiles them a single time), so a score
+  // request costs a few statement executions, not a few query compilations.
+  const p = (name: string) => sql.placeholder(name);
+  const placeholders = (cols: readonly string[]) => Object.fromEntries(cols.map((c) => [c, p(c)])) as never;
+  const JOB_COLS = ['id', 'lenderId', 'idempotencyKey', 'requestHash', 'consentId', 'submissionId', 'requestId', 'nonce', 'escrowJobId', 'threshold', 'state', 'errorCode', 'createdAt', 'updatedAt'] as const;
+  const q = {
+    lenderByKeyHash: db.select().from(t.lenders).where(eq(t.lenders.keyHash, p('keyHash'))).prepare(),
+    submission: db.select().from(t.submissions).where(eq(t.submissions.id, p('id'))).prepare(),
+    consent: db.select().from(t.consents).where(eq(t.consents.id, p('id'))).prepare(),
+    jobByIdem: db.select().from(t.jobs).where(and(eq(t.jobs.lenderId, p('lenderId')), eq(t.jobs.idempotencyKey, p('key')))).prepare(),
+    job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
+    borrower: db.select().from(t.borrowerQueries).where(eq(t.borrowerQueries.nullifier, p('nullifier'))).prepare(),
+    borrowerReset: db
+      .insert(t.borrowerQueries)
+      .values(placeholders(['nullifier', 'windowStart', 'count']))
+      .onConflictDoUpdate({ target: t.borrowerQueries.nullifier, set: { windowStart: sql`excluded.window_start`, count: 1 } })
+      .prepare(),
+    borrowerBump: db.update(t.borrowerQueries).set({ count: sql`${t.borrowerQueries.count} + 1` }).where(eq(t.borrowerQueries.nullifier, p('nullifier'))).prepare(),
+    nonce: db.insert(t.nonces).values(placeholders(['lenderId', 'nonce', 'createdAt'])).prepare(),
+    consentUse: db.update(t.consents).set({ uses: sql`${t.consents.uses} + 1` }).where(eq(t.consents.id, p('id'))).prepare(),
+    jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).prepare(),
+    jobState: db.select({ state: t.jobs.state }).from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
+    lastLeaf: db.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).prepare(),
+    leafInsert: db.insert(t.logLeaves).values(placeholders(['idx', 'structHash', 'jobId'])).prepare(),
+    resultInsert: db.insert(t.results).values(placeholders(['jobId', 'attestation', 'logIndex'])).prepare(),
+    jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(eq(t.jobs.id, p('id'))).prepare(),
+    result: db.select().from(t.results).where(eq(t.results.jobId, p('id'))).prepare(),
+  };
+
+  return {
+    sqlite,
+    async createLender(row) {
+      db.insert(t.lenders).values(row).run();
+    },
+    async lenderByKeyHash(keyHash) {
+      return q.lenderByKeyHash.get({ keyHash });
+    },
+    async insertSubmission(row) {
+      try {
+        db.insert(t.submissions).values(row).run();
+      } catch (e) {
+        if (isUnique(e)) throw new PropsError('ERR_SUBMISSION_DUPLICATE');
+        throw e;
+      }
+    },
+    async getSubmission(id) {
+      return q.submission.get({ id });
+    },
+    async deleteCiphertexts(before, now) {
+      const r = db
+        .update(t.submissions)
+        .set({ ciphertext: null, deletedAt: now })
+        .where(and(lt(t.submissions.createdAt, before), isNotNull(t.submissions.ciphertext)))
+        .run();
+      return r.changes;
+    },
+    async insertConsent(row) {
+      try {
+        db.insert(t.consents).values(row).run();
+      } catch (e) {
+        if (isUnique(e)) throw new PropsError('ERR_CONSENT_DUPLICATE');
+        throw e;
+      }
+    },
+    async getConsent(id) {
+      return q.consent.get({ id });
+    },
+    async acceptJob({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): Promise<AcceptJobOutcome> {
+      return db.transaction(() => {
+        const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
+        if (existing) {
+          if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
+          return { job: existing, created: false };
+        }
+        const consent = q.consent.get({ id: job.consentId });
+        if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
+        if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
+        const sub = q.submission.get({ id: consent.submissionId });
+        if (!sub || sub.ciphertext === null) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
+        const b = q.borrower.get({ nullifier: sub.nullifier });
+        if (!b || b.windowStart + borrowerWindowSeconds <= now) {
+          q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
+        } else {
+          if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
+          q.borrowerBump.run({ nullifier: sub.nullifier });
+        }
+        try {
+          q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
+        } catch (e) {
+          if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
+          throw e;
+        }
+        q.consentUse.run({ id: consent.id });
+        q.jobInsert.run(job);
+        return { job, created: true };
+      });
+    },
+    async getJob(id) {
+      return q.job.get({ id });
+    },
+    async pendingJobs(limit) {
+      return db.select().from(t.jobs).where(eq(t.jobs.state, 'accepted')).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
+    },
+    async completeJobs(done: CompletedJob[], now) {
+      if (done.length === 0) return [];
+      return db.transaction(() => {
+        const out: Array<{ jobId: string; logIndex: number }> = [];
+        const last = q.lastLeaf.get();
+        let next = last ? last.idx + 1 : 0;
+        const seen = new Set<string>();
+        for (const d of done) {
+          if (seen.has(d.jobId) || q.jobState.get({ id: d.jobId })?.state !== 'accepted') continue;
+          seen.add(d.jobId);
+          const logIndex = next++;
+          q.leafInsert.run({ idx: logIndex, structHash: d.structHash, jobId: d.jobId });
+          q.resultInsert.run({ jobId: d.jobId, attestation: d.attestation, logIndex });
+          q.jobDone.run({ id: d.jobId, now });
+          out.push({ jobId: d.jobId, logIndex });
+        }
+        return out;
+      });
+    },
+    async failJob(id, code, now) {
+      db.update(t.jobs).set({ state: 'failed', errorCode: code, updatedAt: now }).where(and(eq(t.jobs.id, id), eq(t.jobs.state, 'accepted'))).run();
+    },
+    async getResult(jobId) {
+      return q.result.get({ id: jobId });
+    },
+    async logLeaves() {
+      return db.select({ h: t.logLeaves.structHash }).from(t.logLeaves).orderBy(asc(t.logLeaves.idx)).all().map((r) => r.h);
+    },
+    async putTreeHead(row: TreeHeadRow) {
+      db.insert(t.treeHeads).values(row).onConflictDoNothing().run();
+    },
+    async treeHead(size) {
+      const q = db.select().from(t.treeHeads);
+      return size === undefined ? q.orderBy(desc(t.treeHeads.treeSize)).limit(1).get() : q.where(eq(t.treeHeads.treeSize, size)).get();
+    },
+    async audit(kind, actor, subject) {
+      db.insert(t.auditEvents).values({ kind, actor, subject }).run();
+    },
+    close() {
+      sqlite.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The store interface the service depends on: SQLite (embedded default) implements it; a PostgreSQL backend
+// (drizzle's pg driver) can implement the same methods to let several instances share one database.
+import type { JobState } from './schema.ts';
+
+export type LenderRow = { id: string; name: string; keyHash: string; ratePerSecond: number; createdAt: number };
+export type SubmissionRow = {
+  id: string;
+  ciphertext: string | null;
+  inputCommitment: string;
+  nullifier: string;
+  ownerKey: string;
+  createdAt: number;
+  deletedAt: number | null;
+};
+export type ConsentRow = {
+  id: string;
+  submissionId: string;
+  lenderId: string;
+  purpose: string;
+  expiresAt: number;
+  maxUses: number;
+  uses: number;
+  jws: string;
+  createdAt: number;
+};
+export type JobRow = {
+  id: string;
+  lenderId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  consentId: string;
+  submissionId: string;
+  requestId: string;
+  nonce: string;
+  escrowJobId: string | null;
+  threshold: number;
+  state: JobState;
+  errorCode: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+export type ResultRow = { jobId: string; attestation: string; logIndex: number };
+export type TreeHeadRow = { treeSize: number; rootHash: string; timestamp: number; jws: string; chainSignature: string };
+
+/** Everything one job acceptance must check and write atomically (consent use, borrower cap, nonce, job row). */
+export type AcceptJobInput = {
+  job: JobRow;
+  now: number;
+  borrowerCap: number;
+  borrowerWindowSeconds: number;
+};
+export type AcceptJobOutcome = { job: JobRow; created: boolean };
+
+export type CompletedJob = { jobId: string; attestation: string; structHash: string };
+
+export interface Store {
+  createLender(row: LenderRow): Promise<void>;
+  lenderByKeyHash(keyHash: string): Promise<LenderRow | undefined>;
+
+  insertSubmission(row: SubmissionRow): Promise<void>;
+  getSubmission(id: string): Promise<SubmissionRow | undefined>;
+  /** Deletes ciphertexts received before `before` (unix s); returns how many. */
+  deleteCiphertexts(before: number, now: number): Promise<number>;
+
+  insertConsent(row: ConsentRow): Promise<void>;
+  getConsent(id: string): Promise<ConsentRow | undefined>;
+
+  /** Idempotent on (lender, idempotency key): a repeat returns the stored job with created=false. */
+  acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome>;
+  getJob(id: string): Promise<JobRow | undefined>;
+  pendingJobs(limit: number): Promise<JobRow[]>;
+  /**
+   * Atomically, for each job still pending: appends its log leaf at the next index, stores its result and marks
+   * it done. Jobs already done are skipped, so a retry after a crash never duplicates a result or a leaf.
+   */
+  completeJobs(done: CompletedJob[], now: number): Promise<Array<{ jobId: string; logIndex: number }>>;
+  failJob(id: string, code: string, now: number): Promise<void>;
+  getResult(jobId: string): Promise<ResultRow | undefined>;
+
+  logLeaves(): Promise<string[]>;
+  putTreeHead(row: TreeHeadRow): Promise<void>;
+  treeHead(size?: number): Promise<TreeHeadRow | undefined>;
+
+  audit(kind: string, actor: string, subject: string): Promise<void>;
+  close(): void;
+}
