@@ -13,7 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   model: async () => (await import('../sim/model/cli.ts')).modelCommand,
   chain: async () => (await import('../contracts/cli.ts')).chainCommand,
   oracle: async () => (await import('../oracle/cli.ts')).oracleCommand,
-  serve: async () => (await import('../enclave/serve.ts')).serveCommand,
+  serve: async () => (await import('./serve.ts')).serveCommand,
 };
 
 const SUMMARIES: Record<string, string> = {

@@ -7,17 +7,23 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import type { Command } from '../cli/main.ts';
-import { PropsError } from '../protocol/index.ts';
+import { parseJsonText, PropsError } from '../protocol/index.ts';
 import { bootEnclave } from './boot.ts';
-import { DEFAULT_MODEL_PATH } from './model/index.ts';
+import { DEFAULT_MODEL_PATH, loadModel } from './model/index.ts';
+import { loadPipelinePolicy } from './pipeline-policy.ts';
+import { oracleBoundary } from './api/oracle-adapters.ts';
+import { modelScorer } from './api/model-scorer.ts';
+import { parseProvenancePolicy, provenanceVerifier } from '../verifier/index.ts';
 import { systemRandom, type Random } from './keys.ts';
 import { createSimPlatform } from './platforms/sim.ts';
 import { createService } from './service.ts';
 import { openSqliteStore } from './store/index.ts';
 
-const USAGE = 'usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--rate N] [--borrower-cap N] [--quiet]';
-/** Until the ONNX model is wired, the placeholder scorer's own source is the hashed "model". */
-const PLACEHOLDER_MODEL = fileURLToPath(new URL('./api/placeholder-scorer.ts', import.meta.url));
+const USAGE = 'usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--quiet]';
+
+/** Static pages the dispatcher injects (the enclave part does not bundle other parts' browser code). */
+export type Pages = Record<string, { contentType: string; body: string }>;
+const DEFAULT_PROVENANCE_POLICY = fileURLToPath(new URL('./provenance-policy.json', import.meta.url));
 
 function seeded(seed: Uint8Array): Random {
   let counter = 0;
@@ -31,7 +37,10 @@ function seeded(seed: Uint8Array): Random {
   };
 }
 
-export const serveCommand: Command = {
+export const serveCommand: Command = serveCommandWith({});
+
+export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Command {
+  return {
   summary: 'serve the scoring API (lender jobs, submissions, consents, transparency log) from a simulated enclave',
   async run(argv) {
     let values;
@@ -45,6 +54,8 @@ export const serveCommand: Command = {
           db: { type: 'string', default: ':memory:' },
           seal: { type: 'string' },
           model: { type: 'string' },
+          provider: { type: 'string', default: 'cpu' },
+          'provenance-policy': { type: 'string' },
           rate: { type: 'string' },
           'borrower-cap': { type: 'string' },
           quiet: { type: 'boolean' },
@@ -77,8 +88,16 @@ export const serveCommand: Command = {
     }
     const random = seeded(seed);
     const platform = await createSimPlatform({ random });
-    const modelPath = values.model ?? (existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : PLACEHOLDER_MODEL);
-    const enclave = await bootEnclave({ platform, random, modelPath });
+    if (values.provider !== 'cpu' && values.provider !== 'cuda') {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
+    const pipelinePolicy = loadPipelinePolicy();
+    const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: values.provider, allowCpuFallback: true });
+    const enclave = await bootEnclave({ platform, random, model, pipelinePolicy });
+    const provenancePolicy = parseProvenancePolicy(parseJsonText(readFileSync(values['provenance-policy'] ?? DEFAULT_PROVENANCE_POLICY, 'utf8'), 1 << 20));
+    const boundary = oracleBoundary({ enclave, verifyProvenance: provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]), clock: () => new Date() });
     const store = openSqliteStore(values.db);
     const generated = process.env.PROPS_ADMIN_TOKEN === undefined;
     const adminToken = process.env.PROPS_ADMIN_TOKEN ?? Buffer.from(systemRandom(32)).toString('base64url');
@@ -89,8 +108,13 @@ export const serveCommand: Command = {
       adminToken,
       nullifierKey: createHmac('sha256', seed).update('props.nullifier-key.v1').digest(),
       limits: { ...(rate ? { lenderRatePerSecond: rate } : {}), ...(cap ? { borrowerCap: cap } : {}) },
+      scorer: modelScorer(model),
+      ingest: boundary.ingest,
+      verifyConsent: boundary.verifyConsent,
       logger: quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`),
     });
+    const pages = extras.pages ? await extras.pages() : {};
+    for (const [path, page] of Object.entries(pages)) svc.app.get(path, (c) => c.body(page.body, 200, { 'content-type': page.contentType }));
     const retention = setInterval(() => void svc.applyRetention().catch(() => {}), 60_000);
     retention.unref();
     await new Promise<void>((resolve) => {
@@ -103,6 +127,8 @@ export const serveCommand: Command = {
             simulated: true,
             pipelineId: enclave.pipelineId,
             modelHash: enclave.manifest.modelHash,
+            executionProvider: enclave.manifest.executionProvider,
+            pages: Object.keys(pages).filter((p) => p.endsWith('.html')),
             ...(generated ? { adminToken } : {}),
           })}\n`,
         );
@@ -124,3 +150,4 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+}

@@ -2,14 +2,14 @@
 // duplicate result or log leaf. Runs `props serve` as a real child process on a file database; clients that lost
 // their answer in the crash retry with the same idempotency key, as the API asks them to.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../enclave/index.ts';
-import { makeSubmission, newOwner, signConsent } from './service-helpers.ts';
+import { bankTrust, submitViaOracle } from './service-helpers.ts';
 
 const ADMIN = 'crash-test-admin-token-0001';
 const BIN = fileURLToPath(new URL('../bin/props.js', import.meta.url));
@@ -18,8 +18,8 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function start(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, '--rate', '100000', '--borrower-cap', '100000', '--quiet'], {
+async function start(db: string, provenancePolicy: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, '--rate', '100000', '--borrower-cap', '100000', '--quiet', '--provenance-policy', provenancePolicy], {
     cwd: REPO_ROOT,
     env: { ...process.env, PROPS_ADMIN_TOKEN: ADMIN },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -42,17 +42,18 @@ const post = (url: string, path: string, body: unknown, headers: Record<string, 
 
 describe('crash safety (real child process, kill -9)', () => {
   it('every accepted job is finished exactly once after kill -9 and restart', async () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'props-crash-')), 'props.db');
-    let { child, url } = await start(db);
+    const dir = mkdtempSync(join(tmpdir(), 'props-crash-'));
+    const db = join(dir, 'props.db');
+    const bank = await bankTrust();
+    const policyPath = join(dir, 'provenance-policy.json');
+    writeFileSync(policyPath, JSON.stringify(bank.policy));
+    let { child, url } = await start(db, policyPath);
     const admin = { authorization: `Bearer ${ADMIN}` };
     const lender = (await (await post(url, '/v1/admin/lenders', { name: 'crash' }, admin)).json()) as { lenderId: string; apiKey: string };
     const auth = { authorization: `Bearer ${lender.apiKey}` };
-    const enclave = { keys: { public: { encryption: (await (await fetch(`${url}/v1/attestation/evidence`)).json()).keys.encryption } } };
-    const owner = await newOwner();
-    const jwe = await makeSubmission(enclave as never, owner);
-    const sub = (await (await post(url, '/v1/submissions', { jwe })).json()) as { submissionId: string };
-    const consent = await signConsent(owner, { submissionId: sub.submissionId, lender: lender.lenderId, maxUses: 1000 });
-    const { consentId } = (await (await post(url, '/v1/consents', { consent })).json()) as { consentId: string };
+    // The data owner's side exactly as the oracle client does it (checked enclave, JWE, signed consent).
+    const { consentId, submitStatus, consentStatus } = await submitViaOracle(url, bank.key, { lender: lender.lenderId, maxUses: 1000 });
+    expect([submitStatus, consentStatus]).toEqual([201, 201]);
 
     const N = 150;
     const reqs = Array.from({ length: N }, (_, i) => ({
@@ -84,7 +85,7 @@ describe('crash safety (real child process, kill -9)', () => {
     before.close();
     console.info(`crash test: ${answered.size} answered before kill -9, ${pendingAtCrash} accepted jobs unfinished at the crash`);
 
-    ({ child, url } = await start(db));
+    ({ child, url } = await start(db, policyPath));
     // Clients without an answer retry under the same idempotency key: accepted-before-crash jobs come back (200).
     const jobIds = new Set<string>();
     for (const [, a] of answered) if (a.jobId) jobIds.add(a.jobId);
@@ -98,7 +99,7 @@ describe('crash safety (real child process, kill -9)', () => {
     expect(jobIds.size).toBe(N);
     for (const id of jobIds) {
       const j = (await (await fetch(`${url}/v1/jobs/${id}`, { headers: auth })).json()) as { state: string };
-      expect(j.state).toBe('done');
+      expect(j.state, JSON.stringify(j)).toBe('done');
     }
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -117,3 +117,46 @@ export async function testService(opts: Partial<CreateServiceOptions> & { seed?:
   };
   return { ...svc, enclave, store, dbFile, logLines, call, newLender, setNow: (d: Date) => (now = d) };
 }
+
+// ---------------------------------------------------------------- the oracle's wire formats against a running service
+/** A provenance policy trusting one bank key for source-signed statements from bank.props.test. */
+export async function bankTrust(): Promise<{ key: Awaited<ReturnType<typeof import('../verifier/provenance/test-helpers.ts').makeKey>>; policy: unknown }> {
+  const { makeKey } = await import('../verifier/provenance/test-helpers.ts');
+  const key = await makeKey('bank-test-1');
+  const policy = {
+    version: 1, id: 'service-test', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+    tlsn: { hosts: [], notaryKeys: [] },
+    reclaim: { hosts: [], witnesses: [] },
+    signedSource: { hosts: ['bank.props.test'], algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [key.jwk.kid] },
+    attestedFetch: { hosts: [], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
+  };
+  return { key, policy };
+}
+
+/** As a data owner does it: check the served enclave, encrypt a bank-signed statement to it, submit, grant consent. */
+export async function submitViaOracle(
+  url: string,
+  bank: Awaited<ReturnType<typeof bankTrust>>['key'],
+  o: { lender: string; maxUses: number; statement?: Statement },
+): Promise<{ submissionId: string; consentId: string; consentStatus: number; submitStatus: number }> {
+  const { makeSignedSource } = await import('../verifier/provenance/test-helpers.ts');
+  const { checkEnclave, encryptSubmission, generateOwnerKey, grantConsent } = await import('../oracle/index.ts');
+  const { loadDefaultPolicy, verifyEvidence } = await import('../verifier/index.ts');
+  const evidence = await (await fetch(`${url}/v1/attestation/evidence`)).json();
+  const manifest = await (await fetch(`${url}/v1/attestation/manifest`)).json();
+  const policy = loadDefaultPolicy();
+  policy.evidence.allowSimulated = true;
+  const now = () => new Date();
+  const checked = await checkEnclave({ evidence, manifest, policy, now: now(), verifyEvidence: (e, opts) => verifyEvidence(e, opts) });
+  const t = Math.floor(Date.now() / 1000);
+  const jws = await makeSignedSource(bank, { iss: 'bank.props.test', sub: 'acc_1', iat: t - 60, exp: t + 3600, statement: o.statement ?? sentinelStatement() });
+  const owner = (await generateOwnerKey()).key;
+  const { jwe } = await encryptSubmission({ proofs: [{ version: 1, kind: 'signed-source', jws }], owner: owner.publicJwk }, checked, { now });
+  const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const sres = await post('/v1/submissions', { jwe });
+  const sub = (await sres.json()) as { submissionId: string; inputCommitment: `0x${string}` };
+  const consent = await grantConsent({ lender: o.lender, purpose: 'credit-scoring', expiry: new Date(Date.now() + 86400_000), maxUses: o.maxUses, inputCommitment: sub.inputCommitment }, owner, { now });
+  const cres = await post('/v1/consents', { consent: consent.jws });
+  const c = (await cres.json()) as { consentId: string };
+  return { submissionId: sub.submissionId, consentId: c.consentId, consentStatus: cres.status, submitStatus: sres.status };
+}

@@ -176,7 +176,7 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       });
       statementCache.set(sub.submissionId, sub.statement);
       const { CompactSign } = await import('jose');
-      const receipt = await new CompactSign(
+      const receipt = sub.receipt ?? await new CompactSign(
         canonicalBytes({ v: 1, typ: 'props-receipt', submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, iat }),
       )
         .setProtectedHeader({ alg: 'ES256', kid: enclave.keys.public.jws.kid, typ: 'props-receipt+jws' })
@@ -366,7 +366,8 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     async (c) => {
       const body = c.req.valid('json');
       const apiKey = Buffer.from(deps.random(32)).toString('base64url');
-      const id = `lender_${Buffer.from(deps.random(9)).toString('base64url')}`;
+      // Lower-case hex: the form a data owner's consent names a lender in (protocol/oracle.ts lenderId).
+      const id = `lender-${Buffer.from(deps.random(9)).toString('hex')}`;
       await store.createLender({ id, name: body.name, keyHash: hashKey(apiKey), ratePerSecond: body.ratePerSecond ?? limits.lenderRatePerSecond, createdAt: nowS() });
       await store.audit('lender.created', 'admin', id);
       return c.json({ lenderId: id, apiKey }, 201);

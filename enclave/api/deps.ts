@@ -20,8 +20,11 @@ export type IngestedSubmission = {
   statement: Statement;
   /** The data owner's public key: consents for this submission must be signed by it. */
   ownerKey: PublicJwk;
+  /** The enclave's signed receipt (compact JWS), when the ingest signs its own. */
+  receipt?: string;
 };
-export type Ingest = (jwe: string) => Promise<IngestedSubmission>;
+/** `acceptedAt`: re-opening a stored submission (after a restart), judged as of when it was first accepted. */
+export type Ingest = (jwe: string, reopen?: { acceptedAt: Date }) => Promise<IngestedSubmission>;
 
 export type Consent = {
   consentId: Hex;

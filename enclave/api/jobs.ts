@@ -37,7 +37,8 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
     if (cached) return cached;
     const sub = await deps.store.getSubmission(job.submissionId);
     if (!sub || sub.ciphertext === null) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
-    const ingested = await deps.ingest(sub.ciphertext);
+    // Re-opened after a restart: proofs are judged as of when the submission was accepted.
+    const ingested = await deps.ingest(sub.ciphertext, { acceptedAt: new Date(sub.createdAt * 1000) });
     statementCache.set(job.submissionId, ingested.statement);
     return ingested.statement;
   }

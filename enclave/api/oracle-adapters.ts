@@ -1,0 +1,89 @@
+// The service's data-owner boundary on the oracle's wire formats (issue 3): submissions are the oracle's JWE
+// (decrypted and every provenance proof verified by enclave/ingest.ts), receipts are the oracle's signed Receipt,
+// consents are the oracle's Consent JWS (verified by verifier/consent.ts against the owner key bound at submission).
+import { base64url, decodeProtectedHeader } from 'jose';
+import { JWE_HEADER, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
+import { verifyConsent as verifyOracleConsent, type ProvenanceVerdict } from '../../verifier/index.ts';
+import type { Enclave } from '../boot.ts';
+import { decryptSubmission, signReceipt, type ProvenanceVerifier } from '../ingest.ts';
+import { nodeEs256Signer } from '../jws-signer.ts';
+import type { Consent, Ingest, VerifyConsent } from './deps.ts';
+
+function addressedDigest(jwe: string): Hex {
+  try {
+    return String(decodeProtectedHeader(jwe)[JWE_HEADER.evidenceDigest]) as Hex;
+  } catch {
+    throw new PropsError('ERR_SUBMISSION_MALFORMED');
+  }
+}
+
+export type OracleBoundary = { ingest: Ingest; verifyConsent: VerifyConsent };
+
+export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: ProvenanceVerifier; clock: () => Date; clockSkewSeconds?: number }): OracleBoundary {
+  const { enclave } = o;
+  const signer = nodeEs256Signer(enclave.keys.jwsPrivateKey, enclave.evidence.keys.jws.kid);
+  // Replays are refused here (ids seen by this process) and by the store's unique submission id (across restarts).
+  const seen = new Set<string>();
+  // Consents name the inputs they cover (input commitment); this maps them back to the submission that bound the
+  // owner key. It is rebuilt as submissions arrive; a consent for inputs this process has not ingested is refused.
+  const submissionOf = new Map<string, Hex>();
+
+  const ingest: Ingest = async (jwe, reopen) => {
+    // Re-opening after a restart: the enclave re-attested (new evidence, same sealed keys), so the digest the owner
+    // bound is the one it checked then; the key id is still checked, and the binding was checked on acceptance.
+    const evidenceDigest = reopen ? addressedDigest(jwe) : (enclave.evidenceDigest as Hex);
+    // A fresh submission is checked against replay now; a stored one being re-opened was checked when accepted
+    // (and the store keeps submission ids unique across restarts).
+    const accepted = await decryptSubmission(jwe, enclave.keys.encryptionPrivateKey, {
+      expectedKid: enclave.evidence.keys.encryption.kid,
+      evidenceDigest,
+      seenSubmissionIds: reopen ? { has: () => false, add: () => {} } : seen,
+      verifyProvenance: o.verifyProvenance,
+      now: reopen ? () => reopen.acceptedAt : o.clock,
+    });
+    const verdicts = accepted.verified as ProvenanceVerdict[];
+    const withStatement = verdicts.filter((v) => v.statement !== undefined);
+    if (withStatement.length !== 1) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'exactly one certified statement is required' });
+    const v = withStatement[0]!;
+    const statement = v.statement as Statement;
+    const submissionId = accepted.submission.submissionId as Hex;
+    submissionOf.set(accepted.inputCommitment, submissionId);
+    const { jws } = await signReceipt(accepted, signer, o.clock);
+    return {
+      submissionId,
+      inputCommitment: accepted.inputCommitment,
+      // The borrower as the provenance proof establishes them: the certified source and its account.
+      borrowerIdentity: `${v.host}/${statement.accountId}`,
+      statement,
+      ownerKey: accepted.submission.owner,
+      receipt: jws,
+    };
+  };
+
+  const verifyConsent: VerifyConsent = async (consent, ownerKeyOf) => {
+    if (typeof consent !== 'string' || consent.split('.').length !== 3) throw new PropsError('ERR_CONSENT_MALFORMED');
+    let claimed: { inputCommitment?: unknown; lender?: unknown; purpose?: unknown };
+    try {
+      claimed = JSON.parse(new TextDecoder().decode(base64url.decode(consent.split('.')[1] ?? ''))) as typeof claimed;
+    } catch {
+      throw new PropsError('ERR_CONSENT_MALFORMED');
+    }
+    const submissionId = submissionOf.get(String(claimed.inputCommitment));
+    const ownerJwk = submissionId ? await ownerKeyOf(submissionId) : undefined;
+    if (!submissionId || !ownerJwk) throw new PropsError('ERR_CONSENT_WRONG_INPUTS', { detail: 'no submission with these inputs' });
+    // Signature, owner key, inputs and time are checked here; lender and uses are enforced per job by the service.
+    const c = await verifyOracleConsent(consent, {
+      ownerJwk,
+      lender: String(claimed.lender),
+      purpose: 'credit-scoring',
+      inputCommitment: String(claimed.inputCommitment) as Hex,
+      now: o.clock(),
+      usesSoFar: 0,
+      clockSkewSeconds: o.clockSkewSeconds ?? 60,
+    });
+    const out: Consent = { consentId: c.consentId as Hex, submissionId, lender: c.lender, purpose: c.purpose, expiresAt: c.exp, maxUses: c.maxUses };
+    return out;
+  };
+
+  return { ingest, verifyConsent };
+}
