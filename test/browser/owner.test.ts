@@ -1,0 +1,86 @@
+// The data-owner page in a real browser against `props serve`: it refuses a simulated enclave until the owner
+// accepts one, then encrypts a bank-signed statement to the attested key, shows the enclave's receipt, and grants a
+// lender a consent. Screenshots are kept under props-out/test-artifacts/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { REPO_ROOT } from '../../enclave/index.ts';
+import { generateBorrowers } from '../../sim/bank/generator.ts';
+import { makeSignedSource } from '../../verifier/provenance/test-helpers.ts';
+import { bankTrust } from '../service-helpers.ts';
+import { ARTIFACTS, hasChromium, launch } from './chromium.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/props.js', import.meta.url));
+const ADMIN = 'owner-page-admin-token-0001';
+
+describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
+  let child: ChildProcess;
+  let browser: Browser;
+  let url = '';
+  let lenderId = '';
+  const dir = mkdtempSync(join(tmpdir(), 'props-owner-'));
+  const proofPath = join(dir, 'proof.json');
+
+  beforeAll(async () => {
+    const bank = await bankTrust();
+    writeFileSync(join(dir, 'prov.json'), JSON.stringify(bank.policy));
+    child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--provenance-policy', join(dir, 'prov.json')], {
+      cwd: REPO_ROOT, env: { ...process.env, PROPS_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    url = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve((JSON.parse(buf.split('\n')[0]!) as { url: string }).url);
+      });
+      child.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
+    });
+    const t = Math.floor(Date.now() / 1000);
+    const statement = generateBorrowers('owner-page', 1)[0]!.statement;
+    const jws = await makeSignedSource(bank.key, { iss: 'bank.props.test', sub: statement.accountId, iat: t - 60, exp: t + 3600, statement });
+    writeFileSync(proofPath, JSON.stringify({ version: 1, kind: 'signed-source', jws }));
+    const res = await fetch(`${url}/v1/admin/lenders`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: 'page' }) });
+    lenderId = ((await res.json()) as { lenderId: string }).lenderId;
+    browser = await launch();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    child?.kill('SIGKILL');
+  });
+
+  it('refuses the simulated enclave before anything is encrypted', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/owner.html`);
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.textContent('#enclave-verdict')).toMatch(/REFUSED.*ERR_ORACLE_EVIDENCE_REJECTED/);
+    await page.setInputFiles('#proof', proofPath);
+    await page.waitForFunction(() => (document.getElementById('shared')?.textContent ?? '').length > 0);
+    expect(await page.isDisabled('#submit')).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'owner-refused.png'), fullPage: true });
+  });
+
+  it('checks, shows what is shared, submits, shows the receipt and grants a consent', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/owner.html`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.check('#allow-sim');
+    await page.waitForSelector('#enclave-verdict.warn');
+    expect(await page.textContent('#enclave-verdict')).toMatch(/SIMULATED/);
+    await page.setInputFiles('#proof', proofPath);
+    await page.waitForFunction(() => (document.getElementById('shared')?.textContent ?? '').length > 0);
+    expect(await page.textContent('#shared')).toMatch(/signed-source: statement of account .* signed by bank\.props\.test/);
+    await page.click('#submit');
+    await page.waitForSelector('#receipt.ok, #receipt.bad');
+    expect(await page.textContent('#receipt')).toMatch(/Receipt signed by the enclave: input commitment 0x[0-9a-f]{64}/);
+    await page.fill('#lender', lenderId);
+    await page.click('#consent');
+    await page.waitForSelector('#consent-result.ok, #consent-result.bad');
+    expect(await page.textContent('#consent-result')).toMatch(new RegExp(`granted to ${lenderId}`));
+    await page.screenshot({ path: join(ARTIFACTS, 'owner-consented.png'), fullPage: true });
+  });
+});
