@@ -23,7 +23,8 @@ export type FetchLike = (url: string, init: { method: 'POST'; headers: Record<st
 export async function submit(jwe: string, opts: { endpoint: string; fetch: FetchLike }): Promise<string> {
   let res: Awaited<ReturnType<FetchLike>>;
   try {
-    res = await opts.fetch(opts.endpoint, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jwe });
+    // The service's POST /v1/submissions takes {"jwe": …} and answers {"receipt": …} (errors: RFC 9457 with `code`).
+    res = await opts.fetch(opts.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jwe }) });
   } catch {
     throw new PropsError('ERR_ORACLE_SUBMIT_FAILED', { detail: 'network' });
   }
@@ -34,9 +35,9 @@ export async function submit(jwe: string, opts: { endpoint: string; fetch: Fetch
   } catch {
     body = undefined;
   }
-  const b = (typeof body === 'object' && body !== null ? body : {}) as { receipt?: unknown; error?: { code?: unknown } };
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { receipt?: unknown; code?: unknown; error?: { code?: unknown } };
   if (res.status < 200 || res.status > 299 || typeof b.receipt !== 'string') {
-    const code = b.error?.code;
+    const code = b.code ?? b.error?.code;
     throw new PropsError('ERR_ORACLE_SUBMIT_FAILED', { detail: isErrorCode(code) ? code : `HTTP ${res.status}` });
   }
   return b.receipt;

@@ -124,7 +124,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
           const other = await w.bootSim();
           const checked = await checkEnclave({ evidence: other.evidence, manifest: other.manifest, policy: w.lenderPolicy, now: new Date(), verifyEvidence: (e, opts) => verifyEvidence(e, opts) });
           const owner = (await generateOwnerKey()).key;
-          const { jwe } = await encryptSubmission({ proofs: sub.accepted.submission.proofs, owner: owner.publicJwk }, checked, { now: () => new Date() });
+          const { jwe } = await encryptSubmission({ proofs: sub.accepted!.submission.proofs, owner: owner.publicJwk }, checked, { now: () => new Date() });
           return ingestCode(jwe);
         },
       },

@@ -13,9 +13,11 @@ import { checkEnclave, delegateFetch, fetchSignedStatement, generateOwnerKey, gr
 import { startBankPortal, type BankPortal } from './bank/portal.ts';
 
 export type Mode = 'signed-source' | 'attested-fetch';
-export type Ingested = { statement: Statement; inputCommitment: Hex; mode: Mode; consentJws: string; consentRef: Hex; accepted: AcceptedSubmission };
+/** What a borrower's submission left: through the service, only ids and commitments (the records stay in the enclave). */
+export type Ingested = { inputCommitment: Hex; mode: Mode; consentJws: string; consentRef: Hex; consentId?: string; statement?: Statement; accepted?: AcceptedSubmission };
 
 export async function startBorrowerSide(o: { enclave: Enclave; statements: readonly Statement[]; ownerPolicy: Policy; now?: () => Date }) {
+  let serviceUrl: string | undefined;
   const now = o.now ?? (() => new Date());
   const accounts = o.statements.map((s, i) => ({ accountId: s.accountId, token: `tok_${i}_${Math.random().toString(36).slice(2, 12)}` }));
   const byId = new Map(o.statements.map((s) => [s.accountId, s]));
@@ -45,10 +47,16 @@ export async function startBorrowerSide(o: { enclave: Enclave; statements: reado
   const ingest = (jwe: unknown) =>
     decryptSubmission(jwe, enclave.keys.encryptionPrivateKey, { ...addressing, seenSubmissionIds: seenSubmissions, now, verifyProvenance });
   const endpoint: FetchLike = async (_url, init) => {
-    const accepted = await ingest(init.body);
+    const jwe = (JSON.parse(init.body) as { jwe: string }).jwe;
+    const accepted = await ingest(jwe);
     lastAccepted = accepted;
-    lastJwe = init.body;
+    lastJwe = jwe;
     return { status: 200, text: async () => JSON.stringify({ receipt: (await signReceipt(accepted, signer, now)).jws }) };
+  };
+
+  const httpFetch: FetchLike = async (u, init) => {
+    const r = await fetch(u, { method: init.method, headers: init.headers, body: init.body });
+    return { status: r.status, text: () => r.text() };
   };
 
   /** One borrower: check the enclave, obtain the proof, submit it encrypted, grant the lender a consent. */
@@ -64,23 +72,34 @@ export async function startBorrowerSide(o: { enclave: Enclave; statements: reado
     }
     const owner = (await generateOwnerKey()).key;
     const out = await sendToEnclave(
-      { evidence: enclave.evidence, manifest: enclave.manifest, policy: o.ownerPolicy, now: now(), verifyEvidence: verify, proofs: [proof], owner: owner.publicJwk, endpoint: 'in-process', fetch: endpoint },
+      {
+        evidence: enclave.evidence, manifest: enclave.manifest, policy: o.ownerPolicy, now: now(), verifyEvidence: verify, proofs: [proof], owner: owner.publicJwk,
+        ...(serviceUrl ? { endpoint: `${serviceUrl}/v1/submissions`, fetch: httpFetch } : { endpoint: 'in-process', fetch: endpoint }),
+      },
       { now },
     );
-    const accepted = lastAccepted!;
-    const verdict = accepted.verified[0] as ProvenanceVerdict;
-    if (!verdict.statement) throw new Error('proof carried no statement');
     const consent = await grantConsent(
       { lender, purpose: 'credit-scoring', expiry: new Date(now().getTime() + 3600_000), maxUses: 1, inputCommitment: out.receipt.inputCommitment as Hex },
       owner,
       { now },
     );
+    if (serviceUrl) {
+      // Through the scoring service: the consent is registered there; the records stay inside the enclave.
+      const r = await fetch(`${serviceUrl}/v1/consents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ consent: consent.jws }) });
+      const c = (await r.json()) as { consentId?: string; code?: string };
+      if (r.status !== 201 || !c.consentId) throw new Error(`consent refused: ${c.code ?? r.status}`);
+      return { inputCommitment: out.receipt.inputCommitment as Hex, mode, consentJws: consent.jws, consentRef: consentRef(consent.jws), consentId: c.consentId };
+    }
+    const accepted = lastAccepted!;
+    const verdict = accepted.verified[0] as ProvenanceVerdict;
+    if (!verdict.statement) throw new Error('proof carried no statement');
     return { statement: verdict.statement, inputCommitment: out.receipt.inputCommitment as Hex, mode, consentJws: consent.jws, consentRef: consentRef(consent.jws), accepted };
   }
 
   /** The enclave checks the lender's consent against the submission's owner key before scoring. */
   const uses = new Map<string, number>();
   async function checkConsent(sub: Ingested, lender: string, at: Date = now()): Promise<void> {
+    if (!sub.accepted) throw new Error('consent checks in-process need an in-process submission');
     const c = await verifyConsent(sub.consentJws, {
       ownerJwk: sub.accepted.submission.owner, lender, purpose: 'credit-scoring', inputCommitment: sub.inputCommitment, now: at,
       usesSoFar: uses.get(sub.consentRef) ?? 0, clockSkewSeconds: 60,
@@ -90,7 +109,9 @@ export async function startBorrowerSide(o: { enclave: Enclave; statements: reado
   }
 
   return {
-    portal, submitAndConsent, checkConsent, ingest,
+    portal, submitAndConsent, checkConsent, ingest, provenancePolicy,
+    /** From now on, submissions and consents go to the scoring service at `url` (HTTP, loopback). */
+    useService: (url: string) => void (serviceUrl = url),
     /** The last accepted submission's JWE, for replay scenarios. */
     lastSubmission: () => lastJwe,
     submissionsSeen: () => seenSubmissions.size,

@@ -2,7 +2,8 @@
 // registers the simulated enclave, borrowers' certified records, lenders who open escrow jobs, the enclave scoring
 // with the pinned ONNX model, the lender verifying every result, payments released on chain, one job refunded after
 // its deadline, and the auditor verifying the audit bundle. Everything on loopback.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { serve } from '@hono/node-server';
 import { join } from 'node:path';
 import {
   checkpointDigest,
@@ -20,10 +21,14 @@ import {
   type ResultAttestation,
   type ResultBody,
 } from '../protocol/index.ts';
-import { buildAuditBundle } from '../enclave/index.ts';
-import { verifyBundle, verifyEvidence, verifyResult } from '../verifier/index.ts';
+import { buildAuditBundle, systemRandom } from '../enclave/index.ts';
+import { createService } from '../enclave/service.ts';
+import { openSqliteStore } from '../enclave/store/index.ts';
+import { oracleBoundary } from '../enclave/api/oracle-adapters.ts';
+import { modelScorer } from '../enclave/api/model-scorer.ts';
+import { provenanceVerifier, resultBodyOfJws, resultLeafHash, verifyBundle, verifyEvidence, verifyResult } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
-import { createWorld, DATA_OWNER_AMOUNT, OPERATOR_AMOUNT } from './world.ts';
+import { createWorld, DATA_OWNER_AMOUNT, jobIdHex, OPERATOR_AMOUNT } from './world.ts';
 import { startBorrowerSide } from './borrowers.ts';
 
 export type SimOptions = {
@@ -85,10 +90,39 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const side = await startBorrowerSide({ enclave, statements: borrowers.map((b) => b.statement), ownerPolicy: w.lenderPolicy });
     closers.push(() => side.close());
     step('bank portal up', true, `https://${side.portal.host} on loopback, test CA`);
+
+    // The scoring service, from inside the enclave boundary: SQLite (WAL) store, the ONNX scorer, the oracle's
+    // submission and consent formats, provenance checked against the portal's pinned keys; HTTP on loopback.
+    mkdirSync(o.outDir, { recursive: true });
+    const dbPath = join(o.outDir, 'props.db');
+    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
+    const store = openSqliteStore(dbPath);
+    const adminToken = toHex(systemRandom(32));
+    const boundary = oracleBoundary({ enclave, verifyProvenance: provenanceVerifier(side.provenancePolicy, [enclave.evidence.keys.jws]), clock: () => new Date() });
+    const svc = await createService({
+      enclave, store, adminToken, scorer: modelScorer(w.model), ingest: boundary.ingest, verifyConsent: boundary.verifyConsent,
+      logger: () => {}, limits: { lenderRatePerSecond: 10_000 },
+    });
+    const server = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
+      const srv = serve({ fetch: svc.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+        resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise((r) => { svc.runner.stop(); srv.close(() => r()); (srv as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); }) }));
+    });
+    closers.unshift(async () => { await server.close(); store.close(); });
+    side.useService(server.url);
+    const api = async (path: string, body: unknown, headers: Record<string, string>) => {
+      const r = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+    };
+    const accounts: { lenderId: string; apiKey: string }[] = [];
+    for (const l of w.lenders) {
+      const r = await api('/v1/admin/lenders', { name: `lender ${l.account}` }, { authorization: `Bearer ${adminToken}` });
+      accounts.push(r.json as { lenderId: string; apiKey: string });
+    }
+    step('scoring service up', accounts.length === w.lenders.length, `${server.url} (SQLite ${dbPath}), ${accounts.length} lender accounts`);
+
     const ingested = [];
     for (const i of borrowers.keys()) {
-      const lender = w.lenders[i % w.lenders.length]!;
-      ingested.push(await side.submitAndConsent(i, i % 2 === 0 ? 'signed-source' : 'attested-fetch', lender.account!.toLowerCase()));
+      ingested.push(await side.submitAndConsent(i, i % 2 === 0 ? 'signed-source' : 'attested-fetch', accounts[i % accounts.length]!.lenderId));
     }
     const modes = { signed: ingested.filter((x) => x.mode === 'signed-source').length, fetched: ingested.filter((x) => x.mode === 'attested-fetch').length };
     step(`${o.borrowers} borrowers checked the enclave, submitted encrypted proofs and granted consents`, ingested.length === o.borrowers,
@@ -104,14 +138,17 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     let sigPaid = 0;
     let proofPaid = 0;
     const seen = new Set<string>();
-    // The transparency log: one RFC 9162 leaf per result (leaf data = the EIP-712 struct hash the escrow recomputes).
+    // The service's transparency log holds one RFC 9162 leaf per result (leaf data = the EIP-712 struct hash the
+    // escrow recomputes); the enclave key posts its heads on chain as checkpoints.
     const leaves: Uint8Array[] = [];
     const batched: { jobId: bigint; body: ResultBody; index: number }[] = [];
     const checkpoints: { treeSize: number; root: Hex }[] = [];
     const keyId = reg.keyId;
     const postCheckpoint = async () => {
-      const treeSize = leaves.length;
-      const root = toHex(treeRoot(leaves));
+      const head = (await (await fetch(`${server.url}/v1/log/head`)).json()) as { treeSize: number; rootHash: Hex };
+      const treeSize = head.treeSize;
+      const root = head.rootHash;
+      if (treeSize !== leaves.length || root !== toHex(treeRoot(leaves))) throw new Error('service log head does not match the results it returned');
       const sig = await enclave.keys.chainSigner.signDigest(fromHex(checkpointDigest(gov.registryDomain(), { keyId, treeSize: BigInt(treeSize), root }), 32));
       await relayer.postCheckpoint(enclave.evidence.keys.chain.publicKey as Hex, BigInt(treeSize), root, sig);
       checkpoints.push({ treeSize, root });
@@ -119,9 +156,17 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     for (const [i, sub] of ingested.entries()) {
       if (i === Math.floor(ingested.length / 2) && leaves.length > 0) await postCheckpoint();
       const lender = w.lenders[i % w.lenders.length]!;
+      const account = accounts[i % accounts.length]!;
       const job = await w.openJob(lender);
-      await side.checkConsent(sub, lender.account!.toLowerCase());
-      const { output, attestation } = await w.score(enclave, sub.statement, job, o.threshold, sub.consentRef, sub.inputCommitment);
+      // The lender asks the service to score under the borrower's consent, naming the escrow job.
+      const scored = await api('/v1/jobs', { consentId: sub.consentId, nonce: job.nonce, escrowJobId: jobIdHex(job.jobId), threshold: o.threshold },
+        { authorization: `Bearer ${account.apiKey}`, 'idempotency-key': `sim-job-${job.jobId}` });
+      const attestation = scored.json.attestation as ResultAttestation | undefined;
+      if (scored.status !== 201 || !attestation) {
+        step(`job ${job.jobId} scored by the service`, false, String(scored.json.code ?? scored.status));
+        continue;
+      }
+      const output = (JSON.parse(Buffer.from(attestation.jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as ResultBody).output;
       if (output.decision === 'approve') approved++;
       else declined++;
       const v = await verifyResult(attestation, {
@@ -138,7 +183,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
         continue;
       }
       verified++;
-      leaves.push(leafHash(fromHex(resultStructHash(resultMessage(v.body)), 32)));
+      leaves.push(resultLeafHash(v.body));
       results.push({ request: { requestId: v.body.requestId, nonce: job.nonce }, attestation });
       // Half the jobs are paid at once by the result's own signature; the rest later, as a batch, by inclusion
       // proofs against a checkpoint the enclave key posts (one signature for the whole batch).
@@ -175,7 +220,6 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const refunded = (await lender0.balanceOf(lender0.account!)) === before ? 1 : 0;
     step('unanswered job refunded after its deadline', refunded === 1, `job ${orphan.jobId}, ${refundGas} gas`);
 
-    mkdirSync(o.outDir, { recursive: true });
     const bundle = buildAuditBundle(enclave, results, new Date());
     const bundlePath = join(o.outDir, 'bundle.json');
     writeFileSync(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
@@ -184,17 +228,27 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     step('auditor verified the audit bundle', audit.ok, `${audit.checks.length} checks, EAR ${audit.ear.submods['props-enclave']?.['ear.status']} (simulated hardware)`);
 
     // The auditor recomputes every leaf from the bundle's results and checks the log against the chain.
-    const auditLeaves = results.map((r) => {
-      const body = JSON.parse(Buffer.from(r.attestation.jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as ResultBody;
-      return leafHash(fromHex(resultStructHash(resultMessage(body)), 32));
-    });
-    const included = auditLeaves.every((leaf, i) => verifyInclusion(leaf, i, head.treeSize, inclusionProof(leaves, i, head.treeSize), fromHex(head.root, 32)));
+    // Proofs come from the service's log API; the auditor recomputes every leaf from the results themselves.
+    const auditLeaves = results.map((r) => resultLeafHash(resultBodyOfJws(r.attestation.jws)));
+    let included = true;
+    for (const [i, leaf] of auditLeaves.entries()) {
+      const p = (await (await fetch(`${server.url}/v1/log/inclusion?index=${i}&treeSize=${head.treeSize}`)).json()) as { proof: Hex[] };
+      included &&= verifyInclusion(leaf, i, head.treeSize, p.proof.map((x) => fromHex(x, 32)), fromHex(head.root, 32));
+    }
     const first = checkpoints[0]!;
-    const consistent = checkpoints.length < 2 || verifyConsistency(first.treeSize, head.treeSize, fromHex(first.root, 32), fromHex(head.root, 32), consistencyProof(leaves, first.treeSize, head.treeSize));
+    const cons = (await (await fetch(`${server.url}/v1/log/consistency?oldSize=${first.treeSize}&newSize=${head.treeSize}`)).json()) as { proof: Hex[] };
+    const consistent = checkpoints.length < 2 || verifyConsistency(first.treeSize, head.treeSize, fromHex(first.root, 32), fromHex(head.root, 32), cons.proof.map((x) => fromHex(x, 32)));
     const onChain = await gov.getHead(keyId);
     const anchored = onChain.treeSize === BigInt(head.treeSize) && onChain.root === head.root;
     step('auditor verified the transparency log', included && consistent && anchored,
       `${auditLeaves.length} results included; checkpoints ${checkpoints.map((c) => c.treeSize).join(' → ')} consistent; on-chain head = size ${onChain.treeSize}`);
+    // Records never reach the host's database in the clear: scan the SQLite files for every borrower's account id
+    // and transaction descriptions (ciphertexts only are stored, and deleted by the retention policy).
+    await closers.shift()?.();
+    const dbBytes = [dbPath, `${dbPath}-wal`].map((f) => (existsSync(f) ? readFileSync(f).toString('latin1') : '')).join('');
+    const needles = borrowers.flatMap((b) => [b.statement.accountId, ...new Set(b.statement.transactions.map((t) => t.description))]).filter((n) => n.length >= 8);
+    const leaked = needles.filter((n) => dbBytes.includes(n));
+    step('no record in the clear in the service database', leaked.length === 0, `${needles.length} record values searched in ${dbPath}: ${leaked.length} found`);
     writeFileSync(join(o.outDir, 'log.json'), `${JSON.stringify({ keyId, checkpoints, leaves: leaves.map((l) => toHex(l)) }, null, 2)}\n`);
 
     const summary: SimSummary = {

@@ -20,7 +20,7 @@ function run(argv: string[], over: Partial<OracleCliDeps> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const endpoint: FetchLike = async (_u, init) => {
-    const accepted = await decryptSubmission(init.body, enc.decryptionKey, {
+    const accepted = await decryptSubmission((JSON.parse(init.body) as { jwe: string }).jwe, enc.decryptionKey, {
       expectedKid: enc.encryptionKey.kid, evidenceDigest: enc.evidenceDigest, seenSubmissionIds: new Set(), verifyProvenance: async () => null, now: () => NOW,
     });
     return { status: 200, text: async () => JSON.stringify({ receipt: (await signReceipt(accepted, enc.signer, () => NOW)).jws }) };

@@ -45,7 +45,7 @@ afterAll(() => portal.close());
 function enclaveEndpoint(seen = new Set<string>()): FetchLike {
   return async (_url, init) => {
     try {
-      const accepted = await decryptSubmission(init.body, enc.decryptionKey, {
+      const accepted = await decryptSubmission((JSON.parse(init.body) as { jwe: string }).jwe, enc.decryptionKey, {
         expectedKid: enc.encryptionKey.kid,
         evidenceDigest: enc.evidenceDigest,
         seenSubmissionIds: seen,
@@ -142,7 +142,7 @@ describe('data-owner client: encrypt, submit, receipt', () => {
   it('attack: receipt for another input commitment is refused', async () => {
     const checked = await checkEnclave({ ...base(), verifyEvidence: enc.verifyOk });
     const { jwe, submissionId } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, deps);
-    const res = await enclaveEndpoint()('x', { method: 'POST', headers: {}, body: jwe });
+    const res = await enclaveEndpoint()('x', { method: 'POST', headers: {}, body: JSON.stringify({ jwe }) });
     const { receipt } = JSON.parse(await res.text()) as { receipt: string };
     await expect(verifyReceipt(receipt, { jwsKey: enc.jwsKey, submissionId, evidenceDigest: enc.evidenceDigest, inputCommitment: `0x${'00'.repeat(32)}` }))
       .rejects.toMatchObject({ code: 'ERR_RECEIPT_MISMATCH' });
@@ -156,8 +156,8 @@ describe('data-owner client: encrypt, submit, receipt', () => {
     const endpoint = enclaveEndpoint(seen);
     const checked = await checkEnclave({ ...base(), verifyEvidence: enc.verifyOk });
     const { jwe } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, deps);
-    expect((await endpoint('x', { method: 'POST', headers: {}, body: jwe })).status).toBe(200);
-    const again = await endpoint('x', { method: 'POST', headers: {}, body: jwe });
+    expect((await endpoint('x', { method: 'POST', headers: {}, body: JSON.stringify({ jwe }) })).status).toBe(200);
+    const again = await endpoint('x', { method: 'POST', headers: {}, body: JSON.stringify({ jwe }) });
     expect(JSON.parse(await again.text())).toEqual({ error: { code: 'ERR_SUBMISSION_REPLAYED' } });
   });
 

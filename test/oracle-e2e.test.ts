@@ -91,7 +91,7 @@ describe('oracle with the real enclave and verifier', () => {
       attestedFetch: { hosts: [portal.host], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
     });
     const endpoint: FetchLike = async (_u, init) => {
-      const accepted = await decryptSubmission(init.body, enclave.keys.encryptionPrivateKey, {
+      const accepted = await decryptSubmission((JSON.parse(init.body) as { jwe: string }).jwe, enclave.keys.encryptionPrivateKey, {
         ...addressing,
         seenSubmissionIds: new Set(),
         now: () => NOW,

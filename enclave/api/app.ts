@@ -264,7 +264,8 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
           requestHash,
           consentId: consent.id,
           submissionId: consent.submissionId,
-          requestId: toHex(deps.random(32)),
+          // A paid job's result must name the escrow job (the escrow releases only for requestId = its job id).
+          requestId: body.escrowJobId ?? toHex(deps.random(32)),
           nonce: body.nonce,
           escrowJobId: body.escrowJobId ?? null,
           threshold: body.threshold ?? 600,
