@@ -1,7 +1,7 @@
 // Assembles the scoring service from an enclave and a store: the log, the app and the worker, with defaults for
 // anything not injected. `props serve` and the tests both go through here.
 import { createHash } from 'node:crypto';
-import { toHex, type Hex } from '../protocol/index.ts';
+import { PropsError, toHex, type Hex } from '../protocol/index.ts';
 import { createScoringApp, DEFAULT_LIMITS, defaultIngest, defaultVerifyConsent, placeholderScorer, type Limits, type ServiceDeps, type ScoringService } from './api/index.ts';
 import type { Enclave } from './boot.ts';
 import { systemRandom } from './keys.ts';
@@ -13,12 +13,22 @@ export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store'
   store: Store;
   adminToken: string;
   limits?: Partial<Limits>;
+  /**
+   * The enclave key's last on-chain checkpoint (registry head), read at start. A local log shorter than it, or one
+   * that disagrees with it at that size, means the host restored an older or forged state: the service refuses to start.
+   */
+  anchor?: () => Promise<{ treeSize: number; root: Hex } | undefined>;
 };
 
 export async function createService(opts: CreateServiceOptions): Promise<ScoringService & { deps: ServiceDeps }> {
   const clock = opts.clock ?? (() => new Date());
   const random = opts.random ?? systemRandom;
   const log = await openTransparencyLog({ store: opts.store, enclave: opts.enclave, clock });
+  const anchored = opts.anchor ? await opts.anchor() : undefined;
+  if (anchored && anchored.treeSize > 0) {
+    if (anchored.treeSize > log.size()) throw new PropsError('ERR_STATE_ROLLED_BACK', { detail: `local log ${log.size()} < on-chain ${anchored.treeSize}` });
+    if (log.rootAt(anchored.treeSize) !== anchored.root) throw new PropsError('ERR_STATE_FORKED', { detail: `at size ${anchored.treeSize}` });
+  }
   const deps: ServiceDeps = {
     enclave: opts.enclave,
     store: opts.store,

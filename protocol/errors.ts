@@ -157,6 +157,9 @@ export const ERROR_MESSAGES = {
   ERR_LOG_CONSISTENCY_INVALID: 'log consistency proof does not verify',
   ERR_STORE_FAILED: 'the store could not complete the operation',
   ERR_INTERNAL: 'internal error',
+  // lead: state rollback detection (issue 8)
+  ERR_STATE_ROLLED_BACK: "the enclave's state is older than its last on-chain checkpoint (host rolled it back)",
+  ERR_STATE_FORKED: "the enclave's log disagrees with its on-chain checkpoint at the same size",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

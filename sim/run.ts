@@ -2,8 +2,7 @@
 // registers the simulated enclave, borrowers' certified records, lenders who open escrow jobs, the enclave scoring
 // with the pinned ONNX model, the lender verifying every result, payments released on chain, one job refunded after
 // its deadline, and the auditor verifying the audit bundle. Everything on loopback.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { serve } from '@hono/node-server';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkpointDigest,
@@ -21,12 +20,9 @@ import {
   type ResultAttestation,
   type ResultBody,
 } from '../protocol/index.ts';
-import { buildAuditBundle, systemRandom } from '../enclave/index.ts';
-import { createService } from '../enclave/service.ts';
-import { openSqliteStore } from '../enclave/store/index.ts';
-import { oracleBoundary } from '../enclave/api/oracle-adapters.ts';
-import { modelScorer } from '../enclave/api/model-scorer.ts';
-import { provenanceVerifier, resultBodyOfJws, resultLeafHash, verifyBundle, verifyEvidence, verifyResult } from '../verifier/index.ts';
+import { buildAuditBundle } from '../enclave/index.ts';
+import { startScoringService } from './service.ts';
+import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyEvidence, verifyResult } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
 import { createWorld, DATA_OWNER_AMOUNT, jobIdHex, OPERATOR_AMOUNT } from './world.ts';
 import { startBorrowerSide } from './borrowers.ts';
@@ -91,34 +87,16 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     closers.push(() => side.close());
     step('bank portal up', true, `https://${side.portal.host} on loopback, test CA`);
 
-    // The scoring service, from inside the enclave boundary: SQLite (WAL) store, the ONNX scorer, the oracle's
-    // submission and consent formats, provenance checked against the portal's pinned keys; HTTP on loopback.
+    // The scoring service, from inside the enclave boundary (SQLite, ONNX scorer, oracle formats), on loopback.
     mkdirSync(o.outDir, { recursive: true });
     const dbPath = join(o.outDir, 'props.db');
-    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
-    const store = openSqliteStore(dbPath);
-    const adminToken = toHex(systemRandom(32));
-    const boundary = oracleBoundary({ enclave, verifyProvenance: provenanceVerifier(side.provenancePolicy, [enclave.evidence.keys.jws]), clock: () => new Date() });
-    const svc = await createService({
-      enclave, store, adminToken, scorer: modelScorer(w.model), ingest: boundary.ingest, verifyConsent: boundary.verifyConsent,
-      logger: () => {}, limits: { lenderRatePerSecond: 10_000 },
-    });
-    const server = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
-      const srv = serve({ fetch: svc.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-        resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise((r) => { svc.runner.stop(); srv.close(() => r()); (srv as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); }) }));
-    });
-    closers.unshift(async () => { await server.close(); store.close(); });
-    side.useService(server.url);
-    const api = async (path: string, body: unknown, headers: Record<string, string>) => {
-      const r = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-      return { status: r.status, json: (await r.json()) as Record<string, unknown> };
-    };
+    const service = await startScoringService({ enclave, model: w.model, provenancePolicy: side.provenancePolicy, dbPath, fresh: true });
+    closers.unshift(() => service.close());
+    side.useService(service.url);
+    const api = service.post;
     const accounts: { lenderId: string; apiKey: string }[] = [];
-    for (const l of w.lenders) {
-      const r = await api('/v1/admin/lenders', { name: `lender ${l.account}` }, { authorization: `Bearer ${adminToken}` });
-      accounts.push(r.json as { lenderId: string; apiKey: string });
-    }
-    step('scoring service up', accounts.length === w.lenders.length, `${server.url} (SQLite ${dbPath}), ${accounts.length} lender accounts`);
+    for (const l of w.lenders) accounts.push(await service.createLender(`lender ${l.account}`));
+    step('scoring service up', accounts.length === w.lenders.length, `${service.url} (SQLite ${dbPath}), ${accounts.length} lender accounts`);
 
     const ingested = [];
     for (const i of borrowers.keys()) {
@@ -145,7 +123,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const checkpoints: { treeSize: number; root: Hex }[] = [];
     const keyId = reg.keyId;
     const postCheckpoint = async () => {
-      const head = (await (await fetch(`${server.url}/v1/log/head`)).json()) as { treeSize: number; rootHash: Hex };
+      const head = (await (await fetch(`${service.url}/v1/log/head`)).json()) as { treeSize: number; rootHash: Hex };
       const treeSize = head.treeSize;
       const root = head.rootHash;
       if (treeSize !== leaves.length || root !== toHex(treeRoot(leaves))) throw new Error('service log head does not match the results it returned');
@@ -232,11 +210,11 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const auditLeaves = results.map((r) => resultLeafHash(resultBodyOfJws(r.attestation.jws)));
     let included = true;
     for (const [i, leaf] of auditLeaves.entries()) {
-      const p = (await (await fetch(`${server.url}/v1/log/inclusion?index=${i}&treeSize=${head.treeSize}`)).json()) as { proof: Hex[] };
+      const p = (await (await fetch(`${service.url}/v1/log/inclusion?index=${i}&treeSize=${head.treeSize}`)).json()) as { proof: Hex[] };
       included &&= verifyInclusion(leaf, i, head.treeSize, p.proof.map((x) => fromHex(x, 32)), fromHex(head.root, 32));
     }
     const first = checkpoints[0]!;
-    const cons = (await (await fetch(`${server.url}/v1/log/consistency?oldSize=${first.treeSize}&newSize=${head.treeSize}`)).json()) as { proof: Hex[] };
+    const cons = (await (await fetch(`${service.url}/v1/log/consistency?oldSize=${first.treeSize}&newSize=${head.treeSize}`)).json()) as { proof: Hex[] };
     const consistent = checkpoints.length < 2 || verifyConsistency(first.treeSize, head.treeSize, fromHex(first.root, 32), fromHex(head.root, 32), cons.proof.map((x) => fromHex(x, 32)));
     const onChain = await gov.getHead(keyId);
     const anchored = onChain.treeSize === BigInt(head.treeSize) && onChain.root === head.root;

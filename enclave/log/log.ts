@@ -24,6 +24,8 @@ export type TransparencyLog = {
   signedHead(): Promise<SignedTreeHead>;
   leafHashAt(index: number): Hex;
   inclusion(index: number, treeSize: number): { index: number; treeSize: number; leafHash: Hex; proof: Hex[] };
+  /** Root of the first `treeSize` leaves. */
+  rootAt(treeSize: number): Hex;
   consistency(oldSize: number, newSize: number): { oldSize: number; newSize: number; proof: Hex[] };
 };
 
@@ -76,6 +78,10 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
     leafHashAt(index) {
       checkRange(Number.isSafeInteger(index) && index >= 0 && index < leaves.length);
       return toHex(leaves[index] as Uint8Array);
+    },
+    rootAt(treeSize) {
+      checkRange(Number.isSafeInteger(treeSize) && treeSize >= 0 && treeSize <= leaves.length);
+      return toHex(treeRoot(leaves, treeSize));
     },
     inclusion(index, treeSize) {
       checkRange(Number.isSafeInteger(index) && Number.isSafeInteger(treeSize) && index >= 0 && index < treeSize && treeSize <= leaves.length);
