@@ -2,7 +2,7 @@
 // must be rejected at the right layer with its expected code, leaving no trace (no payment, job still open, no
 // nonce consumed). A scenario that is accepted, or rejected for another reason, fails the run.
 import { createHmac } from 'node:crypto';
-import { copyFileSync, appendFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64url } from 'jose';
@@ -27,9 +27,10 @@ import { deploy, createPropsChainClient } from '../contracts/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
 import { createWorld, jobIdHex, random32, type World } from './world.ts';
 import { startBorrowerSide } from './borrowers.ts';
+import { startScoringService, type RunningService } from './service.ts';
 import { checkEnclave, encryptSubmission, generateOwnerKey } from '../oracle/index.ts';
 
-export type AttackLayer = 'provenance' | 'oracle' | 'enclave' | 'verifier' | 'chain' | 'registry';
+export type AttackLayer = 'provenance' | 'oracle' | 'service' | 'enclave' | 'verifier' | 'chain' | 'registry';
 export type AttackOutcome = { name: string; layer: AttackLayer; expected: string; rejected: boolean; code: string | null; traceFree: boolean; ok: boolean };
 type Scenario = { name: string; layer: AttackLayer; expected: string; run: () => Promise<{ code: string | null; traceFree?: boolean }> };
 
@@ -360,7 +361,99 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
           return mustNotPay(job.jobId, () => relayer.release(job.jobId, resultMessage(body), pub, attestation.eip712.signature as Hex));
         },
       },
+      ...serviceScenarios(),
     ];
+
+    // ---------------------------------------------------------------- the scoring service (HTTP, SQLite)
+    function serviceScenarios(): Scenario[] {
+      const dir = mkdtempSync(join(tmpdir(), 'props-attack-svc-'));
+      const start = (db: string, extra: Partial<Parameters<typeof startScoringService>[0]> = {}) =>
+        startScoringService({ enclave, model: w.model, provenancePolicy: side.provenancePolicy, dbPath: join(dir, db), ...extra });
+      return [
+        {
+          name: 'query cap exceeded through many lender accounts', layer: 'service', expected: 'ERR_BORROWER_QUERY_CAP',
+          run: async () => {
+            const svc = await start('cap.db', { limits: { borrowerCap: 3 } });
+            try {
+              side.useService(svc.url);
+              // One borrower, probed by four "independent" lenders: the nullifier counts the borrower, not the lender.
+              let last: { status: number; json: Record<string, unknown> } | undefined;
+              for (let k = 0; k < 4; k++) {
+                const acct = await svc.createLender(`prober ${k}`);
+                const s = await side.submitAndConsent(0, 'signed-source', acct.lenderId);
+                last = await svc.post('/v1/jobs', { consentId: s.consentId, nonce: random32() }, { authorization: `Bearer ${acct.apiKey}`, 'idempotency-key': `probe-${k}-${Date.now()}` });
+                if (k < 3 && last.status !== 201) return { code: `EARLY_${String(last.json.code)}` };
+              }
+              return { code: (last?.json.code as string) ?? null, traceFree: (await svc.logSize()) === 3 };
+            } finally {
+              await svc.close();
+            }
+          },
+        },
+        {
+          name: 'oversized request payload (1 MiB submission)', layer: 'service', expected: 'ERR_INPUT_TOO_LARGE',
+          run: async () => {
+            const svc = await start('big.db');
+            try {
+              const r = await svc.post('/v1/submissions', { jwe: 'a'.repeat(1024 * 1024) });
+              return { code: (r.json.code as string) ?? null, traceFree: (await svc.logSize()) === 0 };
+            } finally {
+              await svc.close();
+            }
+          },
+        },
+        {
+          name: 'malformed request payload (unknown field in a scoring job)', layer: 'service', expected: 'ERR_INPUT_MALFORMED',
+          run: async () => {
+            const svc = await start('malformed.db');
+            try {
+              const acct = await svc.createLender('malformed');
+              const r = await svc.post('/v1/jobs', { consentId: random32(), nonce: random32(), admin: true }, { authorization: `Bearer ${acct.apiKey}`, 'idempotency-key': 'malformed-0001' });
+              return { code: (r.json.code as string) ?? null, traceFree: (await svc.logSize()) === 0 };
+            } finally {
+              await svc.close();
+            }
+          },
+        },
+        {
+          name: 'enclave state rolled back by the host (database older than the on-chain checkpoint)', layer: 'service', expected: 'ERR_STATE_ROLLED_BACK',
+          run: async () => {
+            const db = join(dir, 'state.db');
+            const rollbackKey = await w.bootSim();
+            const { keyId: rk } = await w.registerEnclave(rollbackKey);
+            const anchor = async () => {
+              const h = await gov.getHead(rk);
+              return { treeSize: Number(h.treeSize), root: h.root as Hex };
+            };
+            const svcFor = () => startScoringService({ enclave: rollbackKey, model: w.model, provenancePolicy: side.provenancePolicy, dbPath: db, anchor });
+            const scoreOnce = async (svc: RunningService, tag: string) => {
+              side.retarget(rollbackKey);
+              side.useService(svc.url);
+              const acct = await svc.createLender(tag);
+              const s = await side.submitAndConsent(0, 'signed-source', acct.lenderId);
+              await svc.post('/v1/jobs', { consentId: s.consentId, nonce: random32() }, { authorization: `Bearer ${acct.apiKey}`, 'idempotency-key': `${tag}-0001` });
+            };
+            let svc = await svcFor();
+            await scoreOnce(svc, 'before');
+            await svc.close();
+            const snapshot = [db, `${db}-wal`].map((f) => (existsSync(f) ? readFileSync(f) : undefined));
+            svc = await svcFor();
+            await scoreOnce(svc, 'after');
+            const size = await svc.logSize();
+            const root = ((await (await fetch(`${svc.url}/v1/log/head`)).json()) as { rootHash: Hex }).rootHash;
+            await svc.close();
+            // The enclave key anchors its head on chain …
+            const sig = await rollbackKey.keys.chainSigner.signDigest(fromHex(checkpointDigest(gov.registryDomain(), { keyId: rk, treeSize: BigInt(size), root }), 32));
+            await relayer.postCheckpoint(rollbackKey.evidence.keys.chain.publicKey as Hex, BigInt(size), root, sig);
+            // … then the host restores yesterday's database and restarts the enclave.
+            [db, `${db}-wal`].forEach((f, k) => (snapshot[k] ? writeFileSync(f, snapshot[k]!) : rmSync(f, { force: true })));
+            rmSync(`${db}-shm`, { force: true });
+            side.retarget(enclave);
+            return { code: await rejection(() => svcFor()) };
+          },
+        },
+      ];
+    }
 
     const outcomes: AttackOutcome[] = [];
     for (const s of scenarios) {

@@ -22,9 +22,9 @@ export async function startBorrowerSide(o: { enclave: Enclave; statements: reado
   const accounts = o.statements.map((s, i) => ({ accountId: s.accountId, token: `tok_${i}_${Math.random().toString(36).slice(2, 12)}` }));
   const byId = new Map(o.statements.map((s) => [s.accountId, s]));
   const portal: BankPortal = await startBankPortal({ statementFor: (id) => byId.get(id), accounts, now });
-  const { enclave } = o;
-  const signer = nodeEs256Signer(enclave.keys.jwsPrivateKey, enclave.evidence.keys.jws.kid);
-  const addressing = { expectedKid: enclave.evidence.keys.encryption.kid, evidenceDigest: enclave.evidenceDigest as Hex };
+  let enclave = o.enclave;
+  let signer = nodeEs256Signer(enclave.keys.jwsPrivateKey, enclave.evidence.keys.jws.kid);
+  let addressing = { expectedKid: enclave.evidence.keys.encryption.kid, evidenceDigest: enclave.evidenceDigest as Hex };
   const fetcher = createAttestedFetcher(
     { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 5000 },
     { now, signer, route: portal.route },
@@ -110,6 +110,12 @@ export async function startBorrowerSide(o: { enclave: Enclave; statements: reado
 
   return {
     portal, submitAndConsent, checkConsent, ingest, provenancePolicy,
+    /** Borrowers address another enclave from now on (the attack catalogue restarts enclaves). */
+    retarget(e: Enclave) {
+      enclave = e;
+      signer = nodeEs256Signer(e.keys.jwsPrivateKey, e.evidence.keys.jws.kid);
+      addressing = { expectedKid: e.evidence.keys.encryption.kid, evidenceDigest: e.evidenceDigest as Hex };
+    },
     /** From now on, submissions and consents go to the scoring service at `url` (HTTP, loopback). */
     useService: (url: string) => void (serviceUrl = url),
     /** The last accepted submission's JWE, for replay scenarios. */
