@@ -92,7 +92,11 @@ $('proof').addEventListener('change', async (ev) => {
   const f = (ev.target as HTMLInputElement).files?.[0];
   if (!f) return;
   try {
-    const v = JSON.parse(await f.text()) as ProvenanceProof;
+    const text = (await f.text()).trim();
+    // A raw TLSNotary presentation (hex, as tlsn-js and the browser extension export it) or a proof envelope (JSON).
+    const v = (/^(0x)?([0-9a-fA-F]{2})+$/.test(text)
+      ? { version: 1, kind: 'tlsn', presentation: text.replace(/^0x/, '').toLowerCase() }
+      : JSON.parse(text)) as ProvenanceProof;
     proof = v;
     say('shared', `Will be shared, encrypted to the enclave only: ${describeProof(v)}`);
   } catch {

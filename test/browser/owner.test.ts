@@ -83,4 +83,15 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
     expect(await page.textContent('#consent-result')).toMatch(new RegExp(`granted to ${lenderId}`));
     await page.screenshot({ path: join(ARTIFACTS, 'owner-consented.png'), fullPage: true });
   });
+
+  it('imports a raw TLSNotary presentation (hex) as the proof to share', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/owner.html`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const hex = join(dir, 'presentation.hex');
+    writeFileSync(hex, 'ab'.repeat(4000));
+    await page.setInputFiles('#proof', hex);
+    await page.waitForFunction(() => (document.getElementById('shared')?.textContent ?? '').length > 0);
+    expect(await page.textContent('#shared')).toMatch(/TLSNotary presentation \(4000 bytes\)/);
+  });
 });
