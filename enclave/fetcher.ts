@@ -152,6 +152,24 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
   const ca = [...(policy.useSystemRoots ? rootCertificates : []), ...policy.extraCaPems];
   if (ca.length === 0) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'no trusted roots' });
   const secureContext: SecureContext = createSecureContext({ ca, minVersion: 'TLSv1.2' });
+  // Per leaf certificate (SHA-256 fingerprint, which Node computes with the handshake): whether it names the host,
+  // and the digest of the chain Node validated for it. Both depend only on the leaf and this fetcher's fixed trust
+  // store, so a repeat fetch from the same server skips the X.509 parse and the chain walk. Bounded.
+  const hostNamed = new Map<string, boolean>();
+  const chainOf = new Map<string, Hex>();
+  const remember = <V>(m: Map<string, V>, k: string, v: V): V => {
+    if (m.size >= 256) m.clear();
+    m.set(k, v);
+    return v;
+  };
+  const namesHost = (cert: PeerCertificate, host: string): boolean => {
+    const k = `${cert.fingerprint256}|${host}`;
+    return hostNamed.get(k) ?? remember(hostNamed, k, certNamesHostExactly(cert, host));
+  };
+  const chainDigest = (socket: TLSSocket): Hex => {
+    const leaf = socket.getPeerCertificate(false).fingerprint256;
+    return chainOf.get(leaf) ?? remember(chainOf, leaf, certChainDigest(peerChain(socket)));
+  };
 
   return async ({ url: rawUrl, token }) => {
     const url = checkedUrl(rawUrl, policy);
@@ -174,7 +192,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
         servername: host,
         rejectUnauthorized: true,
         checkServerIdentity: (_name: string, cert: PeerCertificate) =>
-          certNamesHostExactly(cert, host) ? undefined : Object.assign(new Error('host pin'), { code: PIN_FAILED }),
+          namesHost(cert, host) ? undefined : Object.assign(new Error('host pin'), { code: PIN_FAILED }),
         timeout: policy.timeoutMs,
         ...hop,
       };
@@ -185,7 +203,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
           reject(new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID'));
           return;
         }
-        const chainSha256 = early ?? certChainDigest(peerChain(socket));
+        const chainSha256 = early ?? chainDigest(socket);
         const tlsVersion = socket.getProtocol();
         const chunks: Buffer[] = [];
         // Hashed as it arrives (native SHA-256, the same value as protocol `bodyDigest`), overlapping the network.
@@ -221,7 +239,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
         // setImmediate: let the HTTP client flush the request first, then read the chain while the server works.
         tls.once('secureConnect', () =>
           setImmediate(() => {
-            if (early === undefined && tls.authorized && !tls.destroyed) early = certChainDigest(peerChain(tls));
+            if (early === undefined && tls.authorized && !tls.destroyed) early = chainDigest(tls);
           }),
         );
       });

@@ -90,6 +90,14 @@ describe('attested fetch', () => {
       .rejects.toMatchObject({ code: 'ERR_FETCH_HOST_MISMATCH' });
   });
 
+  it('attack: a certificate cached from a good fetch is still refused for a name it does not cover', async () => {
+    const route = staticRoute({ [portal.host]: { address: '127.0.0.1', port: portal.port }, 'other.props.test': { address: '127.0.0.1', port: portal.port } });
+    const f = fetcherFor(portal, { allowedHosts: [portal.host, 'other.props.test'] }, route);
+    expect((await f({ url: portal.statementUrl('acc-1'), token: TOKEN })).record.status).toBe(200);
+    await expect(f({ url: 'https://other.props.test/accounts/acc-1/statement', token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_HOST_MISMATCH' });
+    expect((await f({ url: portal.statementUrl('acc-1'), token: TOKEN })).record.status).toBe(200);
+  });
+
   it('attack: wildcard certificate covering the pinned name is refused', async () => {
     const wild = await startBankPortal({
       statementFor: sampleStatement,
