@@ -2,13 +2,15 @@
 // anything not injected. `props serve` and the tests both go through here.
 import { createHash } from 'node:crypto';
 import { PropsError, toHex, type Hex } from '../protocol/index.ts';
-import { createScoringApp, DEFAULT_LIMITS, defaultIngest, defaultVerifyConsent, placeholderScorer, type Limits, type ServiceDeps, type ScoringService } from './api/index.ts';
+import { createScoringApp, DEFAULT_LIMITS, type Limits, type ServiceDeps, type ScoringService } from './api/index.ts';
 import type { Enclave } from './boot.ts';
 import { systemRandom } from './keys.ts';
 import { openTransparencyLog } from './log/index.ts';
 import type { Store } from './store/index.ts';
 
-export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store' | 'log' | 'limits' | 'adminTokenHash'>> & {
+/** The model and the data-owner boundary are always injected: there is no default scorer or ingest to fall back on. */
+export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store' | 'log' | 'limits' | 'adminTokenHash' | 'scorer' | 'ingest' | 'verifyConsent'>> &
+  Pick<ServiceDeps, 'scorer' | 'ingest' | 'verifyConsent'> & {
   enclave: Enclave;
   store: Store;
   adminToken: string;
@@ -33,9 +35,9 @@ export async function createService(opts: CreateServiceOptions): Promise<Scoring
     enclave: opts.enclave,
     store: opts.store,
     log,
-    scorer: opts.scorer ?? placeholderScorer(opts.enclave.manifest.modelHash as Hex),
-    ingest: opts.ingest ?? defaultIngest(opts.enclave),
-    verifyConsent: opts.verifyConsent ?? defaultVerifyConsent,
+    scorer: opts.scorer,
+    ingest: opts.ingest,
+    verifyConsent: opts.verifyConsent,
     clock,
     random,
     limits: { ...DEFAULT_LIMITS, ...opts.limits },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CompactEncrypt, CompactSign, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { createService, type CreateServiceOptions } from '../enclave/service.ts';
 import { openSqliteStore } from '../enclave/store/index.ts';
-import type { Scorer } from '../enclave/api/index.ts';
+import { defaultIngest, defaultVerifyConsent, type Scorer } from '../enclave/api/index.ts';
 import type { Enclave } from '../enclave/index.ts';
 import type { ResultOutput, Statement } from '../protocol/index.ts';
 import { NOW, seededRandom, simEnclave } from './helpers.ts';
@@ -90,6 +90,10 @@ export async function testService(opts: Partial<CreateServiceOptions> & { seed?:
   let now = NOW;
   const svc = await createService({
     scorer: testScorer,
+    // The service tests' own submission format (a statement + an unverified provenance claim); `props serve` and the
+    // simulation inject the oracle's boundary instead (enclave/api/oracle-adapters.ts).
+    ingest: defaultIngest(enclave),
+    verifyConsent: defaultVerifyConsent,
     clock: () => now,
     random: seededRandom(`${opts.seed ?? 'service'}/ids`),
     logger: (e) => logLines.push(JSON.stringify(e)),

@@ -46,6 +46,14 @@ describe('attestation routes', () => {
     expect((await s.call('GET', '/docs')).json).toContain('/openapi.json');
   });
 
+  it('serves an OpenAPI document that a validator accepts', async () => {
+    const s = await testService();
+    const doc = (await s.call('GET', '/openapi.json')).json;
+    const SwaggerParser = (await import('@apidevtools/swagger-parser')).default;
+    const api = (await SwaggerParser.validate(structuredClone(doc))) as { paths: Record<string, unknown> };
+    expect(Object.keys(api.paths).length).toBeGreaterThanOrEqual(15);
+  });
+
   it('answers an unknown route with ERR_HTTP_NOT_FOUND as problem+json', async () => {
     const s = await testService();
     const r = await s.call('GET', '/v1/nope');

@@ -5,4 +5,3 @@ export { defaultIngest, defaultVerifyConsent, submissionIdOf, submissionPayload,
 export { keyedNullifier } from './nullifier.ts';
 export { problemOf, statusOf, type Problem } from './problem.ts';
 export { DEFAULT_LIMITS, type Consent, type Ingest, type IngestedSubmission, type Limits, type Logger, type Scorer, type ServiceDeps, type VerifyConsent } from './deps.ts';
-export { placeholderScorer } from './placeholder-scorer.ts';

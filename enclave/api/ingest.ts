@@ -1,4 +1,4 @@
-// Default submission ingest and consent check, until the oracle's (issue 3) are wired: a JWE (ECDH-ES + A256GCM to
+// The service tests' submission format and consent check (props serve uses the oracle's: api/oracle-adapters.ts): a JWE (ECDH-ES + A256GCM to
 // the enclave's encryption key) carrying a statement, a provenance claim naming the borrower, and the owner's key;
 // a consent is a compact ES256 JWS by that owner key. Both are parsed strictly; failures carry stable codes.
 import { compactDecrypt, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
