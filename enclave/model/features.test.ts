@@ -71,3 +71,15 @@ describe('statement features', () => {
     expect(() => computeFeatures(s)).toThrow(expect.objectContaining({ code: 'ERR_FEATURES_HISTORY_TOO_SHORT' }));
   });
 });
+
+describe('dayIndex', () => {
+  it('agrees with Date.parse on every day from 1999 to 2031 and refuses invalid dates', async () => {
+    const { dayIndex } = await import('./features.ts');
+    for (let t = Date.UTC(1999, 0, 1); t <= Date.UTC(2031, 11, 31); t += 86_400_000) {
+      const iso = new Date(t).toISOString().slice(0, 10);
+      expect(dayIndex(iso)).toBe(t / 86_400_000);
+    }
+    for (const bad of ['2026-02-29', '2026-13-01', '2026-00-10', '2026-04-31', '2026-1-01', 'abcd-ef-gh', '2026/01/01']) expect(dayIndex(bad)).toBeNaN();
+    expect(dayIndex('2024-02-29')).toBe(Date.UTC(2024, 1, 29) / 86_400_000);
+  });
+});
