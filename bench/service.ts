@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { makeSubmission, newOwner, signConsent } from '../test/service-helpers.ts';
+import { bankTrust, submitViaOracle } from '../test/service-helpers.ts';
+import { generateBorrowers } from '../sim/bank/generator.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -59,7 +60,8 @@ async function load(name: string, opts: autocannon.Options): Promise<Row> {
 const hex64 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 
 // ---- ceiling: bare Hono + one P-256 signature
-const ceiling = await startChild([join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'bench/ceiling-server.ts')]);
+// `--import tsx` keeps it one process (tsx's CLI would fork a grandchild that outlives a kill).
+const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts')]);
 const bare = await load('bare Hono + one P-256 signature', {
   url: `http://127.0.0.1:${ceiling.port}/sign`,
   method: 'POST',
@@ -69,20 +71,25 @@ const bare = await load('bare Hono + one P-256 signature', {
 ceiling.child.kill('SIGKILL');
 
 // ---- props serve, on a file database in WAL mode
-const db = join(mkdtempSync(join(tmpdir(), 'props-bench-')), 'props.db');
-const svc = await startChild([join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet'], {
+const benchDir = mkdtempSync(join(tmpdir(), 'props-bench-'));
+const db = join(benchDir, 'props.db');
+// Submissions are the oracle's: a bank-signed statement, accepted under a provenance policy pinning that bank key.
+const bank = await bankTrust();
+writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
+const svc = await startChild([join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--provenance-policy', join(benchDir, 'provenance.json')], {
   PROPS_ADMIN_TOKEN: ADMIN,
 });
 const base = `http://127.0.0.1:${svc.port}`;
 const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
   (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
 const lender = await post('/v1/admin/lenders', { name: 'bench' }, { authorization: `Bearer ${ADMIN}` });
-const evidence = (await (await fetch(`${base}/v1/attestation/evidence`)).json()) as { keys: { encryption: unknown } };
-const owner = await newOwner();
-const jwe = await makeSubmission({ keys: { public: { encryption: evidence.keys.encryption } } } as never, owner);
-const sub = await post('/v1/submissions', { jwe });
-const consent = await signConsent(owner, { submissionId: sub.submissionId, lender: lender.lenderId, maxUses: 1_000_000, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
-const { consentId } = await post('/v1/consents', { consent });
+// A consent allows at most 1,000 uses (protocol bound), so the run rotates through enough borrowers' consents for
+// 5,000 scores/s sustained: request i uses consent ⌊(i−1)/1000⌋.
+const USES = 1000;
+const borrowers = generateBorrowers('bench', Math.ceil((duration * 5000) / USES) + 1);
+const consents: string[] = [];
+for (const b of borrowers) consents.push((await submitViaOracle(base, bank.key, { lender: lender.lenderId, maxUses: USES, statement: b.statement })).consentId);
+const consentFor = (i: number) => consents[Math.floor((i - 1) / USES) % consents.length] as string;
 const auth = `Bearer ${lender.apiKey}`;
 
 let seq = 0;
@@ -96,7 +103,7 @@ const scored = await load('props serve: POST /v1/jobs (score)', {
         return {
           ...req,
           headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i.toString().padStart(10, "0")}` },
-          body: JSON.stringify({ consentId, nonce: hex64(i) }),
+          body: JSON.stringify({ consentId: consentFor(i), nonce: hex64(i) }),
         };
       },
     },
@@ -105,7 +112,7 @@ const scored = await load('props serve: POST /v1/jobs (score)', {
 
 const head = (await (await fetch(`${base}/v1/log/head`)).json()) as { treeSize: number };
 if (values['bundle-out']) {
-  const job = await post('/v1/jobs', { consentId, nonce: hex64(++seq + 1_000_000_000) }, { authorization: auth, 'idempotency-key': 'bench-bundle' });
+  const job = await post('/v1/jobs', { consentId: consents[consents.length - 1], nonce: hex64(++seq + 1_000_000_000) }, { authorization: auth, 'idempotency-key': 'bench-bundle' });
   const bundle = await (await fetch(`${base}/v1/jobs/${job.jobId}/bundle`, { headers: { authorization: auth } })).json();
   writeFileSync(values['bundle-out'], JSON.stringify(bundle, null, 2));
 }
