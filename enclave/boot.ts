@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { CompactSign } from 'jose';
 import {
   canonicalBytes,
+  canonicalResultBytes,
+  initHashes,
+  MAX_BATCH_SIZE,
   evidenceDigest as digestEvidence,
   fromHex,
   manifestHash as hashManifest,
@@ -23,7 +26,11 @@ import {
   type Hex,
   type Manifest,
   type PublicJwk,
+  treeWithProofs,
+  resultLeaf,
+  type BatchedResult,
   type ResultAttestation,
+  type ResultBatchHead,
   type ResultBody,
   type ResultOutput,
 } from '../protocol/index.ts';
@@ -71,13 +78,21 @@ export type Enclave = {
   signResult(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<ResultAttestation>;
   /** The same, also returning the signed statement (for the transparency log, without re-parsing the JWS). */
   signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }>;
+  /**
+   * One signature for a batch: a JWS over the RFC 9162 root of the results' leaves; each result carries its statement
+   * and inclusion proof. The leaves (in order) are the results' transparency-log leaves.
+   */
+  signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[] }>;
 };
+
+export type BatchItem = { request: ScoringRequest; output: ResultOutput; inputCommitment: Hex };
 
 export function hashModelFile(path: string): Hex {
   return toHex(sha256(readFileSync(path)));
 }
 
 export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
+  await initHashes();
   const clock = opts.clock ?? (() => new Date());
   const policy = opts.pipelinePolicy ?? loadPipelinePolicy();
   let modelHash: Hex;
@@ -134,28 +149,63 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
       return (await signResultWithBody(request, output, inputCommitment)).attestation;
     },
     signResultWithBody,
+    signResultBatch,
   };
 
+  function bodyFor(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex, iat: number): ResultBody {
+    return {
+      v: 1,
+      typ: 'props-result',
+      platform: manifest.platform,
+      requestId: request.requestId,
+      nonce: request.nonce,
+      consentRef: request.consentRef,
+      output,
+      inputCommitment,
+      manifestHash: mHash,
+      pipelineId: pid,
+      modelHash: manifest.modelHash,
+      evidenceDigest: evDigest,
+      executionProvider: manifest.executionProvider,
+      iat,
+      exp: iat + policy.resultTtlSeconds,
+    };
+  }
+
+  async function signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[] }> {
+    if (items.length < 1 || items.length > MAX_BATCH_SIZE) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `batch of ${items.length}` });
+    const iat = Math.floor(clock().getTime() / 1000);
+    const bodies = items.map((x) => bodyFor(x.request, x.output, x.inputCommitment, iat));
+    const leaves = bodies.map(resultLeaf);
+    const { root, proofs } = treeWithProofs(leaves);
+    const headBody: ResultBatchHead = {
+      v: 1,
+      typ: 'props-result-batch',
+      platform: manifest.platform,
+      manifestHash: mHash,
+      pipelineId: pid,
+      evidenceDigest: evDigest,
+      size: items.length,
+      root: toHex(root),
+      iat,
+    };
+    const head = await new CompactSign(canonicalBytes(headBody))
+      .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result-batch+jws' })
+      .sign(keys.jwsPrivateKey);
+    const results = bodies.map((body, index): BatchedResult => ({
+      version: 1,
+      kind: 'props-batched-result',
+      body,
+      head,
+      index,
+      path: (proofs[index] as Uint8Array[]).map(toHex),
+    }));
+    return { head, results, leaves };
+  }
+
   async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }> {
-      const iat = Math.floor(clock().getTime() / 1000);
-      const body: ResultBody = {
-        v: 1,
-        typ: 'props-result',
-        platform: manifest.platform,
-        requestId: request.requestId,
-        nonce: request.nonce,
-        consentRef: request.consentRef,
-        output,
-        inputCommitment,
-        manifestHash: mHash,
-        pipelineId: pid,
-        modelHash: manifest.modelHash,
-        evidenceDigest: evDigest,
-        executionProvider: manifest.executionProvider,
-        iat,
-        exp: iat + policy.resultTtlSeconds,
-      };
-      const jws = await new CompactSign(canonicalBytes(body))
+      const body = bodyFor(request, output, inputCommitment, Math.floor(clock().getTime() / 1000));
+      const jws = await new CompactSign(canonicalResultBytes(body))
         .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result+jws' })
         .sign(keys.jwsPrivateKey);
       const signature = await keys.chainSigner.signDigest(fromHex(resultDigest(domain, body), 32));

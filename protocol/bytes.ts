@@ -19,8 +19,9 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
   return out;
 }
 
+const encoder = new TextEncoder();
 export function utf8(s: string): Uint8Array {
-  return new TextEncoder().encode(s);
+  return encoder.encode(s);
 }
 
 export function toBase64(bytes: Uint8Array): string {

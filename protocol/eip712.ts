@@ -1,7 +1,7 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
-import { canonicalBytes } from './canonical.ts';
+import { canonicalResultBytes } from './canonical.ts';
 import { keccak_256, keccak256Tagged, TAGS } from './hash.ts';
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
@@ -68,7 +68,7 @@ export type ResultMessage = {
 
 /** keccak-256 commitment to the whole signed result statement (canonical JSON, tagged). */
 export function resultHash(body: ResultBody): Hex {
-  return toHex(keccak256Tagged(TAGS.result, canonicalBytes(body)));
+  return toHex(keccak256Tagged(TAGS.result, canonicalResultBytes(body)));
 }
 
 export function resultMessage(body: ResultBody): ResultMessage {
@@ -116,20 +116,22 @@ function word(value: bigint): Uint8Array {
   return fromHex(value.toString(16).padStart(64, '0'), 32);
 }
 
+// Nine static words written into one buffer (this runs for every scored result).
 function resultStructBytes(m: ResultMessage): Uint8Array {
   if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
-  if (m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
-  return concatBytes(
-    RESULT_TYPEHASH,
-    fromHex(m.requestId, 32),
-    fromHex(m.nonce, 32),
-    fromHex(m.pipelineId, 32),
-    fromHex(m.resultHash, 32),
-    fromHex(m.inputCommitment, 32),
-    word(BigInt(m.score)),
-    word(m.approved ? 1n : 0n),
-    word(m.issuedAt),
-  );
+  if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
+  const out = new Uint8Array(9 * 32);
+  out.set(RESULT_TYPEHASH, 0);
+  out.set(fromHex(m.requestId, 32), 32);
+  out.set(fromHex(m.nonce, 32), 64);
+  out.set(fromHex(m.pipelineId, 32), 96);
+  out.set(fromHex(m.resultHash, 32), 128);
+  out.set(fromHex(m.inputCommitment, 32), 160);
+  const view = new DataView(out.buffer);
+  view.setUint16(6 * 32 + 30, m.score);
+  out[7 * 32 + 31] = m.approved ? 1 : 0;
+  view.setBigUint64(8 * 32 + 24, m.issuedAt);
+  return out;
 }
 
 /** EIP-712 digest of a result message under `domain`. */

@@ -36,6 +36,7 @@ export const ERROR_MESSAGES = {
   ERR_RESULT_SIGNATURE_INVALID: 'result JWS signature does not verify',
   ERR_RESULT_KEY_NOT_BOUND: 'result signing key is not bound in the evidence',
   ERR_RESULT_EIP712_SIGNATURE_INVALID: 'result EIP-712 signature does not verify',
+  ERR_RESULT_BATCH_PROOF_INVALID: 'result is not in the signed batch (inclusion proof does not verify)',
   ERR_RESULT_EIP712_DOMAIN_NOT_ALLOWED: 'result EIP-712 domain is not allowed',
   ERR_RESULT_EVIDENCE_MISMATCH: 'result names other evidence or another manifest',
   ERR_RESULT_REQUEST_MISMATCH: 'result answers another request',

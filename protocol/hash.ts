@@ -1,7 +1,8 @@
 // Domain-separated hashing. Every hash Props computes over structured data names its purpose in a tag,
 // so a digest made for one purpose can never be replayed as another.
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak_256 as nobleKeccak256 } from '@noble/hashes/sha3.js';
+import { createKeccak } from 'hash-wasm';
 import { canonicalBytes } from './canonical.ts';
 import { concatBytes, toHex, utf8, type Hex } from './bytes.ts';
 
@@ -22,11 +23,20 @@ export const TAGS = {
 export type Tag = (typeof TAGS)[keyof typeof TAGS];
 
 // Tag framing: u32 big-endian length of the tag, the tag bytes, then the data — unambiguous for any tag.
+const framePrefixes = new Map<string, Uint8Array>();
 function frame(tag: string, data: Uint8Array): Uint8Array {
-  const t = utf8(tag);
-  const len = new Uint8Array(4);
-  new DataView(len.buffer).setUint32(0, t.length);
-  return concatBytes(len, t, data);
+  let prefix = framePrefixes.get(tag);
+  if (!prefix) {
+    const t = utf8(tag);
+    prefix = new Uint8Array(4 + t.length);
+    new DataView(prefix.buffer).setUint32(0, t.length);
+    prefix.set(t, 4);
+    if (framePrefixes.size < 256) framePrefixes.set(tag, prefix);
+  }
+  const out = new Uint8Array(prefix.length + data.length);
+  out.set(prefix, 0);
+  out.set(data, prefix.length);
+  return out;
 }
 
 export const sha256Tagged = (tag: string, data: Uint8Array): Uint8Array => sha256(frame(tag, data));
@@ -34,9 +44,38 @@ export const sha384Tagged = (tag: string, data: Uint8Array): Uint8Array => sha38
 export const sha512Tagged = (tag: string, data: Uint8Array): Uint8Array => sha512(frame(tag, data));
 export const keccak256Tagged = (tag: string, data: Uint8Array): Uint8Array => keccak_256(frame(tag, data));
 
+// keccak-256 runs per scored result (result hash, EIP-712 struct hash). @noble/hashes' pure-JS keccak costs
+// ~15 µs for 288 bytes and ~30 µs for a result body here; hash-wasm's WebAssembly keccak the same in 1.5 and 3.3 µs.
+// The wasm instance is created asynchronously, so `initHashes()` (awaited at enclave boot, in benches and by the
+// verifier when it likes) swaps it in; until then, and wherever WebAssembly is unavailable, noble answers. Both
+// give identical digests (hash.test.ts).
+type SyncKeccak = (data: Uint8Array) => Uint8Array;
+let fastKeccak: SyncKeccak | undefined;
+let initializing: Promise<void> | undefined;
+
+export function initHashes(): Promise<void> {
+  initializing ??= createKeccak(256).then(
+    (k) => {
+      fastKeccak = (data) => {
+        k.init();
+        k.update(data);
+        return k.digest('binary');
+      };
+    },
+    () => undefined, // no WebAssembly: stay on noble
+  );
+  return initializing;
+}
+
+/** keccak-256 (the Ethereum variant). */
+export function keccak_256(data: Uint8Array): Uint8Array {
+  return fastKeccak ? fastKeccak(data) : nobleKeccak256(data);
+}
+
+
 /** SHA-256 over the RFC 8785 canonical form of a JSON value, under a tag; 0x-hex. */
 export function digestJson(tag: string, value: unknown): Hex {
   return toHex(sha256Tagged(tag, canonicalBytes(value)));
 }
 
-export { sha256, sha384, sha512, keccak_256 };
+export { sha256, sha384, sha512 };

@@ -6,6 +6,7 @@ export * from './hash.ts';
 export * from './parse.ts';
 export * from './schemas.ts';
 export * from './eip712.ts';
+export * from './result-batch.ts';
 export * from './manifest.ts';
 export * from './records.ts';
 export * from './sim-quote.ts';

@@ -147,3 +147,19 @@ describe('degenerate and malformed input', () => {
     expect(() => nodeHash(new Uint8Array(31), LEAVES[0]!)).toThrow(RangeError);
   });
 });
+
+describe('treeWithProofs (one pass)', () => {
+  it('gives the RFC 9162 root and the same inclusion proofs as inclusionProof, for sizes 1..70', async () => {
+    const { treeWithProofs, treeRoot, inclusionProof, verifyInclusion } = await import('./merkle.ts');
+    const { sha256 } = await import('@noble/hashes/sha2.js');
+    for (let n = 1; n <= 70; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => sha256(Uint8Array.of(i, n)));
+      const { root, proofs } = treeWithProofs(leaves);
+      expect(Buffer.from(root).toString('hex')).toBe(Buffer.from(treeRoot(leaves)).toString('hex'));
+      for (let i = 0; i < n; i++) {
+        expect(proofs[i]!.map((p) => Buffer.from(p).toString('hex'))).toEqual(inclusionProof(leaves, i).map((p) => Buffer.from(p).toString('hex')));
+        expect(verifyInclusion(leaves[i]!, i, n, proofs[i]!, root)).toBe(true);
+      }
+    }
+  });
+});

@@ -193,3 +193,31 @@ export function verifyConsistency(
   }
   return sn === 0n && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
 }
+
+/**
+ * Root and every leaf's inclusion proof of one tree, in one bottom-up pass (n − 1 node hashes in all, where
+ * `inclusionProof` per leaf recomputes subtrees). Building level by level and carrying an odd last node up
+ * unhashed gives the RFC 9162 tree for any size; merkle.test.ts checks it against `treeRoot`/`inclusionProof`.
+ */
+export function treeWithProofs(leafHashes: readonly Uint8Array[]): { root: Uint8Array; proofs: Uint8Array[][] } {
+  checkLeaves(leafHashes, leafHashes.length);
+  const n = leafHashes.length;
+  if (n === 0) return { root: EMPTY_TREE_ROOT, proofs: [] };
+  const proofs: Uint8Array[][] = Array.from({ length: n }, () => []);
+  // pos[i]: leaf i's node index at the current level.
+  const pos = Array.from({ length: n }, (_, i) => i);
+  let level: readonly Uint8Array[] = leafHashes;
+  while (level.length > 1) {
+    for (let i = 0; i < n; i++) {
+      const p = pos[i] as number;
+      const sibling = p ^ 1;
+      if (sibling < level.length) (proofs[i] as Uint8Array[]).push(level[sibling] as Uint8Array);
+      pos[i] = p >> 1;
+    }
+    const next: Uint8Array[] = [];
+    for (let j = 0; j + 1 < level.length; j += 2) next.push(nodeHash(level[j] as Uint8Array, level[j + 1] as Uint8Array));
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as Uint8Array);
+    level = next;
+  }
+  return { root: level[0] as Uint8Array, proofs };
+}

@@ -4,14 +4,19 @@
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { recoverAddress } from 'viem';
 import {
+  batchRootOf,
   fromHex,
+  isBatchedResult,
+  parseBatchedResult,
   parseJsonText,
+  parseResultBatchHead,
   parseResultAttestation,
   parseResultBody,
   pipelineId,
   PropsError,
   resultDigest,
 
+  type BatchedResult,
   type Evidence,
   type Hex,
   type Manifest,
@@ -38,7 +43,7 @@ export type VerifyResultOptions = {
   nonceStore?: NonceStore;
 };
 
-export type ResultReport = { ok: boolean; checks: Check[]; body?: ResultBody; attestation?: ResultAttestation };
+export type ResultReport = { ok: boolean; checks: Check[]; body?: ResultBody; attestation?: ResultAttestation; batched?: BatchedResult };
 
 const JOSE_CODES: Record<string, Parameters<typeof fail>[1]> = {
   ERR_JOSE_ALG_NOT_ALLOWED: 'ERR_RESULT_ALG_NOT_ALLOWED',
@@ -52,6 +57,8 @@ export async function verifyResult(input: unknown, opts: VerifyResultOptions): P
   const report = (extra: Partial<ResultReport> = {}): ResultReport => ({ ok: checks.length > 0 && checks.every((c) => c.ok), checks, ...extra });
   const keys = opts.evidence.keys;
 
+  if (isBatchedResult(input)) return verifyBatched(input, opts, checks, report);
+
   let att: ResultAttestation;
   try {
     att = parseResultAttestation(input);
@@ -63,26 +70,7 @@ export async function verifyResult(input: unknown, opts: VerifyResultOptions): P
   // JWS: algorithm allow-list and key binding are decided from the header before any key is used.
   let body: ResultBody;
   try {
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    try {
-      header = decodeProtectedHeader(att.jws);
-    } catch (cause) {
-      throw new PropsError('ERR_RESULT_MALFORMED', { detail: 'protected header', cause });
-    }
-    const alg = header.alg;
-    if (typeof alg !== 'string' || !(opts.policy.result.algorithms as string[]).includes(alg) || alg !== keys.jws.alg) {
-      throw new PropsError('ERR_RESULT_ALG_NOT_ALLOWED', { detail: String(alg).slice(0, 16) });
-    }
-    if (header.kid !== keys.jws.kid) throw new PropsError('ERR_RESULT_KEY_NOT_BOUND', { detail: 'kid is not the evidence-bound JWS key' });
-    if (header.typ !== 'props-result+jws') throw new PropsError('ERR_RESULT_MALFORMED', { detail: 'typ' });
-    const key = await importJWK({ ...keys.jws } as JWK, alg);
-    let payload: Uint8Array;
-    try {
-      ({ payload } = await compactVerify(att.jws, key, { algorithms: [alg] }));
-    } catch (cause) {
-      const code = JOSE_CODES[(cause as { code?: string }).code ?? ''] ?? 'ERR_RESULT_SIGNATURE_INVALID';
-      throw new PropsError(code, { cause });
-    }
+    const payload = await verifyBoundJws(att.jws, opts, 'props-result+jws');
     body = parseResultBody(parseJsonText(new TextDecoder().decode(payload), 16_384));
     checks.push(pass('result.jws', `ES256 by evidence-bound key ${keys.jws.kid.slice(0, 12)}…`));
   } catch (e) {
@@ -90,18 +78,7 @@ export async function verifyResult(input: unknown, opts: VerifyResultOptions): P
     return report({ attestation: att });
   }
 
-  checks.push(
-    await runCheck('result.binding', () => {
-      if (body.manifestHash !== opts.evidence.manifestHash) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'manifestHash' });
-      if (body.evidenceDigest !== opts.evidenceDigest) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'evidenceDigest' });
-      if (body.platform !== opts.evidence.platform) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'platform' });
-      if (body.pipelineId !== pipelineId(opts.manifest)) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'pipelineId' });
-      if (body.modelHash !== opts.manifest.modelHash) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'modelHash' });
-      if (body.executionProvider !== opts.manifest.executionProvider) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'executionProvider' });
-      return 'names this evidence, manifest, pipeline and model';
-    }, 'ERR_RESULT_EVIDENCE_MISMATCH'),
-  );
-
+  checks.push(await bindingCheck(body, opts));
   checks.push(
     await runCheck('result.eip712', async () => {
       const domains = opts.policy.result.eip712Domains;
@@ -116,6 +93,24 @@ export async function verifyResult(input: unknown, opts: VerifyResultOptions): P
     }, 'ERR_RESULT_EIP712_SIGNATURE_INVALID'),
   );
 
+  await acceptanceChecks(body, opts, checks);
+  return report({ body, attestation: att });
+}
+
+function bindingCheck(body: ResultBody, opts: VerifyResultOptions): Promise<Check> {
+  return runCheck('result.binding', () => {
+    if (body.manifestHash !== opts.evidence.manifestHash) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'manifestHash' });
+    if (body.evidenceDigest !== opts.evidenceDigest) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'evidenceDigest' });
+    if (body.platform !== opts.evidence.platform) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'platform' });
+    if (body.pipelineId !== pipelineId(opts.manifest)) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'pipelineId' });
+    if (body.modelHash !== opts.manifest.modelHash) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'modelHash' });
+    if (body.executionProvider !== opts.manifest.executionProvider) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'executionProvider' });
+    return 'names this evidence, manifest, pipeline and model';
+  }, 'ERR_RESULT_EVIDENCE_MISMATCH');
+}
+
+// Request, freshness and nonce: the same for a singly signed and a batched result.
+async function acceptanceChecks(body: ResultBody, opts: VerifyResultOptions, checks: Check[]): Promise<void> {
   if (opts.expected) {
     const exp = opts.expected;
     checks.push(
@@ -148,7 +143,70 @@ export async function verifyResult(input: unknown, opts: VerifyResultOptions): P
       }, 'ERR_RESULT_NONCE_REPLAYED'),
     );
   }
-  return report({ body, attestation: att });
+}
+
+/** JWS verification under the evidence-bound key, with the algorithm and key decided from the header first. */
+async function verifyBoundJws(jws: string, opts: VerifyResultOptions, typ: string): Promise<Uint8Array> {
+  const keys = opts.evidence.keys;
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch (cause) {
+    throw new PropsError('ERR_RESULT_MALFORMED', { detail: 'protected header', cause });
+  }
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !(opts.policy.result.algorithms as string[]).includes(alg) || alg !== keys.jws.alg) {
+    throw new PropsError('ERR_RESULT_ALG_NOT_ALLOWED', { detail: String(alg).slice(0, 16) });
+  }
+  if (header.kid !== keys.jws.kid) throw new PropsError('ERR_RESULT_KEY_NOT_BOUND', { detail: 'kid is not the evidence-bound JWS key' });
+  if (header.typ !== typ) throw new PropsError('ERR_RESULT_MALFORMED', { detail: 'typ' });
+  const key = await importJWK({ ...keys.jws } as JWK, alg);
+  try {
+    return (await compactVerify(jws, key, { algorithms: [alg] })).payload;
+  } catch (cause) {
+    const code = JOSE_CODES[(cause as { code?: string }).code ?? ''] ?? 'ERR_RESULT_SIGNATURE_INVALID';
+    throw new PropsError(code, { cause });
+  }
+}
+
+// A batched result: the head's JWS by the evidence-bound key, the head naming this evidence, then the result's leaf
+// proven into the head's root. No per-result EIP-712 signature: on chain it is paid through a log checkpoint.
+async function verifyBatched(
+  input: unknown,
+  opts: VerifyResultOptions,
+  checks: Check[],
+  report: (extra?: Partial<ResultReport>) => ResultReport,
+): Promise<ResultReport> {
+  let batched: BatchedResult;
+  try {
+    batched = parseBatchedResult(input);
+  } catch (e) {
+    checks.push(failFrom('result.format', e, 'ERR_RESULT_MALFORMED'));
+    return report();
+  }
+  const body = batched.body;
+  let size: number;
+  try {
+    const payload = await verifyBoundJws(batched.head, opts, 'props-result-batch+jws');
+    const head = parseResultBatchHead(parseJsonText(new TextDecoder().decode(payload), 4096));
+    if (head.manifestHash !== opts.evidence.manifestHash || head.evidenceDigest !== opts.evidenceDigest || head.platform !== opts.evidence.platform || head.pipelineId !== pipelineId(opts.manifest)) {
+      throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'batch head' });
+    }
+    size = head.size;
+    checks.push(pass('result.jws', `batch head (${head.size} results) ES256 by evidence-bound key ${opts.evidence.keys.jws.kid.slice(0, 12)}…`));
+    checks.push(
+      await runCheck('result.batch', () => {
+        if (batched.index >= size || batchRootOf(batched, size) !== head.root) throw new PropsError('ERR_RESULT_BATCH_PROOF_INVALID');
+        return `leaf ${batched.index} of ${size} under the signed root`;
+      }, 'ERR_RESULT_BATCH_PROOF_INVALID'),
+    );
+  } catch (e) {
+    checks.push(failFrom('result.jws', e, 'ERR_RESULT_SIGNATURE_INVALID'));
+    return report({ batched });
+  }
+  checks.push(await bindingCheck(body, opts));
+  await acceptanceChecks(body, opts, checks);
+  return report({ body, batched });
 }
 
 async function verifyChainSignature(chain: Evidence['keys']['chain'], digest: Hex, signature: Hex): Promise<void> {

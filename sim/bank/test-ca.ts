@@ -30,16 +30,23 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
-/** Makes a self-signed CA valid from `now` − 1 h to `now` + 1 day (a test CA needs no longer life). */
+/**
+ * Makes a self-signed CA valid from `now` − 1 h to `now` + 1 day (a test CA needs no longer life). Node's TLS stack
+ * checks validity against the wall clock, which no test can inject, so when an injected `now` lies elsewhere the
+ * window is widened to cover the wall clock too (tests pinned to a past date keep passing on later days).
+ */
 export async function createTestCa(opts: { name?: string; now?: Date } = {}): Promise<TestCa> {
   const name = opts.name ?? 'Props Test Bank CA';
-  const now = opts.now ?? new Date();
+  const wall = Date.now();
+  const at = opts.now?.getTime() ?? wall;
+  const from = new Date(Math.min(at, wall) - 3600_000);
+  const until = new Date(Math.max(at, wall) + 86_400_000);
   const caKeys = (await webcrypto.subtle.generateKey(EC_ALG, false, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${name}`,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + 86_400_000),
+    notBefore: from,
+    notAfter: until,
     keys: caKeys,
     signingAlgorithm: EC_ALG,
     extensions: [
@@ -59,8 +66,8 @@ export async function createTestCa(opts: { name?: string; now?: Date } = {}): Pr
         serialNumber: serial(),
         subject: `CN=${dnsNames[0] ?? 'server'}`,
         issuer: ca.subject,
-        notBefore: o.notBefore ?? new Date(now.getTime() - 3600_000),
-        notAfter: o.notAfter ?? new Date(now.getTime() + 86_400_000),
+        notBefore: o.notBefore ?? from,
+        notAfter: o.notAfter ?? until,
         publicKey: keys.publicKey,
         signingKey: caKeys.privateKey,
         signingAlgorithm: EC_ALG,

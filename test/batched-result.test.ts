@@ -1,0 +1,203 @@
+// Batched result attestation: one ES256 signature over the RFC 9162 root of a batch, each result carrying its
+// statement and inclusion proof. Round trips for several sizes, then each attack by name with its stable code.
+import { describe, expect, it } from 'vitest';
+import { CompactSign } from 'jose';
+import {
+  canonicalBytes,
+  canonicalResultBytes,
+  fromHex,
+  keccak_256,
+  initHashes,
+  leafHash,
+  resultMessage,
+  resultStructHash,
+  toHex,
+  type BatchedResult,
+  type ResultBody,
+} from '../protocol/index.ts';
+import { keccak_256 as nobleKeccak } from '@noble/hashes/sha3.js';
+import { verifyResult, type Policy } from '../verifier/index.ts';
+import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type BatchItem, type Enclave } from '../enclave/index.ts';
+import { NOW, fixedClock, hex32, simEnclave, simPolicy } from './helpers.ts';
+
+const id = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as const;
+const items = (n: number): BatchItem[] =>
+  Array.from({ length: n }, (_, i) => ({
+    request: { requestId: id(i + 1), nonce: id(1000 + i), consentRef: hex32('33') },
+    output: { ...DEMO_OUTPUT, score: (DEMO_OUTPUT.score + i) % 1001 },
+    inputCommitment: commitInputs(SAMPLE_STATEMENT),
+  }));
+
+async function codes(enclave: Enclave, result: unknown, o: { expected?: { requestId: string; nonce: string }; policy?: Policy; store?: Set<string> } = {}) {
+  const store = o.store;
+  const r = await verifyResult(result, {
+    evidence: enclave.evidence,
+    evidenceDigest: enclave.evidenceDigest,
+    manifest: enclave.manifest,
+    policy: o.policy ?? simPolicy(),
+    now: NOW,
+    ...(o.expected ? { expected: o.expected } : {}),
+    ...(store ? { nonceStore: { has: (n: string) => store.has(n), add: (n: string) => void store.add(n) } } : {}),
+  });
+  return { ok: r.ok, codes: r.checks.filter((c) => !c.ok).map((c) => c.code), checks: r.checks, body: r.body };
+}
+
+describe('batched results: round trip', () => {
+  it.each([1, 2, 3, 7, 64, 65])('every result of a batch of %i verifies, answering its own request', async (n) => {
+    const enclave = await simEnclave({ clock: fixedClock() });
+    const { results, head, leaves } = await enclave.signResultBatch(items(n));
+    expect(results).toHaveLength(n);
+    expect(new Set(results.map((r) => r.head))).toEqual(new Set([head]));
+    for (const [i, r] of results.entries()) {
+      const v = await codes(enclave, r, { expected: { requestId: id(i + 1), nonce: id(1000 + i) } });
+      expect(v.codes).toEqual([]);
+      expect(v.ok).toBe(true);
+      expect(v.checks.map((c) => c.id)).toContain('result.batch');
+      expect(v.body?.output.score).toBe((DEMO_OUTPUT.score + i) % 1001);
+      // The batch leaf is the transparency log's (and the escrow's) leaf for this result.
+      expect(toHex(leaves[i]!)).toBe(toHex(leafHash(fromHex(resultStructHash(resultMessage(r.body)), 32))));
+    }
+  });
+
+  it('refuses an empty batch and one over the maximum (ERR_INPUT_MALFORMED)', async () => {
+    const enclave = await simEnclave({ clock: fixedClock() });
+    await expect(enclave.signResultBatch([])).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+    await expect(enclave.signResultBatch(items(4097))).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+  });
+});
+
+describe('batched results: attacks', () => {
+  async function batch(n = 8) {
+    const enclave = await simEnclave({ clock: fixedClock() });
+    return { enclave, ...(await enclave.signResultBatch(items(n))) };
+  }
+  const withBody = (r: BatchedResult, f: (b: ResultBody) => void): BatchedResult => {
+    const c = structuredClone(r);
+    f(c.body);
+    return c;
+  };
+
+  it('score raised in a batched result: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    const forged = withBody(results[2]!, (b) => (b.output.score = 999));
+    expect((await codes(enclave, forged)).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('decline turned into approve: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    const forged = withBody(results[0]!, (b) => (b.output.decision = b.output.decision === 'approve' ? 'decline' : 'approve'));
+    expect((await codes(enclave, forged)).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('result re-pointed at another request: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    const forged = withBody(results[1]!, (b) => (b.requestId = id(77)));
+    expect((await codes(enclave, forged)).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('proof of a sibling result presented for this one (index swap): refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    expect((await codes(enclave, { ...results[3]!, index: 4 })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+    expect((await codes(enclave, { ...results[3]!, path: results[4]!.path })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('truncated or padded inclusion path: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    expect((await codes(enclave, { ...results[3]!, path: results[3]!.path.slice(1) })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+    expect((await codes(enclave, { ...results[3]!, path: [...results[3]!.path, hex32('ab')] })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('index beyond the signed batch size: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const { enclave, results } = await batch(8);
+    expect((await codes(enclave, { ...results[7]!, index: 8 })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('result of one batch spliced under the head of another: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const enclave = await simEnclave({ clock: fixedClock() });
+    const a = await enclave.signResultBatch(items(4));
+    const b = await enclave.signResultBatch(items(4).map((x) => ({ ...x, output: { ...x.output, score: 1 } })));
+    expect((await codes(enclave, { ...a.results[0]!, head: b.head })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('batch head from another enclave key: refused (ERR_RESULT_SIGNATURE_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    const other = await simEnclave({ clock: fixedClock(), seed: 'other-enclave' });
+    const foreign = await other.signResultBatch(items(8));
+    // Same kid claimed, different key: the signature fails under the evidence-bound key.
+    const [h, p, s] = foreign.head.split('.');
+    const [ownH] = results[0]!.head.split('.');
+    expect((await codes(enclave, { ...foreign.results[0]!, head: `${ownH}.${p}.${s}` })).codes).toEqual(['ERR_RESULT_SIGNATURE_INVALID']);
+    // Its own kid: not the key this evidence binds.
+    expect((await codes(enclave, { ...foreign.results[0]!, head: `${h}.${p}.${s}` })).codes).toEqual(['ERR_RESULT_KEY_NOT_BOUND']);
+  });
+
+  it('head payload re-signed by an attacker key claiming the enclave kid: refused (ERR_RESULT_SIGNATURE_INVALID)', async () => {
+    const { enclave, results } = await batch();
+    const { generateKeyPair } = await import('jose');
+    const { privateKey } = await generateKeyPair('ES256');
+    const payload = results[0]!.head.split('.')[1]!;
+    const forgedHead = await new CompactSign(Buffer.from(payload, 'base64url'))
+      .setProtectedHeader({ alg: 'ES256', kid: enclave.jwks.keys[0]!.kid, typ: 'props-result-batch+jws' })
+      .sign(privateKey);
+    expect((await codes(enclave, { ...results[0]!, head: forgedHead })).codes).toEqual(['ERR_RESULT_SIGNATURE_INVALID']);
+  });
+
+  it('single-result JWS presented as a batch head (type confusion): refused (ERR_RESULT_MALFORMED)', async () => {
+    const { enclave, results } = await batch();
+    const single = await enclave.signResult(items(1)[0]!.request, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
+    expect((await codes(enclave, { ...results[0]!, head: single.jws })).codes).toEqual(['ERR_RESULT_MALFORMED']);
+  });
+
+  it('batch head algorithm switched to none/HS256: refused (ERR_RESULT_ALG_NOT_ALLOWED)', async () => {
+    const { enclave, results } = await batch();
+    const [, p, s] = results[0]!.head.split('.');
+    const hdr = Buffer.from(JSON.stringify({ alg: 'HS256', kid: enclave.jwks.keys[0]!.kid, typ: 'props-result-batch+jws' })).toString('base64url');
+    expect((await codes(enclave, { ...results[0]!, head: `${hdr}.${p}.${s}` })).codes).toEqual(['ERR_RESULT_ALG_NOT_ALLOWED']);
+  });
+
+  it('batched result with an unknown field or version: refused (ERR_RESULT_MALFORMED, ERR_UNKNOWN_VERSION)', async () => {
+    const { enclave, results } = await batch();
+    expect((await codes(enclave, { ...results[0]!, eip712: {} })).codes).toEqual(['ERR_RESULT_MALFORMED']);
+    expect((await codes(enclave, { ...results[0]!, version: 2 })).codes).toEqual(['ERR_UNKNOWN_VERSION']);
+  });
+
+  it('batched result replayed with the same nonce: refused the second time (ERR_RESULT_NONCE_REPLAYED)', async () => {
+    const { enclave, results } = await batch();
+    const store = new Set<string>();
+    expect((await codes(enclave, results[0]!, { store })).ok).toBe(true);
+    expect((await codes(enclave, results[0]!, { store })).codes).toEqual(['ERR_RESULT_NONCE_REPLAYED']);
+  });
+
+  it('batched result for another request: refused (ERR_RESULT_REQUEST_MISMATCH)', async () => {
+    const { enclave, results } = await batch();
+    expect((await codes(enclave, results[0]!, { expected: { requestId: id(2), nonce: id(1000) } })).codes).toEqual(['ERR_RESULT_REQUEST_MISMATCH']);
+  });
+
+  it('batched result verified against another enclave’s evidence: refused (ERR_RESULT_KEY_NOT_BOUND)', async () => {
+    const { results } = await batch();
+    const other = await simEnclave({ clock: fixedClock(), seed: 'other-enclave' });
+    expect((await codes(other, results[0]!)).codes).toEqual(['ERR_RESULT_KEY_NOT_BOUND']);
+  });
+});
+
+describe('hot-path hashing', () => {
+  it('the wasm keccak-256 gives the same digests as @noble/hashes', async () => {
+    await initHashes();
+    for (const n of [0, 1, 31, 32, 135, 136, 137, 288, 853, 4096]) {
+      const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+      expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
+    }
+  });
+
+  it('the result statement serializer matches RFC 8785 canonical JSON on varied bodies', async () => {
+    const enclave = await simEnclave({ clock: fixedClock() });
+    const { results } = await enclave.signResultBatch(items(3));
+    const bodies: ResultBody[] = results.map((r) => r.body);
+    bodies.push({ ...bodies[0]!, output: { ...bodies[0]!.output, reasonCodes: [] } });
+    bodies.push({ ...bodies[0]!, output: { ...bodies[0]!.output, reasonCodes: ['Z_LAST', 'A_FIRST', 'DTI_HIGH'] }, iat: 0, exp: 2 ** 40 });
+    for (const b of bodies) expect(Buffer.from(canonicalResultBytes(b)).toString()).toBe(Buffer.from(canonicalBytes(b)).toString());
+    // Off-shape input falls back to the general serializer rather than guessing.
+    const odd = { ...bodies[0]!, extra: 'x' } as unknown as ResultBody;
+    expect(Buffer.from(canonicalResultBytes(odd)).toString()).toBe(Buffer.from(canonicalBytes(odd)).toString());
+  });
+});
