@@ -1,7 +1,7 @@
 // Load test of the scoring service on loopback (autocannon), side by side in one run with its ceiling: a bare Hono
 // endpoint doing one P-256 signature per request. Both servers run as child processes; sustained POST /v1/jobs
 // (each a full score: consent + borrower cap + nonce + idempotency checks, model, JWS + EIP-712 signatures, log
-// append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--json] [--bundle-out FILE]`
+// append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--json] [--bundle-out FILE] [--profile DIR]`
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     json: { type: 'boolean' },
     'bundle-out': { type: 'string' },
+    /** Write a V8 CPU profile of `props serve` into this folder. */
+    profile: { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -76,7 +78,7 @@ const db = join(benchDir, 'props.db');
 // Submissions are the oracle's: a bank-signed statement, accepted under a provenance policy pinning that bank key.
 const bank = await bankTrust();
 writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
-const svc = await startChild([join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--provenance-policy', join(benchDir, 'provenance.json')], {
+const svc = await startChild([...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--provenance-policy', join(benchDir, 'provenance.json')], {
   PROPS_ADMIN_TOKEN: ADMIN,
 });
 const base = `http://127.0.0.1:${svc.port}`;
@@ -117,6 +119,7 @@ if (values['bundle-out']) {
   writeFileSync(values['bundle-out'], JSON.stringify(bundle, null, 2));
 }
 svc.child.kill('SIGTERM');
+await new Promise((r) => { svc.child.once('exit', r); setTimeout(r, 5000); });
 
 const ratio = scored.requestsPerSec / bare.requestsPerSec;
 const goal = scored.requestsPerSec >= 3000 && scored.p99Ms <= 25 && scored.errors === 0 && scored.non2xx === 0;

@@ -3,7 +3,6 @@
 // commit leaves the jobs "accepted" and they are redone at start; after it, they are done: exactly once.
 import { findPropsError, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
 import { resultMessage, resultStructHash } from '../../protocol/index.ts';
-import { resultBodyOfJws } from '../../verifier/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -72,12 +71,13 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
           const output = outputs[i];
           const sub = submissions[i];
           if (!output || !sub) return;
-          const att = await deps.enclave.signResult(
+          // The signed statement comes back with the attestation: the log leaf is computed without re-parsing the JWS.
+          const { attestation, body } = await deps.enclave.signResultWithBody(
             { requestId: g.job.requestId as Hex, nonce: g.job.nonce as Hex, consentRef: g.job.consentId as Hex },
             output,
             sub.inputCommitment as Hex,
           );
-          done.push({ jobId: g.job.id, attestation: JSON.stringify(att), structHash: resultStructHash(resultMessage(resultBodyOfJws(att.jws))) });
+          done.push({ jobId: g.job.id, attestation: JSON.stringify(attestation), structHash: resultStructHash(resultMessage(body)) });
         }),
       );
     }
