@@ -1,8 +1,10 @@
-// verifyBundle: everything an auditor checks offline — the evidence, its manifest, the JWKS, and every result.
-import { canonicalJson, parseAuditBundle, type AuditBundle } from '../protocol/index.ts';
+// verifyBundle: everything an auditor checks offline — the evidence, its manifest, the JWKS, every result, and each
+// result's log inclusion proof under its signed tree head.
+import { canonicalJson, parseAuditBundle, type AuditBundle, type ResultBody } from '../protocol/index.ts';
 import { fail, pass, type Check } from './checks.ts';
 import { buildEar, type Ear } from './ear.ts';
 import { failFrom, verifyEvidence, type VerifyEvidenceOptions } from './evidence.ts';
+import { verifyBundleLogProof } from './log.ts';
 import { verifyResult, type NonceStore } from './result.ts';
 
 export type BundleReport = { ok: boolean; simulated: boolean; checks: Check[]; ear: Ear };
@@ -27,6 +29,7 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
     checks.push(jwksOk ? pass('bundle.jwks', 'JWKS is the evidence-bound JWS key') : fail('bundle.jwks', 'ERR_RESULT_KEY_NOT_BOUND'));
     if (bundle.platform !== bundle.evidence.platform) checks.push(fail('bundle.platform', 'ERR_BUNDLE_MALFORMED', 'platform label'));
     if (ev.ok && ev.manifest && ev.evidence && ev.evidenceDigest) {
+      const verified = new Map<string, ResultBody>();
       for (const [i, r] of bundle.results.entries()) {
         const rep = await verifyResult(r.attestation, {
           evidence: ev.evidence,
@@ -38,8 +41,21 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
           ...(opts.nonceStore ? { nonceStore: opts.nonceStore } : {}),
         });
         checks.push(...rep.checks.map((c) => ({ ...c, id: `results[${i}].${c.id}` })));
+        if (rep.ok && rep.body) verified.set(rep.body.requestId, rep.body);
       }
-    } else if (bundle.results.length > 0) {
+      // Each log proof: its result is in this bundle and verified, its head is signed by the evidence-bound keys,
+      // and the result's leaf sits under that head's root.
+      for (const [i, lp] of bundle.logProofs.entries()) {
+        const id = `logProofs[${i}]`;
+        try {
+          const requestId = (lp as { requestId?: unknown } | null)?.requestId;
+          const head = await verifyBundleLogProof(lp, typeof requestId === 'string' ? verified.get(requestId) : undefined, ev.evidence.keys);
+          checks.push(pass(id, `result in the log under a signed head of ${head.treeSize} leaves`));
+        } catch (e) {
+          checks.push(failFrom(id, e, 'ERR_LOG_INCLUSION_INVALID'));
+        }
+      }
+    } else if (bundle.results.length > 0 || bundle.logProofs.length > 0) {
       checks.push(fail('results', 'ERR_RESULT_EVIDENCE_MISMATCH', 'evidence did not verify, so no result can'));
     }
   }

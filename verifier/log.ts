@@ -90,6 +90,33 @@ export async function verifySignedTreeHead(input: unknown, keys: Evidence['keys'
 
 const hexList = z.array(hex32).max(64);
 
+/** A result's log inclusion proof as an audit bundle carries it: the proof and the signed head it proves into. */
+export const bundleLogProof = z.strictObject({
+  type: z.literal('props-log-inclusion'),
+  v: z.literal(1),
+  requestId: hex32,
+  index: z.number().int().nonnegative(),
+  treeSize: z.number().int().positive(),
+  leafHash: hex32,
+  proof: hexList,
+  signedTreeHead: z.unknown(),
+});
+export type BundleLogProof = z.infer<typeof bundleLogProof>;
+
+/**
+ * Checks a bundle's log proof for a result already verified: the head is signed by the evidence-bound keys, the
+ * proof's leaf is this result's leaf, and it sits at `index` under the head's root. Returns the checked head.
+ */
+export async function verifyBundleLogProof(input: unknown, body: ResultBody | undefined, keys: Evidence['keys']): Promise<TreeHeadBody> {
+  const lp = parseWith(bundleLogProof, input, 'ERR_BUNDLE_MALFORMED');
+  if (!body || body.requestId !== lp.requestId) throw new PropsError('ERR_BUNDLE_MALFORMED', { detail: 'names no verified result of this bundle' });
+  if (toHex(resultLeafHash(body)) !== lp.leafHash) throw new PropsError('ERR_LOG_INCLUSION_INVALID', { detail: 'leaf is not this result' });
+  const head = await verifySignedTreeHead(lp.signedTreeHead, keys);
+  if (head.treeSize !== lp.treeSize) throw new PropsError('ERR_LOG_INCLUSION_INVALID', { detail: 'tree size differs from the signed head' });
+  verifyLogInclusion({ leafHash: lp.leafHash as Hex, index: lp.index, treeSize: lp.treeSize, proof: lp.proof, rootHash: head.rootHash as Hex });
+  return head;
+}
+
 /** Checks that `leaf` (a leaf hash) sits at `index` in the tree of `treeSize` leaves with root `rootHash`. */
 export function verifyLogInclusion(p: { leafHash: Hex; index: number; treeSize: number; proof: unknown; rootHash: Hex }): void {
   const proof = parseWith(hexList, p.proof, 'ERR_LOG_INCLUSION_INVALID').map((h) => fromHex(h, 32));

@@ -62,6 +62,75 @@ describe('attestation routes', () => {
   });
 });
 
+describe('audit bundle log proofs', () => {
+  async function bundleOf(seed?: string) {
+    const w = await world(seed ? { seed } : {});
+    await w.score();
+    const r = await w.score();
+    const b = await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, w.auth);
+    expect(b.status).toBe(200);
+    return { w, bundle: b.json };
+  }
+  const codesOf = async (bundle: unknown) => {
+    const rep = await verifyBundle(bundle, { policy: simPolicy(), now: NOW });
+    return rep.checks.filter((c) => !c.ok).map((c) => `${c.id}:${c.code}`);
+  };
+
+  it('an intact bundle passes its log proof check', async () => {
+    const { bundle } = await bundleOf();
+    const rep = await verifyBundle(bundle, { policy: simPolicy(), now: NOW });
+    expect(rep.ok).toBe(true);
+    expect(rep.checks.find((c) => c.id === 'logProofs[0]')).toMatchObject({ ok: true });
+  });
+
+  it('log proof with a forged sibling hash: refused (ERR_LOG_INCLUSION_INVALID)', async () => {
+    const { bundle } = await bundleOf();
+    bundle.logProofs[0].proof[0] = hex32('ab');
+    expect(await codesOf(bundle)).toEqual(['logProofs[0]:ERR_LOG_INCLUSION_INVALID']);
+  });
+
+  it('log proof moved to another leaf index: refused (ERR_LOG_INCLUSION_INVALID)', async () => {
+    const { bundle } = await bundleOf();
+    bundle.logProofs[0].index = 0;
+    expect(await codesOf(bundle)).toEqual(['logProofs[0]:ERR_LOG_INCLUSION_INVALID']);
+  });
+
+  it('log proof for another result’s leaf: refused (ERR_LOG_INCLUSION_INVALID)', async () => {
+    const { bundle } = await bundleOf();
+    bundle.logProofs[0].leafHash = hex32('cd');
+    expect(await codesOf(bundle)).toEqual(['logProofs[0]:ERR_LOG_INCLUSION_INVALID']);
+  });
+
+  it('signed tree head with a swapped root: refused (ERR_LOG_HEAD_INVALID)', async () => {
+    const { bundle } = await bundleOf();
+    bundle.logProofs[0].signedTreeHead.rootHash = hex32('ef');
+    expect(await codesOf(bundle)).toEqual(['logProofs[0]:ERR_LOG_HEAD_INVALID']);
+  });
+
+  it('signed tree head from another enclave: refused (ERR_LOG_HEAD_INVALID)', async () => {
+    const { bundle } = await bundleOf();
+    const other = await bundleOf('another-enclave');
+    bundle.logProofs[0].signedTreeHead = other.bundle.logProofs[0].signedTreeHead;
+    expect(await codesOf(bundle)).toEqual(['logProofs[0]:ERR_LOG_HEAD_INVALID']);
+  });
+
+  it('tree size claimed larger than the signed head: refused (ERR_LOG_INCLUSION_INVALID)', async () => {
+    const { bundle } = await bundleOf();
+    bundle.logProofs[0].treeSize += 1;
+    expect(await codesOf(bundle)).toEqual(['logProofs[0]:ERR_LOG_INCLUSION_INVALID']);
+  });
+
+  it('log proof naming a request that is not in the bundle, or with an unknown field: refused (ERR_BUNDLE_MALFORMED)', async () => {
+    const { bundle } = await bundleOf();
+    const a = structuredClone(bundle);
+    a.logProofs[0].requestId = hex32('99');
+    expect(await codesOf(a)).toEqual(['logProofs[0]:ERR_BUNDLE_MALFORMED']);
+    const b = structuredClone(bundle);
+    b.logProofs[0].extra = 1;
+    expect(await codesOf(b)).toEqual(['logProofs[0]:ERR_BUNDLE_MALFORMED']);
+  });
+});
+
 describe('round trip', () => {
   it('submission → consent → score → the lender verifies the result, its log inclusion and the signed head', async () => {
     const w = await world();
