@@ -199,6 +199,12 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     step('unanswered job refunded after its deadline', refunded === 1, `job ${orphan.jobId}, ${refundGas} gas`);
 
     const bundle = buildAuditBundle(enclave, results, new Date());
+    // Each result's log inclusion proof under the service's current signed tree head: `props verify` checks them.
+    const sth = (await (await fetch(`${service.url}/v1/log/head`)).json()) as { treeSize: number };
+    for (const [i, r] of results.entries()) {
+      const inc = (await (await fetch(`${service.url}/v1/log/inclusion?index=${i}&treeSize=${sth.treeSize}`)).json()) as Record<string, unknown>;
+      bundle.logProofs.push({ type: 'props-log-inclusion', v: 1, requestId: r.request.requestId, ...inc, signedTreeHead: sth });
+    }
     const bundlePath = join(o.outDir, 'bundle.json');
     writeFileSync(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
     writeFileSync(join(o.outDir, 'policy.json'), `${JSON.stringify(w.lenderPolicy, null, 2)}\n`);
