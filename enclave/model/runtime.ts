@@ -206,11 +206,17 @@ export type Assessment = { output: ResultOutput; probabilityOfDefault: number; c
 
 /**
  * The enclave's scoring step for already-verified statements: features, one batched inference, decision and
- * reason codes. The threshold is checked before any work, so a bad request scores nothing.
+ * reason codes. The threshold is checked before any work, so a bad request scores nothing. `features` may be a
+ * memo of `computeFeatures` (the service computes each submission's features once, not per job).
  */
-export async function assessStatements(model: Pick<CreditModel, 'scoreBatch'>, statements: readonly Statement[], threshold: number): Promise<Assessment[]> {
+export async function assessStatements(
+  model: Pick<CreditModel, 'scoreBatch'>,
+  statements: readonly Statement[],
+  threshold: number,
+  features: (s: Statement) => number[] = computeFeatures,
+): Promise<Assessment[]> {
   decide({ score: 0, reasonCodes: [] }, threshold);
-  const rows = statements.map((s) => computeFeatures(s));
+  const rows = statements.map((s) => features(s));
   const scores = await model.scoreBatch(rows);
   return scores.map((s) => ({ output: decide(s, threshold), probabilityOfDefault: s.probabilityOfDefault, contributions: s.contributions }));
 }
