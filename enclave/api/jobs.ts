@@ -65,7 +65,7 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
     const done: CompletedJob[] = [];
     for (const [threshold, group] of groups) {
       const outputs = await deps.scorer.score(group.map((g) => g.statement), threshold);
-      const submissions = await Promise.all(group.map((g) => deps.store.getSubmission(g.job.submissionId)));
+      const submissions = await Promise.all(group.map((g) => deps.store.submissionMeta(g.job.submissionId)));
       await Promise.all(
         group.map(async (g, i) => {
           const output = outputs[i];

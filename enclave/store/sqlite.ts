@@ -7,7 +7,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { PropsError } from '../../protocol/index.ts';
 import * as t from './schema.ts';
-import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, JobRow, Store, TreeHeadRow } from './types.ts';
+import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, JobRow, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -52,6 +52,28 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(eq(t.jobs.id, p('id'))).prepare(),
     result: db.select().from(t.results).where(eq(t.results.jobId, p('id'))).prepare(),
   };
+  // Raw statements for the per-request reads: only the columns used. A submission row holds its ciphertext (tens of
+  // kB, on overflow pages) before the columns read here, so its immutable fields are cached per process; retention
+  // (the only writer of `ciphertext` after insert, through this store) clears the cache.
+  const raw = {
+    submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; live: number }>(
+      'SELECT input_commitment AS inputCommitment, nullifier, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
+    ),
+    consentUse: sqlite.prepare<[string], { submissionId: string; uses: number; maxUses: number }>(
+      'SELECT submission_id AS submissionId, uses, max_uses AS maxUses FROM consents WHERE id = ?',
+    ),
+  };
+  const submissionMetaCache = new Map<string, SubmissionMeta>();
+  const submissionMeta = (id: string): SubmissionMeta | undefined => {
+    const cached = submissionMetaCache.get(id);
+    if (cached) return cached;
+    const row = raw.submissionMeta.get(id);
+    if (!row) return undefined;
+    const meta = { inputCommitment: row.inputCommitment, nullifier: row.nullifier, live: row.live === 1 };
+    // Only a live submission is cached: a deleted ciphertext never comes back.
+    if (meta.live) submissionMetaCache.set(id, meta);
+    return meta;
+  };
 
   return {
     sqlite,
@@ -72,7 +94,11 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     async getSubmission(id) {
       return q.submission.get({ id });
     },
+    async submissionMeta(id) {
+      return submissionMeta(id);
+    },
     async deleteCiphertexts(before, now) {
+      submissionMetaCache.clear();
       const r = db
         .update(t.submissions)
         .set({ ciphertext: null, deletedAt: now })
@@ -98,11 +124,11 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
           if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
           return { job: existing, created: false };
         }
-        const consent = q.consent.get({ id: job.consentId });
+        const consent = raw.consentUse.get(job.consentId);
         if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
         if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
-        const sub = q.submission.get({ id: consent.submissionId });
-        if (!sub || sub.ciphertext === null) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
+        const sub = submissionMeta(consent.submissionId);
+        if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
         const b = q.borrower.get({ nullifier: sub.nullifier });
         if (!b || b.windowStart + borrowerWindowSeconds <= now) {
           q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
@@ -116,7 +142,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
           if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
           throw e;
         }
-        q.consentUse.run({ id: consent.id });
+        q.consentUse.run({ id: job.consentId });
         q.jobInsert.run(job);
         return { job, created: true };
       });

@@ -12,6 +12,8 @@ export type SubmissionRow = {
   createdAt: number;
   deletedAt: number | null;
 };
+/** A submission's immutable public fields and whether its ciphertext is still held (not deleted by retention). */
+export type SubmissionMeta = { inputCommitment: string; nullifier: string; live: boolean };
 export type ConsentRow = {
   id: string;
   submissionId: string;
@@ -59,6 +61,8 @@ export interface Store {
 
   insertSubmission(row: SubmissionRow): Promise<void>;
   getSubmission(id: string): Promise<SubmissionRow | undefined>;
+  /** The submission without its ciphertext (the hot path needs only these). */
+  submissionMeta(id: string): Promise<SubmissionMeta | undefined>;
   /** Deletes ciphertexts received before `before` (unix s); returns how many. */
   deleteCiphertexts(before: number, now: number): Promise<number>;
 
