@@ -75,6 +75,68 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     return meta;
   };
 
+  // Job acceptance, group-committed: the acceptances requested within one event-loop turn run in one transaction,
+  // each inside its own savepoint, so each is still atomic and refused with its own error (a refused one leaves no
+  // trace), in arrival order, and each caller hears back only after the commit that made its job durable.
+  const acceptOne = sqlite.transaction(({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): AcceptJobOutcome => {
+    const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
+    if (existing) {
+      if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
+      return { job: existing, created: false };
+    }
+    const consent = raw.consentUse.get(job.consentId);
+    if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
+    if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
+    const sub = submissionMeta(consent.submissionId);
+    if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
+    const b = q.borrower.get({ nullifier: sub.nullifier });
+    if (!b || b.windowStart + borrowerWindowSeconds <= now) {
+      q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
+    } else {
+      if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
+      q.borrowerBump.run({ nullifier: sub.nullifier });
+    }
+    try {
+      q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
+    } catch (e) {
+      if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
+      throw e;
+    }
+    q.consentUse.run({ id: job.consentId });
+    q.jobInsert.run(job);
+    return { job, created: true };
+  });
+  type PendingAccept = { input: AcceptJobInput; resolve: (o: AcceptJobOutcome) => void; reject: (e: unknown) => void };
+  type Outcome = { ok: true; value: AcceptJobOutcome } | { ok: false; error: unknown };
+  let pendingAccepts: PendingAccept[] = [];
+  const acceptGroup = sqlite.transaction((group: PendingAccept[]): Outcome[] =>
+    group.map((a): Outcome => {
+      try {
+        return { ok: true, value: acceptOne(a.input) }; // nested: a savepoint
+      } catch (error) {
+        // An error that aborted the whole transaction (I/O, full disk) fails the group: nothing was committed.
+        if (!sqlite.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    }),
+  );
+  const flushAccepts = () => {
+    const group = pendingAccepts;
+    pendingAccepts = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = acceptGroup(group);
+    } catch (e) {
+      for (const a of group) a.reject(e);
+      return;
+    }
+    group.forEach((a, i) => {
+      const o = outcomes[i] as Outcome;
+      if (o.ok) a.resolve(o.value);
+      else a.reject(o.error);
+    });
+  };
+
   return {
     sqlite,
     async createLender(row) {
@@ -117,34 +179,9 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     async getConsent(id) {
       return q.consent.get({ id });
     },
-    async acceptJob({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): Promise<AcceptJobOutcome> {
-      return db.transaction(() => {
-        const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
-        if (existing) {
-          if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
-          return { job: existing, created: false };
-        }
-        const consent = raw.consentUse.get(job.consentId);
-        if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
-        if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
-        const sub = submissionMeta(consent.submissionId);
-        if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
-        const b = q.borrower.get({ nullifier: sub.nullifier });
-        if (!b || b.windowStart + borrowerWindowSeconds <= now) {
-          q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
-        } else {
-          if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
-          q.borrowerBump.run({ nullifier: sub.nullifier });
-        }
-        try {
-          q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
-        } catch (e) {
-          if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
-          throw e;
-        }
-        q.consentUse.run({ id: job.consentId });
-        q.jobInsert.run(job);
-        return { job, created: true };
+    acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome> {
+      return new Promise((resolve, reject) => {
+        if (pendingAccepts.push({ input, resolve, reject }) === 1) setImmediate(flushAccepts);
       });
     },
     async getJob(id) {
