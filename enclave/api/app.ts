@@ -89,15 +89,24 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     }
     await next();
   });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: () => {
-        throw new PropsError('ERR_INPUT_TOO_LARGE');
-      },
-    }),
-  );
+  const streamedBodyLimit = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: () => {
+      throw new PropsError('ERR_INPUT_TOO_LARGE');
+    },
+  });
+  app.use('*', async (c, next) => {
+    // A body with a Content-Length (and no Transfer-Encoding) is judged by the header, as hono's bodyLimit does, but
+    // without touching `c.req.raw.body`, which on @hono/node-server builds a full fetch Request and web stream.
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (parseInt(length || '0', 10) > limits.maxBodyBytes) throw new PropsError('ERR_INPUT_TOO_LARGE');
+      return next();
+    }
+    return streamedBodyLimit(c, next);
+  });
 
   // ---------------------------------------------------------------- auth
   const lenderAuth = async (c: Context<Env>, next: () => Promise<void>) => {
