@@ -208,9 +208,21 @@ export type Assessment = { output: ResultOutput; probabilityOfDefault: number; c
  * The enclave's scoring step for already-verified statements: features, one batched inference, decision and
  * reason codes. The threshold is checked before any work, so a bad request scores nothing.
  */
+// A statement's features depend on the statement alone; the service scores the same (cached, never mutated)
+// statement object once per consent use, so its features are computed once. Frozen: rows are only read.
+const featureCache = new WeakMap<Statement, readonly number[]>();
+function featuresOf(s: Statement): readonly number[] {
+  let row = featureCache.get(s);
+  if (!row) {
+    row = Object.freeze(computeFeatures(s));
+    featureCache.set(s, row);
+  }
+  return row;
+}
+
 export async function assessStatements(model: Pick<CreditModel, 'scoreBatch'>, statements: readonly Statement[], threshold: number): Promise<Assessment[]> {
   decide({ score: 0, reasonCodes: [] }, threshold);
-  const rows = statements.map((s) => computeFeatures(s));
+  const rows = statements.map(featuresOf);
   const scores = await model.scoreBatch(rows);
   return scores.map((s) => ({ output: decide(s, threshold), probabilityOfDefault: s.probabilityOfDefault, contributions: s.contributions }));
 }
