@@ -7,9 +7,16 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { PropsError } from '../../protocol/index.ts';
 import * as t from './schema.ts';
-import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, JobRow, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
+import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, JobRow, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** Bounded caches: past the bound they start over (a miss only costs one read). */
+const CACHE_MAX = 65_536;
+const cacheSet = <V>(m: Map<string, V>, k: string, v: V) => {
+  if (m.size >= CACHE_MAX) m.clear();
+  m.set(k, v);
+};
 
 const isUnique = (e: unknown) => (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 
@@ -59,11 +66,16 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; live: number }>(
       'SELECT input_commitment AS inputCommitment, nullifier, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
     ),
+    consentMeta: sqlite.prepare<[string], ConsentMeta>(
+      'SELECT id, submission_id AS submissionId, lender_id AS lenderId, purpose, expires_at AS expiresAt, max_uses AS maxUses FROM consents WHERE id = ?',
+    ),
     consentUse: sqlite.prepare<[string], { submissionId: string; uses: number; maxUses: number }>(
       'SELECT submission_id AS submissionId, uses, max_uses AS maxUses FROM consents WHERE id = ?',
     ),
   };
   const submissionMetaCache = new Map<string, SubmissionMeta>();
+  // Consents are never updated but for their use count, nor deleted.
+  const consentMetaCache = new Map<string, ConsentMeta>();
   const submissionMeta = (id: string): SubmissionMeta | undefined => {
     const cached = submissionMetaCache.get(id);
     if (cached) return cached;
@@ -71,7 +83,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     if (!row) return undefined;
     const meta = { inputCommitment: row.inputCommitment, nullifier: row.nullifier, live: row.live === 1 };
     // Only a live submission is cached: a deleted ciphertext never comes back.
-    if (meta.live) submissionMetaCache.set(id, meta);
+    if (meta.live) cacheSet(submissionMetaCache, id, meta);
     return meta;
   };
 
@@ -175,6 +187,14 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
         if (isUnique(e)) throw new PropsError('ERR_CONSENT_DUPLICATE');
         throw e;
       }
+    },
+    async consentMeta(id) {
+      let meta = consentMetaCache.get(id);
+      if (!meta) {
+        meta = raw.consentMeta.get(id);
+        if (meta) cacheSet(consentMetaCache, id, meta);
+      }
+      return meta;
     },
     async getConsent(id) {
       return q.consent.get({ id });

@@ -14,6 +14,8 @@ export type SubmissionRow = {
 };
 /** A submission's immutable public fields and whether its ciphertext is still held (not deleted by retention). */
 export type SubmissionMeta = { inputCommitment: string; nullifier: string; live: boolean };
+/** A consent's fields that never change once registered (everything but its use count). */
+export type ConsentMeta = { id: string; submissionId: string; lenderId: string; purpose: string; expiresAt: number; maxUses: number };
 export type ConsentRow = {
   id: string;
   submissionId: string;
@@ -68,6 +70,8 @@ export interface Store {
 
   insertConsent(row: ConsentRow): Promise<void>;
   getConsent(id: string): Promise<ConsentRow | undefined>;
+  /** The consent without its JWS and use count (immutable, so cacheable). */
+  consentMeta(id: string): Promise<ConsentMeta | undefined>;
 
   /** Idempotent on (lender, idempotency key): a repeat returns the stored job with created=false. */
   acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome>;
