@@ -6,6 +6,7 @@ import { and, asc, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { PropsError } from '../../protocol/index.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import * as t from './schema.ts';
 import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, JobRow, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
 
@@ -29,6 +30,14 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
   sqlite.pragma('secure_delete = ON'); // deleted ciphertexts are overwritten, not left in free pages
   const db: BetterSQLite3Database<typeof t> = drizzle(sqlite, { schema: t });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  // A file database checkpoints its WAL from a worker thread, not on the committing event loop (checkpointer.ts).
+  let checkpointer: Checkpointer | undefined;
+  if (file !== ':memory:' && file !== '' && sqlite.pragma('journal_mode', { simple: true }) === 'wal') {
+    // Backstop: should the worker fall behind under sustained writes (the WAL restarts only once a checkpoint has
+    // caught up), the writer checkpoints itself past 8,192 pages, by then mostly already copied by the worker.
+    sqlite.pragma('wal_autocheckpoint = 8192');
+    checkpointer = startCheckpointer(file);
+  }
 
 
   // Hot-path statements are prepared once (drizzle builds and SQLite compiles them a single time), so a score
@@ -249,6 +258,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       db.insert(t.auditEvents).values({ kind, actor, subject }).run();
     },
     close() {
+      checkpointer?.stop();
       sqlite.close();
     },
   };
