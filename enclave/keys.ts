@@ -62,7 +62,10 @@ export function p256ChainSigner(pair: P256Pair): ChainSigner {
     publicKey: toHex(pair.uncompressed),
     async signDigest(digest) {
       if (digest.length !== 32) throw new RangeError('digest: expected 32 bytes');
-      const sig = nodeSign('sha256', digest, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+      // The callback form signs on libuv's thread pool, off the event loop (the service signs one digest per result).
+      const sig = await new Promise<Uint8Array>((resolve, reject) =>
+        nodeSign('sha256', digest, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
       let s = BigInt(toHex(sig.subarray(32)));
       if (s > P256_HALF_N) s = P256_N - s; // low-s: one valid encoding per signature
       return `${toHex(sig.subarray(0, 32))}${s.toString(16).padStart(64, '0')}` as Hex;

@@ -6,10 +6,14 @@ import { resultMessage, resultStructHash } from '../../protocol/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
+/** What a waiter hears when its job completed in this process: the stored attestation (JSON text) and log index. */
+export type JobDone = { attestation: string; logIndex: number };
+
 export type JobRunner = {
-  enqueue(jobId: string): void;
-  /** Resolves when the job is done or failed, or after `ms` (whichever first). */
-  waitFor(jobId: string, ms: number): Promise<void>;
+  /** `row`: the job as just accepted (saves re-reading it); without it the job is read and must still be accepted. */
+  enqueue(jobId: string, row?: JobRow): void;
+  /** Resolves when the job is done or failed, or after `ms` (whichever first); with its result when it completed. */
+  waitFor(jobId: string, ms: number): Promise<JobDone | undefined>;
   /** Queues every job left accepted by a previous run. */
   resume(): Promise<number>;
   idle(): Promise<void>;
@@ -21,13 +25,16 @@ const BATCH = 64;
 export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, Statement>): JobRunner {
   const queue: string[] = [];
   const queued = new Set<string>();
-  const waiters = new Map<string, Array<() => void>>();
+  const rows = new Map<string, JobRow>();
+  const waiters = new Map<string, Array<(done?: JobDone) => void>>();
   let running: Promise<void> | undefined;
   let stopped = false;
 
-  const settle = (id: string) => {
-    for (const w of waiters.get(id) ?? []) w();
+  const settle = (id: string, done?: JobDone) => {
+    const list = waiters.get(id);
+    if (!list) return;
     waiters.delete(id);
+    for (const w of list) w(done);
   };
   const nowS = () => Math.floor(deps.clock().getTime() / 1000);
 
@@ -45,7 +52,9 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
   async function processBatch(ids: string[]): Promise<void> {
     const jobs: Array<{ job: JobRow; statement: Statement }> = [];
     for (const id of ids) {
-      const job = await deps.store.getJob(id);
+      const fresh = rows.get(id);
+      rows.delete(id);
+      const job = fresh ?? (await deps.store.getJob(id));
       if (!job || job.state !== 'accepted') {
         settle(id);
         continue;
@@ -61,11 +70,15 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
     }
     // One model call per threshold group: the model scores a batch at once.
     const groups = new Map<number, typeof jobs>();
-    for (const j of jobs) groups.set(j.job.threshold, [...(groups.get(j.job.threshold) ?? []), j]);
+    for (const j of jobs) {
+      const group = groups.get(j.job.threshold);
+      if (group) group.push(j);
+      else groups.set(j.job.threshold, [j]);
+    }
     const done: CompletedJob[] = [];
     for (const [threshold, group] of groups) {
       const outputs = await deps.scorer.score(group.map((g) => g.statement), threshold);
-      const submissions = await Promise.all(group.map((g) => deps.store.getSubmission(g.job.submissionId)));
+      const submissions = await Promise.all(group.map((g) => deps.store.submissionMeta(g.job.submissionId)));
       await Promise.all(
         group.map(async (g, i) => {
           const output = outputs[i];
@@ -82,7 +95,11 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       );
     }
     const assigned = await deps.log.appendResults(done);
-    for (const a of assigned) deps.logger({ event: 'job.done', job: a.jobId, logIndex: a.logIndex });
+    const attestations = new Map(done.map((d) => [d.jobId, d.attestation]));
+    for (const a of assigned) {
+      deps.logger({ event: 'job.done', job: a.jobId, logIndex: a.logIndex });
+      settle(a.jobId, { attestation: attestations.get(a.jobId) as string, logIndex: a.logIndex });
+    }
     for (const j of jobs) settle(j.job.id);
   }
 
@@ -95,7 +112,10 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       } catch (e) {
         // The batch stays accepted in the store and is retried at the next start; waiters are released.
         deps.logger({ event: 'batch.error', code: findPropsError(e)?.code ?? 'ERR_INTERNAL' });
-        for (const id of ids) settle(id);
+        for (const id of ids) {
+          rows.delete(id);
+          settle(id);
+        }
       }
     }
   }
@@ -112,9 +132,10 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
   };
 
   return {
-    enqueue(jobId) {
+    enqueue(jobId, row) {
       if (queued.has(jobId)) return;
       queued.add(jobId);
+      if (row && row.state === 'accepted') rows.set(jobId, row);
       queue.push(jobId);
       kick();
     },
@@ -122,14 +143,20 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           const list = waiters.get(jobId);
-          if (list) waiters.set(jobId, list.filter((w) => w !== done));
-          resolve();
+          if (list) {
+            const rest = list.filter((w) => w !== finish);
+            if (rest.length > 0) waiters.set(jobId, rest);
+            else waiters.delete(jobId);
+          }
+          resolve(undefined);
         }, ms);
-        const done = () => {
+        const finish = (done?: JobDone) => {
           clearTimeout(timer);
-          resolve();
+          resolve(done);
         };
-        waiters.set(jobId, [...(waiters.get(jobId) ?? []), done]);
+        const list = waiters.get(jobId);
+        if (list) list.push(finish);
+        else waiters.set(jobId, [finish]);
       });
     },
     async resume() {

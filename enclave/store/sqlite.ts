@@ -6,10 +6,18 @@ import { and, asc, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { PropsError } from '../../protocol/index.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import * as t from './schema.ts';
-import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, JobRow, Store, TreeHeadRow } from './types.ts';
+import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, JobRow, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** Bounded caches: past the bound they start over (a miss only costs one read). */
+const CACHE_MAX = 65_536;
+const cacheSet = <V>(m: Map<string, V>, k: string, v: V) => {
+  if (m.size >= CACHE_MAX) m.clear();
+  m.set(k, v);
+};
 
 const isUnique = (e: unknown) => (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 
@@ -22,6 +30,14 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
   sqlite.pragma('secure_delete = ON'); // deleted ciphertexts are overwritten, not left in free pages
   const db: BetterSQLite3Database<typeof t> = drizzle(sqlite, { schema: t });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  // A file database checkpoints its WAL from a worker thread, not on the committing event loop (checkpointer.ts).
+  let checkpointer: Checkpointer | undefined;
+  if (file !== ':memory:' && file !== '' && sqlite.pragma('journal_mode', { simple: true }) === 'wal') {
+    // Backstop: should the worker fall behind under sustained writes (the WAL restarts only once a checkpoint has
+    // caught up), the writer checkpoints itself past 8,192 pages, by then mostly already copied by the worker.
+    sqlite.pragma('wal_autocheckpoint = 8192');
+    checkpointer = startCheckpointer(file);
+  }
 
 
   // Hot-path statements are prepared once (drizzle builds and SQLite compiles them a single time), so a score
@@ -52,6 +68,95 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(eq(t.jobs.id, p('id'))).prepare(),
     result: db.select().from(t.results).where(eq(t.results.jobId, p('id'))).prepare(),
   };
+  // Raw statements for the per-request reads: only the columns used. A submission row holds its ciphertext (tens of
+  // kB, on overflow pages) before the columns read here, so its immutable fields are cached per process; retention
+  // (the only writer of `ciphertext` after insert, through this store) clears the cache.
+  const raw = {
+    submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; live: number }>(
+      'SELECT input_commitment AS inputCommitment, nullifier, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
+    ),
+    consentMeta: sqlite.prepare<[string], ConsentMeta>(
+      'SELECT id, submission_id AS submissionId, lender_id AS lenderId, purpose, expires_at AS expiresAt, max_uses AS maxUses FROM consents WHERE id = ?',
+    ),
+    consentUse: sqlite.prepare<[string], { submissionId: string; uses: number; maxUses: number }>(
+      'SELECT submission_id AS submissionId, uses, max_uses AS maxUses FROM consents WHERE id = ?',
+    ),
+  };
+  const submissionMetaCache = new Map<string, SubmissionMeta>();
+  // Consents are never updated but for their use count, nor deleted.
+  const consentMetaCache = new Map<string, ConsentMeta>();
+  const submissionMeta = (id: string): SubmissionMeta | undefined => {
+    const cached = submissionMetaCache.get(id);
+    if (cached) return cached;
+    const row = raw.submissionMeta.get(id);
+    if (!row) return undefined;
+    const meta = { inputCommitment: row.inputCommitment, nullifier: row.nullifier, live: row.live === 1 };
+    // Only a live submission is cached: a deleted ciphertext never comes back.
+    if (meta.live) cacheSet(submissionMetaCache, id, meta);
+    return meta;
+  };
+
+  // Job acceptance, group-committed: the acceptances requested within one event-loop turn run in one transaction,
+  // each inside its own savepoint, so each is still atomic and refused with its own error (a refused one leaves no
+  // trace), in arrival order, and each caller hears back only after the commit that made its job durable.
+  const acceptOne = sqlite.transaction(({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): AcceptJobOutcome => {
+    const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
+    if (existing) {
+      if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
+      return { job: existing, created: false };
+    }
+    const consent = raw.consentUse.get(job.consentId);
+    if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
+    if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
+    const sub = submissionMeta(consent.submissionId);
+    if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
+    const b = q.borrower.get({ nullifier: sub.nullifier });
+    if (!b || b.windowStart + borrowerWindowSeconds <= now) {
+      q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
+    } else {
+      if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
+      q.borrowerBump.run({ nullifier: sub.nullifier });
+    }
+    try {
+      q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
+    } catch (e) {
+      if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
+      throw e;
+    }
+    q.consentUse.run({ id: job.consentId });
+    q.jobInsert.run(job);
+    return { job, created: true };
+  });
+  type PendingAccept = { input: AcceptJobInput; resolve: (o: AcceptJobOutcome) => void; reject: (e: unknown) => void };
+  type Outcome = { ok: true; value: AcceptJobOutcome } | { ok: false; error: unknown };
+  let pendingAccepts: PendingAccept[] = [];
+  const acceptGroup = sqlite.transaction((group: PendingAccept[]): Outcome[] =>
+    group.map((a): Outcome => {
+      try {
+        return { ok: true, value: acceptOne(a.input) }; // nested: a savepoint
+      } catch (error) {
+        // An error that aborted the whole transaction (I/O, full disk) fails the group: nothing was committed.
+        if (!sqlite.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    }),
+  );
+  const flushAccepts = () => {
+    const group = pendingAccepts;
+    pendingAccepts = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = acceptGroup(group);
+    } catch (e) {
+      for (const a of group) a.reject(e);
+      return;
+    }
+    group.forEach((a, i) => {
+      const o = outcomes[i] as Outcome;
+      if (o.ok) a.resolve(o.value);
+      else a.reject(o.error);
+    });
+  };
 
   return {
     sqlite,
@@ -72,7 +177,11 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     async getSubmission(id) {
       return q.submission.get({ id });
     },
+    async submissionMeta(id) {
+      return submissionMeta(id);
+    },
     async deleteCiphertexts(before, now) {
+      submissionMetaCache.clear();
       const r = db
         .update(t.submissions)
         .set({ ciphertext: null, deletedAt: now })
@@ -88,37 +197,20 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
         throw e;
       }
     },
+    async consentMeta(id) {
+      let meta = consentMetaCache.get(id);
+      if (!meta) {
+        meta = raw.consentMeta.get(id);
+        if (meta) cacheSet(consentMetaCache, id, meta);
+      }
+      return meta;
+    },
     async getConsent(id) {
       return q.consent.get({ id });
     },
-    async acceptJob({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): Promise<AcceptJobOutcome> {
-      return db.transaction(() => {
-        const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
-        if (existing) {
-          if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
-          return { job: existing, created: false };
-        }
-        const consent = q.consent.get({ id: job.consentId });
-        if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
-        if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
-        const sub = q.submission.get({ id: consent.submissionId });
-        if (!sub || sub.ciphertext === null) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
-        const b = q.borrower.get({ nullifier: sub.nullifier });
-        if (!b || b.windowStart + borrowerWindowSeconds <= now) {
-          q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
-        } else {
-          if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
-          q.borrowerBump.run({ nullifier: sub.nullifier });
-        }
-        try {
-          q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
-        } catch (e) {
-          if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
-          throw e;
-        }
-        q.consentUse.run({ id: consent.id });
-        q.jobInsert.run(job);
-        return { job, created: true };
+    acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome> {
+      return new Promise((resolve, reject) => {
+        if (pendingAccepts.push({ input, resolve, reject }) === 1) setImmediate(flushAccepts);
       });
     },
     async getJob(id) {
@@ -166,6 +258,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       db.insert(t.auditEvents).values({ kind, actor, subject }).run();
     },
     close() {
+      checkpointer?.stop();
       sqlite.close();
     },
   };

@@ -12,6 +12,10 @@ export type SubmissionRow = {
   createdAt: number;
   deletedAt: number | null;
 };
+/** A submission's immutable public fields and whether its ciphertext is still held (not deleted by retention). */
+export type SubmissionMeta = { inputCommitment: string; nullifier: string; live: boolean };
+/** A consent's fields that never change once registered (everything but its use count). */
+export type ConsentMeta = { id: string; submissionId: string; lenderId: string; purpose: string; expiresAt: number; maxUses: number };
 export type ConsentRow = {
   id: string;
   submissionId: string;
@@ -59,11 +63,15 @@ export interface Store {
 
   insertSubmission(row: SubmissionRow): Promise<void>;
   getSubmission(id: string): Promise<SubmissionRow | undefined>;
+  /** The submission without its ciphertext (the hot path needs only these). */
+  submissionMeta(id: string): Promise<SubmissionMeta | undefined>;
   /** Deletes ciphertexts received before `before` (unix s); returns how many. */
   deleteCiphertexts(before: number, now: number): Promise<number>;
 
   insertConsent(row: ConsentRow): Promise<void>;
   getConsent(id: string): Promise<ConsentRow | undefined>;
+  /** The consent without its JWS and use count (immutable, so cacheable). */
+  consentMeta(id: string): Promise<ConsentMeta | undefined>;
 
   /** Idempotent on (lender, idempotency key): a repeat returns the stored job with created=false. */
   acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome>;
