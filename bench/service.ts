@@ -22,6 +22,8 @@ const { values } = parseArgs({
     'bundle-out': { type: 'string' },
     /** Write a V8 CPU profile of `props serve` into this folder. */
     profile: { type: 'string' },
+    /** `props serve --result-signing`: each (default) or batch. */
+    'result-signing': { type: 'string', default: 'each' },
   },
 });
 const duration = Number(values.duration);
@@ -78,7 +80,7 @@ const db = join(benchDir, 'props.db');
 // Submissions are the oracle's: a bank-signed statement, accepted under a provenance policy pinning that bank key.
 const bank = await bankTrust();
 writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
-const svc = await startChild([...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--provenance-policy', join(benchDir, 'provenance.json')], {
+const svc = await startChild([...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--result-signing', values['result-signing'] as string, '--provenance-policy', join(benchDir, 'provenance.json')], {
   PROPS_ADMIN_TOKEN: ADMIN,
 });
 const base = `http://127.0.0.1:${svc.port}`;

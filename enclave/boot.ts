@@ -27,7 +27,9 @@ import {
   type Manifest,
   type PublicJwk,
   treeWithProofs,
-  resultLeaf,
+  leafHash,
+  resultMessage,
+  resultStructHash,
   type BatchedResult,
   type ResultAttestation,
   type ResultBatchHead,
@@ -82,7 +84,7 @@ export type Enclave = {
    * One signature for a batch: a JWS over the RFC 9162 root of the results' leaves; each result carries its statement
    * and inclusion proof. The leaves (in order) are the results' transparency-log leaves.
    */
-  signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[] }>;
+  signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[]; structHashes: Hex[] }>;
 };
 
 export type BatchItem = { request: ScoringRequest; output: ResultOutput; inputCommitment: Hex };
@@ -172,11 +174,12 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     };
   }
 
-  async function signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[] }> {
+  async function signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[]; structHashes: Hex[] }> {
     if (items.length < 1 || items.length > MAX_BATCH_SIZE) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `batch of ${items.length}` });
     const iat = Math.floor(clock().getTime() / 1000);
     const bodies = items.map((x) => bodyFor(x.request, x.output, x.inputCommitment, iat));
-    const leaves = bodies.map(resultLeaf);
+    const structHashes = bodies.map((b) => resultStructHash(resultMessage(b)));
+    const leaves = structHashes.map((h) => leafHash(fromHex(h, 32)));
     const { root, proofs } = treeWithProofs(leaves);
     const headBody: ResultBatchHead = {
       v: 1,
@@ -200,7 +203,7 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
       index,
       path: (proofs[index] as Uint8Array[]).map(toHex),
     }));
-    return { head, results, leaves };
+    return { head, results, leaves, structHashes };
   }
 
   async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }> {

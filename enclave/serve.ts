@@ -19,7 +19,7 @@ import { createSimPlatform } from './platforms/sim.ts';
 import { createService } from './service.ts';
 import { openSqliteStore } from './store/index.ts';
 
-const USAGE = 'usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--quiet]';
+const USAGE = 'usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--quiet]';
 
 /** Static pages the dispatcher injects (the enclave part does not bundle other parts' browser code). */
 export type Pages = Record<string, { contentType: string; body: string }>;
@@ -58,6 +58,7 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
           'provenance-policy': { type: 'string' },
           rate: { type: 'string' },
           'borrower-cap': { type: 'string' },
+          'result-signing': { type: 'string', default: 'each' },
           quiet: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -92,6 +93,11 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
       process.stderr.write(`${USAGE}\n`);
       return 2;
     }
+    const resultSigning = values['result-signing'];
+    if (resultSigning !== 'each' && resultSigning !== 'batch') {
+      process.stderr.write(`props serve: --result-signing must be each or batch\n${USAGE}\n`);
+      return 2;
+    }
     // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
     const pipelinePolicy = loadPipelinePolicy();
     const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: values.provider, allowCpuFallback: true });
@@ -111,6 +117,7 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
       scorer: modelScorer(model),
       ingest: boundary.ingest,
       verifyConsent: boundary.verifyConsent,
+      resultSigning,
       logger: quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`),
     });
     const pages = extras.pages ? await extras.pages() : {};

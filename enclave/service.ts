@@ -44,6 +44,7 @@ export async function createService(opts: CreateServiceOptions): Promise<Scoring
     adminTokenHash: toHex(createHash('sha256').update(opts.adminToken).digest()),
     nullifierKey: opts.nullifierKey ?? random(32),
     logger: opts.logger ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`)),
+    resultSigning: opts.resultSigning ?? 'each',
   };
   const svc = createScoringApp(deps);
   await svc.runner.resume();

@@ -3,43 +3,11 @@
 // inclusion proof under that head. The leaf is the transparency log's leaf for the result (SHA-256(0x00 ||
 // EIP-712 struct hash)), so a batch is also a run of log leaves and the escrow releases it with a checkpoint
 // inclusion proof (`releaseWithProof`) exactly as a singly signed result.
-import { z } from 'zod';
 import { fromHex, toHex, type Hex } from './bytes.ts';
 import { resultMessage, resultStructHash } from './eip712.ts';
 import { leafHash, rootFromInclusionProof } from './merkle.ts';
 import { assertVersion, parseWith } from './parse.ts';
-import { compactJws, hex32, platform, resultBody, RESULT_VERSION, type ResultBody } from './schemas.ts';
-
-/** Largest batch one head may cover (a proof is then at most 12 hashes). */
-export const MAX_BATCH_SIZE = 4096;
-
-/** The JWS payload of a batch head: the signed statement. */
-export const resultBatchHead = z.strictObject({
-  v: z.literal(RESULT_VERSION),
-  typ: z.literal('props-result-batch'),
-  platform,
-  manifestHash: hex32,
-  pipelineId: hex32,
-  evidenceDigest: hex32,
-  size: z.number().int().min(1).max(MAX_BATCH_SIZE),
-  root: hex32,
-  iat: z.number().int().nonnegative(),
-});
-export type ResultBatchHead = z.infer<typeof resultBatchHead>;
-
-export const BATCHED_RESULT_KIND = 'props-batched-result';
-export const batchedResult = z.strictObject({
-  version: z.literal(RESULT_VERSION),
-  kind: z.literal(BATCHED_RESULT_KIND),
-  /** The result statement itself (what a single result carries as its JWS payload). */
-  body: resultBody,
-  /** Compact JWS over the batch head, `typ: props-result-batch+jws`, by the evidence-bound JWS key. */
-  head: compactJws.max(4096),
-  index: z.number().int().nonnegative().max(MAX_BATCH_SIZE - 1),
-  /** RFC 9162 inclusion path, leaf to root. */
-  path: z.array(hex32).max(12),
-});
-export type BatchedResult = z.infer<typeof batchedResult>;
+import { BATCHED_RESULT_KIND, batchedResult, resultBatchHead, RESULT_VERSION, type BatchedResult, type ResultBatchHead, type ResultBody } from './schemas.ts';
 
 export function isBatchedResult(input: unknown): boolean {
   return typeof input === 'object' && input !== null && (input as { kind?: unknown }).kind === BATCHED_RESULT_KIND;

@@ -119,6 +119,38 @@ export const resultAttestation = z.strictObject({
 });
 export type ResultAttestation = z.infer<typeof resultAttestation>;
 
+// ---------------------------------------------------------------- Batched result (helpers in result-batch.ts)
+/** Largest batch one head may cover (a proof is then at most 12 hashes). */
+export const MAX_BATCH_SIZE = 4096;
+
+/** The JWS payload of a batch head: the signed statement. */
+export const resultBatchHead = z.strictObject({
+  v: z.literal(RESULT_VERSION),
+  typ: z.literal('props-result-batch'),
+  platform,
+  manifestHash: hex32,
+  pipelineId: hex32,
+  evidenceDigest: hex32,
+  size: z.number().int().min(1).max(MAX_BATCH_SIZE),
+  root: hex32,
+  iat: z.number().int().nonnegative(),
+});
+export type ResultBatchHead = z.infer<typeof resultBatchHead>;
+
+export const BATCHED_RESULT_KIND = 'props-batched-result';
+export const batchedResult = z.strictObject({
+  version: z.literal(RESULT_VERSION),
+  kind: z.literal(BATCHED_RESULT_KIND),
+  /** The result statement itself (what a single result carries as its JWS payload). */
+  body: resultBody,
+  /** Compact JWS over the batch head, `typ: props-result-batch+jws`, by the evidence-bound JWS key. */
+  head: compactJws.max(4096),
+  index: z.number().int().nonnegative().max(MAX_BATCH_SIZE - 1),
+  /** RFC 9162 inclusion path, leaf to root. */
+  path: z.array(hex32).max(12),
+});
+export type BatchedResult = z.infer<typeof batchedResult>;
+
 // ---------------------------------------------------------------- Audit bundle
 export const BUNDLE_VERSION = 1;
 export const auditBundle = z.strictObject({
@@ -132,7 +164,8 @@ export const auditBundle = z.strictObject({
   results: z.array(
     z.strictObject({
       request: z.strictObject({ requestId: hex32, nonce: hex32 }),
-      attestation: resultAttestation,
+      /** Singly signed or batched (see result-batch.ts); verifyResult tells them apart by `kind`. */
+      attestation: z.union([resultAttestation, batchedResult]),
     }),
   ).max(100_000),
   /** Provenance proofs that may be disclosed, and log proofs: filled by later parts. */

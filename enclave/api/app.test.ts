@@ -131,6 +131,49 @@ describe('audit bundle log proofs', () => {
   });
 });
 
+describe('batched result signing (resultSigning: batch)', () => {
+  it('scores concurrent jobs under one signed batch head; each result verifies, is in the log, and its bundle verifies', async () => {
+    const w = await world({ resultSigning: 'batch' });
+    const answers = await Promise.all([0, 1, 2, 3, 4].map(() => w.score()));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
+    const policy = simPolicy();
+    const heads = new Set<string>();
+    for (const a of answers) {
+      expect(a.json.attestation.kind).toBe('props-batched-result');
+      expect(a.json.attestation.eip712).toBeUndefined();
+      heads.add(a.json.attestation.head);
+      const rep = await verifyResult(a.json.attestation, {
+        evidence: w.enclave.evidence,
+        evidenceDigest: w.enclave.evidenceDigest,
+        manifest: w.enclave.manifest,
+        policy,
+        now: NOW,
+        expected: { requestId: a.json.requestId, nonce: a.json.nonce },
+      });
+      expect(rep.checks.filter((c) => !c.ok)).toEqual([]);
+      // Its batch leaf is its transparency-log leaf (what the escrow's releaseWithProof recomputes).
+      const inc = (await w.call('GET', `/v1/log/inclusion?index=${a.json.logIndex}&treeSize=5`)).json;
+      expect(inc.leafHash).toBe(`0x${Buffer.from(resultLeafHash(a.json.attestation.body)).toString('hex')}`);
+    }
+    // Requests arriving together are signed together: fewer heads than results.
+    expect(heads.size).toBeLessThan(answers.length);
+    const b = await w.call('GET', `/v1/jobs/${answers[2]!.json.jobId}/bundle`, undefined, w.auth);
+    const report = await verifyBundle(b.json, { policy, now: NOW });
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['results[0].result.batch', 'logProofs[0]']));
+  });
+
+  it('a batched result whose score was raised in a bundle: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
+    const w = await world({ resultSigning: 'batch' });
+    const a = await w.score();
+    const b = (await w.call('GET', `/v1/jobs/${a.json.jobId}/bundle`, undefined, w.auth)).json;
+    b.results[0].attestation.body.output.score = 1000;
+    const report = await verifyBundle(b, { policy: simPolicy(), now: NOW });
+    expect(report.checks.filter((c) => !c.ok).map((c) => c.code)).toContain('ERR_RESULT_BATCH_PROOF_INVALID');
+    expect(report.ok).toBe(false);
+  });
+});
+
 describe('round trip', () => {
   it('submission → consent → score → the lender verifies the result, its log inclusion and the signed head', async () => {
     const w = await world();

@@ -80,4 +80,9 @@ export type ServiceDeps = {
   /** Enclave secret keying the borrower nullifier (sealed in a real enclave). */
   nullifierKey: Uint8Array;
   logger: Logger;
+  /**
+   * `each` (default): every result singly signed (JWS + EIP-712), releasable on chain by signature. `batch`: one
+   * signature per scored batch, each result carrying its inclusion proof; released on chain through a log checkpoint.
+   */
+  resultSigning: 'each' | 'batch';
 };

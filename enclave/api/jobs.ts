@@ -79,6 +79,19 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
     for (const [threshold, group] of groups) {
       const outputs = await deps.scorer.score(group.map((g) => g.statement), threshold);
       const submissions = await Promise.all(group.map((g) => deps.store.submissionMeta(g.job.submissionId)));
+      if (deps.resultSigning === 'batch') {
+        // One signature for the group: a head over the RFC 9162 root of its results' log leaves, each result with
+        // its inclusion proof (protocol/result-batch.ts).
+        const items = group.flatMap((g, i) => {
+          const output = outputs[i];
+          const sub = submissions[i];
+          return output && sub ? [{ g, item: { request: { requestId: g.job.requestId as Hex, nonce: g.job.nonce as Hex, consentRef: g.job.consentId as Hex }, output, inputCommitment: sub.inputCommitment as Hex } }] : [];
+        });
+        if (items.length === 0) continue;
+        const signed = await deps.enclave.signResultBatch(items.map((x) => x.item));
+        items.forEach((x, i) => done.push({ jobId: x.g.job.id, attestation: JSON.stringify(signed.results[i]), structHash: signed.structHashes[i] as string }));
+        continue;
+      }
       await Promise.all(
         group.map(async (g, i) => {
           const output = outputs[i];
