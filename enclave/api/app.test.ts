@@ -13,6 +13,17 @@ let n = 0;
 const nonce = () => `0x${(++n).toString(16).padStart(64, '0')}`;
 const idem = () => ({ 'idempotency-key': `idem-key-${++n}` });
 
+/** The lender's check of a scoring answer: its attestation, for its own request and nonce. */
+const verifyAnswer = (w: Awaited<ReturnType<typeof testService>>, json: { attestation: unknown; requestId: string; nonce: string }, policy = simPolicy()) =>
+  verifyResult(json.attestation, {
+    evidence: w.enclave.evidence,
+    evidenceDigest: w.enclave.evidenceDigest,
+    manifest: w.enclave.manifest,
+    policy,
+    now: NOW,
+    expected: { requestId: json.requestId, nonce: json.nonce },
+  });
+
 async function world(opts: Parameters<typeof testService>[0] = {}) {
   const s = await testService(opts);
   const owner = await newOwner();
@@ -142,14 +153,7 @@ describe('batched result signing (resultSigning: batch)', () => {
       expect(a.json.attestation.kind).toBe('props-batched-result');
       expect(a.json.attestation.eip712).toBeUndefined();
       heads.add(a.json.attestation.head);
-      const rep = await verifyResult(a.json.attestation, {
-        evidence: w.enclave.evidence,
-        evidenceDigest: w.enclave.evidenceDigest,
-        manifest: w.enclave.manifest,
-        policy,
-        now: NOW,
-        expected: { requestId: a.json.requestId, nonce: a.json.nonce },
-      });
+      const rep = await verifyAnswer(w, a.json, policy);
       expect(rep.checks.filter((c) => !c.ok)).toEqual([]);
       // Its batch leaf is its transparency-log leaf (what the escrow's releaseWithProof recomputes).
       const inc = (await w.call('GET', `/v1/log/inclusion?index=${a.json.logIndex}&treeSize=5`)).json;
@@ -181,14 +185,7 @@ describe('round trip', () => {
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ state: 'done', logIndex: 0 });
     const policy = simPolicy();
-    const rep = await verifyResult(r.json.attestation, {
-      evidence: w.enclave.evidence,
-      evidenceDigest: w.enclave.evidenceDigest,
-      manifest: w.enclave.manifest,
-      policy,
-      now: NOW,
-      expected: { requestId: r.json.requestId, nonce: r.json.nonce },
-    });
+    const rep = await verifyAnswer(w, r.json, policy);
     expect(rep.checks.filter((c) => !c.ok)).toEqual([]);
     expect(rep.body?.output).toEqual({ score: 400, decision: 'approve', threshold: 350, reasonCodes: ['TEST_DOUBLE'] });
     expect(rep.body?.consentRef).toBe(w.consentId);
