@@ -2,7 +2,7 @@
 // so a digest made for one purpose can never be replayed as another.
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { keccak_256 as nobleKeccak256 } from '@noble/hashes/sha3.js';
-import { createKeccak } from 'hash-wasm';
+import { createKeccak, createSHA256 } from 'hash-wasm';
 import { canonicalBytes } from './canonical.ts';
 import { concatBytes, toHex, utf8, type Hex } from './bytes.ts';
 
@@ -49,17 +49,24 @@ export const keccak256Tagged = (tag: string, data: Uint8Array): Uint8Array => ke
 // The wasm instance is created asynchronously, so `initHashes()` (awaited at enclave boot, in benches and by the
 // verifier when it likes) swaps it in; until then, and wherever WebAssembly is unavailable, noble answers. Both
 // give identical digests (hash.test.ts).
-type SyncKeccak = (data: Uint8Array) => Uint8Array;
-let fastKeccak: SyncKeccak | undefined;
+// The Merkle tree's SHA-256 of short inputs (33 and 65 bytes) likewise: ~1 µs in wasm against ~2 µs in noble.
+type SyncHash = (data: Uint8Array) => Uint8Array;
+let fastKeccak: SyncHash | undefined;
+let fastSha256: SyncHash | undefined;
 let initializing: Promise<void> | undefined;
 
 export function initHashes(): Promise<void> {
-  initializing ??= createKeccak(256).then(
-    (k) => {
+  initializing ??= Promise.all([createKeccak(256), createSHA256()]).then(
+    ([k, h]) => {
       fastKeccak = (data) => {
         k.init();
         k.update(data);
         return k.digest('binary');
+      };
+      fastSha256 = (data) => {
+        h.init();
+        h.update(data);
+        return h.digest('binary');
       };
     },
     () => undefined, // no WebAssembly: stay on noble
@@ -70,6 +77,11 @@ export function initHashes(): Promise<void> {
 /** keccak-256 (the Ethereum variant). */
 export function keccak_256(data: Uint8Array): Uint8Array {
   return fastKeccak ? fastKeccak(data) : nobleKeccak256(data);
+}
+
+/** SHA-256 of a byte string as a plain function (the `sha256` export stays noble's hash object for HMAC and curves). */
+export function sha256Digest(data: Uint8Array): Uint8Array {
+  return fastSha256 ? fastSha256(data) : sha256(data);
 }
 
 

@@ -1,12 +1,10 @@
 // The transparency log's Merkle tree: RFC 9162 (CT v2, same tree as RFC 6962) over SHA-256. The enclave appends
 // results, posts signed heads on chain, and anyone proves inclusion or consistency; contracts/src/MerkleLog.sol
 // verifies the same inclusion proofs on chain.
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesEqual, concatBytes } from './bytes.ts';
+import { sha256Digest as sha256 } from './hash.ts';
+import { bytesEqual } from './bytes.ts';
 
 const HASH_LEN = 32;
-const LEAF_PREFIX = Uint8Array.of(0x00);
-const NODE_PREFIX = Uint8Array.of(0x01);
 
 /** Root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1). */
 export const EMPTY_TREE_ROOT: Uint8Array = sha256(new Uint8Array(0));
@@ -27,14 +25,21 @@ function isHash(h: unknown): h is Uint8Array {
 /** RFC 9162 leaf hash: SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('leafHash: expected Uint8Array');
-  return sha256(concatBytes(LEAF_PREFIX, data));
+  const buf = new Uint8Array(1 + data.length);
+  buf[0] = 0x00;
+  buf.set(data, 1);
+  return sha256(buf);
 }
 
 /** RFC 9162 interior node hash: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   assertHash(left, 'nodeHash left');
   assertHash(right, 'nodeHash right');
-  return sha256(concatBytes(NODE_PREFIX, left, right));
+  const buf = new Uint8Array(1 + 2 * HASH_LEN);
+  buf[0] = 0x01;
+  buf.set(left, 1);
+  buf.set(right, 1 + HASH_LEN);
+  return sha256(buf);
 }
 
 // Largest power of two strictly smaller than n (n ≥ 2): the split point of RFC 9162 §2.1.1.

@@ -8,6 +8,7 @@ import {
   fromHex,
   keccak_256,
   initHashes,
+  sha256Digest,
   leafHash,
   resultMessage,
   resultStructHash,
@@ -16,6 +17,7 @@ import {
   type ResultBody,
 } from '../protocol/index.ts';
 import { keccak_256 as nobleKeccak } from '@noble/hashes/sha3.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { verifyResult, type Policy } from '../verifier/index.ts';
 import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type BatchItem, type Enclave } from '../enclave/index.ts';
 import { NOW, fixedClock, hex32, simEnclave, simPolicy } from './helpers.ts';
@@ -181,11 +183,12 @@ describe('batched results: attacks', () => {
 });
 
 describe('hot-path hashing', () => {
-  it('the wasm keccak-256 gives the same digests as @noble/hashes', async () => {
+  it('the wasm keccak-256 and SHA-256 give the same digests as @noble/hashes', async () => {
     await initHashes();
-    for (const n of [0, 1, 31, 32, 135, 136, 137, 288, 853, 4096]) {
+    for (const n of [0, 1, 31, 32, 33, 55, 56, 64, 65, 135, 136, 137, 288, 853, 4096]) {
       const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
       expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
+      expect(toHex(sha256Digest(data))).toBe(toHex(nobleSha256(data)));
     }
   });
 
