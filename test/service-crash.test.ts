@@ -52,7 +52,7 @@ describe('crash safety (real child process, kill -9)', () => {
     const lender = (await (await post(url, '/v1/admin/lenders', { name: 'crash' }, admin)).json()) as { lenderId: string; apiKey: string };
     const auth = { authorization: `Bearer ${lender.apiKey}` };
     // The data owner's side exactly as the oracle client does it (checked enclave, JWE, signed consent).
-    const { consentId, submitStatus, consentStatus } = await submitViaOracle(url, bank.key, { lender: lender.lenderId, maxUses: 1000 });
+    const { consentId, submitStatus, consentStatus, inputCommitment, owner } = await submitViaOracle(url, bank.key, { lender: lender.lenderId, maxUses: 1000 });
     expect([submitStatus, consentStatus]).toEqual([201, 201]);
 
     const N = 150;
@@ -97,10 +97,36 @@ describe('crash safety (real child process, kill -9)', () => {
       jobIds.add(j.jobId as string);
     }
     expect(jobIds.size).toBe(N);
+
     for (const id of jobIds) {
       const j = (await (await fetch(`${url}/v1/jobs/${id}`, { headers: auth })).json()) as { state: string };
       expect(j.state, JSON.stringify(j)).toBe('done');
     }
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+
+    ({ child, url } = await start(db, policyPath));
+    // The data owner can still grant consents for a submission made before a clean restart, with no job left to
+    // re-open it (the service finds it in the store by the inputs the consent names, and checks the owner key bound then).
+    const lender2 = (await (await post(url, '/v1/admin/lenders', { name: 'after-restart' }, admin)).json()) as { lenderId: string };
+    const { grantConsent } = await import('../oracle/index.ts');
+    const later = await grantConsent(
+      { lender: lender2.lenderId, purpose: 'credit-scoring', expiry: new Date(Date.now() + 86_400_000), maxUses: 3, inputCommitment },
+      owner,
+      { now: () => new Date() },
+    );
+    const laterRes = await post(url, '/v1/consents', { consent: later.jws });
+    expect(laterRes.status, JSON.stringify(await laterRes.clone().json())).toBe(201);
+    // Consent forged for the same inputs by another owner key: refused (ERR_CONSENT_SIGNATURE_INVALID).
+    const { generateOwnerKey } = await import('../oracle/index.ts');
+    const stranger = await grantConsent(
+      { lender: lender2.lenderId, purpose: 'credit-scoring', expiry: new Date(Date.now() + 86_400_000), maxUses: 3, inputCommitment },
+      (await generateOwnerKey()).key,
+      { now: () => new Date() },
+    );
+    const strangerRes = await post(url, '/v1/consents', { consent: stranger.jws });
+    expect(strangerRes.status).toBeGreaterThanOrEqual(400);
+    expect(((await strangerRes.json()) as { code: string }).code).toBe('ERR_CONSENT_SIGNATURE_INVALID');
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
 
@@ -113,6 +139,7 @@ describe('crash safety (real child process, kill -9)', () => {
     expect(one('select count(distinct job_id) n from log_leaves')).toBe(N);
     expect(one('select max(idx) n from log_leaves')).toBe(N - 1);
     expect(one('select count(*) n from consents where uses = ' + N)).toBe(1);
+    expect(one('select count(*) n from consents')).toBe(2);
     sql.close();
   }, 120_000);
 });

@@ -142,7 +142,7 @@ export async function submitViaOracle(
   url: string,
   bank: Awaited<ReturnType<typeof bankTrust>>['key'],
   o: { lender: string; maxUses: number; statement?: Statement },
-): Promise<{ submissionId: string; consentId: string; consentStatus: number; submitStatus: number }> {
+): Promise<{ submissionId: string; consentId: string; consentStatus: number; submitStatus: number; inputCommitment: `0x${string}`; owner: Awaited<ReturnType<typeof import('../oracle/index.ts').generateOwnerKey>>['key'] }> {
   const { makeSignedSource } = await import('../verifier/provenance/test-helpers.ts');
   const { checkEnclave, encryptSubmission, generateOwnerKey, grantConsent } = await import('../oracle/index.ts');
   const { loadDefaultPolicy, verifyEvidence } = await import('../verifier/index.ts');
@@ -162,5 +162,5 @@ export async function submitViaOracle(
   const consent = await grantConsent({ lender: o.lender, purpose: 'credit-scoring', expiry: new Date(Date.now() + 86400_000), maxUses: o.maxUses, inputCommitment: sub.inputCommitment }, owner, { now });
   const cres = await post('/v1/consents', { consent: consent.jws });
   const c = (await cres.json()) as { consentId: string };
-  return { submissionId: sub.submissionId, consentId: c.consentId, consentStatus: cres.status, submitStatus: sres.status };
+  return { submissionId: sub.submissionId, consentId: c.consentId, consentStatus: cres.status, submitStatus: sres.status, inputCommitment: sub.inputCommitment, owner };
 }

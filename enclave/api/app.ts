@@ -204,10 +204,14 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const consent = await deps.verifyConsent(body.consent, async (id) => {
-        const s = await store.getSubmission(id);
-        return s && s.ciphertext !== null ? JSON.parse(s.ownerKey) : undefined;
-      });
+      const consent = await deps.verifyConsent(
+        body.consent,
+        async (id) => {
+          const s = await store.getSubmission(id);
+          return s && s.ciphertext !== null ? JSON.parse(s.ownerKey) : undefined;
+        },
+        (inputCommitment) => store.liveSubmissionIds(inputCommitment),
+      );
       if (!limits.allowedPurposes.includes(consent.purpose)) throw new PropsError('ERR_CONSENT_PURPOSE_NOT_ALLOWED');
       if (consent.expiresAt <= nowS()) throw new PropsError('ERR_CONSENT_EXPIRED');
       await store.insertConsent({

@@ -34,8 +34,15 @@ export type Consent = {
   expiresAt: number;
   maxUses: number;
 };
-/** Checks a signed consent; `ownerKeyOf` resolves the data owner's key bound at submission. */
-export type VerifyConsent = (consent: unknown, ownerKeyOf: (submissionId: string) => Promise<PublicJwk | undefined>) => Promise<Consent>;
+/**
+ * Checks a signed consent; `ownerKeyOf` resolves the data owner's key bound at submission, `submissionsFor` the
+ * stored submissions (newest first) for the inputs a consent names.
+ */
+export type VerifyConsent = (
+  consent: unknown,
+  ownerKeyOf: (submissionId: string) => Promise<PublicJwk | undefined>,
+  submissionsFor?: (inputCommitment: string) => Promise<string[]>,
+) => Promise<Consent>;
 
 export type Limits = {
   /** Request body limit, bytes. */

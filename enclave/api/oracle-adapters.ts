@@ -25,7 +25,7 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
   // Replays are refused here (ids seen by this process) and by the store's unique submission id (across restarts).
   const seen = new Set<string>();
   // Consents name the inputs they cover (input commitment); this maps them back to the submission that bound the
-  // owner key. It is rebuilt as submissions arrive; a consent for inputs this process has not ingested is refused.
+  // owner key: for submissions this process ingested, here; for older ones (before a restart), from the store.
   const submissionOf = new Map<string, Hex>();
 
   const ingest: Ingest = async (jwe, reopen) => {
@@ -60,7 +60,7 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
     };
   };
 
-  const verifyConsent: VerifyConsent = async (consent, ownerKeyOf) => {
+  const verifyConsent: VerifyConsent = async (consent, ownerKeyOf, submissionsFor) => {
     if (typeof consent !== 'string' || consent.split('.').length !== 3) throw new PropsError('ERR_CONSENT_MALFORMED');
     let claimed: { inputCommitment?: unknown; lender?: unknown; purpose?: unknown };
     try {
@@ -68,21 +68,32 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
     } catch {
       throw new PropsError('ERR_CONSENT_MALFORMED');
     }
-    const submissionId = submissionOf.get(String(claimed.inputCommitment));
-    const ownerJwk = submissionId ? await ownerKeyOf(submissionId) : undefined;
-    if (!submissionId || !ownerJwk) throw new PropsError('ERR_CONSENT_WRONG_INPUTS', { detail: 'no submission with these inputs' });
+    const inputCommitment = String(claimed.inputCommitment);
+    const known = submissionOf.get(inputCommitment);
+    const candidates = known ? [known] : submissionsFor ? await submissionsFor(inputCommitment) : [];
     // Signature, owner key, inputs and time are checked here; lender and uses are enforced per job by the service.
-    const c = await verifyOracleConsent(consent, {
-      ownerJwk,
-      lender: String(claimed.lender),
-      purpose: 'credit-scoring',
-      inputCommitment: String(claimed.inputCommitment) as Hex,
-      now: o.clock(),
-      usesSoFar: 0,
-      clockSkewSeconds: o.clockSkewSeconds ?? 60,
-    });
-    const out: Consent = { consentId: c.consentId as Hex, submissionId, lender: c.lender, purpose: c.purpose, expiresAt: c.exp, maxUses: c.maxUses };
-    return out;
+    // With several stored submissions of the same inputs, the consent belongs to the one whose owner key signed it.
+    let lastError: unknown = new PropsError('ERR_CONSENT_WRONG_INPUTS', { detail: 'no submission with these inputs' });
+    for (const submissionId of candidates) {
+      const ownerJwk = await ownerKeyOf(submissionId);
+      if (!ownerJwk) continue;
+      try {
+        const c = await verifyOracleConsent(consent, {
+          ownerJwk,
+          lender: String(claimed.lender),
+          purpose: 'credit-scoring',
+          inputCommitment: inputCommitment as Hex,
+          now: o.clock(),
+          usesSoFar: 0,
+          clockSkewSeconds: o.clockSkewSeconds ?? 60,
+        });
+        const out: Consent = { consentId: c.consentId as Hex, submissionId: submissionId as Hex, lender: c.lender, purpose: c.purpose, expiresAt: c.exp, maxUses: c.maxUses };
+        return out;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw lastError;
   };
 
   return { ingest, verifyConsent };

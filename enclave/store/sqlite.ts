@@ -177,6 +177,17 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     async getSubmission(id) {
       return q.submission.get({ id });
     },
+    async liveSubmissionIds(inputCommitment) {
+      // Consent registration only (not a per-score path).
+      return db
+        .select({ id: t.submissions.id })
+        .from(t.submissions)
+        .where(and(eq(t.submissions.inputCommitment, inputCommitment), isNotNull(t.submissions.ciphertext)))
+        .orderBy(desc(t.submissions.createdAt))
+        .limit(16)
+        .all()
+        .map((r) => r.id);
+    },
     async submissionMeta(id) {
       return submissionMeta(id);
     },

@@ -65,6 +65,8 @@ export interface Store {
   getSubmission(id: string): Promise<SubmissionRow | undefined>;
   /** The submission without its ciphertext (the hot path needs only these). */
   submissionMeta(id: string): Promise<SubmissionMeta | undefined>;
+  /** Ids of the submissions still holding their ciphertext for these inputs, newest first (consents name inputs). */
+  liveSubmissionIds(inputCommitment: string): Promise<string[]>;
   /** Deletes ciphertexts received before `before` (unix s); returns how many. */
   deleteCiphertexts(before: number, now: number): Promise<number>;
 
