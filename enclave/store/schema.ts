@@ -22,7 +22,7 @@ export const submissions = sqliteTable('submissions', {
   ownerKey: text('owner_key').notNull(),
   createdAt: integer('created_at').notNull(),
   deletedAt: integer('deleted_at'),
-});
+}, (t) => [index('submissions_input_commitment').on(t.inputCommitment)]);
 
 export const consents = sqliteTable('consents', {
   id: text('id').primaryKey(),

@@ -1,0 +1,1 @@
+CREATE INDEX `submissions_input_commitment` ON `submissions` (`input_commitment`);
