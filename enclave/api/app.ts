@@ -16,6 +16,7 @@ import {
   type Statement,
 } from '../../protocol/index.ts';
 import { buildAuditBundle } from '../bundle.ts';
+import type { JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 import { createJobRunner, type JobRunner } from './jobs.ts';
 import { problemOf } from './problem.ts';
@@ -260,24 +261,29 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
   };
   const newJobId = () => timePrefixed(16);
 
-  const jobView = async (id: string) => {
+  const loadJob = async (id: string) => {
     const job = await store.getJob(id);
     if (!job) throw new PropsError('ERR_JOB_NOT_FOUND');
     const result = job.state === 'done' ? await store.getResult(id) : undefined;
-    return {
-      job,
-      view: {
-        jobId: job.id,
-        state: job.state,
-        requestId: job.requestId,
-        nonce: job.nonce,
-        consentId: job.consentId,
-        ...(job.escrowJobId ? { escrowJobId: job.escrowJobId } : {}),
-        ...(job.errorCode ? { error: job.errorCode } : {}),
-        ...(result ? { attestation: JSON.parse(result.attestation) as unknown, logIndex: result.logIndex } : {}),
-      },
-    };
+    return { job, result };
   };
+  /**
+   * A job's view as JSON text (the body of POST and GET /v1/jobs). A result's attestation is stored as JSON text and
+   * is spliced in as is, not parsed and re-serialized.
+   */
+  const jobJson = (job: JobRow, result?: { attestation: string; logIndex: number }): string => {
+    const head = JSON.stringify({
+      jobId: job.id,
+      state: result ? 'done' : job.state,
+      requestId: job.requestId,
+      nonce: job.nonce,
+      consentId: job.consentId,
+      ...(job.escrowJobId ? { escrowJobId: job.escrowJobId } : {}),
+      ...(job.errorCode ? { error: job.errorCode } : {}),
+    });
+    return result ? `${head.slice(0, -1)},"attestation":${result.attestation},"logIndex":${result.logIndex}}` : head;
+  };
+  const JSON_TYPE = { 'content-type': 'application/json' };
 
   app.openapi(
     createRoute({
@@ -323,25 +329,13 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       if (created) {
         count('props_jobs_accepted_total');
         runner.enqueue(job.id, job);
+        // Scored while we waited: the answer comes from the row accepted and the result just stored, without re-reads.
         const done = await runner.waitFor(job.id, limits.jobWaitMs);
-        if (done) {
-          // Scored while we waited: the view of a done job, from the row accepted and the result just stored (its
-          // attestation is already JSON text, spliced in as is rather than parsed and re-serialized).
-          const head = JSON.stringify({
-            jobId: job.id,
-            state: 'done',
-            requestId: job.requestId,
-            nonce: job.nonce,
-            consentId: job.consentId,
-            ...(job.escrowJobId ? { escrowJobId: job.escrowJobId } : {}),
-          });
-          return c.body(`${head.slice(0, -1)},"attestation":${done.attestation},"logIndex":${done.logIndex}}`, 201, {
-            'content-type': 'application/json',
-          }) as never; // the same JSON c.json would send for the view below
-        }
+        if (done) return c.body(jobJson(job, done), 201, JSON_TYPE) as never;
       } else await runner.waitFor(job.id, 0);
-      const { view } = await jobView(job.id);
-      return c.json(view, created ? (view.state === 'accepted' ? 202 : 201) : 200);
+      const stored = await loadJob(job.id);
+      const status = created ? (stored.job.state === 'accepted' ? 202 : 201) : 200;
+      return c.body(jobJson(stored.job, stored.result), status, JSON_TYPE) as never;
     },
   );
 
@@ -354,10 +348,10 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       responses: { 200: ok('the job and, when done, its result attestation and log index'), ...errors },
     }),
     async (c) => {
-      const { job, view } = await jobView(c.req.valid('param').id);
+      const { job, result } = await loadJob(c.req.valid('param').id);
       // Another lender's job is indistinguishable from no job.
       if (job.lenderId !== c.get('lenderId')) throw new PropsError('ERR_JOB_NOT_FOUND');
-      return c.json(view, 200);
+      return c.body(jobJson(job, result), 200, JSON_TYPE) as never;
     },
   );
 
@@ -370,9 +364,8 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       responses: { 200: ok('audit bundle for `props verify`: evidence, manifest, JWKS, the result and its log inclusion proof under a signed head'), ...errors },
     }),
     async (c) => {
-      const { job } = await jobView(c.req.valid('param').id);
+      const { job, result } = await loadJob(c.req.valid('param').id);
       if (job.lenderId !== c.get('lenderId')) throw new PropsError('ERR_JOB_NOT_FOUND');
-      const result = await store.getResult(job.id);
       if (!result) throw new PropsError('ERR_JOB_NOT_FOUND', { detail: 'no result yet' });
       const head = await log.signedHead();
       const inclusion = log.inclusion(result.logIndex, head.treeSize);
