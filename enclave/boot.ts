@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { CompactSign } from 'jose';
 import {
   canonicalBytes,
-  canonicalResultBytes,
   initHashes,
   MAX_BATCH_SIZE,
   evidenceDigest as digestEvidence,
@@ -208,7 +207,7 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
 
   async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }> {
       const body = bodyFor(request, output, inputCommitment, Math.floor(clock().getTime() / 1000));
-      const jws = await new CompactSign(canonicalResultBytes(body))
+      const jws = await new CompactSign(canonicalBytes(body))
         .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result+jws' })
         .sign(keys.jwsPrivateKey);
       const signature = await keys.chainSigner.signDigest(fromHex(resultDigest(domain, body), 32));

@@ -78,6 +78,12 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
       process.stderr.write(`${USAGE}\n`);
       return 2;
     }
+    // Usage is checked before anything is written (the seal file below).
+    const resultSigning = values['result-signing'];
+    if (resultSigning !== 'each' && resultSigning !== 'batch') {
+      process.stderr.write(`props serve: --result-signing must be each or batch\n${USAGE}\n`);
+      return 2;
+    }
     const sealPath = values.seal ?? (values.db !== ':memory:' ? `${values.db}.seal` : undefined);
     let seed: Uint8Array;
     if (sealPath && existsSync(sealPath)) {
@@ -91,11 +97,6 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
     const platform = await createSimPlatform({ random });
     if (values.provider !== 'cpu' && values.provider !== 'cuda') {
       process.stderr.write(`${USAGE}\n`);
-      return 2;
-    }
-    const resultSigning = values['result-signing'];
-    if (resultSigning !== 'each' && resultSigning !== 'batch') {
-      process.stderr.write(`props serve: --result-signing must be each or batch\n${USAGE}\n`);
       return 2;
     }
     // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.

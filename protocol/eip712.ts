@@ -1,7 +1,7 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
-import { canonicalResultBytes } from './canonical.ts';
+import { canonicalBytes } from './canonical.ts';
 import { keccak_256, keccak256Tagged, TAGS } from './hash.ts';
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
@@ -68,7 +68,7 @@ export type ResultMessage = {
 
 /** keccak-256 commitment to the whole signed result statement (canonical JSON, tagged). */
 export function resultHash(body: ResultBody): Hex {
-  return toHex(keccak256Tagged(TAGS.result, canonicalResultBytes(body)));
+  return toHex(keccak256Tagged(TAGS.result, canonicalBytes(body)));
 }
 
 export function resultMessage(body: ResultBody): ResultMessage {

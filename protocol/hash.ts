@@ -47,9 +47,9 @@ export const keccak256Tagged = (tag: string, data: Uint8Array): Uint8Array => ke
 // keccak-256 runs per scored result (result hash, EIP-712 struct hash). @noble/hashes' pure-JS keccak costs
 // ~15 µs for 288 bytes and ~30 µs for a result body here; hash-wasm's WebAssembly keccak the same in 1.5 and 3.3 µs.
 // The wasm instance is created asynchronously, so `initHashes()` (awaited at enclave boot, in benches and by the
-// verifier when it likes) swaps it in; until then, and wherever WebAssembly is unavailable, noble answers. Both
-// give identical digests (hash.test.ts).
-// The Merkle tree's SHA-256 of short inputs (33 and 65 bytes) likewise: ~1 µs in wasm against ~2 µs in noble.
+// verifier when it likes) swaps it in; until then, and wherever WebAssembly is unavailable, noble answers. The
+// Merkle tree's SHA-256 of short inputs (33 and 65 bytes) likewise: ~1 µs in wasm against ~2 µs in noble. Both give
+// identical digests to noble's (test/batched-result.test.ts, "hot-path hashing").
 type SyncHash = (data: Uint8Array) => Uint8Array;
 let fastKeccak: SyncHash | undefined;
 let fastSha256: SyncHash | undefined;
@@ -83,7 +83,6 @@ export function keccak_256(data: Uint8Array): Uint8Array {
 export function sha256Digest(data: Uint8Array): Uint8Array {
   return fastSha256 ? fastSha256(data) : sha256(data);
 }
-
 
 /** SHA-256 over the RFC 8785 canonical form of a JSON value, under a tag; 0x-hex. */
 export function digestJson(tag: string, value: unknown): Hex {

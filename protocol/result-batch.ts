@@ -24,12 +24,12 @@ export function parseResultBatchHead(input: unknown): ResultBatchHead {
 }
 
 /** The leaf of a result in a batch and in the transparency log: SHA-256(0x00 || EIP-712 struct hash). */
-export function resultLeaf(body: ResultBody): Uint8Array {
+export function resultLeafHash(body: ResultBody): Uint8Array {
   return leafHash(fromHex(resultStructHash(resultMessage(body)), 32));
 }
 
 /** The batch root a result's inclusion proof implies, or undefined when the proof cannot fit a tree of `size`. */
 export function batchRootOf(result: Pick<BatchedResult, 'body' | 'index' | 'path'>, size: number): Hex | undefined {
-  const root = rootFromInclusionProof(resultLeaf(result.body), result.index, size, result.path.map((p) => fromHex(p, 32)));
+  const root = rootFromInclusionProof(resultLeafHash(result.body), result.index, size, result.path.map((p) => fromHex(p, 32)));
   return root ? toHex(root) : undefined;
 }

@@ -3,8 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { CompactSign } from 'jose';
 import {
-  canonicalBytes,
-  canonicalResultBytes,
   fromHex,
   keccak_256,
   initHashes,
@@ -190,17 +188,5 @@ describe('hot-path hashing', () => {
       expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
       expect(toHex(sha256Digest(data))).toBe(toHex(nobleSha256(data)));
     }
-  });
-
-  it('the result statement serializer matches RFC 8785 canonical JSON on varied bodies', async () => {
-    const enclave = await simEnclave({ clock: fixedClock() });
-    const { results } = await enclave.signResultBatch(items(3));
-    const bodies: ResultBody[] = results.map((r) => r.body);
-    bodies.push({ ...bodies[0]!, output: { ...bodies[0]!.output, reasonCodes: [] } });
-    bodies.push({ ...bodies[0]!, output: { ...bodies[0]!.output, reasonCodes: ['Z_LAST', 'A_FIRST', 'DTI_HIGH'] }, iat: 0, exp: 2 ** 40 });
-    for (const b of bodies) expect(Buffer.from(canonicalResultBytes(b)).toString()).toBe(Buffer.from(canonicalBytes(b)).toString());
-    // Off-shape input falls back to the general serializer rather than guessing.
-    const odd = { ...bodies[0]!, extra: 'x' } as unknown as ResultBody;
-    expect(Buffer.from(canonicalResultBytes(odd)).toString()).toBe(Buffer.from(canonicalBytes(odd)).toString());
   });
 });

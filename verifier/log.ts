@@ -7,13 +7,11 @@ import { z } from 'zod';
 import {
   fromHex,
   hex32,
-  leafHash,
   parseJsonText,
   parseResultBody,
   parseWith,
   PropsError,
-  resultMessage,
-  resultStructHash,
+  resultLeafHash,
   toHex,
   verifyConsistency,
   verifyInclusion,
@@ -23,10 +21,8 @@ import {
 } from '../protocol/index.ts';
 import { importP256, isLowS, verifyP256 } from './webcrypto.ts';
 
-/** The RFC 9162 leaf hash of a result: SHA-256(0x00 || structHash). */
-export function resultLeafHash(body: ResultBody): Uint8Array {
-  return leafHash(fromHex(resultStructHash(resultMessage(body)), 32));
-}
+/** The RFC 9162 leaf hash of a result: SHA-256(0x00 || structHash) (defined with the batch format, in protocol). */
+export { resultLeafHash };
 
 /** Reads the signed statement of a result attestation's JWS without verifying it (verifyResult does that). */
 export function resultBodyOfJws(jws: string): ResultBody {
