@@ -16,9 +16,9 @@ import {
 } from '../protocol/index.ts';
 import { keccak_256 as nobleKeccak } from '@noble/hashes/sha3.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { verifyResult, type Policy } from '../verifier/index.ts';
+import type { Policy } from '../verifier/index.ts';
 import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type BatchItem, type Enclave } from '../enclave/index.ts';
-import { NOW, fixedClock, hex32, simEnclave, simPolicy } from './helpers.ts';
+import { fixedClock, hex32, resultCodesFor, simEnclave } from './helpers.ts';
 
 const id = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as const;
 const items = (n: number): BatchItem[] =>
@@ -28,19 +28,8 @@ const items = (n: number): BatchItem[] =>
     inputCommitment: commitInputs(SAMPLE_STATEMENT),
   }));
 
-async function codes(enclave: Enclave, result: unknown, o: { expected?: { requestId: string; nonce: string }; policy?: Policy; store?: Set<string> } = {}) {
-  const store = o.store;
-  const r = await verifyResult(result, {
-    evidence: enclave.evidence,
-    evidenceDigest: enclave.evidenceDigest,
-    manifest: enclave.manifest,
-    policy: o.policy ?? simPolicy(),
-    now: NOW,
-    ...(o.expected ? { expected: o.expected } : {}),
-    ...(store ? { nonceStore: { has: (n: string) => store.has(n), add: (n: string) => void store.add(n) } } : {}),
-  });
-  return { ok: r.ok, codes: r.checks.filter((c) => !c.ok).map((c) => c.code), checks: r.checks, body: r.body };
-}
+const codes = (enclave: Enclave, result: unknown, o: { expected?: { requestId: string; nonce: string }; policy?: Policy; store?: Set<string> } = {}) =>
+  resultCodesFor(enclave, result, { ...(o.expected ? { expected: o.expected } : {}), ...(o.policy ? { policy: o.policy } : {}), ...(o.store ? { nonceStore: o.store } : {}) });
 
 describe('batched results: round trip', () => {
   it.each([1, 2, 3, 7, 64, 65])('every result of a batch of %i verifies, answering its own request', async (n) => {

@@ -7,7 +7,7 @@ import { fromBase64, toBase64, type Evidence, type ResultAttestation } from '../
 import { BODY_OFFSET, BODY_MRTD, BODY_RTMR0, BODY_REPORT_DATA, BODY_TD_ATTRIBUTES, BODY_MRCONFIGID, SIG_DATA_OFFSET, HEADER_USER_DATA_OFFSET } from '../protocol/index.ts';
 import { verifyBundle, verifyEvidence, verifyResult, type Policy } from '../verifier/index.ts';
 import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type Enclave } from '../enclave/index.ts';
-import { NOW, hex32, simEnclave, simPolicy } from './helpers.ts';
+import { NOW, hex32, resultCodesFor, simEnclave, simPolicy } from './helpers.ts';
 
 const request = { requestId: hex32('11'), nonce: hex32('22'), consentRef: hex32('33') };
 const clone = <T>(v: T): T => structuredClone(v);
@@ -24,17 +24,8 @@ async function evidenceCodes(ev: unknown, manifest: unknown, policy: Policy = si
 }
 
 async function resultCodes(enclave: Enclave, att: unknown, opts: { policy?: Policy; now?: Date; expected?: typeof request; nonceStore?: Set<string> } = {}) {
-  const store = opts.nonceStore;
-  const r = await verifyResult(att, {
-    evidence: enclave.evidence,
-    evidenceDigest: enclave.evidenceDigest,
-    manifest: enclave.manifest,
-    policy: opts.policy ?? simPolicy(),
-    now: opts.now ?? NOW,
-    expected: opts.expected ?? request,
-    ...(store ? { nonceStore: { has: (n: string) => store.has(n), add: (n: string) => void store.add(n) } } : {}),
-  });
-  return { ok: r.ok, codes: r.checks.filter((c) => !c.ok).map((c) => c.code) };
+  const { ok, codes } = await resultCodesFor(enclave, att, { ...opts, expected: opts.expected ?? request });
+  return { ok, codes };
 }
 
 function withQuote(ev: Evidence, mutate: (q: Uint8Array) => void): Evidence {

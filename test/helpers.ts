@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bootEnclave, createSimPlatform, hashModelFile, type BootOptions, type Enclave, type Random } from '../enclave/index.ts';
-import { loadDefaultPolicy, type Policy } from '../verifier/index.ts';
+import { loadDefaultPolicy, verifyResult, type Policy } from '../verifier/index.ts';
 
 export function seededRandom(seed: string): Random {
   let counter = 0;
@@ -53,3 +53,22 @@ export function simPolicy(overrides: (p: Policy) => void = () => {}): Policy {
 }
 
 export const hex32 = (byte: string) => `0x${byte.repeat(32)}` as `0x${string}`;
+
+/** verifyResult against a sim enclave's own evidence; the failing checks' codes, in order. */
+export async function resultCodesFor(
+  enclave: Enclave,
+  result: unknown,
+  o: { policy?: Policy; now?: Date; expected?: { requestId: string; nonce: string }; nonceStore?: Set<string> } = {},
+) {
+  const store = o.nonceStore;
+  const r = await verifyResult(result, {
+    evidence: enclave.evidence,
+    evidenceDigest: enclave.evidenceDigest,
+    manifest: enclave.manifest,
+    policy: o.policy ?? simPolicy(),
+    now: o.now ?? NOW,
+    ...(o.expected ? { expected: o.expected } : {}),
+    ...(store ? { nonceStore: { has: (n: string) => store.has(n), add: (n: string) => void store.add(n) } } : {}),
+  });
+  return { ok: r.ok, codes: r.checks.filter((c) => !c.ok).map((c) => c.code), checks: r.checks, body: r.body };
+}
