@@ -29,15 +29,31 @@ export type BenchOptions = { warmup?: number; minIterations?: number; maxIterati
 
 /** Times an async operation: warm-up, then repeats until the time budget or the iteration cap, whichever first. */
 export async function timeAsync(batch: number, op: () => Promise<unknown>, o: BenchOptions = {}): Promise<Timing> {
+  return (await timeInterleaved(batch, [op], o))[0] as Timing;
+}
+
+/**
+ * Times operations side by side: each round runs every operation once, starting from a different one each round,
+ * so a slow spell of a shared machine lands on all of them alike and their ratios stay steady. Warm-up rounds
+ * first; then rounds until the time budget or the iteration cap, whichever first.
+ */
+export async function timeInterleaved(batch: number, ops: readonly (() => Promise<unknown>)[], o: BenchOptions = {}): Promise<Timing[]> {
   const { warmup = 10, minIterations = 20, maxIterations = 5_000, budgetMs = 1_500 } = o;
-  for (let i = 0; i < warmup; i++) await op();
-  const samples: number[] = [];
+  for (let i = 0; i < warmup; i++) for (const op of ops) await op();
+  const samples: number[][] = ops.map(() => []);
   const start = performance.now();
-  while (samples.length < maxIterations && (samples.length < minIterations || performance.now() - start < budgetMs)) {
-    const t0 = process.hrtime.bigint();
-    await op();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  for (let round = 0; round < maxIterations && (round < minIterations || performance.now() - start < budgetMs); round++) {
+    for (let k = 0; k < ops.length; k++) {
+      const j = (round + k) % ops.length;
+      const t0 = process.hrtime.bigint();
+      await (ops[j] as () => Promise<unknown>)();
+      (samples[j] as number[]).push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
+  return samples.map((s) => timingOf(batch, s));
+}
+
+function timingOf(batch: number, samples: number[]): Timing {
   samples.sort((a, b) => a - b);
   const q = (p: number): number => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? Number.NaN;
   const p50Ms = q(0.5);

@@ -27,8 +27,7 @@ import {
   type PublicJwk,
   treeWithProofs,
   leafHash,
-  resultMessage,
-  resultStructHash,
+  resultStructHashOf,
   type BatchedResult,
   type ResultAttestation,
   type ResultBatchHead,
@@ -153,23 +152,25 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     signResultBatch,
   };
 
+  // Members in RFC 8785 order (UTF-16 code units), the output's too: JSON.stringify of such a statement is its
+  // canonical form, so hashing and signing it skips the general canonicalizer (protocol/canonical.ts).
   function bodyFor(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex, iat: number): ResultBody {
     return {
-      v: 1,
-      typ: 'props-result',
-      platform: manifest.platform,
-      requestId: request.requestId,
-      nonce: request.nonce,
       consentRef: request.consentRef,
-      output,
-      inputCommitment,
-      manifestHash: mHash,
-      pipelineId: pid,
-      modelHash: manifest.modelHash,
       evidenceDigest: evDigest,
       executionProvider: manifest.executionProvider,
-      iat,
       exp: iat + policy.resultTtlSeconds,
+      iat,
+      inputCommitment,
+      manifestHash: mHash,
+      modelHash: manifest.modelHash,
+      nonce: request.nonce,
+      output: { decision: output.decision, reasonCodes: output.reasonCodes, score: output.score, threshold: output.threshold },
+      pipelineId: pid,
+      platform: manifest.platform,
+      requestId: request.requestId,
+      typ: 'props-result',
+      v: 1,
     };
   }
 
@@ -177,19 +178,19 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     if (items.length < 1 || items.length > MAX_BATCH_SIZE) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `batch of ${items.length}` });
     const iat = Math.floor(clock().getTime() / 1000);
     const bodies = items.map((x) => bodyFor(x.request, x.output, x.inputCommitment, iat));
-    const structHashes = bodies.map((b) => resultStructHash(resultMessage(b)));
-    const leaves = structHashes.map((h) => leafHash(fromHex(h, 32)));
+    const structs = bodies.map(resultStructHashOf);
+    const leaves = structs.map(leafHash);
     const { root, proofs } = treeWithProofs(leaves);
     const headBody: ResultBatchHead = {
-      v: 1,
-      typ: 'props-result-batch',
-      platform: manifest.platform,
+      evidenceDigest: evDigest,
+      iat,
       manifestHash: mHash,
       pipelineId: pid,
-      evidenceDigest: evDigest,
-      size: items.length,
+      platform: manifest.platform,
       root: toHex(root),
-      iat,
+      size: items.length,
+      typ: 'props-result-batch',
+      v: 1,
     };
     const head = await new CompactSign(canonicalBytes(headBody))
       .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result-batch+jws' })
@@ -202,7 +203,7 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
       index,
       path: (proofs[index] as Uint8Array[]).map(toHex),
     }));
-    return { head, results, leaves, structHashes };
+    return { head, results, leaves, structHashes: structs.map(toHex) };
   }
 
   async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import canonicalizeModule from 'canonicalize';
 import { canonicalJson, parseJsonText } from './canonical.ts';
 import { isPropsError } from './errors.ts';
 
@@ -62,4 +63,51 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(() => parseJsonText('x'.repeat(11), 10)).toThrow(expect.objectContaining({ code: 'ERR_INPUT_TOO_LARGE' }));
     expect(() => parseJsonText('{', 10)).toThrow(expect.objectContaining({ code: 'ERR_JSON_MALFORMED' }));
   });
+
+  // canonicalJson serializes values whose members are already in code-unit order with JSON.stringify (RFC 8785
+  // §3.2.2: JCS's primitives are ECMAScript's) and everything else with the `canonicalize` package. Both paths must
+  // give the package's answer for every value, sorted or not.
+  it('gives the canonicalize package\'s answer for random values, members sorted or not (fast path and general path)', () => {
+    const canonicalize = canonicalizeModule as unknown as (v: unknown) => string;
+    let seed = 0x9e3779b9;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return seed % n;
+    };
+    const strings = ['', 'a', 'B', '10', '9', '__proto__x', '\u20ac', '\ud83d\ude00', '\ud800', '"\\/\n\u0000', 'é', '\ufb33', 'z'.repeat(40)];
+    const numbers = [0, -0, 1, -1, 0.5, 1e21, 1e-7, 5e-324, 333333333.33333329, 9007199254740993, 1790000000];
+    const value = (depth: number): unknown => {
+      const kind = depth > 3 ? rnd(4) : rnd(6);
+      if (kind === 0) return strings[rnd(strings.length)];
+      if (kind === 1) return numbers[rnd(numbers.length)];
+      if (kind === 2) return [true, false, null][rnd(3)];
+      if (kind === 3) return strings[rnd(strings.length)];
+      if (kind === 4) return Array.from({ length: rnd(4) }, () => value(depth + 1));
+      const keys = Array.from({ length: rnd(6) }, () => strings[rnd(strings.length)] as string);
+      if (rnd(2) === 0) keys.sort(); // half the objects arrive presorted
+      const o: Record<string, unknown> = {};
+      for (const k of keys) o[k] = value(depth + 1);
+      return o;
+    };
+    let sorted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const v = value(0);
+      if (JSON.stringify(v) === canonicalize(v)) sorted++;
+      expect(canonicalJson(v)).toBe(canonicalize(v));
+    }
+    expect(sorted).toBeGreaterThan(500); // both paths were exercised
+    expect(sorted).toBeLessThan(2900);
+  });
+
+  it('integer-like keys (which objects enumerate first) still come out in code-unit order', () => {
+    expect(canonicalJson({ 9: 'a', 10: 'b', x: 1 })).toBe('{"10":"b","9":"a","x":1}');
+    expect(canonicalJson({ a: [1, { d: 1, c: 2 }], b: null })).toBe('{"a":[1,{"c":2,"d":1}],"b":null}');
+  });
+
+  it.each([[[1, , 2]], [{ a: 1, b: NaN }], [{ a: 1, b: () => 1 }], [{ a: { b: undefined } }], [{ a: [Infinity] }]])(
+    'refuses presorted-looking %s with ERR_CANONICAL_JSON (the fast path never serializes what the general path refuses)',
+    (v) => {
+      expect(() => canonicalJson(v)).toThrow(expect.objectContaining({ code: 'ERR_CANONICAL_JSON' }));
+    },
+  );
 });

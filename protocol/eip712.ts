@@ -1,8 +1,7 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
-import { canonicalBytes } from './canonical.ts';
-import { keccak_256, keccak256Tagged, TAGS } from './hash.ts';
+import { keccak_256, keccak256TaggedJson, TAGS } from './hash.ts';
 import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
@@ -68,7 +67,7 @@ export type ResultMessage = {
 
 /** keccak-256 commitment to the whole signed result statement (canonical JSON, tagged). */
 export function resultHash(body: ResultBody): Hex {
-  return toHex(keccak256Tagged(TAGS.result, canonicalBytes(body)));
+  return toHex(keccak256TaggedJson(TAGS.result, body));
 }
 
 export function resultMessage(body: ResultBody): ResultMessage {
@@ -118,8 +117,6 @@ function word(value: bigint): Uint8Array {
 
 // Nine static words written into one buffer (this runs for every scored result).
 function resultStructBytes(m: ResultMessage): Uint8Array {
-  if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
-  if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
   const out = new Uint8Array(9 * 32);
   out.set(RESULT_TYPEHASH, 0);
   out.set(fromHex(m.requestId, 32), 32);
@@ -127,16 +124,38 @@ function resultStructBytes(m: ResultMessage): Uint8Array {
   out.set(fromHex(m.pipelineId, 32), 96);
   out.set(fromHex(m.resultHash, 32), 128);
   out.set(fromHex(m.inputCommitment, 32), 160);
-  const view = new DataView(out.buffer);
-  view.setUint16(6 * 32 + 30, m.score);
-  out[7 * 32 + 31] = m.approved ? 1 : 0;
-  view.setBigUint64(8 * 32 + 24, m.issuedAt);
+  writeScalars(out, m.score, m.approved, m.issuedAt);
   return out;
+}
+
+function writeScalars(out: Uint8Array, score: number, approved: boolean, issuedAt: bigint): void {
+  if (!Number.isInteger(score) || score < 0 || score > 0xffff) throw new RangeError('eip712: score is not a uint16');
+  if (typeof issuedAt !== 'bigint' || issuedAt < 0n || issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint16(6 * 32 + 30, score);
+  out[7 * 32 + 31] = approved ? 1 : 0;
+  view.setBigUint64(8 * 32 + 24, issuedAt);
 }
 
 /** EIP-712 digest of a result message under `domain`. */
 export function resultDigestOf(domain: Eip712DomainValue, m: ResultMessage): Hex {
   return toHex(keccak_256(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparatorOf(domain), keccak_256(resultStructBytes(m)))));
+}
+
+/**
+ * `resultStructHash(resultMessage(body))` as bytes, without the hex round trips in between: the enclave computes it
+ * for every result it signs and the verifier for every result it checks.
+ */
+export function resultStructHashOf(body: ResultBody): Uint8Array {
+  const out = new Uint8Array(9 * 32);
+  out.set(RESULT_TYPEHASH, 0);
+  out.set(fromHex(body.requestId, 32), 32);
+  out.set(fromHex(body.nonce, 32), 64);
+  out.set(fromHex(body.pipelineId, 32), 96);
+  out.set(keccak256TaggedJson(TAGS.result, body), 128);
+  out.set(fromHex(body.inputCommitment, 32), 160);
+  writeScalars(out, body.output.score, body.output.decision === 'approve', BigInt(body.iat));
+  return keccak_256(out);
 }
 
 /**

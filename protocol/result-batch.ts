@@ -4,7 +4,7 @@
 // EIP-712 struct hash)), so a batch is also a run of log leaves and the escrow releases it with a checkpoint
 // inclusion proof (`releaseWithProof`) exactly as a singly signed result.
 import { fromHex, toHex, type Hex } from './bytes.ts';
-import { resultMessage, resultStructHash } from './eip712.ts';
+import { resultStructHashOf } from './eip712.ts';
 import { leafHash, rootFromInclusionProof } from './merkle.ts';
 import { assertVersion, parseWith } from './parse.ts';
 import { BATCHED_RESULT_KIND, batchedResult, resultBatchHead, RESULT_VERSION, type BatchedResult, type ResultBatchHead, type ResultBody } from './schemas.ts';
@@ -25,7 +25,7 @@ export function parseResultBatchHead(input: unknown): ResultBatchHead {
 
 /** The leaf of a result in a batch and in the transparency log: SHA-256(0x00 || EIP-712 struct hash). */
 export function resultLeafHash(body: ResultBody): Uint8Array {
-  return leafHash(fromHex(resultStructHash(resultMessage(body)), 32));
+  return leafHash(resultStructHashOf(body));
 }
 
 /** The batch root a result's inclusion proof implies, or undefined when the proof cannot fit a tree of `size`. */

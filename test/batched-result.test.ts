@@ -10,12 +10,20 @@ import {
   leafHash,
   resultMessage,
   resultStructHash,
+  resultStructHashOf,
+  resultHash,
+  keccak256Tagged,
+  keccak256TaggedJson,
+  canonicalBytes,
+  TAGS,
+  utf8,
   toHex,
   type BatchedResult,
   type ResultBody,
 } from '../protocol/index.ts';
 import { keccak_256 as nobleKeccak } from '@noble/hashes/sha3.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import canonicalizeModule from 'canonicalize';
 import type { Policy } from '../verifier/index.ts';
 import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type BatchItem, type Enclave } from '../enclave/index.ts';
 import { fixedClock, hex32, resultCodesFor, simEnclave } from './helpers.ts';
@@ -176,6 +184,30 @@ describe('hot-path hashing', () => {
       const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
       expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
       expect(toHex(sha256Digest(data))).toBe(toHex(nobleSha256(data)));
+    }
+  });
+
+  it('keccak256TaggedJson equals keccak256Tagged over canonicalBytes, for ASCII, non-ASCII and texts past the scratch size', async () => {
+    await initHashes();
+    for (const v of [{ a: 1 }, { b: 'é€😀', a: [1, 2] }, { big: 'x'.repeat(5000), u: '\u20ac'.repeat(3000) }, SAMPLE_STATEMENT]) {
+      expect(toHex(keccak256TaggedJson(TAGS.result, v))).toBe(toHex(keccak256Tagged(TAGS.result, canonicalBytes(v))));
+    }
+  });
+
+  it('resultStructHashOf(body) equals the EIP-712 struct hash of resultMessage(body), members in any order', async () => {
+    const canonicalize = canonicalizeModule as unknown as (v: unknown) => string;
+    const { results } = await (await simEnclave({ clock: fixedClock() })).signResultBatch(items(8));
+    for (const r of results) {
+      // Reference: the result hash over the canonicalize package's bytes, the struct hash by the message path
+      // (checked against viem's hashStruct in protocol/eip712.test.ts).
+      const reference = toHex(keccak256Tagged(TAGS.result, utf8(canonicalize(r.body))));
+      const expected = resultStructHash({ ...resultMessage(r.body), resultHash: reference });
+      expect(resultHash(r.body)).toBe(reference);
+      expect(toHex(resultStructHashOf(r.body))).toBe(expected);
+      // The same statement as a parser would hand it over (members in schema order, not sorted).
+      const reordered = JSON.parse(JSON.stringify({ v: r.body.v, typ: r.body.typ, ...r.body, output: { score: r.body.output.score, ...r.body.output } }));
+      expect(toHex(resultStructHashOf(reordered))).toBe(expected);
+      expect(resultHash(reordered)).toBe(resultHash(r.body));
     }
   });
 });

@@ -1,8 +1,7 @@
 // The scoring worker: takes accepted jobs in batches, decrypts their submissions inside the enclave, scores the
 // batch, signs each result, and commits results + log leaves + job states in one transaction. A crash before the
 // commit leaves the jobs "accepted" and they are redone at start; after it, they are done: exactly once.
-import { findPropsError, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
-import { resultMessage, resultStructHash } from '../../protocol/index.ts';
+import { findPropsError, PropsError, resultStructHashOf, toHex, type Hex, type Statement } from '../../protocol/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -103,7 +102,7 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
             output,
             sub.inputCommitment as Hex,
           );
-          done.push({ jobId: g.job.id, attestation: JSON.stringify(attestation), structHash: resultStructHash(resultMessage(body)) });
+          done.push({ jobId: g.job.id, attestation: JSON.stringify(attestation), structHash: toHex(resultStructHashOf(body)) });
         }),
       );
     }

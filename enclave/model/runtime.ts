@@ -199,7 +199,8 @@ export async function scoreBatch(session: InferenceSession, rows: readonly (read
 /** The signed output for one score under a lender's threshold: approve when score ≥ threshold. */
 export function decide(s: Pick<Score, 'score' | 'reasonCodes'>, threshold: number): ResultOutput {
   if (!Number.isInteger(threshold) || threshold < 0 || threshold > 1000) throw new PropsError('ERR_MODEL_THRESHOLD_INVALID');
-  return { score: s.score, decision: s.score >= threshold ? 'approve' : 'decline', threshold, reasonCodes: [...s.reasonCodes] };
+  // Members in RFC 8785 order, as the signed statement wants them (enclave/boot.ts bodyFor).
+  return { decision: s.score >= threshold ? 'approve' : 'decline', reasonCodes: [...s.reasonCodes], score: s.score, threshold };
 }
 
 export type Assessment = { output: ResultOutput; probabilityOfDefault: number; contributions: number[] };
