@@ -1,9 +1,12 @@
 // Load test of the scoring service on loopback (autocannon), side by side in one run with its ceiling: a bare Hono
 // endpoint doing one P-256 signature per request. Both servers run as child processes; sustained POST /v1/jobs
 // (each a full score: consent + borrower cap + nonce + idempotency checks, model, JWS + EIP-712 signatures, log
-// append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--json] [--bundle-out FILE] [--profile DIR]`
+// append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--rounds R] [--db-dir DIR]
+// [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch]`. With R rounds the ceiling and the
+// service alternate R times (a fresh server and database each round) and the medians are reported next to every
+// round: this machine's speed drifts by tens of percent from minute to minute, so one pair is not enough to judge.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +27,15 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     /** `props serve --result-signing`: each (default) or batch. */
     'result-signing': { type: 'string', default: 'each' },
+    rounds: { type: 'string', default: '1' },
+    /** Where the service's SQLite file goes (default: the OS temp folder). */
+    'db-dir': { type: 'string' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'bench-admin-token-000000001';
 const children: ChildProcess[] = [];
@@ -64,37 +72,18 @@ async function load(name: string, opts: autocannon.Options): Promise<Row> {
 const hex64 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 
 // ---- ceiling: bare Hono + one P-256 signature
-// `--import tsx` keeps it one process (tsx's CLI would fork a grandchild that outlives a kill).
-const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts')]);
-const bare = await load('bare Hono + one P-256 signature', {
-  url: `http://127.0.0.1:${ceiling.port}/sign`,
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ nonce: hex64(1) }),
-});
-ceiling.child.kill('SIGKILL');
-
-// ---- props serve, on a file database in WAL mode
-const benchDir = mkdtempSync(join(tmpdir(), 'props-bench-'));
-const db = join(benchDir, 'props.db');
-// Submissions are the oracle's: a bank-signed statement, accepted under a provenance policy pinning that bank key.
-const bank = await bankTrust();
-writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
-const svc = await startChild([...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--result-signing', values['result-signing'] as string, '--provenance-policy', join(benchDir, 'provenance.json')], {
-  PROPS_ADMIN_TOKEN: ADMIN,
-});
-const base = `http://127.0.0.1:${svc.port}`;
-const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
-const lender = await post('/v1/admin/lenders', { name: 'bench' }, { authorization: `Bearer ${ADMIN}` });
-// A consent allows at most 1,000 uses (protocol bound), so the run rotates through enough borrowers' consents for
-// 5,000 scores/s sustained: request i uses consent ⌊(i−1)/1000⌋.
-const USES = 1000;
-const borrowers = generateBorrowers('bench', Math.ceil((duration * 5000) / USES) + 1);
-const consents: string[] = [];
-for (const b of borrowers) consents.push((await submitViaOracle(base, bank.key, { lender: lender.lenderId, maxUses: USES, statement: b.statement })).consentId);
-const consentFor = (i: number) => consents[Math.floor((i - 1) / USES) % consents.length] as string;
-const auth = `Bearer ${lender.apiKey}`;
+async function ceilingRound(): Promise<Row> {
+  // `--import tsx` keeps it one process (tsx's CLI would fork a grandchild that outlives a kill).
+  const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts')]);
+  const row = await load('bare Hono + one P-256 signature', {
+    url: `http://127.0.0.1:${ceiling.port}/sign`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ nonce: hex64(1) }),
+  });
+  ceiling.child.kill('SIGKILL');
+  return row;
+}
 
 // The server's own CPU time over the run (Linux /proc; user + system ticks): a measure that other load on the machine
 // disturbs far less than throughput does.
@@ -104,49 +93,104 @@ const cpuMs = (pid: number | undefined): number | undefined => {
   const fields = readFileSync(f, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 };
-const cpuBefore = cpuMs(svc.child.pid);
-let seq = 0;
-const scored = await load('props serve: POST /v1/jobs (score)', {
-  url: `${base}/v1/jobs`,
-  requests: [
-    {
-      method: 'POST',
-      setupRequest: (req) => {
-        const i = ++seq;
-        return {
-          ...req,
-          headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i.toString().padStart(10, "0")}` },
-          body: JSON.stringify({ consentId: consentFor(i), nonce: hex64(i) }),
-        };
+
+// ---- props serve, on a file database in WAL mode
+type ServiceRun = { row: Row; cpuPerScoreMs: number | undefined; logSize: number; unscored: number };
+async function serviceRound(last: boolean): Promise<ServiceRun> {
+  const benchDir = mkdtempSync(join(values['db-dir'] ?? tmpdir(), 'props-bench-'));
+  const db = join(benchDir, 'props.db');
+  // Submissions are the oracle's: a bank-signed statement, accepted under a provenance policy pinning that bank key.
+  const bank = await bankTrust();
+  writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
+  const profile = last && values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+  const svc = await startChild([...profile, join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--result-signing', values['result-signing'] as string, '--provenance-policy', join(benchDir, 'provenance.json')], {
+    PROPS_ADMIN_TOKEN: ADMIN,
+  });
+  const base = `http://127.0.0.1:${svc.port}`;
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
+  const lender = await post('/v1/admin/lenders', { name: 'bench' }, { authorization: `Bearer ${ADMIN}` });
+  // A consent allows at most 1,000 uses (protocol bound), so the run rotates through enough borrowers' consents for
+  // 5,000 scores/s sustained: request i uses consent ⌊(i−1)/1000⌋.
+  const USES = 1000;
+  const borrowers = generateBorrowers('bench', Math.ceil((duration * 5000) / USES) + 1);
+  const consents: string[] = [];
+  for (const b of borrowers) consents.push((await submitViaOracle(base, bank.key, { lender: lender.lenderId, maxUses: USES, statement: b.statement })).consentId);
+  const consentFor = (i: number) => consents[Math.floor((i - 1) / USES) % consents.length] as string;
+  const auth = `Bearer ${lender.apiKey}`;
+
+  const cpuBefore = cpuMs(svc.child.pid);
+  let seq = 0;
+  const row = await load('props serve: POST /v1/jobs (score)', {
+    url: `${base}/v1/jobs`,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const i = ++seq;
+          return {
+            ...req,
+            headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i.toString().padStart(10, '0')}` },
+            body: JSON.stringify({ consentId: consentFor(i), nonce: hex64(i) }),
+          };
+        },
       },
-    },
-  ],
-});
-
-const cpuAfter = cpuMs(svc.child.pid);
-const cpuPerScoreMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / scored.total;
-const head = (await (await fetch(`${base}/v1/log/head`)).json()) as { treeSize: number };
-if (values['bundle-out']) {
-  const job = await post('/v1/jobs', { consentId: consents[consents.length - 1], nonce: hex64(++seq + 1_000_000_000) }, { authorization: auth, 'idempotency-key': 'bench-bundle' });
-  const bundle = await (await fetch(`${base}/v1/jobs/${job.jobId}/bundle`, { headers: { authorization: auth } })).json();
-  writeFileSync(values['bundle-out'], JSON.stringify(bundle, null, 2));
-}
-svc.child.kill('SIGTERM');
-await new Promise((r) => { svc.child.once('exit', r); setTimeout(r, 5000); });
-
-const ratio = scored.requestsPerSec / bare.requestsPerSec;
-// A 202 (accepted, not scored within the wait) is a 2xx but no score: every answered request must have its log leaf.
-const unscored = Math.max(0, scored.total - head.treeSize);
-const goal = scored.requestsPerSec >= 3000 && scored.p99Ms <= 25 && scored.errors === 0 && scored.non2xx === 0 && unscored === 0;
-if (values.json) {
-  process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, rows: [bare, scored], ratio, cpuPerScoreMs, unscored, logSize: head.treeSize, goalMet: goal })}\n`);
-} else {
-  process.stdout.write(`\nScoring service under load (${duration} s, ${connections} connections, loopback, autocannon in-process)\n`);
-  process.stdout.write(`${'case'.padEnd(40)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'non2xx'.padStart(8)}\n`);
-  for (const r of [bare, scored]) {
-    process.stdout.write(`${r.name.padEnd(40)}${r.requestsPerSec.toFixed(0).padStart(10)}${String(r.p50Ms).padStart(9)}${String(r.p99Ms).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(8)}\n`);
+    ],
+  });
+  const cpuAfter = cpuMs(svc.child.pid);
+  const cpuPerScoreMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / row.total;
+  const head = (await (await fetch(`${base}/v1/log/head`)).json()) as { treeSize: number };
+  if (last && values['bundle-out']) {
+    const job = await post('/v1/jobs', { consentId: consents[consents.length - 1], nonce: hex64(++seq + 1_000_000_000) }, { authorization: auth, 'idempotency-key': 'bench-bundle' });
+    const bundle = await (await fetch(`${base}/v1/jobs/${job.jobId}/bundle`, { headers: { authorization: auth } })).json();
+    writeFileSync(values['bundle-out'], JSON.stringify(bundle, null, 2));
   }
-  if (cpuPerScoreMs !== undefined) process.stdout.write(`props serve CPU per score (user+sys, all threads): ${cpuPerScoreMs.toFixed(3)} ms\n`);
-  process.stdout.write(`ratio score/ceiling: ${(ratio * 100).toFixed(1)}%   log size after run: ${head.treeSize} (unscored answers: ${unscored})   goal (≥3000/s, p99≤25 ms, 0 errors): ${goal ? 'met' : 'NOT met'}\n`);
+  svc.child.kill('SIGTERM');
+  await new Promise((r) => {
+    svc.child.once('exit', r);
+    setTimeout(r, 5000);
+  });
+  rmSync(benchDir, { recursive: true, force: true });
+  // A 202 (accepted, not scored within the wait) is a 2xx but no score: every answered request must have its log leaf.
+  return { row, cpuPerScoreMs, logSize: head.treeSize, unscored: Math.max(0, row.total - head.treeSize) };
+}
+
+type Round = { ceiling: Row; service: ServiceRun; ratio: number };
+const runs: Round[] = [];
+for (let r = 0; r < rounds; r++) {
+  const ceiling = await ceilingRound();
+  const service = await serviceRound(r === rounds - 1);
+  runs.push({ ceiling, service, ratio: service.row.requestsPerSec / ceiling.requestsPerSec });
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+const med = {
+  ceilingPerSec: median(runs.map((x) => x.ceiling.requestsPerSec)),
+  scoresPerSec: median(runs.map((x) => x.service.row.requestsPerSec)),
+  p50Ms: median(runs.map((x) => x.service.row.p50Ms)),
+  p99Ms: median(runs.map((x) => x.service.row.p99Ms)),
+  ratio: median(runs.map((x) => x.ratio)),
+  cpuPerScoreMs: median(runs.flatMap((x) => (x.service.cpuPerScoreMs === undefined ? [] : [x.service.cpuPerScoreMs]))),
+};
+const clean = runs.every((x) => x.service.row.errors === 0 && x.service.row.non2xx === 0 && x.service.unscored === 0);
+const goal = med.scoresPerSec >= 3000 && med.p99Ms <= 25 && clean;
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, resultSigning: values['result-signing'], rounds: runs, median: med, goalMet: goal })}\n`);
+} else {
+  process.stdout.write(`\nScoring service under load (${duration} s per run, ${connections} connections, loopback, autocannon in-process, --result-signing ${values['result-signing']})\n`);
+  process.stdout.write(`${'round'.padEnd(7)}${'case'.padEnd(40)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'non2xx'.padStart(8)}${'CPU ms/score'.padStart(14)}${'ratio'.padStart(8)}\n`);
+  const line = (round: string, r: Row, cpu = '', ratio = '') =>
+    process.stdout.write(`${round.padEnd(7)}${r.name.padEnd(40)}${r.requestsPerSec.toFixed(0).padStart(10)}${String(r.p50Ms).padStart(9)}${String(r.p99Ms).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(8)}${cpu.padStart(14)}${ratio.padStart(8)}\n`);
+  runs.forEach((x, i) => {
+    line(String(i + 1), x.ceiling);
+    line(String(i + 1), x.service.row, x.service.cpuPerScoreMs?.toFixed(3) ?? 'n/a', `${(x.ratio * 100).toFixed(1)}%`);
+  });
+  process.stdout.write(
+    `median: ceiling ${med.ceilingPerSec.toFixed(0)}/s; props serve ${med.scoresPerSec.toFixed(0)} scores/s, p50 ${med.p50Ms} ms, p99 ${med.p99Ms} ms, ` +
+      `CPU ${med.cpuPerScoreMs.toFixed(3)} ms/score, ${(med.ratio * 100).toFixed(1)}% of the ceiling; ` +
+      `every answer in the log: ${runs.every((x) => x.service.unscored === 0) ? 'yes' : 'NO'}; goal (≥3000/s, p99≤25 ms, 0 errors): ${goal ? 'met' : 'NOT met'}\n`,
+  );
 }
 process.exit(0);
