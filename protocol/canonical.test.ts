@@ -99,6 +99,15 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(sorted).toBeLessThan(2900);
   });
 
+  it('refuses nesting past 64 levels on either path (ERR_CANONICAL_JSON), even when the members are sorted', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 65; i++) deep = [deep];
+    expect(() => canonicalJson(deep)).toThrow(expect.objectContaining({ code: 'ERR_CANONICAL_JSON' }));
+    let ok: unknown = 1;
+    for (let i = 0; i < 64; i++) ok = [ok];
+    expect(canonicalJson(ok)).toBe(`${'['.repeat(64)}1${']'.repeat(64)}`);
+  });
+
   it('integer-like keys (which objects enumerate first) still come out in code-unit order', () => {
     expect(canonicalJson({ 9: 'a', 10: 'b', x: 1 })).toBe('{"10":"b","9":"a","x":1}');
     expect(canonicalJson({ a: [1, { d: 1, c: 2 }], b: null })).toBe('{"a":[1,{"c":2,"d":1}],"b":null}');

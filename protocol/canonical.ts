@@ -28,6 +28,7 @@ export function canonicalBytes(value: unknown): Uint8Array {
 // without holes, strings, booleans, null and finite numbers only. False sends the value to the general path (which
 // also gives the coded refusals), never to a wrong answer.
 function isPresorted(v: unknown, depth: number): boolean {
+  if (depth > 64) return false; // the general path refuses it, as nesting too deep
   if (v === null) return true;
   switch (typeof v) {
     case 'string':
@@ -40,7 +41,6 @@ function isPresorted(v: unknown, depth: number): boolean {
     default:
       return false;
   }
-  if (depth > 64) return false;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       if (!(i in v) || !isPresorted(v[i], depth + 1)) return false;
