@@ -91,6 +91,7 @@ export function sha256Digest(data: Uint8Array): Uint8Array {
 
 // Scratch buffer for tag-framed canonical text: TextEncoder.encode allocates a fresh buffer per call (~2.5 µs for a
 // result statement here), encodeInto writes into this one in ~0.1 µs. Only used synchronously, never handed out.
+const SCRATCH_MAX = 64 * 1024;
 let scratch = new Uint8Array(4096);
 const textEncoder = new TextEncoder();
 
@@ -99,10 +100,12 @@ export function keccak256TaggedJson(tag: string, value: unknown): Uint8Array {
   const text = canonicalJson(value);
   const prefix = framePrefix(tag);
   const need = prefix.length + text.length * 3; // UTF-8 is at most 3 bytes per UTF-16 code unit
-  if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2));
-  scratch.set(prefix, 0);
-  const { written } = textEncoder.encodeInto(text, scratch.subarray(prefix.length));
-  return keccak_256(scratch.subarray(0, prefix.length + written));
+  // The scratch grows to 64 KiB at most; a larger text gets a buffer of its own (kept by nothing).
+  if (scratch.length < need && need <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(need, scratch.length * 2)));
+  const buf = need <= scratch.length ? scratch : new Uint8Array(need);
+  buf.set(prefix, 0);
+  const { written } = textEncoder.encodeInto(text, buf.subarray(prefix.length));
+  return keccak_256(buf.subarray(0, prefix.length + written));
 }
 
 /** SHA-256 over the RFC 8785 canonical form of a JSON value, under a tag; 0x-hex. */

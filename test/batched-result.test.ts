@@ -189,7 +189,7 @@ describe('hot-path hashing', () => {
 
   it('keccak256TaggedJson equals keccak256Tagged over canonicalBytes, for ASCII, non-ASCII and texts past the scratch size', async () => {
     await initHashes();
-    for (const v of [{ a: 1 }, { b: 'é€😀', a: [1, 2] }, { big: 'x'.repeat(5000), u: '\u20ac'.repeat(3000) }, SAMPLE_STATEMENT]) {
+    for (const v of [{ a: 1 }, { b: 'é€😀', a: [1, 2] }, { big: 'x'.repeat(5000), u: '\u20ac'.repeat(3000) }, { huge: 'é'.repeat(40_000) }, SAMPLE_STATEMENT]) {
       expect(toHex(keccak256TaggedJson(TAGS.result, v))).toBe(toHex(keccak256Tagged(TAGS.result, canonicalBytes(v))));
     }
   });
