@@ -195,13 +195,20 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     const head = await new CompactSign(canonicalBytes(headBody))
       .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result-batch+jws' })
       .sign(keys.jwsPrivateKey);
+    // A tree of n leaves has 2n−1 nodes but n·log n proof entries: each node is written in hex once.
+    const hexOf = new Map<Uint8Array, Hex>();
+    const hex = (node: Uint8Array): Hex => {
+      let h = hexOf.get(node);
+      if (h === undefined) hexOf.set(node, (h = toHex(node)));
+      return h;
+    };
     const results = bodies.map((body, index): BatchedResult => ({
       version: 1,
       kind: 'props-batched-result',
       body,
       head,
       index,
-      path: (proofs[index] as Uint8Array[]).map(toHex),
+      path: (proofs[index] as Uint8Array[]).map(hex),
     }));
     return { head, results, leaves, structHashes: structs.map(toHex) };
   }
