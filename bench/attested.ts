@@ -4,7 +4,7 @@
 // row (ES256 JWS + EIP-712 signature by the on-chain key) and a transparency-log append (RFC 9162 leaf).
 import { InferenceSession } from 'onnxruntime-node';
 import { commitInputs, computeFeatures, DEFAULT_MODEL_PATH, loadModel, loadPipelinePolicy, bootEnclave, createSimPlatform, decide, type Enclave } from '../enclave/index.ts';
-import { leafHash, fromHex, resultMessage, resultStructHash, type Hex, type ResultOutput, type Statement } from '../protocol/index.ts';
+import { leafHash, fromHex, type Hex, type ResultOutput, type Statement } from '../protocol/index.ts';
 import { generateBorrowers } from '../sim/bank/generator.ts';
 import { inputTensor, syntheticMlpFile, timeInterleaved, type Timing } from './model.ts';
 import { wantsJson } from './harness.ts';
@@ -32,8 +32,8 @@ async function attestedBatch(mode: Mode, enclave: Enclave, inputs: readonly { st
   }
   for (const [i, output] of outputs.entries()) {
     const id = `0x${(log.length + 1).toString(16).padStart(64, '0')}` as const;
-    const { body } = await enclave.signResultWithBody({ requestId: id, nonce: id, consentRef: id }, output, inputs[i]!.commitment);
-    log.push(leafHash(fromHex(resultStructHash(resultMessage(body)), 32)));
+    const { structHash } = await enclave.signResultWithBody({ requestId: id, nonce: id, consentRef: id }, output, inputs[i]!.commitment);
+    log.push(leafHash(fromHex(structHash, 32)));
   }
 }
 

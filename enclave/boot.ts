@@ -14,7 +14,7 @@ import {
   parseManifest,
   pipelineId as computePipelineId,
   reportDataFor,
-  resultDigest,
+  resultDigestOfStructHash,
   sha256,
   toBase64,
   toHex,
@@ -77,7 +77,8 @@ export type Enclave = {
   readonly keys: EnclaveKeyMaterial;
   signResult(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<ResultAttestation>;
   /** The same, also returning the signed statement (for the transparency log, without re-parsing the JWS). */
-  signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }>;
+  /** Also hands back the signed statement and its EIP-712 struct hash (the log leaf's datum), computed once here. */
+  signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }>;
   /**
    * One signature for a batch: a JWS over the RFC 9162 root of the results' leaves; each result carries its statement
    * and inclusion proof. The leaves (in order) are the results' transparency-log leaves.
@@ -213,12 +214,13 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     return { head, results, leaves, structHashes: structs.map(toHex) };
   }
 
-  async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody }> {
-      const body = bodyFor(request, output, inputCommitment, Math.floor(clock().getTime() / 1000));
-      const jws = await new CompactSign(canonicalBytes(body))
-        .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result+jws' })
-        .sign(keys.jwsPrivateKey);
-      const signature = await keys.chainSigner.signDigest(fromHex(resultDigest(domain, body), 32));
-      return { attestation: { version: 1, jws, eip712: { domain, signature } }, body };
+  async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }> {
+    const body = bodyFor(request, output, inputCommitment, Math.floor(clock().getTime() / 1000));
+    const struct = resultStructHashOf(body);
+    const jws = await new CompactSign(canonicalBytes(body))
+      .setProtectedHeader({ alg: 'ES256', kid: keys.public.jws.kid, typ: 'props-result+jws' })
+      .sign(keys.jwsPrivateKey);
+    const signature = await keys.chainSigner.signDigest(fromHex(resultDigestOfStructHash(domain, struct), 32));
+    return { attestation: { version: 1, jws, eip712: { domain, signature } }, body, structHash: toHex(struct) };
   }
 }

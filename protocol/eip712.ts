@@ -115,47 +115,55 @@ function word(value: bigint): Uint8Array {
   return fromHex(value.toString(16).padStart(64, '0'), 32);
 }
 
-// Nine static words written into one buffer (this runs for every scored result).
-function resultStructBytes(m: ResultMessage): Uint8Array {
+// Nine static words written into one buffer (this runs for every scored result). The result hash comes as hex (a
+// message) or as the 32 bytes just computed (`resultStructHashOf`).
+function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: Hex | Uint8Array }): Uint8Array {
+  if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
+  if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
+  const resultHashBytes = typeof m.resultHash === 'string' ? fromHex(m.resultHash, 32) : m.resultHash;
+  if (resultHashBytes.length !== 32) throw new RangeError('eip712: resultHash is not 32 bytes');
   const out = new Uint8Array(9 * 32);
   out.set(RESULT_TYPEHASH, 0);
   out.set(fromHex(m.requestId, 32), 32);
   out.set(fromHex(m.nonce, 32), 64);
   out.set(fromHex(m.pipelineId, 32), 96);
-  out.set(fromHex(m.resultHash, 32), 128);
+  out.set(resultHashBytes, 128);
   out.set(fromHex(m.inputCommitment, 32), 160);
-  writeScalars(out, m.score, m.approved, m.issuedAt);
+  const view = new DataView(out.buffer);
+  view.setUint16(6 * 32 + 30, m.score);
+  out[7 * 32 + 31] = m.approved ? 1 : 0;
+  view.setBigUint64(8 * 32 + 24, m.issuedAt);
   return out;
-}
-
-function writeScalars(out: Uint8Array, score: number, approved: boolean, issuedAt: bigint): void {
-  if (!Number.isInteger(score) || score < 0 || score > 0xffff) throw new RangeError('eip712: score is not a uint16');
-  if (typeof issuedAt !== 'bigint' || issuedAt < 0n || issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint16(6 * 32 + 30, score);
-  out[7 * 32 + 31] = approved ? 1 : 0;
-  view.setBigUint64(8 * 32 + 24, issuedAt);
 }
 
 /** EIP-712 digest of a result message under `domain`. */
 export function resultDigestOf(domain: Eip712DomainValue, m: ResultMessage): Hex {
-  return toHex(keccak_256(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparatorOf(domain), keccak_256(resultStructBytes(m)))));
+  return resultDigestOfStructHash(domain, keccak_256(resultStructBytes(m)));
+}
+
+/** EIP-712 digest under `domain` of a result whose struct hash is already known (`resultStructHashOf`). */
+export function resultDigestOfStructHash(domain: Eip712DomainValue, structHash: Uint8Array): Hex {
+  return toHex(keccak_256(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparatorOf(domain), structHash)));
 }
 
 /**
  * `resultStructHash(resultMessage(body))` as bytes, without the hex round trips in between: the enclave computes it
- * for every result it signs and the verifier for every result it checks.
+ * once for every result it signs (its log leaf and its EIP-712 digest both come from it), the verifier for every
+ * batched result it checks.
  */
 export function resultStructHashOf(body: ResultBody): Uint8Array {
-  const out = new Uint8Array(9 * 32);
-  out.set(RESULT_TYPEHASH, 0);
-  out.set(fromHex(body.requestId, 32), 32);
-  out.set(fromHex(body.nonce, 32), 64);
-  out.set(fromHex(body.pipelineId, 32), 96);
-  out.set(keccak256TaggedJson(TAGS.result, body), 128);
-  out.set(fromHex(body.inputCommitment, 32), 160);
-  writeScalars(out, body.output.score, body.output.decision === 'approve', BigInt(body.iat));
-  return keccak_256(out);
+  return keccak_256(
+    resultStructBytes({
+      requestId: body.requestId as Hex,
+      nonce: body.nonce as Hex,
+      pipelineId: body.pipelineId as Hex,
+      resultHash: keccak256TaggedJson(TAGS.result, body),
+      inputCommitment: body.inputCommitment as Hex,
+      score: body.output.score,
+      approved: body.output.decision === 'approve',
+      issuedAt: BigInt(body.iat),
+    }),
+  );
 }
 
 /**

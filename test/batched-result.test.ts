@@ -11,6 +11,8 @@ import {
   resultMessage,
   resultStructHash,
   resultStructHashOf,
+  resultDigest,
+  resultDigestOfStructHash,
   resultHash,
   keccak256Tagged,
   keccak256TaggedJson,
@@ -210,6 +212,9 @@ describe('hot-path hashing', () => {
       expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(r.body));
       expect(toHex(resultStructHashOf(reordered))).toBe(expected);
       expect(resultHash(reordered)).toBe(resultHash(r.body));
+      // The EIP-712 digest from the struct hash equals the message path's (checked against viem in eip712.test.ts).
+      const domain = { name: 'Props', version: '1', chainId: 31337, verifyingContract: `0x${'11'.repeat(20)}` };
+      expect(resultDigestOfStructHash(domain, resultStructHashOf(r.body))).toBe(resultDigest(domain, r.body));
     }
   });
 });

@@ -1,7 +1,7 @@
 // The scoring worker: takes accepted jobs in batches, decrypts their submissions inside the enclave, scores the
 // batch, signs each result, and commits results + log leaves + job states in one transaction. A crash before the
 // commit leaves the jobs "accepted" and they are redone at start; after it, they are done: exactly once.
-import { findPropsError, PropsError, resultStructHashOf, toHex, type Hex, type Statement } from '../../protocol/index.ts';
+import { findPropsError, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -96,13 +96,14 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
           const output = outputs[i];
           const sub = submissions[i];
           if (!output || !sub) return;
-          // The signed statement comes back with the attestation: the log leaf is computed without re-parsing the JWS.
-          const { attestation, body } = await deps.enclave.signResultWithBody(
+          // The struct hash (the log leaf's datum) comes back with the attestation, computed once for the EIP-712
+          // signature: neither the JWS is re-parsed nor the statement hashed again.
+          const { attestation, structHash } = await deps.enclave.signResultWithBody(
             { requestId: g.job.requestId as Hex, nonce: g.job.nonce as Hex, consentRef: g.job.consentId as Hex },
             output,
             sub.inputCommitment as Hex,
           );
-          done.push({ jobId: g.job.id, attestation: JSON.stringify(attestation), structHash: toHex(resultStructHashOf(body)) });
+          done.push({ jobId: g.job.id, attestation: JSON.stringify(attestation), structHash });
         }),
       );
     }
