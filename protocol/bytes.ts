@@ -24,6 +24,11 @@ export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
+/** Writes `s` as UTF-8 into `into` (which needs up to 3 bytes per UTF-16 code unit); the number of bytes written. */
+export function utf8Into(s: string, into: Uint8Array): number {
+  return encoder.encodeInto(s, into).written;
+}
+
 export function toBase64(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

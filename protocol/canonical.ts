@@ -1,5 +1,6 @@
 // Canonical JSON (RFC 8785, JCS) for everything that is hashed or signed.
 import canonicalizeModule from 'canonicalize';
+import { utf8 } from './bytes.ts';
 import { PropsError } from './errors.ts';
 
 // The package is CommonJS whose typings claim an ES default export; under NodeNext the default import is the function.
@@ -18,10 +19,8 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
-const encoder = new TextEncoder();
-
 export function canonicalBytes(value: unknown): Uint8Array {
-  return encoder.encode(canonicalJson(value));
+  return utf8(canonicalJson(value));
 }
 
 // True when JSON.stringify(v) is already v's RFC 8785 form: plain objects with members in code-unit order, arrays

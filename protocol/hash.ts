@@ -4,7 +4,7 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { keccak_256 as nobleKeccak256 } from '@noble/hashes/sha3.js';
 import { createKeccak, createSHA256 } from 'hash-wasm';
 import { canonicalBytes, canonicalJson } from './canonical.ts';
-import { concatBytes, toHex, utf8, type Hex } from './bytes.ts';
+import { concatBytes, toHex, utf8, utf8Into, type Hex } from './bytes.ts';
 
 export const TAGS = {
   code: 'props/code/v1',
@@ -93,7 +93,6 @@ export function sha256Digest(data: Uint8Array): Uint8Array {
 // result statement here), encodeInto writes into this one in ~0.1 µs. Only used synchronously, never handed out.
 const SCRATCH_MAX = 64 * 1024;
 let scratch = new Uint8Array(4096);
-const textEncoder = new TextEncoder();
 
 /** keccak-256 over the tag framing of a JSON value's RFC 8785 bytes: `keccak256Tagged(tag, canonicalBytes(value))`. */
 export function keccak256TaggedJson(tag: string, value: unknown): Uint8Array {
@@ -104,7 +103,7 @@ export function keccak256TaggedJson(tag: string, value: unknown): Uint8Array {
   if (scratch.length < need && need <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(need, scratch.length * 2)));
   const buf = need <= scratch.length ? scratch : new Uint8Array(need);
   buf.set(prefix, 0);
-  const { written } = textEncoder.encodeInto(text, buf.subarray(prefix.length));
+  const written = utf8Into(text, buf.subarray(prefix.length));
   return keccak_256(buf.subarray(0, prefix.length + written));
 }
 

@@ -249,17 +249,16 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
   // Job ids: a 48-bit millisecond time prefix, then 80 random bits. The store's indexes keyed by job id then grow at
   // their end instead of at random pages, so a commit writes fewer pages; the id is still unguessable. (Request ids,
   // which results carry, stay fully random: time-prefixing them measured slower, not faster.)
-  const timePrefixed = (bytes: number): Hex => {
-    const id = new Uint8Array(bytes);
+  const newJobId = (): Hex => {
+    const id = new Uint8Array(16);
     let ms = Math.max(0, Math.floor(clock().getTime()));
     for (let i = 5; i >= 0; i--) {
       id[i] = ms % 256;
       ms = Math.floor(ms / 256);
     }
-    id.set(randomBytes(bytes - 6), 6);
+    id.set(randomBytes(10), 6);
     return toHex(id);
   };
-  const newJobId = () => timePrefixed(16);
 
   const loadJob = async (id: string) => {
     const job = await store.getJob(id);
