@@ -31,8 +31,8 @@ parentPort.on('message', () => {
 export type Checkpointer = { stop(): void };
 
 // Every 25 ms: each checkpoint syncs what it copied, and on ext4 a writer's WAL appends wait while that sync runs,
-// so small frequent checkpoints make short stalls (bench/service.ts, 3 rounds each: p99 29–31 ms at 10–25 ms
-// against 32–36 ms at 100 ms and 70–87 ms transaction stalls at 1 s). An idle tick costs one no-op pragma.
+// so small frequent checkpoints make short stalls (BENCHMARKS.md, service: p99 29–31 ms at 10–25 ms against
+// 32–36 ms at 100 ms, in 3-round runs of bench/service.ts). An idle tick costs one no-op pragma.
 export function startCheckpointer(file: string, intervalMs = 25): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, intervalMs } });
