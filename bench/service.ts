@@ -5,6 +5,7 @@
 // [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch]`. With R rounds the ceiling and the
 // service alternate R times (a fresh server and database each round) and the medians are reported next to every
 // round: this machine's speed drifts by tens of percent from minute to minute, so one pair is not enough to judge.
+// `--profile` and `--bundle-out` apply to the last round.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     json: { type: 'boolean' },
     'bundle-out': { type: 'string' },
-    /** Write a V8 CPU profile of `props serve` into this folder. */
+    /** Write a V8 CPU profile of `props serve` (the last round) into this folder. */
     profile: { type: 'string' },
     /** `props serve --result-signing`: each (default) or batch. */
     'result-signing': { type: 'string', default: 'each' },
