@@ -185,12 +185,10 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
         deletedAt: null,
       });
       statementCache.set(sub.submissionId, sub.statement);
-      const { CompactSign } = await import('jose');
-      const receipt = sub.receipt ?? await new CompactSign(
+      const receipt = sub.receipt ?? await enclave.signJws(
         canonicalBytes({ v: 1, typ: 'props-receipt', submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, iat }),
-      )
-        .setProtectedHeader({ alg: 'ES256', kid: enclave.keys.public.jws.kid, typ: 'props-receipt+jws' })
-        .sign(enclave.keys.jwsPrivateKey);
+        { typ: 'props-receipt+jws' },
+      );
       deps.logger({ event: 'submission.received', submission: sub.submissionId });
       return c.json({ submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, receipt }, 201);
     },

@@ -6,7 +6,6 @@ import { JWE_HEADER, PropsError, type Hex, type Statement } from '../../protocol
 import { verifyConsent as verifyOracleConsent, type ProvenanceVerdict } from '../../verifier/index.ts';
 import type { Enclave } from '../boot.ts';
 import { decryptSubmission, signReceipt, type ProvenanceVerifier } from '../ingest.ts';
-import { nodeEs256Signer } from '../jws-signer.ts';
 import type { Consent, Ingest, VerifyConsent } from './deps.ts';
 
 function addressedDigest(jwe: string): Hex {
@@ -21,7 +20,7 @@ export type OracleBoundary = { ingest: Ingest; verifyConsent: VerifyConsent };
 
 export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: ProvenanceVerifier; clock: () => Date; clockSkewSeconds?: number }): OracleBoundary {
   const { enclave } = o;
-  const signer = nodeEs256Signer(enclave.keys.jwsPrivateKey, enclave.evidence.keys.jws.kid);
+  const signer = enclave.signJws;
   // Replays are refused here (ids seen by this process) and by the store's unique submission id (across restarts).
   const seen = new Set<string>();
   // Consents name the inputs they cover (input commitment); this maps them back to the submission that bound the

@@ -1,7 +1,6 @@
 // The transparency log over the store: leaves are result struct hashes appended atomically with their results;
 // tree heads are signed on demand by the enclave's JWS key and on-chain key and kept; proofs come from the leaves
 // held in memory (reloaded from the store at start, so a crash loses nothing committed).
-import { CompactSign } from 'jose';
 import {
   canonicalBytes,
   consistencyProof,
@@ -42,9 +41,7 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
     const rootHash = toHex(treeRoot(leaves, treeSize));
     const timestamp = Math.floor(clock().getTime() / 1000);
     const body = { v: 1, typ: 'props-sth', treeSize, rootHash, timestamp };
-    const jws = await new CompactSign(canonicalBytes(body))
-      .setProtectedHeader({ alg: 'ES256', kid: enclave.keys.public.jws.kid, typ: 'props-sth+jws' })
-      .sign(enclave.keys.jwsPrivateKey);
+    const jws = await enclave.signJws(canonicalBytes(body), { typ: 'props-sth+jws' });
     const chainSignature = await enclave.keys.chainSigner.signDigest(fromHex(treeHeadDigest(treeSize, rootHash, timestamp), 32));
     const sth = { treeSize, rootHash, timestamp, jws, chainSignature };
     await store.putTreeHead(sth);
