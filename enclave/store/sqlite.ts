@@ -28,6 +28,9 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('secure_delete = ON'); // deleted ciphertexts are overwritten, not left in free pages
+  // Each job acceptance runs in a savepoint, whose statement journal SQLite otherwise keeps in a temporary file: a
+  // few kernel writes per job. In memory they cost a copy: 6–13 % less store time per job (bench/store.ts).
+  sqlite.pragma('temp_store = MEMORY');
   const db: BetterSQLite3Database<typeof t> = drizzle(sqlite, { schema: t });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   // A file database checkpoints its WAL from a worker thread, not on the committing event loop (checkpointer.ts).
