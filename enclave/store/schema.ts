@@ -69,13 +69,17 @@ export const jobs = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [uniqueIndex('jobs_idempotency').on(t.lenderId, t.idempotencyKey), index('jobs_state').on(t.state)],
+  // Only jobs still to run are indexed by state (a restart resumes them oldest first): a finished job leaves the index
+  // instead of moving within it, and the index stays as small as the backlog.
+  (t) => [uniqueIndex('jobs_idempotency').on(t.lenderId, t.idempotencyKey), index('jobs_pending').on(t.createdAt).where(sql`${t.state} = 'accepted'`)],
 );
 
+// A result's log index is unique through log_leaves (its primary key), written in the same transaction: no second
+// index here.
 export const results = sqliteTable('results', {
   jobId: text('job_id').primaryKey().references(() => jobs.id),
   attestation: text('attestation').notNull(),
-  logIndex: integer('log_index').notNull().unique(),
+  logIndex: integer('log_index').notNull(),
 });
 
 export const logLeaves = sqliteTable('log_leaves', {

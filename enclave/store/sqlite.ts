@@ -64,11 +64,10 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     nonce: db.insert(t.nonces).values(placeholders(['lenderId', 'nonce', 'createdAt'])).prepare(),
     consentUse: db.update(t.consents).set({ uses: sql`${t.consents.uses} + 1` }).where(eq(t.consents.id, p('id'))).prepare(),
     jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).prepare(),
-    jobState: db.select({ state: t.jobs.state }).from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
     lastLeaf: db.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).prepare(),
     leafInsert: db.insert(t.logLeaves).values(placeholders(['idx', 'structHash', 'jobId'])).prepare(),
     resultInsert: db.insert(t.results).values(placeholders(['jobId', 'attestation', 'logIndex'])).prepare(),
-    jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(eq(t.jobs.id, p('id'))).prepare(),
+    jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(and(eq(t.jobs.id, p('id')), sql`${t.jobs.state} = 'accepted'`)).prepare(),
     result: db.select().from(t.results).where(eq(t.results.jobId, p('id'))).prepare(),
   };
   // Raw statements for the per-request reads: only the columns used. A submission row holds its ciphertext (tens of
@@ -231,7 +230,8 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       return q.job.get({ id });
     },
     async pendingJobs(limit) {
-      return db.select().from(t.jobs).where(eq(t.jobs.state, 'accepted')).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
+      // A literal, not a bound parameter, so the planner can use the partial index jobs_pending.
+      return db.select().from(t.jobs).where(sql`${t.jobs.state} = 'accepted'`).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
     },
     async completeJobs(done: CompletedJob[], now) {
       if (done.length === 0) return [];
@@ -239,14 +239,13 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
         const out: Array<{ jobId: string; logIndex: number }> = [];
         const last = q.lastLeaf.get();
         let next = last ? last.idx + 1 : 0;
-        const seen = new Set<string>();
         for (const d of done) {
-          if (seen.has(d.jobId) || q.jobState.get({ id: d.jobId })?.state !== 'accepted') continue;
-          seen.add(d.jobId);
+          // Only a job still accepted moves to done (one that is done or failed, or repeated in `done`, changes
+          // nothing) and only that one gets its leaf and result.
+          if (q.jobDone.run({ id: d.jobId, now }).changes !== 1) continue;
           const logIndex = next++;
           q.leafInsert.run({ idx: logIndex, structHash: d.structHash, jobId: d.jobId });
           q.resultInsert.run({ jobId: d.jobId, attestation: d.attestation, logIndex });
-          q.jobDone.run({ id: d.jobId, now });
           out.push({ jobId: d.jobId, logIndex });
         }
         return out;

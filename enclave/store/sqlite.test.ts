@@ -1,0 +1,92 @@
+// The SQLite store's job bookkeeping: completion is once per job whatever the caller repeats, the backlog is read
+// through its partial index, and a database made by the earlier migrations upgrades in place.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER, openSqliteStore } from './sqlite.ts';
+import type { JobRow, Store } from './types.ts';
+
+const NOW = 1_800_000_000;
+const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const job = (i: number, createdAt = NOW): JobRow => ({
+  id: `job-${i}`, lenderId: 'lender-1', idempotencyKey: `idem-${i}`, requestHash: hex(100 + i), consentId: hex(3), submissionId: 'sub-1',
+  requestId: hex(200 + i), nonce: hex(300 + i), escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt, updatedAt: createdAt,
+});
+
+async function seed(store: Store, jobs: JobRow[]) {
+  await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
+  await store.insertSubmission({ id: 'sub-1', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', createdAt: NOW, deletedAt: null });
+  await store.insertConsent({ id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 100, uses: 0, jws: 'a.b.c', createdAt: NOW });
+  for (const j of jobs) await store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 });
+}
+
+describe('sqlite store', () => {
+  it('completes a job once: a repeat within the call, a retried call and a failed job add no leaf or result', async () => {
+    const store = openSqliteStore(':memory:');
+    await seed(store, [job(1), job(2), job(3)]);
+    await store.failJob('job-3', 'ERR_SUBMISSION_NOT_FOUND', NOW);
+    const d = (id: string, h: number) => ({ jobId: id, attestation: `{"job":"${id}"}`, structHash: hex(h) });
+    expect(await store.completeJobs([d('job-1', 10), d('job-1', 11), d('job-3', 12), d('job-2', 13)], NOW + 1)).toEqual([
+      { jobId: 'job-1', logIndex: 0 },
+      { jobId: 'job-2', logIndex: 1 },
+    ]);
+    expect(await store.completeJobs([d('job-2', 14)], NOW + 2)).toEqual([]);
+    expect(await store.logLeaves()).toEqual([hex(10), hex(13)]);
+    expect(await store.getResult('job-3')).toBeUndefined();
+    expect(await store.getJob('job-3')).toMatchObject({ state: 'failed', errorCode: 'ERR_SUBMISSION_NOT_FOUND' });
+    expect(await store.getJob('job-1')).toMatchObject({ state: 'done', updatedAt: NOW + 1 });
+    await store.close();
+  });
+
+  it('reads the backlog oldest first through the partial index jobs_pending, which holds only accepted jobs', async () => {
+    const store = openSqliteStore(':memory:');
+    await seed(store, [job(1, NOW + 5), job(2, NOW + 1), job(3, NOW + 3)]);
+    await store.completeJobs([{ jobId: 'job-3', attestation: '{}', structHash: hex(9) }], NOW);
+    expect((await store.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2', 'job-1']);
+    const plan = store.sqlite.prepare(`EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE "jobs"."state" = 'accepted' ORDER BY created_at LIMIT 10`).all() as Array<{ detail: string }>;
+    expect(plan.map((r) => r.detail).join('\n')).toContain('jobs_pending');
+    expect((store.sqlite.prepare('SELECT count(*) AS n FROM jobs INDEXED BY jobs_pending WHERE state = \'accepted\'').get() as { n: number }).n).toBe(2);
+    await store.close();
+  });
+
+  it('upgrades a database made by the earlier migrations in place, keeping its jobs, results and leaves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'props-migrate-'));
+    const earlier = join(dir, 'migrations');
+    cpSync(MIGRATIONS_FOLDER, earlier, { recursive: true });
+    rmSync(join(earlier, '0002_pending_index.sql'));
+    const journalPath = join(earlier, 'meta', '_journal.json');
+    const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
+    journal.entries = journal.entries.filter((e) => e.tag !== '0002_pending_index');
+    writeFileSync(journalPath, JSON.stringify(journal));
+    const file = join(dir, 'props.db');
+    const old = new Database(file);
+    migrate(drizzle(old), { migrationsFolder: earlier });
+    const indexes = () => (old.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+    expect(indexes()).toContain('results_log_index_unique');
+    // Rows written under the earlier schema: one job done (its result and leaf), one still accepted.
+    old.exec(`
+      INSERT INTO lenders VALUES ('lender-1', 'L', 'kh-1', 10, ${NOW});
+      INSERT INTO submissions (id, ciphertext, input_commitment, nullifier, owner_key, created_at) VALUES ('sub-1', 'c', '${hex(1)}', '${hex(2)}', 'o', ${NOW});
+      INSERT INTO consents VALUES ('${hex(3)}', 'sub-1', 'lender-1', 'credit-scoring', ${NOW + 3600}, 100, 2, 'a.b.c', ${NOW});
+      INSERT INTO jobs VALUES ('job-1', 'lender-1', 'idem-1', 'rh', '${hex(3)}', 'sub-1', '${hex(201)}', '${hex(301)}', NULL, 600, 'done', NULL, ${NOW}, ${NOW});
+      INSERT INTO jobs VALUES ('job-2', 'lender-1', 'idem-2', 'rh', '${hex(3)}', 'sub-1', '${hex(202)}', '${hex(302)}', NULL, 600, 'accepted', NULL, ${NOW}, ${NOW});
+      INSERT INTO results VALUES ('job-1', '{}', 0);
+      INSERT INTO log_leaves VALUES (0, '${hex(9)}', 'job-1');
+    `);
+    old.close();
+
+    const reopened = openSqliteStore(file);
+    const names = (reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((r) => r.name);
+    expect(names).toContain('jobs_pending');
+    expect(names).not.toContain('jobs_state');
+    expect(names).not.toContain('results_log_index_unique');
+    expect((await reopened.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2']);
+    expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logIndex: 0 });
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
