@@ -319,6 +319,16 @@ describe('jobs', () => {
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(1);
   });
 
+  it('escrow job reuse: a second scoring job for the same escrow job is refused (409 ERR_ESCROW_JOB_TAKEN), nothing written', async () => {
+    const w = await world();
+    const escrowJobId = hex32('e1');
+    expect((await w.score({ escrowJobId, nonce: hex32('0d') })).status).toBe(201);
+    expect((await w.score({ escrowJobId, nonce: hex32('0e') })).json).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
+    // The refused job consumed neither its nonce nor a consent use.
+    expect((await w.score({ nonce: hex32('0e') })).status).toBe(201);
+    expect((await w.call('GET', '/healthz')).json.logSize).toBe(2);
+  });
+
   it('consent limits: wrong lender, unknown consent, exhausted uses, expiry', async () => {
     const w = await world();
     const other = await w.newLender('bank-b');

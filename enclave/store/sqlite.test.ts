@@ -42,6 +42,43 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('a refused acceptance leaves no trace: no job row, no consent use, no borrower count, no nonce', async () => {
+    const store = openSqliteStore(':memory:');
+    await seed(store, [job(1)]);
+    const state = () => ({
+      jobs: (store.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n,
+      uses: (store.sqlite.prepare('SELECT uses FROM consents').get() as { uses: number }).uses,
+      borrower: (store.sqlite.prepare('SELECT count FROM borrower_queries').get() as { count: number }).count,
+      nonces: (store.sqlite.prepare('SELECT count(*) AS n FROM nonces').get() as { n: number }).n,
+    });
+    const before = state();
+    expect(before).toEqual({ jobs: 1, uses: 1, borrower: 1, nonces: 1 });
+    const refuse = async (j: JobRow, input: Partial<{ borrowerCap: number }> = {}) =>
+      store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400, ...input }).then(() => 'accepted', (e: { code: string }) => e.code);
+    expect(await refuse({ ...job(2), nonce: job(1).nonce })).toBe('ERR_NONCE_REPLAYED');
+    expect(await refuse(job(3), { borrowerCap: 1 })).toBe('ERR_BORROWER_QUERY_CAP');
+    expect(await refuse({ ...job(4), consentId: hex(99) })).toBe('ERR_CONSENT_NOT_FOUND');
+    expect(await refuse({ ...job(5), escrowJobId: hex(7), requestId: job(1).requestId })).toBe('ERR_ESCROW_JOB_TAKEN');
+    expect(await refuse({ ...job(6), idempotencyKey: job(1).idempotencyKey })).toBe('ERR_IDEMPOTENCY_CONFLICT');
+    expect(state()).toEqual(before);
+    // Uses run out: the next acceptance is ERR_CONSENT_EXHAUSTED, again without a trace.
+    store.sqlite.prepare('UPDATE consents SET max_uses = 1').run();
+    expect(await refuse(job(7))).toBe('ERR_CONSENT_EXHAUSTED');
+    expect(state()).toEqual(before);
+    await store.close();
+  });
+
+  it('counts a borrower per window: the cap holds within it, a new window starts over at one', async () => {
+    const store = openSqliteStore(':memory:');
+    await seed(store, []);
+    const at = (i: number, now: number) =>
+      store.acceptJob({ job: { ...job(i), createdAt: now, updatedAt: now }, now, borrowerCap: 2, borrowerWindowSeconds: 60 }).then(() => 'ok', (e: { code: string }) => e.code);
+    expect([await at(1, NOW), await at(2, NOW + 30), await at(3, NOW + 59)]).toEqual(['ok', 'ok', 'ERR_BORROWER_QUERY_CAP']);
+    expect([await at(4, NOW + 60), await at(5, NOW + 61), await at(6, NOW + 62)]).toEqual(['ok', 'ok', 'ERR_BORROWER_QUERY_CAP']);
+    expect(store.sqlite.prepare('SELECT window_start AS w, count AS c FROM borrower_queries').get()).toEqual({ w: NOW + 60, c: 2 });
+    await store.close();
+  });
+
   it('reads the backlog oldest first through the partial index jobs_pending, which holds only accepted jobs', async () => {
     const store = openSqliteStore(':memory:');
     await seed(store, [job(1, NOW + 5), job(2, NOW + 1), job(3, NOW + 3)]);

@@ -54,16 +54,9 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     consent: db.select().from(t.consents).where(eq(t.consents.id, p('id'))).prepare(),
     jobByIdem: db.select().from(t.jobs).where(and(eq(t.jobs.lenderId, p('lenderId')), eq(t.jobs.idempotencyKey, p('key')))).prepare(),
     job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
-    borrower: db.select().from(t.borrowerQueries).where(eq(t.borrowerQueries.nullifier, p('nullifier'))).prepare(),
-    borrowerReset: db
-      .insert(t.borrowerQueries)
-      .values(placeholders(['nullifier', 'windowStart', 'count']))
-      .onConflictDoUpdate({ target: t.borrowerQueries.nullifier, set: { windowStart: sql`excluded.window_start`, count: 1 } })
-      .prepare(),
-    borrowerBump: db.update(t.borrowerQueries).set({ count: sql`${t.borrowerQueries.count} + 1` }).where(eq(t.borrowerQueries.nullifier, p('nullifier'))).prepare(),
     nonce: db.insert(t.nonces).values(placeholders(['lenderId', 'nonce', 'createdAt'])).prepare(),
-    consentUse: db.update(t.consents).set({ uses: sql`${t.consents.uses} + 1` }).where(eq(t.consents.id, p('id'))).prepare(),
-    jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).prepare(),
+    // Only the idempotency key's conflict is absorbed; any other (a request id taken) still fails the acceptance.
+    jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] }).prepare(),
     lastLeaf: db.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).prepare(),
     leafInsert: db.insert(t.logLeaves).values(placeholders(['idx', 'structHash', 'jobId'])).prepare(),
     resultInsert: db.insert(t.results).values(placeholders(['jobId', 'attestation', 'logIndex'])).prepare(),
@@ -80,8 +73,18 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     consentMeta: sqlite.prepare<[string], ConsentMeta>(
       'SELECT id, submission_id AS submissionId, lender_id AS lenderId, purpose, expires_at AS expiresAt, max_uses AS maxUses FROM consents WHERE id = ?',
     ),
-    consentUse: sqlite.prepare<[string], { submissionId: string; uses: number; maxUses: number }>(
-      'SELECT submission_id AS submissionId, uses, max_uses AS maxUses FROM consents WHERE id = ?',
+    // One use more, only while uses are left; no row back means not found or exhausted (consentExists tells which).
+    consentUse: sqlite.prepare<[string], { submissionId: string }>(
+      'UPDATE consents SET uses = uses + 1 WHERE id = ? AND uses < max_uses RETURNING submission_id AS submissionId',
+    ),
+    consentExists: sqlite.prepare<[string], { one: number }>('SELECT 1 AS one FROM consents WHERE id = ?'),
+    // The borrower's count in its window after this query: a window that has run out starts over at this one.
+    borrowerCount: sqlite.prepare<[{ nullifier: string; now: number; window: number }], { count: number }>(
+      `INSERT INTO borrower_queries (nullifier, window_start, count) VALUES (@nullifier, @now, 1)
+       ON CONFLICT (nullifier) DO UPDATE SET
+         window_start = CASE WHEN window_start + @window <= @now THEN @now ELSE window_start END,
+         count = CASE WHEN window_start + @window <= @now THEN 1 ELSE count + 1 END
+       RETURNING count`,
     ),
   };
   const submissionMetaCache = new Map<string, SubmissionMeta>();
@@ -101,32 +104,37 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
   // Job acceptance, group-committed: the acceptances requested within one event-loop turn run in one transaction,
   // each inside its own savepoint, so each is still atomic and refused with its own error (a refused one leaves no
   // trace), in arrival order, and each caller hears back only after the commit that made its job durable.
+  // Four statements for a new job, refusals in the order the API documents (idempotency, consent, submission,
+  // borrower cap, nonce): the job row goes in first, unless its idempotency key is taken (then nothing is written);
+  // the consent's use and the borrower's count are each bumped by one statement that also answers whether the bump
+  // was allowed; a refusal after a write undoes it with the savepoint.
   const acceptOne = sqlite.transaction(({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): AcceptJobOutcome => {
-    const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
-    if (existing) {
+    let inserted: number;
+    try {
+      inserted = q.jobInsert.run(job).changes;
+    } catch (e) {
+      // A paid job's request id is its escrow job id: one scoring job per escrow job.
+      if (isUnique(e) && job.escrowJobId !== null) throw new PropsError('ERR_ESCROW_JOB_TAKEN');
+      throw e;
+    }
+    if (inserted !== 1) {
+      const existing = q.jobByIdem.get({ lenderId: job.lenderId, key: job.idempotencyKey });
+      if (!existing) throw new PropsError('ERR_STORE_FAILED', { detail: 'idempotent job vanished' });
       if (existing.requestHash !== job.requestHash) throw new PropsError('ERR_IDEMPOTENCY_CONFLICT');
       return { job: existing, created: false };
     }
     const consent = raw.consentUse.get(job.consentId);
-    if (!consent) throw new PropsError('ERR_CONSENT_NOT_FOUND');
-    if (consent.uses >= consent.maxUses) throw new PropsError('ERR_CONSENT_EXHAUSTED');
+    if (!consent) throw new PropsError(raw.consentExists.get(job.consentId) ? 'ERR_CONSENT_EXHAUSTED' : 'ERR_CONSENT_NOT_FOUND');
     const sub = submissionMeta(consent.submissionId);
     if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
-    const b = q.borrower.get({ nullifier: sub.nullifier });
-    if (!b || b.windowStart + borrowerWindowSeconds <= now) {
-      q.borrowerReset.run({ nullifier: sub.nullifier, windowStart: now, count: 1 });
-    } else {
-      if (b.count >= borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
-      q.borrowerBump.run({ nullifier: sub.nullifier });
-    }
+    const borrower = raw.borrowerCount.get({ nullifier: sub.nullifier, now, window: borrowerWindowSeconds });
+    if (!borrower || borrower.count > borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
     try {
       q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
     } catch (e) {
       if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
       throw e;
     }
-    q.consentUse.run({ id: job.consentId });
-    q.jobInsert.run(job);
     return { job, created: true };
   });
   type PendingAccept = { input: AcceptJobInput; resolve: (o: AcceptJobOutcome) => void; reject: (e: unknown) => void };
