@@ -1,7 +1,7 @@
 // The service's tables (drizzle, SQLite dialect). Nothing here holds a record in the clear: submissions keep only
 // the JWE ciphertext (deleted by retention), borrowers appear only as keyed-hash nullifiers, API keys as hashes.
 import { sql } from 'drizzle-orm';
-import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+import { integer, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
 
 export const lenders = sqliteTable('lenders', {
   id: text('id').primaryKey(),
@@ -42,12 +42,6 @@ export const borrowerQueries = sqliteTable('borrower_queries', {
   count: integer('count').notNull(),
 });
 
-export const nonces = sqliteTable(
-  'nonces',
-  { lenderId: text('lender_id').notNull(), nonce: text('nonce').notNull(), createdAt: integer('created_at').notNull() },
-  (t) => [primaryKey({ columns: [t.lenderId, t.nonce] })],
-);
-
 export const JOB_STATES = ['accepted', 'done', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -71,7 +65,12 @@ export const jobs = sqliteTable(
   },
   // Only jobs still to run are indexed by state (a restart resumes them oldest first): a finished job leaves the index
   // instead of moving within it, and the index stays as small as the backlog.
-  (t) => [uniqueIndex('jobs_idempotency').on(t.lenderId, t.idempotencyKey), index('jobs_pending').on(t.createdAt).where(sql`${t.state} = 'accepted'`)],
+  // A lender's nonce is spent by the job that carries it: jobs are never deleted, so this index is the nonce register.
+  (t) => [
+    uniqueIndex('jobs_idempotency').on(t.lenderId, t.idempotencyKey),
+    uniqueIndex('jobs_nonce').on(t.lenderId, t.nonce),
+    index('jobs_pending').on(t.createdAt).where(sql`${t.state} = 'accepted'`),
+  ],
 );
 
 // A result's log index is unique through log_leaves (its primary key), written in the same transaction: no second

@@ -42,17 +42,16 @@ describe('sqlite store', () => {
     await store.close();
   });
 
-  it('a refused acceptance leaves no trace: no job row, no consent use, no borrower count, no nonce', async () => {
+  it('a refused acceptance leaves no trace: no job row (so no spent nonce), no consent use, no borrower count', async () => {
     const store = openSqliteStore(':memory:');
     await seed(store, [job(1)]);
     const state = () => ({
       jobs: (store.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n,
       uses: (store.sqlite.prepare('SELECT uses FROM consents').get() as { uses: number }).uses,
       borrower: (store.sqlite.prepare('SELECT count FROM borrower_queries').get() as { count: number }).count,
-      nonces: (store.sqlite.prepare('SELECT count(*) AS n FROM nonces').get() as { n: number }).n,
     });
     const before = state();
-    expect(before).toEqual({ jobs: 1, uses: 1, borrower: 1, nonces: 1 });
+    expect(before).toEqual({ jobs: 1, uses: 1, borrower: 1 });
     const refuse = async (j: JobRow, input: Partial<{ borrowerCap: number }> = {}) =>
       store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400, ...input }).then(() => 'accepted', (e: { code: string }) => e.code);
     expect(await refuse({ ...job(2), nonce: job(1).nonce })).toBe('ERR_NONCE_REPLAYED');
@@ -60,6 +59,9 @@ describe('sqlite store', () => {
     expect(await refuse({ ...job(4), consentId: hex(99) })).toBe('ERR_CONSENT_NOT_FOUND');
     expect(await refuse({ ...job(5), escrowJobId: hex(7), requestId: job(1).requestId })).toBe('ERR_ESCROW_JOB_TAKEN');
     expect(await refuse({ ...job(6), idempotencyKey: job(1).idempotencyKey })).toBe('ERR_IDEMPOTENCY_CONFLICT');
+    // Same key and same nonce (both unique indexes hit): the idempotency key decides, as an exact repeat shows.
+    expect(await refuse({ ...job(1), requestHash: hex(999) })).toBe('ERR_IDEMPOTENCY_CONFLICT');
+    expect(await store.acceptJob({ job: job(1), now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).toMatchObject({ created: false, job: { id: 'job-1' } });
     expect(state()).toEqual(before);
     // Uses run out: the next acceptance is ERR_CONSENT_EXHAUSTED, again without a trace.
     store.sqlite.prepare('UPDATE consents SET max_uses = 1').run();
@@ -94,10 +96,11 @@ describe('sqlite store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'props-migrate-'));
     const earlier = join(dir, 'migrations');
     cpSync(MIGRATIONS_FOLDER, earlier, { recursive: true });
-    rmSync(join(earlier, '0002_pending_index.sql'));
     const journalPath = join(earlier, 'meta', '_journal.json');
     const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-    journal.entries = journal.entries.filter((e) => e.tag !== '0002_pending_index');
+    const later = journal.entries.filter((e) => !['0000_init', '0001_submissions_by_inputs'].includes(e.tag));
+    for (const e of later) rmSync(join(earlier, `${e.tag}.sql`));
+    journal.entries = journal.entries.filter((e) => !later.includes(e));
     writeFileSync(journalPath, JSON.stringify(journal));
     const file = join(dir, 'props.db');
     const old = new Database(file);
@@ -113,6 +116,7 @@ describe('sqlite store', () => {
       INSERT INTO jobs VALUES ('job-2', 'lender-1', 'idem-2', 'rh', '${hex(3)}', 'sub-1', '${hex(202)}', '${hex(302)}', NULL, 600, 'accepted', NULL, ${NOW}, ${NOW});
       INSERT INTO results VALUES ('job-1', '{}', 0);
       INSERT INTO log_leaves VALUES (0, '${hex(9)}', 'job-1');
+      INSERT INTO nonces VALUES ('lender-1', '${hex(301)}', ${NOW}), ('lender-1', '${hex(302)}', ${NOW});
     `);
     old.close();
 
@@ -121,6 +125,11 @@ describe('sqlite store', () => {
     expect(names).toContain('jobs_pending');
     expect(names).not.toContain('jobs_state');
     expect(names).not.toContain('results_log_index_unique');
+    expect(names).toContain('jobs_nonce');
+    expect(reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'nonces'").get()).toBeUndefined();
+    // A nonce spent before the upgrade stays spent.
+    const replay = { ...job(3), nonce: hex(301) };
+    await expect(reopened.acceptJob({ job: replay, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).rejects.toMatchObject({ code: 'ERR_NONCE_REPLAYED' });
     expect((await reopened.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2']);
     expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logIndex: 0 });
     await reopened.close();

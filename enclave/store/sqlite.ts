@@ -54,7 +54,6 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     consent: db.select().from(t.consents).where(eq(t.consents.id, p('id'))).prepare(),
     jobByIdem: db.select().from(t.jobs).where(and(eq(t.jobs.lenderId, p('lenderId')), eq(t.jobs.idempotencyKey, p('key')))).prepare(),
     job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
-    nonce: db.insert(t.nonces).values(placeholders(['lenderId', 'nonce', 'createdAt'])).prepare(),
     // Only the idempotency key's conflict is absorbed; any other (a request id taken) still fails the acceptance.
     jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] }).prepare(),
     lastLeaf: db.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).prepare(),
@@ -78,6 +77,7 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       'UPDATE consents SET uses = uses + 1 WHERE id = ? AND uses < max_uses RETURNING submission_id AS submissionId',
     ),
     consentExists: sqlite.prepare<[string], { one: number }>('SELECT 1 AS one FROM consents WHERE id = ?'),
+    nonceSpent: sqlite.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM jobs WHERE lender_id = ? AND nonce = ?'),
     // The borrower's count in its window after this query: a window that has run out starts over at this one.
     borrowerCount: sqlite.prepare<[{ nullifier: string; now: number; window: number }], { count: number }>(
       `INSERT INTO borrower_queries (nullifier, window_start, count) VALUES (@nullifier, @now, 1)
@@ -104,17 +104,20 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
   // Job acceptance, group-committed: the acceptances requested within one event-loop turn run in one transaction,
   // each inside its own savepoint, so each is still atomic and refused with its own error (a refused one leaves no
   // trace), in arrival order, and each caller hears back only after the commit that made its job durable.
-  // Four statements for a new job, refusals in the order the API documents (idempotency, consent, submission,
-  // borrower cap, nonce): the job row goes in first, unless its idempotency key is taken (then nothing is written);
-  // the consent's use and the borrower's count are each bumped by one statement that also answers whether the bump
-  // was allowed; a refusal after a write undoes it with the savepoint.
+  // Three statements for a new job: the job row first, which also spends the lender's nonce (a unique index on jobs)
+  // unless its idempotency key is taken (then nothing is written and the stored job answers); then the consent's use
+  // and the borrower's count, each bumped by one statement that also answers whether the bump was allowed. Refusals
+  // come in that order (idempotency, nonce or escrow job, consent, submission, borrower cap); a refusal after the
+  // job row went in undoes it with the savepoint.
   const acceptOne = sqlite.transaction(({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): AcceptJobOutcome => {
     let inserted: number;
     try {
       inserted = q.jobInsert.run(job).changes;
     } catch (e) {
+      if (!isUnique(e)) throw e;
+      if (raw.nonceSpent.get(job.lenderId, job.nonce)) throw new PropsError('ERR_NONCE_REPLAYED');
       // A paid job's request id is its escrow job id: one scoring job per escrow job.
-      if (isUnique(e) && job.escrowJobId !== null) throw new PropsError('ERR_ESCROW_JOB_TAKEN');
+      if (job.escrowJobId !== null) throw new PropsError('ERR_ESCROW_JOB_TAKEN');
       throw e;
     }
     if (inserted !== 1) {
@@ -129,12 +132,6 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
     if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
     const borrower = raw.borrowerCount.get({ nullifier: sub.nullifier, now, window: borrowerWindowSeconds });
     if (!borrower || borrower.count > borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
-    try {
-      q.nonce.run({ lenderId: job.lenderId, nonce: job.nonce, createdAt: now });
-    } catch (e) {
-      if (isUnique(e)) throw new PropsError('ERR_NONCE_REPLAYED');
-      throw e;
-    }
     return { job, created: true };
   });
   type PendingAccept = { input: AcceptJobInput; resolve: (o: AcceptJobOutcome) => void; reject: (e: unknown) => void };
