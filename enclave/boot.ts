@@ -137,7 +137,7 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
   const evDigest = digestEvidence(evidence);
   const pid = computePipelineId(manifest);
   const domain = opts.eip712Domain ?? policy.eip712;
-  // Straight through node:crypto: jose 6 signs a KeyObject through WebCrypto, ~2.3× the cost of a signature here.
+  // Straight through node:crypto: jose 6 signs a KeyObject through WebCrypto, ~2.3× the time per signature here.
   const signJws = nodeEs256Signer(keys.jwsPrivateKey, keys.public.jws.kid);
 
   return {

@@ -14,7 +14,8 @@ const b64url = (b: Uint8Array | string): string => Buffer.from(b).toString('base
 
 /**
  * ES256 straight through node:crypto (JWS §3.4: r||s, 64 bytes). jose 6 signs through WebCrypto, which in Node 20
- * costs several times more per signature; the attested fetcher signs once per fetch, so this keeps it cheap.
+ * takes ~2.3× as long per signature (on the libuv pool); the enclave signs every result, batch head, tree head,
+ * receipt and attested fetch with this one (`Enclave.signJws`).
  */
 export function nodeEs256Signer(key: NodeKeyObject, kid: string): JwsSigner {
   if (key.type !== 'private' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
