@@ -23,6 +23,7 @@ export async function runSigningBench() {
     await bench('p256 EIP-712 digest sign (ChainSigner)', () => p256.keys.chainSigner.signDigest(digest)),
     await bench('secp256k1 EIP-712 digest sign (viem)', () => viemSign({ hash: `0x${'07'.repeat(32)}`, privateKey: k1 }), { iterations: 500 }),
     await bench('ES256 JWS (jose)', () => new CompactSign(digest).setProtectedHeader({ alg: 'ES256' }).sign(p256.keys.jwsPrivateKey)),
+    await bench('ES256 JWS (Enclave.signJws, node:crypto)', () => p256.signJws(digest, { typ: 'bench+jws' })),
     await bench('signResult, p256 on-chain key', () => p256.signResult(req, DEMO_OUTPUT, commitment), { iterations: 1000 }),
     await bench('signResult, secp256k1 on-chain key', () => k256.signResult(req, DEMO_OUTPUT, commitment), { iterations: 300 }),
     await bench('verifyResult (lender side)', () =>

@@ -78,8 +78,7 @@ export type Enclave = {
   /** A compact JWS (ES256, this enclave's `kid`) over `payload` with header `typ`: results, heads, receipts. */
   readonly signJws: JwsSigner;
   signResult(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<ResultAttestation>;
-  /** The same, also returning the signed statement (for the transparency log, without re-parsing the JWS). */
-  /** Also hands back the signed statement and its EIP-712 struct hash (the log leaf's datum), computed once here. */
+  /** signResult, also handing back the signed statement and its EIP-712 struct hash (the log leaf's datum). */
   signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }>;
   /**
    * One signature for a batch: a JWS over the RFC 9162 root of the results' leaves; each result carries its statement

@@ -8,7 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { PropsError } from '../../protocol/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import * as t from './schema.ts';
-import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, JobRow, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
+import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -21,8 +21,9 @@ const cacheSet = <V>(m: Map<string, V>, k: string, v: V) => {
 
 const isUnique = (e: unknown) => (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 
-export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: Database.Database } {
-  const sqlite = new Database(file);
+/** `trace` hears the text of every statement run (better-sqlite3's `verbose`): for diagnostics and query-plan tests. */
+export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string) => void } = {}): Store & { readonly sqlite: Database.Database } {
+  const sqlite = new Database(file, opts.trace ? { verbose: (sql) => opts.trace?.(String(sql)) } : {});
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL'); // WAL + NORMAL: a crash of the process loses nothing committed
   sqlite.pragma('foreign_keys = ON');
@@ -235,8 +236,8 @@ export function openSqliteStore(file = ':memory:'): Store & { readonly sqlite: D
       return q.job.get({ id });
     },
     async pendingJobs(limit) {
-      // A literal, not a bound parameter, so the planner can use the partial index jobs_pending.
-      return db.select().from(t.jobs).where(sql`${t.jobs.state} = 'accepted'`).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
+      // Read through the partial index jobs_pending (SQLite matches the bound 'accepted' against its WHERE).
+      return db.select().from(t.jobs).where(eq(t.jobs.state, 'accepted')).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
     },
     async completeJobs(done: CompletedJob[], now) {
       if (done.length === 0) return [];
