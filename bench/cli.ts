@@ -9,7 +9,7 @@ import type { Command } from '../cli/main.ts';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 // The benches, in the order they run; other files here are their helpers (harness, the ceiling server, workers).
-const BENCHES = ['signing', 'attested', 'model', 'attestation', 'provenance', 'fetch', 'gas', 'store', 'service'] as const;
+const BENCHES = ['signing', 'attested', 'model', 'attestation', 'provenance', 'fetch', 'gas', 'store', 'log', 'service'] as const;
 
 export const benchCommand: Command = {
   summary: 'run the benchmarks side by side (npm run bench)',

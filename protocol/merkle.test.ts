@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   EMPTY_TREE_ROOT,
+  MerkleTree,
   consistencyProof,
   inclusionProof,
   leafHash,
@@ -161,5 +162,76 @@ describe('treeWithProofs (one pass)', () => {
         expect(verifyInclusion(leaves[i]!, i, n, proofs[i]!, root)).toBe(true);
       }
     }
+  });
+});
+
+describe('MerkleTree (stored subtrees)', () => {
+  it('matches the RFC 6962 reference roots as it grows, and its proofs are the reference proofs', () => {
+    const tree = new MerkleTree();
+    expect(toHex(tree.root()).slice(2)).toBe(ROOTS[0]);
+    LEAVES.forEach((leaf, i) => {
+      expect(tree.append(leaf)).toBe(i);
+      expect(toHex(tree.root()).slice(2), `size ${i + 1}`).toBe(ROOTS[i + 1]);
+    });
+    for (let n = 0; n <= 8; n++) expect(toHex(tree.root(n)).slice(2), `prefix ${n}`).toBe(ROOTS[n]);
+    expect(hexes(tree.inclusionProof(5, 8))).toEqual(hexes(inclusionProof(LEAVES, 5, 8)));
+    expect(hexes(tree.consistencyProof(6, 8))).toEqual(hexes(consistencyProof(LEAVES, 6, 8)));
+  });
+
+  it('every root, leaf, inclusion and consistency proof of every prefix equals the leaf-array functions, up to 70 leaves', () => {
+    const N = 70;
+    const leaves = Array.from({ length: N }, (_, i) => leafHash(Uint8Array.of(i, 3)));
+    const tree = new MerkleTree();
+    for (const leaf of leaves) tree.append(leaf);
+    expect(tree.size).toBe(N);
+    for (let n = 0; n <= N; n++) {
+      expect(toHex(tree.root(n)), `root ${n}`).toBe(toHex(treeRoot(leaves, n)));
+      for (let i = 0; i < n; i++) expect(hexes(tree.inclusionProof(i, n)), `${i} of ${n}`).toEqual(hexes(inclusionProof(leaves, i, n)));
+      for (let m = 0; m <= n; m++) expect(hexes(tree.consistencyProof(m, n)), `${m}→${n}`).toEqual(hexes(consistencyProof(leaves, m, n)));
+    }
+    for (let i = 0; i < N; i++) expect(toHex(tree.leaf(i))).toBe(toHex(leaves[i]!));
+  });
+
+  it('keeps its proofs right across the growth of its buffers (3,000 leaves, sampled)', () => {
+    const leaves = Array.from({ length: 3000 }, (_, i) => leafHash(Uint8Array.of(i & 0xff, i >> 8)));
+    const tree = new MerkleTree();
+    for (const leaf of leaves) tree.append(leaf);
+    for (const n of [1, 1023, 1024, 1025, 2047, 2048, 2999, 3000]) {
+      expect(toHex(tree.root(n))).toBe(toHex(treeRoot(leaves, n)));
+      for (const i of [0, n >> 1, n - 1]) {
+        const proof = tree.inclusionProof(i, n);
+        expect(verifyInclusion(leaves[i]!, i, n, proof, tree.root(n))).toBe(true);
+      }
+      for (const m of [1, n >> 1, n - 1]) expect(verifyConsistency(m, n, tree.root(m), tree.root(n), tree.consistencyProof(m, n))).toBe(true);
+    }
+  });
+
+  it('hands out copies: mutating a returned hash changes nothing stored', () => {
+    const tree = new MerkleTree();
+    for (const leaf of LEAVES) tree.append(leaf);
+    tree.root().fill(0);
+    tree.leaf(3).fill(0);
+    tree.inclusionProof(0, 8)[0]!.fill(0);
+    expect(toHex(tree.root()).slice(2)).toBe(ROOTS[8]);
+    expect(toHex(tree.leaf(3))).toBe(toHex(LEAVES[3]!));
+    expect(hexes(tree.inclusionProof(0, 8))).toEqual(hexes(inclusionProof(LEAVES, 0, 8)));
+  });
+
+  it('refuses what the leaf-array functions refuse', () => {
+    const tree = new MerkleTree();
+    for (const leaf of LEAVES) tree.append(leaf);
+    expect(() => tree.append(new Uint8Array(31))).toThrow(RangeError);
+    expect(() => tree.append('00' as unknown as Uint8Array)).toThrow(TypeError);
+    expect(tree.size).toBe(8);
+    expect(() => tree.root(9)).toThrow(RangeError);
+    expect(() => tree.root(-1)).toThrow(RangeError);
+    expect(() => tree.root(1.5)).toThrow(RangeError);
+    expect(() => tree.leaf(8)).toThrow(RangeError);
+    expect(() => tree.inclusionProof(8, 8)).toThrow(RangeError);
+    expect(() => tree.inclusionProof(0, 9)).toThrow(RangeError);
+    expect(() => tree.consistencyProof(5, 3)).toThrow(RangeError);
+    expect(() => tree.consistencyProof(3, 9)).toThrow(RangeError);
+    expect(tree.consistencyProof(0, 8)).toEqual([]);
+    expect(tree.consistencyProof(8, 8)).toEqual([]);
   });
 });

@@ -57,6 +57,28 @@ function mth(leaves: readonly Uint8Array[], from: number, to: number): Uint8Arra
   return nodeHash(mth(leaves, from, from + k), mth(leaves, from + k, to));
 }
 
+// MTH(D[from:to]) of some tree: the proofs below are written once against it, for a leaf array (every node
+// recomputed) and for a MerkleTree (complete subtrees looked up).
+type Subtree = (from: number, to: number) => Uint8Array;
+
+// PATH(m, D[from:to]) of RFC 9162 §2.1.3.1.
+function pathIn(sub: Subtree, m: number, from: number, to: number): Uint8Array[] {
+  const n = to - from;
+  if (n === 1) return [];
+  const k = split(n);
+  return m < k ? [...pathIn(sub, m, from, from + k), sub(from + k, to)] : [...pathIn(sub, m - k, from + k, to), sub(from, from + k)];
+}
+
+// SUBPROOF(m, D[from:to], complete) of RFC 9162 §2.1.4.1.
+function subproofIn(sub: Subtree, m: number, from: number, to: number, complete: boolean): Uint8Array[] {
+  const n = to - from;
+  if (m === n) return complete ? [] : [sub(from, to)];
+  const k = split(n);
+  return m <= k
+    ? [...subproofIn(sub, m, from, from + k, complete), sub(from + k, to)]
+    : [...subproofIn(sub, m - k, from + k, to, false), sub(from, from + k)];
+}
+
 function checkLeaves(leafHashes: readonly Uint8Array[], size: number): void {
   if (!Array.isArray(leafHashes)) throw new TypeError('leafHashes: expected an array');
   assertSize(size, 'tree size');
@@ -79,15 +101,7 @@ export function inclusionProof(
   checkLeaves(leafHashes, size);
   assertSize(index, 'leaf index');
   if (index >= size) throw new RangeError('leaf index outside the tree');
-  const path = (m: number, from: number, to: number): Uint8Array[] => {
-    const n = to - from;
-    if (n === 1) return [];
-    const k = split(n);
-    return m < k
-      ? [...path(m, from, from + k), mth(leafHashes, from + k, to)]
-      : [...path(m - k, from + k, to), mth(leafHashes, from, from + k)];
-  };
-  return path(index, 0, size);
+  return pathIn((from, to) => mth(leafHashes, from, to), index, 0, size);
 }
 
 /** Root implied by an inclusion proof (RFC 9162 §2.1.3.2), or undefined when the proof cannot fit this tree. */
@@ -142,15 +156,7 @@ export function consistencyProof(
   assertSize(oldSize, 'old size');
   if (oldSize > newSize) throw new RangeError('old size exceeds new size');
   if (oldSize === 0 || oldSize === newSize) return [];
-  const sub = (m: number, from: number, to: number, complete: boolean): Uint8Array[] => {
-    const n = to - from;
-    if (m === n) return complete ? [] : [mth(leafHashes, from, to)];
-    const k = split(n);
-    return m <= k
-      ? [...sub(m, from, from + k, complete), mth(leafHashes, from + k, to)]
-      : [...sub(m - k, from + k, to, false), mth(leafHashes, from, from + k)];
-  };
-  return sub(oldSize, 0, newSize, true);
+  return subproofIn((from, to) => mth(leafHashes, from, to), oldSize, 0, newSize, true);
 }
 
 /** Whether `proof` shows that the tree (oldSize, oldRoot) is a prefix of (newSize, newRoot) (RFC 9162 §2.1.4.2). */
@@ -225,4 +231,108 @@ export function treeWithProofs(leafHashes: readonly Uint8Array[]): { root: Uint8
     level = next;
   }
   return { root: level[0] as Uint8Array, proofs };
+}
+
+/**
+ * An append-only RFC 9162 tree that keeps the hash of every complete subtree — 2n − 1 hashes for n leaves, 32 bytes
+ * each, one flat buffer per level — so the root of any prefix, an inclusion proof or a consistency proof looks up
+ * O(log n) stored nodes and hashes at most O(log² n) new ones, where the leaf-array functions above rehash the
+ * whole tree (a second per call at a million leaves). The transparency log keeps one of these.
+ *
+ * Every range the RFC's recursion visits starts at a multiple of its largest power-of-two part, so its complete
+ * subtrees are exactly the stored ones. Hashes handed out are copies.
+ */
+export class MerkleTree {
+  // levels[h] holds, back to back, MTH(D[j·2^h : (j+1)·2^h]) for j = 0 … counts[h] − 1.
+  readonly #levels: Uint8Array[] = [new Uint8Array(HASH_LEN * 1024)];
+  readonly #counts: number[] = [0];
+
+  /** Number of leaves. */
+  get size(): number {
+    return this.#counts[0] as number;
+  }
+
+  /** Appends a leaf hash (already `leafHash`ed); returns its index. */
+  append(leaf: Uint8Array): number {
+    assertHash(leaf, 'MerkleTree.append');
+    const index = this.size;
+    this.#put(0, leaf);
+    // Each completed pair of nodes at level h makes one node at level h + 1.
+    for (let h = 0; (this.#counts[h] as number) % 2 === 0; h++) {
+      const c = this.#counts[h] as number;
+      this.#put(h + 1, nodeHash(this.#node(h, c - 2), this.#node(h, c - 1)));
+    }
+    return index;
+  }
+
+  /** The leaf hash at `index`. */
+  leaf(index: number): Uint8Array {
+    this.#checkIndex(index, this.size);
+    return this.#node(0, index).slice();
+  }
+
+  /** Root of the first `size` leaves (RFC 9162 MTH). */
+  root(size: number = this.size): Uint8Array {
+    this.#checkSize(size);
+    return this.#subtree(0, size).slice();
+  }
+
+  /** Inclusion proof of leaf `index` in the tree of the first `size` leaves, leaf-to-root order. */
+  inclusionProof(index: number, size: number = this.size): Uint8Array[] {
+    this.#checkSize(size);
+    this.#checkIndex(index, size);
+    return pathIn(this.#sub, index, 0, size).map((x) => x.slice());
+  }
+
+  /** Consistency proof from the tree of `oldSize` leaves to that of `newSize` leaves. */
+  consistencyProof(oldSize: number, newSize: number = this.size): Uint8Array[] {
+    this.#checkSize(newSize);
+    assertSize(oldSize, 'old size');
+    if (oldSize > newSize) throw new RangeError('old size exceeds new size');
+    if (oldSize === 0 || oldSize === newSize) return [];
+    return subproofIn(this.#sub, oldSize, 0, newSize, true).map((x) => x.slice());
+  }
+
+  readonly #sub: Subtree = (from, to) => this.#subtree(from, to);
+
+  #subtree(from: number, to: number): Uint8Array {
+    const n = to - from;
+    if (n === 0) return EMPTY_TREE_ROOT;
+    const h = Math.log2(n);
+    // A complete, aligned subtree is stored once the leaves under it are all in (callers keep `to` ≤ size).
+    if (Number.isInteger(h) && from % n === 0 && from / n < (this.#counts[h] ?? 0)) return this.#node(h, from / n);
+    const k = split(n);
+    return nodeHash(this.#subtree(from, from + k), this.#subtree(from + k, to));
+  }
+
+  #node(h: number, j: number): Uint8Array {
+    return (this.#levels[h] as Uint8Array).subarray(j * HASH_LEN, (j + 1) * HASH_LEN);
+  }
+
+  #put(h: number, hash: Uint8Array): void {
+    if (this.#levels.length === h) {
+      this.#levels.push(new Uint8Array(HASH_LEN * 64));
+      this.#counts.push(0);
+    }
+    const c = this.#counts[h] as number;
+    let buf = this.#levels[h] as Uint8Array;
+    if ((c + 1) * HASH_LEN > buf.length) {
+      // Grown by doubling: earlier subarrays keep the old buffer, whose slots never change.
+      const grown = new Uint8Array(buf.length * 2);
+      grown.set(buf);
+      this.#levels[h] = buf = grown;
+    }
+    buf.set(hash, c * HASH_LEN);
+    this.#counts[h] = c + 1;
+  }
+
+  #checkSize(size: number): void {
+    assertSize(size, 'tree size');
+    if (size > this.size) throw new RangeError('tree size exceeds the number of leaves');
+  }
+
+  #checkIndex(index: number, size: number): void {
+    assertSize(index, 'leaf index');
+    if (index >= size) throw new RangeError('leaf index outside the tree');
+  }
 }

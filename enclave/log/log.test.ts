@@ -58,4 +58,13 @@ describe('transparency log', () => {
     expect(() => log.inclusion(7, 7)).toThrow(expect.objectContaining({ code: 'ERR_LOG_INDEX_OUT_OF_RANGE' }));
     expect(() => log.consistency(5, 8)).toThrow(expect.objectContaining({ code: 'ERR_LOG_INDEX_OUT_OF_RANGE' }));
   });
+
+  it('a second writer on the same store: the log refuses an index it did not expect instead of signing over a gap', async () => {
+    const { log, store, enclave } = await seeded(2);
+    const other = await openTransparencyLog({ store, enclave, clock: fixedClock() });
+    await log.appendResults([{ jobId: 'job0', attestation: '{}', structHash: structHash(0) }]);
+    await expect(other.appendResults([{ jobId: 'job1', attestation: '{}', structHash: structHash(1) }])).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+    expect(other.size()).toBe(0);
+    expect(log.size()).toBe(1);
+  });
 });

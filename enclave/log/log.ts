@@ -1,17 +1,8 @@
 // The transparency log over the store: leaves are result struct hashes appended atomically with their results;
-// tree heads are signed on demand by the enclave's JWS key and on-chain key and kept; proofs come from the leaves
-// held in memory (reloaded from the store at start, so a crash loses nothing committed).
-import {
-  canonicalBytes,
-  consistencyProof,
-  fromHex,
-  inclusionProof,
-  leafHash,
-  PropsError,
-  toHex,
-  treeRoot,
-  type Hex,
-} from '../../protocol/index.ts';
+// tree heads are signed on demand by the enclave's JWS key and on-chain key and kept; roots and proofs come from the
+// tree held in memory (every complete subtree stored, so a head or a proof costs O(log n) lookups however long the
+// log grows; rebuilt from the store's leaves at start, so a crash loses nothing committed).
+import { canonicalBytes, fromHex, leafHash, MerkleTree, PropsError, toHex, type Hex } from '../../protocol/index.ts';
 import { treeHeadDigest, type SignedTreeHead } from '../../verifier/index.ts';
 import type { Enclave } from '../boot.ts';
 import type { CompletedJob, Store } from '../store/types.ts';
@@ -30,15 +21,16 @@ export type TransparencyLog = {
 
 export async function openTransparencyLog(deps: { store: Store; enclave: Enclave; clock: () => Date }): Promise<TransparencyLog> {
   const { store, enclave, clock } = deps;
-  const leaves: Uint8Array[] = (await store.logLeaves()).map((h) => leafHash(fromHex(h, 32)));
+  const tree = new MerkleTree();
+  for (const h of await store.logLeaves()) tree.append(leafHash(fromHex(h, 32)));
   let head: SignedTreeHead | undefined;
   let signing: Promise<SignedTreeHead> | undefined;
 
   async function sign(): Promise<SignedTreeHead> {
-    const treeSize = leaves.length;
+    const treeSize = tree.size;
     const stored = await store.treeHead(treeSize);
     if (stored) return { ...stored, rootHash: stored.rootHash } as SignedTreeHead;
-    const rootHash = toHex(treeRoot(leaves, treeSize));
+    const rootHash = toHex(tree.root(treeSize));
     const timestamp = Math.floor(clock().getTime() / 1000);
     const body = { v: 1, typ: 'props-sth', treeSize, rootHash, timestamp };
     const jws = await enclave.signJws(canonicalBytes(body), { typ: 'props-sth+jws' });
@@ -53,40 +45,42 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
   };
 
   const log: TransparencyLog = {
-    size: () => leaves.length,
+    size: () => tree.size,
     async appendResults(done) {
       const assigned = await store.completeJobs(done, Math.floor(clock().getTime() / 1000));
       const byJob = new Map(done.map((d) => [d.jobId, d]));
       for (const a of assigned) {
-        // Indices are assigned in order inside the transaction, and this process is the only appender.
-        leaves[a.logIndex] = leafHash(fromHex((byJob.get(a.jobId) as CompletedJob).structHash, 32));
+        // Indices are assigned in order inside the transaction, and this process is the only appender: anything
+        // else means the store and this tree have parted, and no further head may be signed over either.
+        if (a.logIndex !== tree.size) throw new PropsError('ERR_INTERNAL', { detail: `log out of step: store assigned ${a.logIndex}, tree holds ${tree.size}` });
+        tree.append(leafHash(fromHex((byJob.get(a.jobId) as CompletedJob).structHash, 32)));
       }
       return assigned;
     },
     async signedHead() {
-      if (head && head.treeSize === leaves.length) return head;
+      if (head && head.treeSize === tree.size) return head;
       // One signature per tree size, however many callers ask at once.
       signing ??= sign().finally(() => {
         signing = undefined;
       });
       head = await signing;
-      return head.treeSize === leaves.length ? head : log.signedHead();
+      return head.treeSize === tree.size ? head : log.signedHead();
     },
     leafHashAt(index) {
-      checkRange(Number.isSafeInteger(index) && index >= 0 && index < leaves.length);
-      return toHex(leaves[index] as Uint8Array);
+      checkRange(Number.isSafeInteger(index) && index >= 0 && index < tree.size);
+      return toHex(tree.leaf(index));
     },
     rootAt(treeSize) {
-      checkRange(Number.isSafeInteger(treeSize) && treeSize >= 0 && treeSize <= leaves.length);
-      return toHex(treeRoot(leaves, treeSize));
+      checkRange(Number.isSafeInteger(treeSize) && treeSize >= 0 && treeSize <= tree.size);
+      return toHex(tree.root(treeSize));
     },
     inclusion(index, treeSize) {
-      checkRange(Number.isSafeInteger(index) && Number.isSafeInteger(treeSize) && index >= 0 && index < treeSize && treeSize <= leaves.length);
-      return { index, treeSize, leafHash: toHex(leaves[index] as Uint8Array), proof: inclusionProof(leaves, index, treeSize).map(toHex) };
+      checkRange(Number.isSafeInteger(index) && Number.isSafeInteger(treeSize) && index >= 0 && index < treeSize && treeSize <= tree.size);
+      return { index, treeSize, leafHash: toHex(tree.leaf(index)), proof: tree.inclusionProof(index, treeSize).map(toHex) };
     },
     consistency(oldSize, newSize) {
-      checkRange(Number.isSafeInteger(oldSize) && Number.isSafeInteger(newSize) && oldSize >= 0 && oldSize <= newSize && newSize <= leaves.length);
-      return { oldSize, newSize, proof: consistencyProof(leaves, oldSize, newSize).map(toHex) };
+      checkRange(Number.isSafeInteger(oldSize) && Number.isSafeInteger(newSize) && oldSize >= 0 && oldSize <= newSize && newSize <= tree.size);
+      return { oldSize, newSize, proof: tree.consistencyProof(oldSize, newSize).map(toHex) };
     },
   };
   return log;
