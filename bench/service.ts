@@ -95,8 +95,17 @@ const cpuMs = (pid: number | undefined): number | undefined => {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 };
 
+// Bytes the server sent toward storage over the run (Linux /proc/PID/io write_bytes: file data it dirtied — the WAL
+// appends, and the checkpointer's copies into the database file).
+const diskBytes = (pid: number | undefined): number | undefined => {
+  const f = `/proc/${pid}/io`;
+  if (pid === undefined || !existsSync(f)) return undefined;
+  const m = /^write_bytes: (\d+)$/m.exec(readFileSync(f, 'utf8'));
+  return m ? Number(m[1]) : undefined;
+};
+
 // ---- props serve, on a file database in WAL mode
-type ServiceRun = { row: Row; cpuPerScoreMs: number | undefined; logSize: number; unscored: number; bundleMs: number };
+type ServiceRun = { row: Row; cpuPerScoreMs: number | undefined; diskKbPerScore: number | undefined; logSize: number; unscored: number; bundleMs: number };
 async function serviceRound(last: boolean): Promise<ServiceRun> {
   const benchDir = mkdtempSync(join(values['db-dir'] ?? tmpdir(), 'props-bench-'));
   const db = join(benchDir, 'props.db');
@@ -121,6 +130,7 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   const auth = `Bearer ${lender.apiKey}`;
 
   const cpuBefore = cpuMs(svc.child.pid);
+  const diskBefore = diskBytes(svc.child.pid);
   let seq = 0;
   const row = await load('props serve: POST /v1/jobs (score)', {
     url: `${base}/v1/jobs`,
@@ -139,6 +149,8 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
     ],
   });
   const cpuAfter = cpuMs(svc.child.pid);
+  const diskAfter = diskBytes(svc.child.pid);
+  const diskKbPerScore = diskBefore === undefined || diskAfter === undefined ? undefined : (diskAfter - diskBefore) / 1024 / row.total;
   const cpuPerScoreMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / row.total;
   const head = (await (await fetch(`${base}/v1/log/head`)).json()) as { treeSize: number };
   // After the load, what a lender pays for its audit bundle (the job, its result, a signed head and the result's
@@ -160,7 +172,7 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   });
   rmSync(benchDir, { recursive: true, force: true });
   // A 202 (accepted, not scored within the wait) is a 2xx but no score: every answered request must have its log leaf.
-  return { row, cpuPerScoreMs, logSize: head.treeSize, unscored: Math.max(0, row.total - head.treeSize), bundleMs };
+  return { row, cpuPerScoreMs, diskKbPerScore, logSize: head.treeSize, unscored: Math.max(0, row.total - head.treeSize), bundleMs };
 }
 
 type Round = { ceiling: Row; service: ServiceRun; ratio: number };
@@ -195,7 +207,7 @@ if (values.json) {
     line(String(i + 1), x.ceiling);
     line(String(i + 1), x.service.row, x.service.cpuPerScoreMs?.toFixed(3) ?? 'n/a', `${(x.ratio * 100).toFixed(1)}%`);
   });
-  runs.forEach((x, i) => process.stdout.write(`round ${i + 1}: audit bundle (GET /v1/jobs/{id}/bundle) at ${x.service.logSize.toLocaleString('en')} log leaves: ${x.service.bundleMs.toFixed(2)} ms, median of 10\n`));
+  runs.forEach((x, i) => process.stdout.write(`round ${i + 1}: ${x.service.diskKbPerScore?.toFixed(1) ?? 'n/a'} kB written toward disk per score; audit bundle (GET /v1/jobs/{id}/bundle) at ${x.service.logSize.toLocaleString('en')} log leaves: ${x.service.bundleMs.toFixed(2)} ms, median of 10\n`));
   process.stdout.write(
     `median: ceiling ${med.ceilingPerSec.toFixed(0)}/s; props serve ${med.scoresPerSec.toFixed(0)} scores/s, p50 ${med.p50Ms} ms, p99 ${med.p99Ms} ms, ` +
       `CPU ${med.cpuPerScoreMs.toFixed(3)} ms/score, ${(med.ratio * 100).toFixed(1)}% of the ceiling; ` +

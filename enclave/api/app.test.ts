@@ -312,6 +312,26 @@ describe('jobs', () => {
     expect((await w.call('POST', '/v1/jobs', body, w.auth)).json.code).toBe('ERR_INPUT_MALFORMED');
   });
 
+  it('job and request ids start with the request time in milliseconds and end in random bytes, so later ids sort after earlier ones', async () => {
+    const w = await world();
+    const ids: Array<{ jobId: string; requestId: string }> = [];
+    for (const ms of [0, 0, 1, 257, 70_000]) {
+      w.setNow(new Date(NOW.getTime() + ms));
+      const r = await w.score();
+      expect(r.status).toBe(201);
+      ids.push({ jobId: r.json.jobId, requestId: r.json.requestId });
+    }
+    const prefix = (ms: number) => (NOW.getTime() + ms).toString(16).padStart(12, '0');
+    for (const [i, ms] of [0, 0, 1, 257, 70_000].entries()) {
+      expect(ids[i]!.jobId).toMatch(new RegExp(`^0x${prefix(ms)}[0-9a-f]{20}$`));
+      expect(ids[i]!.requestId).toMatch(new RegExp(`^0x${prefix(ms)}[0-9a-f]{52}$`));
+    }
+    // Same millisecond: the random parts differ.
+    expect(ids[0]!.jobId).not.toBe(ids[1]!.jobId);
+    expect(ids[0]!.requestId).not.toBe(ids[1]!.requestId);
+    expect(ids.slice(2).map((x) => x.requestId)).toEqual(ids.slice(2).map((x) => x.requestId).sort());
+  });
+
   it('nonce replay: a lender reusing a nonce is refused and nothing is written', async () => {
     const w = await world();
     await w.score({ nonce: hex32('0c') });
