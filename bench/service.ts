@@ -2,11 +2,12 @@
 // endpoint doing one P-256 signature per request. Both servers run as child processes; sustained POST /v1/jobs
 // (each a full score: consent + borrower cap + nonce + idempotency checks, model, JWS + EIP-712 signatures, log
 // append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--rounds R] [--db-dir DIR]
-// [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch]`. With R rounds the ceiling and the
+// [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch] [--keys random|sequential]`. With R rounds the ceiling and the
 // service alternate R times (a fresh server and database each round) and the medians are reported next to every
 // round: this machine's speed drifts by tens of percent from minute to minute, so one pair is not enough to judge.
 // `--profile` and `--bundle-out` apply to the last round.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,12 @@ const { values } = parseArgs({
     /** `props serve --result-signing`: each (default) or batch. */
     'result-signing': { type: 'string', default: 'each' },
     rounds: { type: 'string', default: '1' },
+    /**
+     * Lenders' nonces and idempotency keys: `random` (default; 32 random bytes and a UUIDv4, as a lender's client
+     * would make them) or `sequential` (counters — what this bench used before 2026-12-02's fourth session; they
+     * land at the end of the store's unique indexes, so the store writes fewer pages than with real clients).
+     */
+    keys: { type: 'string', default: 'random' },
     /** Where the service's SQLite file goes (default: the OS temp folder). */
     'db-dir': { type: 'string' },
   },
@@ -36,6 +43,8 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
+if (values.keys !== 'random' && values.keys !== 'sequential') throw new Error('--keys must be random or sequential');
+const sequentialKeys = values.keys === 'sequential';
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'bench-admin-token-000000001';
@@ -141,8 +150,8 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
           const i = ++seq;
           return {
             ...req,
-            headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': `bench-${i.toString().padStart(10, '0')}` },
-            body: JSON.stringify({ consentId: consentFor(i), nonce: hex64(i) }),
+            headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': sequentialKeys ? `bench-${i.toString().padStart(10, '0')}` : randomUUID() },
+            body: JSON.stringify({ consentId: consentFor(i), nonce: sequentialKeys ? hex64(i) : `0x${randomBytes(32).toString('hex')}` }),
           };
         },
       },
@@ -197,9 +206,9 @@ const med = {
 const clean = runs.every((x) => x.service.row.errors === 0 && x.service.row.non2xx === 0 && x.service.unscored === 0);
 const goal = med.scoresPerSec >= 3000 && med.p99Ms <= 25 && clean;
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, resultSigning: values['result-signing'], rounds: runs, median: med, goalMet: goal })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, resultSigning: values['result-signing'], keys: values.keys, rounds: runs, median: med, goalMet: goal })}\n`);
 } else {
-  process.stdout.write(`\nScoring service under load (${duration} s per run, ${connections} connections, loopback, autocannon in-process, --result-signing ${values['result-signing']})\n`);
+  process.stdout.write(`\nScoring service under load (${duration} s per run, ${connections} connections, loopback, autocannon in-process, --result-signing ${values['result-signing']}, --keys ${values.keys})\n`);
   process.stdout.write(`${'round'.padEnd(7)}${'case'.padEnd(40)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'non2xx'.padStart(8)}${'CPU ms/score'.padStart(14)}${'ratio'.padStart(8)}\n`);
   const line = (round: string, r: Row, cpu = '', ratio = '') =>
     process.stdout.write(`${round.padEnd(7)}${r.name.padEnd(40)}${r.requestsPerSec.toFixed(0).padStart(10)}${String(r.p50Ms).padStart(9)}${String(r.p99Ms).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(8)}${cpu.padStart(14)}${ratio.padStart(8)}\n`);
