@@ -135,9 +135,10 @@ describe('crash safety (real child process, kill -9)', () => {
     expect(one('select count(*) n from jobs')).toBe(N);
     expect(one("select count(*) n from jobs where state = 'done'")).toBe(N);
     expect(one('select count(*) n from results')).toBe(N);
-    expect(one('select count(*) n from log_leaves')).toBe(N);
-    expect(one('select count(distinct job_id) n from log_leaves')).toBe(N);
-    expect(one('select max(idx) n from log_leaves')).toBe(N - 1);
+    // One log entry per job, at indices 0..N-1, and each done job names its own.
+    expect(one('select count(distinct job_id) n from results')).toBe(N);
+    expect(one('select max(log_index) n from results')).toBe(N - 1);
+    expect(one('select count(*) n from jobs j join results r on r.log_index = j.log_index and r.job_id = j.id')).toBe(N);
     expect(one('select count(*) n from consents where uses = ' + N)).toBe(1);
     expect(one('select count(*) n from consents')).toBe(2);
     sql.close();

@@ -62,6 +62,8 @@ export const jobs = sqliteTable(
     errorCode: text('error_code'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** Set when the job is done: its result's log index (results' key). */
+    logIndex: integer('log_index'),
   },
   // Only jobs still to run are indexed by state (a restart resumes them oldest first): a finished job leaves the index
   // instead of moving within it, and the index stays as small as the backlog.
@@ -73,19 +75,18 @@ export const jobs = sqliteTable(
   ],
 );
 
-// A result's log index is unique through log_leaves (its primary key), written in the same transaction: no second
-// index here.
+// A result is its transparency-log entry: keyed by its log index (the rowid, so appends land at the table's end and
+// no second B-tree is written), with its leaf datum and its attestation. A job finds its result through
+// jobs.log_index, set in the same statement that marks the job done — which happens once per job, so no index on
+// job_id is needed to keep a job to one result (each B-tree a completion touches is a page written to the WAL).
 export const results = sqliteTable('results', {
-  jobId: text('job_id').primaryKey().references(() => jobs.id),
-  attestation: text('attestation').notNull(),
-  logIndex: integer('log_index').notNull(),
-});
-
-export const logLeaves = sqliteTable('log_leaves', {
-  idx: integer('idx').primaryKey(),
+  logIndex: integer('log_index').primaryKey(),
+  jobId: text('job_id')
+    .notNull()
+    .references(() => jobs.id),
   /** The EIP-712 struct hash of the result's PropsResult message (the leaf data). */
   structHash: text('struct_hash').notNull(),
-  jobId: text('job_id').notNull().unique(),
+  attestation: text('attestation').notNull(),
 });
 
 export const treeHeads = sqliteTable('tree_heads', {

@@ -138,6 +138,15 @@ describe('sqlite store', () => {
     await expect(reopened.acceptJob({ job: replay, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).rejects.toMatchObject({ code: 'ERR_NONCE_REPLAYED' });
     expect((await reopened.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2']);
     expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logIndex: 0 });
+    expect(await reopened.getResult('job-2')).toBeUndefined();
+    // The leaf datum moved from log_leaves into the result's row; log_leaves is gone.
+    expect(await reopened.logLeaves()).toEqual([hex(9)]);
+    expect(reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'log_leaves'").get()).toBeUndefined();
+    expect(reopened.sqlite.prepare("SELECT log_index AS i FROM jobs WHERE id = 'job-1'").get()).toEqual({ i: 0 });
+    // The upgraded log goes on from where it was: the job still pending takes index 1.
+    expect(await reopened.completeJobs([{ jobId: 'job-2', attestation: '{"b":2}', structHash: hex(10) }], NOW)).toEqual([{ jobId: 'job-2', logIndex: 1 }]);
+    expect(await reopened.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"b":2}', logIndex: 1 });
+    expect(await reopened.logLeaves()).toEqual([hex(9), hex(10)]);
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -57,11 +57,19 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
     // Only the idempotency key's conflict is absorbed; any other (a request id taken) still fails the acceptance.
     jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] }).prepare(),
-    lastLeaf: db.select({ idx: t.logLeaves.idx }).from(t.logLeaves).orderBy(desc(t.logLeaves.idx)).limit(1).prepare(),
-    leafInsert: db.insert(t.logLeaves).values(placeholders(['idx', 'structHash', 'jobId'])).prepare(),
-    resultInsert: db.insert(t.results).values(placeholders(['jobId', 'attestation', 'logIndex'])).prepare(),
-    jobDone: db.update(t.jobs).set({ state: 'done', updatedAt: p('now') as never }).where(and(eq(t.jobs.id, p('id')), sql`${t.jobs.state} = 'accepted'`)).prepare(),
-    result: db.select().from(t.results).where(eq(t.results.jobId, p('id'))).prepare(),
+    lastLeaf: db.select({ idx: t.results.logIndex }).from(t.results).orderBy(desc(t.results.logIndex)).limit(1).prepare(),
+    resultInsert: db.insert(t.results).values(placeholders(['logIndex', 'jobId', 'structHash', 'attestation'])).prepare(),
+    jobDone: db
+      .update(t.jobs)
+      .set({ state: 'done', updatedAt: p('now') as never, logIndex: p('logIndex') as never })
+      .where(and(eq(t.jobs.id, p('id')), sql`${t.jobs.state} = 'accepted'`))
+      .prepare(),
+    result: db
+      .select({ jobId: t.results.jobId, attestation: t.results.attestation, logIndex: t.results.logIndex })
+      .from(t.jobs)
+      .innerJoin(t.results, eq(t.results.logIndex, t.jobs.logIndex))
+      .where(eq(t.jobs.id, p('id')))
+      .prepare(),
   };
   // Raw statements for the per-request reads: only the columns used. A submission row holds its ciphertext (tens of
   // kB, on overflow pages) before the columns read here, so its immutable fields are cached per process; retention
@@ -247,11 +255,10 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
         let next = last ? last.idx + 1 : 0;
         for (const d of done) {
           // Only a job still accepted moves to done (one that is done or failed, or repeated in `done`, changes
-          // nothing) and only that one gets its leaf and result.
-          if (q.jobDone.run({ id: d.jobId, now }).changes !== 1) continue;
+          // nothing) and only that one gets its result, the log entry at the index it now names.
+          if (q.jobDone.run({ id: d.jobId, now, logIndex: next }).changes !== 1) continue;
           const logIndex = next++;
-          q.leafInsert.run({ idx: logIndex, structHash: d.structHash, jobId: d.jobId });
-          q.resultInsert.run({ jobId: d.jobId, attestation: d.attestation, logIndex });
+          q.resultInsert.run({ logIndex, jobId: d.jobId, structHash: d.structHash, attestation: d.attestation });
           out.push({ jobId: d.jobId, logIndex });
         }
         return out;
@@ -264,7 +271,7 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
       return q.result.get({ id: jobId });
     },
     async logLeaves() {
-      return db.select({ h: t.logLeaves.structHash }).from(t.logLeaves).orderBy(asc(t.logLeaves.idx)).all().map((r) => r.h);
+      return db.select({ h: t.results.structHash }).from(t.results).orderBy(asc(t.results.logIndex)).all().map((r) => r.h);
     },
     async putTreeHead(row: TreeHeadRow) {
       db.insert(t.treeHeads).values(row).onConflictDoNothing().run();
