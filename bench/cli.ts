@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../cli/main.ts';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
-// The benches, in the order they run; other files here are their helpers (harness, the ceiling server, workers).
+// The benches, in the order they run; other files here are their helpers (harness, the ceiling server, workers) or
+// diagnostics run by hand (wal-pages: which B-trees a commit writes).
 const BENCHES = ['signing', 'attested', 'model', 'attestation', 'provenance', 'fetch', 'gas', 'store', 'log', 'service'] as const;
 
 export const benchCommand: Command = {
