@@ -18,8 +18,8 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function start(db: string, provenancePolicy: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, '--rate', '100000', '--borrower-cap', '100000', '--quiet', '--provenance-policy', provenancePolicy], {
+async function start(db: string, provenancePolicy: string, resultSigning: 'each' | 'batch'): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, '--rate', '100000', '--borrower-cap', '100000', '--quiet', '--provenance-policy', provenancePolicy, '--result-signing', resultSigning], {
     cwd: REPO_ROOT,
     env: { ...process.env, PROPS_ADMIN_TOKEN: ADMIN },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -41,13 +41,13 @@ const post = (url: string, path: string, body: unknown, headers: Record<string, 
   fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 describe('crash safety (real child process, kill -9)', () => {
-  it('every accepted job is finished exactly once after kill -9 and restart', async () => {
+  it.each(['each', 'batch'] as const)('every accepted job is finished exactly once after kill -9 and restart (--result-signing %s)', async (mode) => {
     const dir = mkdtempSync(join(tmpdir(), 'props-crash-'));
     const db = join(dir, 'props.db');
     const bank = await bankTrust();
     const policyPath = join(dir, 'provenance-policy.json');
     writeFileSync(policyPath, JSON.stringify(bank.policy));
-    let { child, url } = await start(db, policyPath);
+    let { child, url } = await start(db, policyPath, mode);
     const admin = { authorization: `Bearer ${ADMIN}` };
     const lender = (await (await post(url, '/v1/admin/lenders', { name: 'crash' }, admin)).json()) as { lenderId: string; apiKey: string };
     const auth = { authorization: `Bearer ${lender.apiKey}` };
@@ -85,7 +85,7 @@ describe('crash safety (real child process, kill -9)', () => {
     before.close();
     console.info(`crash test: ${answered.size} answered before kill -9, ${pendingAtCrash} accepted jobs unfinished at the crash`);
 
-    ({ child, url } = await start(db, policyPath));
+    ({ child, url } = await start(db, policyPath, mode));
     // Clients without an answer retry under the same idempotency key: accepted-before-crash jobs come back (200).
     const jobIds = new Set<string>();
     for (const [, a] of answered) if (a.jobId) jobIds.add(a.jobId);
@@ -99,13 +99,15 @@ describe('crash safety (real child process, kill -9)', () => {
     expect(jobIds.size).toBe(N);
 
     for (const id of jobIds) {
-      const j = (await (await fetch(`${url}/v1/jobs/${id}`, { headers: auth })).json()) as { state: string };
+      const j = (await (await fetch(`${url}/v1/jobs/${id}`, { headers: auth })).json()) as { state: string; attestation: { head?: unknown; jws?: unknown } };
       expect(j.state, JSON.stringify(j)).toBe('done');
+      // Read back from the store: a batched result with its batch's head put back, a single one with its JWS.
+      expect(typeof (mode === 'batch' ? j.attestation.head : j.attestation.jws)).toBe('string');
     }
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
 
-    ({ child, url } = await start(db, policyPath));
+    ({ child, url } = await start(db, policyPath, mode));
     // The data owner can still grant consents for a submission made before a clean restart, with no job left to
     // re-open it (the service finds it in the store by the inputs the consent names, and checks the owner key bound then).
     const lender2 = (await (await post(url, '/v1/admin/lenders', { name: 'after-restart' }, admin)).json()) as { lenderId: string };
@@ -139,6 +141,10 @@ describe('crash safety (real child process, kill -9)', () => {
     expect(one('select count(distinct job_id) n from results')).toBe(N);
     expect(one('select max(log_index) n from results')).toBe(N - 1);
     expect(one('select count(*) n from jobs j join results r on r.log_index = j.log_index and r.job_id = j.id')).toBe(N);
+    // Batched results name their batch's head, stored once a batch; single results have none.
+    expect(one('select count(*) n from results where head_id is not null')).toBe(mode === 'batch' ? N : 0);
+    expect(one('select count(*) n from result_heads')).toBe(mode === 'batch' ? one('select count(distinct head_id) n from results') : 0);
+    if (mode === 'batch') expect(one('select count(*) n from result_heads')).toBeLessThan(N);
     expect(one('select count(*) n from consents where uses = ' + N)).toBe(1);
     expect(one('select count(*) n from consents')).toBe(2);
     sql.close();

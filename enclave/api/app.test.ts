@@ -161,6 +161,11 @@ describe('batched result signing (resultSigning: batch)', () => {
     }
     // Requests arriving together are signed together: fewer heads than results.
     expect(heads.size).toBeLessThan(answers.length);
+    // Each head is stored once, not in each of its results, and a result read back from the store is the one answered.
+    const sqlite = (w.store as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
+    expect(sqlite.prepare('SELECT head FROM result_heads').all().map((r) => (r as { head: string }).head).sort()).toEqual([...heads].sort());
+    for (const row of sqlite.prepare('SELECT attestation FROM results').all() as Array<{ attestation: string }>) expect(JSON.parse(row.attestation).head).toBeUndefined();
+    for (const a of answers) expect((await w.call('GET', `/v1/jobs/${a.json.jobId}`, undefined, w.auth)).json).toEqual(a.json);
     const b = await w.call('GET', `/v1/jobs/${answers[2]!.json.jobId}/bundle`, undefined, w.auth);
     const report = await verifyBundle(b.json, { policy, now: NOW });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);

@@ -18,7 +18,7 @@ import {
 import { buildAuditBundle } from '../bundle.ts';
 import type { JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
-import { createJobRunner, type JobRunner } from './jobs.ts';
+import { attestationJson, createJobRunner, type JobRunner } from './jobs.ts';
 import { problemOf } from './problem.ts';
 import { keyedNullifier } from './nullifier.ts';
 
@@ -263,12 +263,12 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
   const loadJob = async (id: string) => {
     const job = await store.getJob(id);
     if (!job) throw new PropsError('ERR_JOB_NOT_FOUND');
-    const result = job.state === 'done' ? await store.getResult(id) : undefined;
-    return { job, result };
+    const row = job.state === 'done' ? await store.getResult(id) : undefined;
+    return { job, result: row && { attestation: attestationJson(row.attestation, row.head), logIndex: row.logIndex } };
   };
   /**
-   * A job's view as JSON text (the body of POST and GET /v1/jobs). A result's attestation is stored as JSON text and
-   * is spliced in as is, not parsed and re-serialized.
+   * A job's view as JSON text (the body of POST and GET /v1/jobs). A result's attestation is stored as JSON text (a
+   * batched one with its batch head put back, `attestationJson`) and is spliced in as is, not parsed and re-serialized.
    */
   const jobJson = (job: JobRow, result?: { attestation: string; logIndex: number }): string => {
     const head = JSON.stringify({

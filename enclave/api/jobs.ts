@@ -1,12 +1,20 @@
 // The scoring worker: takes accepted jobs in batches, decrypts their submissions inside the enclave, scores the
 // batch, signs each result, and commits results + log leaves + job states in one transaction. A crash before the
 // commit leaves the jobs "accepted" and they are redone at start; after it, they are done: exactly once.
-import { findPropsError, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
+import { findPropsError, PropsError, type BatchedResult, type Hex, type Statement } from '../../protocol/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
-/** What a waiter hears when its job completed in this process: the stored attestation (JSON text) and log index. */
+/** What a waiter hears when its job completed in this process: its attestation (JSON text, as served) and log index. */
 export type JobDone = { attestation: string; logIndex: number };
+
+/**
+ * A result's attestation as served: a batched result is stored without its batch's head (`CompletedJob`), which
+ * goes back in as its first member.
+ */
+export function attestationJson(attestation: string, head: string | null | undefined): string {
+  return head == null ? attestation : `{"head":${JSON.stringify(head)},${attestation.slice(1)}`;
+}
 
 export type JobRunner = {
   /** `row`: the job as just accepted (saves re-reading it); without it the job is read and must still be accepted. */
@@ -88,7 +96,10 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
         });
         if (items.length === 0) continue;
         const signed = await deps.enclave.signResultBatch(items.map((x) => x.item));
-        items.forEach((x, i) => done.push({ jobId: x.g.job.id, attestation: JSON.stringify(signed.results[i]), structHash: signed.structHashes[i] as string }));
+        items.forEach((x, i) => {
+          const { head, ...rest } = signed.results[i] as BatchedResult;
+          done.push({ jobId: x.g.job.id, attestation: JSON.stringify(rest), structHash: signed.structHashes[i] as string, head });
+        });
         continue;
       }
       await Promise.all(
@@ -108,7 +119,7 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       );
     }
     const assigned = await deps.log.appendResults(done);
-    const attestations = new Map(done.map((d) => [d.jobId, d.attestation]));
+    const attestations = new Map(done.map((d) => [d.jobId, attestationJson(d.attestation, d.head)]));
     for (const a of assigned) {
       deps.logger({ event: 'job.done', job: a.jobId, logIndex: a.logIndex });
       settle(a.jobId, { attestation: attestations.get(a.jobId) as string, logIndex: a.logIndex });

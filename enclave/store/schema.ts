@@ -75,10 +75,18 @@ export const jobs = sqliteTable(
   ],
 );
 
+// The signed head of a batch of results (a JWS over the batch's Merkle root), stored once for the batch's results
+// rather than inside each: ~700 of a batched result's ~2,400 bytes, and without it two results fit in a page.
+export const resultHeads = sqliteTable('result_heads', {
+  id: integer('id').primaryKey(),
+  head: text('head').notNull(),
+});
+
 // A result is its transparency-log entry: keyed by its log index (the rowid, so appends land at the table's end and
 // no second B-tree is written), with its leaf datum and its attestation. A job finds its result through
 // jobs.log_index, set in the same statement that marks the job done — which happens once per job, so no index on
 // job_id is needed to keep a job to one result (each B-tree a completion touches is a page written to the WAL).
+// A batched result's attestation is stored without its batch's head, which `head_id` names.
 export const results = sqliteTable('results', {
   logIndex: integer('log_index').primaryKey(),
   jobId: text('job_id')
@@ -87,6 +95,7 @@ export const results = sqliteTable('results', {
   /** The EIP-712 struct hash of the result's PropsResult message (the leaf data). */
   structHash: text('struct_hash').notNull(),
   attestation: text('attestation').notNull(),
+  headId: integer('head_id').references(() => resultHeads.id),
 });
 
 export const treeHeads = sqliteTable('tree_heads', {

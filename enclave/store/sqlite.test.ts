@@ -45,6 +45,22 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('keeps each batch head once: results name it and get it back; a head whose results are all skipped is not stored', async () => {
+    const store = openSqliteStore(':memory:');
+    await seed(store, [job(1), job(2), job(3), job(4)]);
+    const d = (id: string, h: number, head?: string) => ({ jobId: id, attestation: `{"job":"${id}"}`, structHash: hex(h), ...(head ? { head } : {}) });
+    await store.completeJobs([d('job-1', 10, 'h.e.ad1'), d('job-2', 11, 'h.e.ad1'), d('job-3', 12)], NOW);
+    // job-1 is done already: the second head has no result to keep, and no row.
+    await store.completeJobs([d('job-1', 13, 'h.e.ad2'), d('job-4', 14, 'h.e.ad3')], NOW);
+    const heads = store.sqlite.prepare('SELECT head FROM result_heads ORDER BY id').all() as Array<{ head: string }>;
+    expect(heads.map((r) => r.head)).toEqual(['h.e.ad1', 'h.e.ad3']);
+    expect(await store.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{"job":"job-1"}', logIndex: 0, head: 'h.e.ad1' });
+    expect(await store.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"job":"job-2"}', logIndex: 1, head: 'h.e.ad1' });
+    expect(await store.getResult('job-3')).toEqual({ jobId: 'job-3', attestation: '{"job":"job-3"}', logIndex: 2, head: null });
+    expect(await store.getResult('job-4')).toMatchObject({ logIndex: 3, head: 'h.e.ad3' });
+    await store.close();
+  });
+
   it('a refused acceptance leaves no trace: no job row (so no spent nonce), no consent use, no borrower count', async () => {
     const store = openSqliteStore(':memory:');
     await seed(store, [job(1)]);
@@ -137,7 +153,7 @@ describe('sqlite store', () => {
     const replay = { ...job(3), nonce: hex(301) };
     await expect(reopened.acceptJob({ job: replay, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).rejects.toMatchObject({ code: 'ERR_NONCE_REPLAYED' });
     expect((await reopened.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2']);
-    expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logIndex: 0 });
+    expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logIndex: 0, head: null });
     expect(await reopened.getResult('job-2')).toBeUndefined();
     // The leaf datum moved from log_leaves into the result's row; log_leaves is gone.
     expect(await reopened.logLeaves()).toEqual([hex(9)]);
@@ -145,7 +161,7 @@ describe('sqlite store', () => {
     expect(reopened.sqlite.prepare("SELECT log_index AS i FROM jobs WHERE id = 'job-1'").get()).toEqual({ i: 0 });
     // The upgraded log goes on from where it was: the job still pending takes index 1.
     expect(await reopened.completeJobs([{ jobId: 'job-2', attestation: '{"b":2}', structHash: hex(10) }], NOW)).toEqual([{ jobId: 'job-2', logIndex: 1 }]);
-    expect(await reopened.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"b":2}', logIndex: 1 });
+    expect(await reopened.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"b":2}', logIndex: 1, head: null });
     expect(await reopened.logLeaves()).toEqual([hex(9), hex(10)]);
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });

@@ -58,16 +58,18 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     // Only the idempotency key's conflict is absorbed; any other (a request id taken) still fails the acceptance.
     jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] }).prepare(),
     lastLeaf: db.select({ idx: t.results.logIndex }).from(t.results).orderBy(desc(t.results.logIndex)).limit(1).prepare(),
-    resultInsert: db.insert(t.results).values(placeholders(['logIndex', 'jobId', 'structHash', 'attestation'])).prepare(),
+    resultInsert: db.insert(t.results).values(placeholders(['logIndex', 'jobId', 'structHash', 'attestation', 'headId'])).prepare(),
+    headInsert: db.insert(t.resultHeads).values({ head: p('head') }).returning({ id: t.resultHeads.id }).prepare(),
     jobDone: db
       .update(t.jobs)
       .set({ state: 'done', updatedAt: p('now') as never, logIndex: p('logIndex') as never })
       .where(and(eq(t.jobs.id, p('id')), sql`${t.jobs.state} = 'accepted'`))
       .prepare(),
     result: db
-      .select({ jobId: t.results.jobId, attestation: t.results.attestation, logIndex: t.results.logIndex })
+      .select({ jobId: t.results.jobId, attestation: t.results.attestation, logIndex: t.results.logIndex, head: t.resultHeads.head })
       .from(t.jobs)
       .innerJoin(t.results, eq(t.results.logIndex, t.jobs.logIndex))
+      .leftJoin(t.resultHeads, eq(t.resultHeads.id, t.results.headId))
       .where(eq(t.jobs.id, p('id')))
       .prepare(),
   };
@@ -253,12 +255,19 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
         const out: Array<{ jobId: string; logIndex: number }> = [];
         const last = q.lastLeaf.get();
         let next = last ? last.idx + 1 : 0;
+        // Each batch head once, stored when the first of its results is.
+        const headIds = new Map<string, number>();
+        const headId = (head: string): number => {
+          let id = headIds.get(head);
+          if (id === undefined) headIds.set(head, (id = (q.headInsert.get({ head }) as { id: number }).id));
+          return id;
+        };
         for (const d of done) {
           // Only a job still accepted moves to done (one that is done or failed, or repeated in `done`, changes
           // nothing) and only that one gets its result, the log entry at the index it now names.
           if (q.jobDone.run({ id: d.jobId, now, logIndex: next }).changes !== 1) continue;
           const logIndex = next++;
-          q.resultInsert.run({ logIndex, jobId: d.jobId, structHash: d.structHash, attestation: d.attestation });
+          q.resultInsert.run({ logIndex, jobId: d.jobId, structHash: d.structHash, attestation: d.attestation, headId: d.head === undefined ? null : headId(d.head) });
           out.push({ jobId: d.jobId, logIndex });
         }
         return out;

@@ -43,7 +43,8 @@ export type JobRow = {
   createdAt: number;
   updatedAt: number;
 };
-export type ResultRow = { jobId: string; attestation: string; logIndex: number };
+/** A stored result; `head` is a batched result's batch head, left out of `attestation` (see `CompletedJob`). */
+export type ResultRow = { jobId: string; attestation: string; logIndex: number; head: string | null };
 export type TreeHeadRow = { treeSize: number; rootHash: string; timestamp: number; jws: string; chainSignature: string };
 
 /** Everything one job acceptance must check and write atomically (consent use, borrower cap, nonce, job row). */
@@ -55,7 +56,12 @@ export type AcceptJobInput = {
 };
 export type AcceptJobOutcome = { job: JobRow; created: boolean };
 
-export type CompletedJob = { jobId: string; attestation: string; structHash: string };
+/**
+ * A finished job's result: its attestation (JSON text) and log leaf datum. For a batched result, `head` is its
+ * batch's signed head and `attestation` the result without it: the store keeps each head once, not in every result
+ * of its batch, and `getResult` hands it back beside the attestation.
+ */
+export type CompletedJob = { jobId: string; attestation: string; structHash: string; head?: string };
 
 export interface Store {
   createLender(row: LenderRow): Promise<void>;
