@@ -36,6 +36,8 @@ const { values } = parseArgs({
      * land at the end of the store's unique indexes, so the store writes fewer pages than with real clients).
      */
     keys: { type: 'string', default: 'random' },
+    /** Node options for `props serve`, space-separated (e.g. `--max-semi-space-size=64`); default none. */
+    'serve-node-options': { type: 'string', default: '' },
     /** Where the service's SQLite file goes (default: the OS temp folder). */
     'db-dir': { type: 'string' },
   },
@@ -122,7 +124,8 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   const bank = await bankTrust();
   writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
   const profile = last && values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
-  const svc = await startChild([...profile, join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--result-signing', values['result-signing'] as string, '--provenance-policy', join(benchDir, 'provenance.json')], {
+  const serveNodeOptions = (values['serve-node-options'] as string).split(/\s+/).filter(Boolean);
+  const svc = await startChild([...serveNodeOptions, ...profile, join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--result-signing', values['result-signing'] as string, '--provenance-policy', join(benchDir, 'provenance.json')], {
     PROPS_ADMIN_TOKEN: ADMIN,
   });
   const base = `http://127.0.0.1:${svc.port}`;
