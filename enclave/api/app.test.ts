@@ -7,6 +7,7 @@ import type { Hex } from '../../protocol/index.ts';
 import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
 import { hex32, NOW, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
+import { attestationJson } from './jobs.ts';
 
 const nowS = Math.floor(NOW.getTime() / 1000);
 let n = 0;
@@ -143,6 +144,13 @@ describe('audit bundle log proofs', () => {
 });
 
 describe('batched result signing (resultSigning: batch)', () => {
+  it('a stored batched result gets its head back as its first member; a single result is served as stored', () => {
+    expect(JSON.parse(attestationJson('{"version":1,"index":2}', 'a.b.c'))).toEqual({ head: 'a.b.c', version: 1, index: 2 });
+    expect(attestationJson('{"version":1}', 'a.b.c')).toBe('{"head":"a.b.c","version":1}');
+    expect(JSON.parse(attestationJson('{}', 'a.b.c'))).toEqual({ head: 'a.b.c' });
+    expect(attestationJson('{"jws":"x"}', null)).toBe('{"jws":"x"}');
+  });
+
   it('scores concurrent jobs under one signed batch head; each result verifies, is in the log, and its bundle verifies', async () => {
     const w = await world({ resultSigning: 'batch' });
     const answers = await Promise.all([0, 1, 2, 3, 4].map(() => w.score()));

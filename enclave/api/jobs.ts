@@ -13,7 +13,9 @@ export type JobDone = { attestation: string; logIndex: number };
  * goes back in as its first member.
  */
 export function attestationJson(attestation: string, head: string | null | undefined): string {
-  return head == null ? attestation : `{"head":${JSON.stringify(head)},${attestation.slice(1)}`;
+  if (head == null) return attestation;
+  const rest = attestation.slice(1).trimStart();
+  return `{"head":${JSON.stringify(head)}${rest.startsWith('}') ? '' : ','}${rest}`;
 }
 
 export type JobRunner = {
