@@ -207,7 +207,8 @@ const med = {
   cpuPerScoreMs: median(runs.flatMap((x) => (x.service.cpuPerScoreMs === undefined ? [] : [x.service.cpuPerScoreMs]))),
 };
 const clean = runs.every((x) => x.service.row.errors === 0 && x.service.row.non2xx === 0 && x.service.unscored === 0);
-const goal = med.scoresPerSec >= 3000 && med.p99Ms <= 25 && clean;
+// The issue's goal: ≥ 3,000 scores/s and ≥ 30 % of the same run's ceiling, p99 ≤ 25 ms, zero errors (medians of the rounds).
+const goal = med.scoresPerSec >= 3000 && med.ratio >= 0.3 && med.p99Ms <= 25 && clean;
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, resultSigning: values['result-signing'], keys: values.keys, rounds: runs, median: med, goalMet: goal })}\n`);
 } else {
@@ -223,7 +224,7 @@ if (values.json) {
   process.stdout.write(
     `median: ceiling ${med.ceilingPerSec.toFixed(0)}/s; props serve ${med.scoresPerSec.toFixed(0)} scores/s, p50 ${med.p50Ms} ms, p99 ${med.p99Ms} ms, ` +
       `CPU ${med.cpuPerScoreMs.toFixed(3)} ms/score, ${(med.ratio * 100).toFixed(1)}% of the ceiling; ` +
-      `every answer in the log: ${runs.every((x) => x.service.unscored === 0) ? 'yes' : 'NO'}; goal (≥3000/s, p99≤25 ms, 0 errors): ${goal ? 'met' : 'NOT met'}\n`,
+      `every answer in the log: ${runs.every((x) => x.service.unscored === 0) ? 'yes' : 'NO'}; goal (≥3000/s and ≥30% of the ceiling, p99≤25 ms, 0 errors): ${goal ? 'met' : 'NOT met'}\n`,
   );
 }
 process.exit(0);
