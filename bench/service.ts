@@ -2,9 +2,10 @@
 // endpoint doing one P-256 signature per request. Both servers run as child processes; sustained POST /v1/jobs
 // (each a full score: consent + borrower cap + nonce + idempotency checks, model, JWS + EIP-712 signatures, log
 // append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--rounds R] [--db-dir DIR]
-// [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch] [--keys random|sequential]`. With R rounds the ceiling and the
-// service alternate R times (a fresh server and database each round) and the medians are reported next to every
-// round: this machine's speed drifts by tens of percent from minute to minute, so one pair is not enough to judge.
+// [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch] [--keys random|sequential]
+// [--serve-node-options "..."]`. With R rounds the ceiling and the service alternate R times (a fresh server and
+// database each round) and the medians are reported next to every round: this machine's speed drifts by tens of
+// percent from minute to minute, so one pair is not enough to judge.
 // `--profile` and `--bundle-out` apply to the last round.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
