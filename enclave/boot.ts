@@ -27,6 +27,7 @@ import {
   treeWithProofs,
   leafHash,
   resultStructHashOf,
+  resultStructHashesOf,
   type BatchedResult,
   type ResultAttestation,
   type ResultBatchHead,
@@ -183,7 +184,7 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     if (items.length < 1 || items.length > MAX_BATCH_SIZE) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `batch of ${items.length}` });
     const iat = Math.floor(clock().getTime() / 1000);
     const bodies = items.map((x) => bodyFor(x.request, x.output, x.inputCommitment, iat));
-    const structs = bodies.map(resultStructHashOf);
+    const structs = resultStructHashesOf(bodies);
     const leaves = structs.map(leafHash);
     const { root, proofs } = treeWithProofs(leaves);
     const headBody: ResultBatchHead = {

@@ -19,6 +19,27 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
   return out;
 }
 
+// Nibble values by char code ('0'-'9', 'a'-'f', 'A'-'F'), −1 elsewhere.
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = NIBBLE[65 + i] = 10 + i;
+
+/**
+ * Decodes 0x-hex of exactly `length` bytes into `out` at `offset` — `out.set(fromHex(hex, length), offset)` without
+ * the allocation, for the per-result hot path. Refuses the same inputs fromHex does (RangeError / TypeError).
+ */
+export function hexInto(hex: string, length: number, out: Uint8Array, offset: number): void {
+  if (typeof hex !== 'string') throw new TypeError('hex: expected string');
+  const start = hex.startsWith('0x') ? 2 : 0;
+  if (hex.length - start !== 2 * length) throw new RangeError(`hex: expected ${length} bytes, got ${(hex.length - start) / 2}`);
+  for (let i = 0; i < length; i++) {
+    const hi = NIBBLE[hex.charCodeAt(start + 2 * i)] ?? -1;
+    const lo = NIBBLE[hex.charCodeAt(start + 2 * i + 1)] ?? -1;
+    if (hi < 0 || lo < 0) throw new RangeError(`hex: invalid character at ${start + 2 * i}`);
+    out[offset + i] = (hi << 4) | lo;
+  }
+}
+
 const encoder = new TextEncoder();
 export function utf8(s: string): Uint8Array {
   return encoder.encode(s);

@@ -1,8 +1,8 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
-import { keccak_256, keccak256TaggedJson, TAGS } from './hash.ts';
-import { concatBytes, fromHex, toHex, utf8, type Hex } from './bytes.ts';
+import { keccak_256, keccak256TaggedJson, tagFrame, TAGS } from './hash.ts';
+import { concatBytes, fromHex, hexInto, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
 export const EIP712_DOMAIN_NAME = 'Props';
@@ -117,19 +117,19 @@ function word(value: bigint): Uint8Array {
 
 // Nine static words written into one buffer (this runs for every scored result). The result hash comes as hex (a
 // message) or as the 32 bytes just computed (`resultStructHashOf`).
-function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: Hex | Uint8Array }): Uint8Array {
+function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: Hex | Uint8Array }, out = new Uint8Array(9 * 32)): Uint8Array {
   if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
   if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
-  const resultHashBytes = typeof m.resultHash === 'string' ? fromHex(m.resultHash, 32) : m.resultHash;
-  if (resultHashBytes.length !== 32) throw new RangeError('eip712: resultHash is not 32 bytes');
-  const out = new Uint8Array(9 * 32);
+  if (typeof m.resultHash === 'string') hexInto(m.resultHash, 32, out, 128);
+  else if (m.resultHash.length !== 32) throw new RangeError('eip712: resultHash is not 32 bytes');
+  else out.set(m.resultHash, 128);
   out.set(RESULT_TYPEHASH, 0);
-  out.set(fromHex(m.requestId, 32), 32);
-  out.set(fromHex(m.nonce, 32), 64);
-  out.set(fromHex(m.pipelineId, 32), 96);
-  out.set(resultHashBytes, 128);
-  out.set(fromHex(m.inputCommitment, 32), 160);
-  const view = new DataView(out.buffer);
+  hexInto(m.requestId, 32, out, 32);
+  hexInto(m.nonce, 32, out, 64);
+  hexInto(m.pipelineId, 32, out, 96);
+  hexInto(m.inputCommitment, 32, out, 160);
+  out.fill(0, 192, 288);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint16(6 * 32 + 30, m.score);
   out[7 * 32 + 31] = m.approved ? 1 : 0;
   view.setBigUint64(8 * 32 + 24, m.issuedAt);
@@ -152,18 +152,151 @@ export function resultDigestOfStructHash(domain: Eip712DomainValue, structHash: 
  * batched result it checks.
  */
 export function resultStructHashOf(body: ResultBody): Uint8Array {
+  return structHashWith(body, keccak256TaggedJson(TAGS.result, body), new Uint8Array(9 * 32));
+}
+
+function structHashWith(body: ResultBody, resultHashBytes: Uint8Array, scratch: Uint8Array<ArrayBuffer>): Uint8Array {
   return keccak_256(
-    resultStructBytes({
-      requestId: body.requestId as Hex,
-      nonce: body.nonce as Hex,
-      pipelineId: body.pipelineId as Hex,
-      resultHash: keccak256TaggedJson(TAGS.result, body),
-      inputCommitment: body.inputCommitment as Hex,
-      score: body.output.score,
-      approved: body.output.decision === 'approve',
-      issuedAt: BigInt(body.iat),
-    }),
+    resultStructBytes(
+      {
+        requestId: body.requestId as Hex,
+        nonce: body.nonce as Hex,
+        pipelineId: body.pipelineId as Hex,
+        resultHash: resultHashBytes,
+        inputCommitment: body.inputCommitment as Hex,
+        score: body.output.score,
+        approved: body.output.decision === 'approve',
+        issuedAt: BigInt(body.iat),
+      },
+      scratch,
+    ),
   );
+}
+
+// The members of a result statement that every result of one enclave batch shares, in RFC 8785 order around the
+// per-result ones: consentRef | evidenceDigest executionProvider exp iat | inputCommitment | manifestHash modelHash |
+// nonce output | pipelineId platform | requestId | typ v.
+const SHARED_MEMBERS = ['evidenceDigest', 'executionProvider', 'exp', 'iat', 'manifestHash', 'modelHash', 'pipelineId', 'platform', 'typ', 'v'] as const;
+
+function sharesMembers(a: ResultBody, b: ResultBody): boolean {
+  for (const k of SHARED_MEMBERS) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+// Each writer below puts its piece into `buf` at `at` and returns the end, or −1 when it cannot (no room, or text
+// JSON would escape); −1 in gives −1 out, so a statement is written as one chain and checked once at the end.
+
+// Printable ASCII other than quote and backslash: characters JSON writes as themselves.
+function plainInto(s: string, buf: Uint8Array, at: number): number {
+  if (at < 0 || at + s.length > buf.length) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    buf[at + i] = c;
+  }
+  return at + s.length;
+}
+
+function quotedInto(s: unknown, buf: Uint8Array, at: number): number {
+  if (at < 0 || typeof s !== 'string' || at + s.length + 2 > buf.length) return -1;
+  buf[at] = 0x22;
+  const end = plainInto(s, buf, at + 1);
+  if (end < 0) return -1;
+  buf[end] = 0x22;
+  return end + 1;
+}
+
+function integerInto(n: unknown, buf: Uint8Array, at: number): number {
+  return Number.isSafeInteger(n) ? plainInto(String(n), buf, at) : -1;
+}
+
+function bytesInto(part: Uint8Array, buf: Uint8Array, at: number): number {
+  if (at < 0 || at + part.length > buf.length) return -1;
+  buf.set(part, at);
+  return at + part.length;
+}
+
+function codesInto(codes: readonly unknown[], buf: Uint8Array, at: number): number {
+  let end = plainInto('[', buf, at);
+  for (let i = 0; i < codes.length; i++) end = quotedInto(codes[i], buf, i === 0 ? end : plainInto(',', buf, end));
+  return plainInto(']', buf, end);
+}
+
+// The template's fixed pieces between the output's members.
+const OUTPUT_DECISION = utf8(',"output":{"decision":');
+const OUTPUT_CODES = utf8(',"reasonCodes":');
+const OUTPUT_SCORE = utf8(',"score":');
+const OUTPUT_THRESHOLD = utf8(',"threshold":');
+
+// The tag-framed canonical text of one statement, written straight into `buf` as bytes: the batch's shared members
+// encoded once (`parts`), the per-result strings copied in when they are plain ASCII. Returns the length, or −1 when
+// the statement does not fit the template (members other than the schema's, strings that need escaping, numbers
+// that are not integers): the caller then hashes it the general way.
+function templatedInto(body: ResultBody, parts: readonly Uint8Array[], buf: Uint8Array): number {
+  const o = body.output as Partial<ResultBody['output']> | null;
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.reasonCodes) || Object.keys(o).length !== 4 || Object.keys(body).length !== 15) return -1;
+  let at = bytesInto(parts[0] as Uint8Array, buf, 0); // frame, {"consentRef":
+  at = quotedInto(body.consentRef, buf, at);
+  at = bytesInto(parts[1] as Uint8Array, buf, at); // ,"evidenceDigest":…,"inputCommitment":
+  at = quotedInto(body.inputCommitment, buf, at);
+  at = bytesInto(parts[2] as Uint8Array, buf, at); // ,"manifestHash":…,"nonce":
+  at = quotedInto(body.nonce, buf, at);
+  at = bytesInto(OUTPUT_DECISION, buf, at);
+  at = quotedInto(o.decision, buf, at);
+  at = bytesInto(OUTPUT_CODES, buf, at);
+  at = codesInto(o.reasonCodes, buf, at);
+  at = bytesInto(OUTPUT_SCORE, buf, at);
+  at = integerInto(o.score, buf, at);
+  at = bytesInto(OUTPUT_THRESHOLD, buf, at);
+  at = integerInto(o.threshold, buf, at);
+  at = bytesInto(parts[3] as Uint8Array, buf, at); // },"pipelineId":…,"requestId":
+  at = quotedInto(body.requestId, buf, at);
+  return bytesInto(parts[4] as Uint8Array, buf, at); // ,"typ":…}
+}
+
+/**
+ * `bodies.map(resultStructHashOf)` for the statements of one enclave batch — the enclave's hot path after inference.
+ * The batch's shared members (SHARED_MEMBERS) are serialized once; each statement that shares them is written as
+ * bytes into one scratch buffer and its struct words into another, no text built; any other statement goes the
+ * general way. Same digests (protocol/eip712.test.ts checks it against resultStructHashOf, including statements
+ * that break the template).
+ */
+export function resultStructHashesOf(bodies: readonly ResultBody[]): Uint8Array[] {
+  const first = bodies[0];
+  if (first === undefined) return [];
+  const sharedOk = SHARED_MEMBERS.every((k) => typeof first[k] === 'string' || Number.isSafeInteger(first[k]));
+  if (!sharedOk) return bodies.map(resultStructHashOf);
+  const q = JSON.stringify;
+  const frame = tagFrame(TAGS.result);
+  const parts = [
+    concatBytes(frame, utf8('{"consentRef":')),
+    utf8(`,"evidenceDigest":${q(first.evidenceDigest)},"executionProvider":${q(first.executionProvider)},"exp":${q(first.exp)},"iat":${q(first.iat)},"inputCommitment":`),
+    utf8(`,"manifestHash":${q(first.manifestHash)},"modelHash":${q(first.modelHash)},"nonce":`),
+    utf8(`},"pipelineId":${q(first.pipelineId)},"platform":${q(first.platform)},"requestId":`),
+    utf8(`,"typ":${q(first.typ)},"v":${q(first.v)}}`),
+  ];
+  const textBuf = new Uint8Array(4096);
+  // The struct's words: type hash and pipeline id are the batch's, the rest written per result.
+  const struct = new Uint8Array(9 * 32);
+  const view = new DataView(struct.buffer);
+  struct.set(RESULT_TYPEHASH, 0);
+  hexInto(first.pipelineId, 32, struct, 96);
+  const iat = first.iat;
+  if (!Number.isSafeInteger(iat) || iat < 0) throw new RangeError('eip712: issuedAt is not a uint64');
+  view.setUint32(8 * 32 + 24, Math.floor(iat / 2 ** 32));
+  view.setUint32(8 * 32 + 28, iat >>> 0);
+  return bodies.map((body) => {
+    const n = sharesMembers(first, body) ? templatedInto(body, parts, textBuf) : -1;
+    const score = body.output?.score;
+    if (n < 0 || score > 0xffff) return resultStructHashOf(body); // the general path refuses what needs refusing
+    hexInto(body.requestId, 32, struct, 32);
+    hexInto(body.nonce, 32, struct, 64);
+    struct.set(keccak_256(textBuf.subarray(0, n)), 128);
+    hexInto(body.inputCommitment, 32, struct, 160);
+    view.setUint16(6 * 32 + 30, score);
+    struct[7 * 32 + 31] = body.output.decision === 'approve' ? 1 : 0;
+    return keccak_256(struct);
+  });
 }
 
 /**

@@ -24,6 +24,10 @@ export type Tag = (typeof TAGS)[keyof typeof TAGS];
 
 // Tag framing: u32 big-endian length of the tag, the tag bytes, then the data — unambiguous for any tag.
 const framePrefixes = new Map<string, Uint8Array>();
+/** The framing every tagged hash puts before its data (a shared buffer: copy it, never write to it). */
+export function tagFrame(tag: string): Uint8Array {
+  return framePrefix(tag);
+}
 function framePrefix(tag: string): Uint8Array {
   let prefix = framePrefixes.get(tag);
   if (!prefix) {

@@ -11,6 +11,8 @@ import {
   resultMessage,
   resultStructHash,
   resultStructHashOf,
+  resultStructHashesOf,
+  hexInto,
   resultDigest,
   resultDigestOfStructHash,
   resultHash,
@@ -180,6 +182,54 @@ describe('batched results: attacks', () => {
 });
 
 describe('hot-path hashing', () => {
+  it('hexInto writes what fromHex returns, and refuses what fromHex refuses', () => {
+    const out = new Uint8Array(40).fill(0xee);
+    const hex = `0x${'0123456789abcdefABCDEF'.repeat(3).slice(0, 64)}`;
+    hexInto(hex, 32, out, 4);
+    expect(toHex(out.subarray(4, 36))).toBe(toHex(fromHex(hex, 32)));
+    expect([...out.subarray(0, 4), ...out.subarray(36)]).toEqual(new Array(8).fill(0xee));
+    hexInto(hex.slice(2), 32, out, 0); // fromHex takes hex without 0x too
+    expect(toHex(out.subarray(0, 32))).toBe(toHex(fromHex(hex, 32)));
+    for (const bad of [`0x${'0'.repeat(62)}`, `0x${'0'.repeat(66)}`, `0x${'0'.repeat(63)}g`, `0x${'0'.repeat(63)} `, `0x${'0'.repeat(63)}\u00e9`]) {
+      expect(() => hexInto(bad, 32, out, 0)).toThrow(RangeError);
+      expect(() => fromHex(bad, 32)).toThrow();
+    }
+    expect(() => hexInto(42 as unknown as string, 32, out, 0)).toThrow(TypeError);
+  });
+
+  it('resultStructHashesOf(batch) equals resultStructHashOf of each statement, also for statements that break the batch template', async () => {
+    await initHashes();
+    const { results } = await (await simEnclave({ clock: fixedClock() })).signResultBatch(items(6));
+    const bodies = results.map((r) => r.body);
+    const each = (bs: readonly ResultBody[]) => bs.map((b) => toHex(resultStructHashOf(b)));
+    expect(resultStructHashesOf(bodies).map(toHex)).toEqual(each(bodies));
+    expect(resultStructHashesOf([])).toEqual([]);
+    const with_ = (i: number, patch: (b: ResultBody) => ResultBody): ResultBody[] => bodies.map((b, j) => (j === i ? patch(structuredClone(b)) : b));
+    const variants: ResultBody[][] = [
+      with_(2, (b) => ({ ...b, iat: b.iat + 1 })), // a shared member differs from the first statement's
+      with_(0, (b) => ({ ...b, exp: b.exp + 5 })), // the first statement differs from the rest
+      with_(3, (b) => ({ ...b, output: { ...b.output, reasonCodes: ['QUOTE"IN', 'BACK\\SLASH', 'CTRL\u0001', 'NON_ASCII_\u00e9', '\u{1F600}'] } })),
+      with_(1, (b) => ({ ...b, output: { ...b.output, reasonCodes: [] } })),
+      with_(4, (b) => ({ ...b, extra: 1 }) as ResultBody), // a member outside the schema
+      with_(5, (b) => ({ ...b, output: { ...b.output, note: 'x' } }) as ResultBody),
+      with_(1, (b) => ({ ...b, platform: 'sim' as ResultBody['platform'], output: { threshold: b.output.threshold, score: b.output.score, reasonCodes: b.output.reasonCodes, decision: b.output.decision } })), // members in another order
+      bodies.map((b) => ({ ...b, executionProvider: 'cuda' as const })), // every statement, other shared values
+    ];
+    for (const v of variants) expect(resultStructHashesOf(v).map(toHex)).toEqual(each(v));
+    // What the general path refuses, the batch path refuses the same way.
+    for (const bad of [with_(2, (b) => ({ ...b, output: { ...b.output, score: 70_000 } })), with_(3, (b) => ({ ...b, output: { ...b.output, score: 1.5 } })), with_(1, (b) => ({ ...b, nonce: `0x${'zz'.repeat(32)}` })), with_(2, (b) => ({ ...b, requestId: 'not hex but plain' }))]) {
+      const general = (() => {
+        try {
+          each(bad);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(general).toBeInstanceOf(Error);
+      expect(() => resultStructHashesOf(bad)).toThrow((general as Error).constructor as typeof Error);
+    }
+  });
+
   it('the wasm keccak-256 and SHA-256 give the same digests as @noble/hashes', async () => {
     await initHashes();
     for (const n of [0, 1, 31, 32, 33, 55, 56, 64, 65, 135, 136, 137, 288, 853, 4096]) {
