@@ -23,9 +23,15 @@ function isHash(h: unknown): h is Uint8Array {
 }
 
 /** RFC 9162 leaf hash: SHA-256(0x00 || data). */
+// Hashing inputs are framed in these scratch buffers (used synchronously, never handed out): the log and every
+// batch hash a leaf and a node per result, and a fresh small buffer for each costs about as much as its hashing.
+const leafScratch = new Uint8Array(1 + HASH_LEN);
+const nodeScratch = new Uint8Array(1 + 2 * HASH_LEN);
+nodeScratch[0] = 0x01;
+
 export function leafHash(data: Uint8Array): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('leafHash: expected Uint8Array');
-  const buf = new Uint8Array(1 + data.length);
+  const buf = data.length === HASH_LEN ? leafScratch : new Uint8Array(1 + data.length);
   buf[0] = 0x00;
   buf.set(data, 1);
   return sha256(buf);
@@ -35,11 +41,9 @@ export function leafHash(data: Uint8Array): Uint8Array {
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   assertHash(left, 'nodeHash left');
   assertHash(right, 'nodeHash right');
-  const buf = new Uint8Array(1 + 2 * HASH_LEN);
-  buf[0] = 0x01;
-  buf.set(left, 1);
-  buf.set(right, 1 + HASH_LEN);
-  return sha256(buf);
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 1 + HASH_LEN);
+  return sha256(nodeScratch);
 }
 
 // Largest power of two strictly smaller than n (n ≥ 2): the split point of RFC 9162 §2.1.1.
