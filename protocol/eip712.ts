@@ -288,7 +288,7 @@ export function resultStructHashesOf(bodies: readonly ResultBody[]): Uint8Array[
   return bodies.map((body) => {
     const n = sharesMembers(first, body) ? templatedInto(body, parts, textBuf) : -1;
     const score = body.output?.score;
-    if (n < 0 || score > 0xffff) return resultStructHashOf(body); // the general path refuses what needs refusing
+    if (n < 0 || !(score >= 0 && score <= 0xffff)) return resultStructHashOf(body); // the general path refuses what needs refusing
     hexInto(body.requestId, 32, struct, 32);
     hexInto(body.nonce, 32, struct, 64);
     struct.set(keccak_256(textBuf.subarray(0, n)), 128);

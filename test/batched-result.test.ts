@@ -217,7 +217,7 @@ describe('hot-path hashing', () => {
     ];
     for (const v of variants) expect(resultStructHashesOf(v).map(toHex)).toEqual(each(v));
     // What the general path refuses, the batch path refuses the same way.
-    for (const bad of [with_(2, (b) => ({ ...b, output: { ...b.output, score: 70_000 } })), with_(3, (b) => ({ ...b, output: { ...b.output, score: 1.5 } })), with_(1, (b) => ({ ...b, nonce: `0x${'zz'.repeat(32)}` })), with_(2, (b) => ({ ...b, requestId: 'not hex but plain' }))]) {
+    for (const bad of [with_(2, (b) => ({ ...b, output: { ...b.output, score: 70_000 } })), with_(3, (b) => ({ ...b, output: { ...b.output, score: 1.5 } })), with_(4, (b) => ({ ...b, output: { ...b.output, score: -1 } })), with_(1, (b) => ({ ...b, nonce: `0x${'zz'.repeat(32)}` })), with_(2, (b) => ({ ...b, requestId: 'not hex but plain' }))]) {
       const general = (() => {
         try {
           each(bad);
