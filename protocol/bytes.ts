@@ -19,8 +19,9 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
   return out;
 }
 
-// Nibble values by char code ('0'-'9', 'a'-'f', 'A'-'F'), −1 elsewhere.
-const NIBBLE = new Int8Array(128).fill(-1);
+/** Hex digit values by char code ('0'-'9', 'a'-'f', 'A'-'F'), −1 for every other code below 128. */
+export const HEX_NIBBLE: Readonly<Int8Array> = new Int8Array(128).fill(-1);
+const NIBBLE = HEX_NIBBLE as Int8Array;
 for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
 for (let i = 0; i < 6; i++) NIBBLE[97 + i] = NIBBLE[65 + i] = 10 + i;
 

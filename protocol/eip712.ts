@@ -2,7 +2,7 @@
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
 import { keccak_256, keccak256TaggedJson, tagFrame, TAGS } from './hash.ts';
-import { concatBytes, fromHex, hexInto, toHex, utf8, type Hex } from './bytes.ts';
+import { concatBytes, fromHex, HEX_NIBBLE, hexInto, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
 export const EIP712_DOMAIN_NAME = 'Props';
@@ -228,73 +228,99 @@ const OUTPUT_CODES = utf8(',"reasonCodes":');
 const OUTPUT_SCORE = utf8(',"score":');
 const OUTPUT_THRESHOLD = utf8(',"threshold":');
 
-// The tag-framed canonical text of one statement, written straight into `buf` as bytes: the batch's shared members
-// encoded once (`parts`), the per-result strings copied in when they are plain ASCII. Returns the length, or −1 when
-// the statement does not fit the template (members other than the schema's, strings that need escaping, numbers
-// that are not integers): the caller then hashes it the general way.
-function templatedInto(body: ResultBody, parts: readonly Uint8Array[], buf: Uint8Array): number {
-  const o = body.output as Partial<ResultBody['output']> | null;
-  if (typeof o !== 'object' || o === null || !Array.isArray(o.reasonCodes) || Object.keys(o).length !== 4 || Object.keys(body).length !== 15) return -1;
-  let at = bytesInto(parts[0] as Uint8Array, buf, 0); // frame, {"consentRef":
-  at = quotedInto(body.consentRef, buf, at);
-  at = bytesInto(parts[1] as Uint8Array, buf, at); // ,"evidenceDigest":…,"inputCommitment":
-  at = quotedInto(body.inputCommitment, buf, at);
-  at = bytesInto(parts[2] as Uint8Array, buf, at); // ,"manifestHash":…,"nonce":
-  at = quotedInto(body.nonce, buf, at);
-  at = bytesInto(OUTPUT_DECISION, buf, at);
-  at = quotedInto(o.decision, buf, at);
-  at = bytesInto(OUTPUT_CODES, buf, at);
-  at = codesInto(o.reasonCodes, buf, at);
-  at = bytesInto(OUTPUT_SCORE, buf, at);
-  at = integerInto(o.score, buf, at);
-  at = bytesInto(OUTPUT_THRESHOLD, buf, at);
-  at = integerInto(o.threshold, buf, at);
-  at = bytesInto(parts[3] as Uint8Array, buf, at); // },"pipelineId":…,"requestId":
-  at = quotedInto(body.requestId, buf, at);
-  return bytesInto(parts[4] as Uint8Array, buf, at); // ,"typ":…}
+// A quoted 0x-hex string of 32 bytes, written as text and decoded into the struct in one pass; −1 for anything else.
+function hex32Into(s: unknown, text: Uint8Array, at: number, struct: Uint8Array, off: number): number {
+  if (at < 0 || typeof s !== 'string' || s.length !== 66 || at + 68 > text.length || s.charCodeAt(0) !== 0x30 || s.charCodeAt(1) !== 0x78) return -1;
+  text[at] = 0x22;
+  text[at + 1] = 0x30;
+  text[at + 2] = 0x78;
+  for (let i = 0; i < 32; i++) {
+    const a = s.charCodeAt(2 + 2 * i);
+    const b = s.charCodeAt(3 + 2 * i);
+    const hi = HEX_NIBBLE[a] ?? -1;
+    const lo = HEX_NIBBLE[b] ?? -1;
+    if (hi < 0 || lo < 0) return -1;
+    text[at + 3 + 2 * i] = a;
+    text[at + 4 + 2 * i] = b;
+    struct[off + i] = (hi << 4) | lo;
+  }
+  text[at + 67] = 0x22;
+  return at + 68;
 }
 
 /**
- * `bodies.map(resultStructHashOf)` for the statements of one enclave batch — the enclave's hot path after inference.
- * The batch's shared members (SHARED_MEMBERS) are serialized once; each statement that shares them is written as
- * bytes into one scratch buffer and its struct words into another, no text built; any other statement goes the
- * general way. Same digests (protocol/eip712.test.ts checks it against resultStructHashOf, including statements
- * that break the template).
+ * Writes a statement of one enclave batch for hashing, as bytes, with no text built: into `text` the tag-framed RFC
+ * 8785 text its result hash is taken over (returning its length), into `struct` the nine EIP-712 struct words but
+ * the result hash (bytes 128–159, left for the caller). −1 for a statement the batch's template cannot write — one
+ * that differs from the batch's first in a shared member, has members outside the schema, strings JSON would escape,
+ * ids that are not 32-byte hex, numbers that are not integers, a score that is not a uint16 — and such a statement is
+ * hashed the general way (`resultStructHashOf`), which refuses what must be refused.
+ */
+type ResultBatchWriter = (body: ResultBody, text: Uint8Array, struct: Uint8Array) => number;
+
+/** The writer for a batch whose first statement is `first` (SHARED_MEMBERS encoded once); undefined when it cannot make one. */
+function resultBatchWriter(first: ResultBody): ResultBatchWriter | undefined {
+  if (!SHARED_MEMBERS.every((k) => typeof first[k] === 'string' || Number.isSafeInteger(first[k]))) return undefined;
+  const iat = first.iat;
+  if (iat < 0) return undefined;
+  const q = JSON.stringify;
+  const p0 = concatBytes(tagFrame(TAGS.result), utf8('{"consentRef":'));
+  const p1 = utf8(`,"evidenceDigest":${q(first.evidenceDigest)},"executionProvider":${q(first.executionProvider)},"exp":${q(first.exp)},"iat":${q(iat)},"inputCommitment":`);
+  const p2 = utf8(`,"manifestHash":${q(first.manifestHash)},"modelHash":${q(first.modelHash)},"nonce":`);
+  const p3 = utf8(`},"pipelineId":${q(first.pipelineId)},"platform":${q(first.platform)},"requestId":`);
+  const p4 = utf8(`,"typ":${q(first.typ)},"v":${q(first.v)}}`);
+  // The struct's batch words: type hash, pipeline id and issuedAt.
+  const base = new Uint8Array(9 * 32);
+  base.set(RESULT_TYPEHASH, 0);
+  hexInto(first.pipelineId, 32, base, 96);
+  const baseView = new DataView(base.buffer);
+  baseView.setUint32(8 * 32 + 24, Math.floor(iat / 2 ** 32));
+  baseView.setUint32(8 * 32 + 28, iat >>> 0);
+  return (body, text, struct) => {
+    const o = body.output as Partial<ResultBody['output']> | null;
+    if (typeof o !== 'object' || o === null || !Array.isArray(o.reasonCodes) || !sharesMembers(first, body)) return -1;
+    const score = o.score as number;
+    if (!(score >= 0 && score <= 0xffff) || Object.keys(o).length !== 4 || Object.keys(body).length !== 15 || struct.length < base.length) return -1;
+    struct.set(base, 0);
+    let at = bytesInto(p0, text, 0); // frame, {"consentRef":
+    at = quotedInto(body.consentRef, text, at);
+    at = bytesInto(p1, text, at); // ,"evidenceDigest":…,"inputCommitment":
+    at = hex32Into(body.inputCommitment, text, at, struct, 160);
+    at = bytesInto(p2, text, at); // ,"manifestHash":…,"nonce":
+    at = hex32Into(body.nonce, text, at, struct, 64);
+    at = bytesInto(OUTPUT_DECISION, text, at);
+    at = quotedInto(o.decision, text, at);
+    at = bytesInto(OUTPUT_CODES, text, at);
+    at = codesInto(o.reasonCodes, text, at);
+    at = bytesInto(OUTPUT_SCORE, text, at);
+    at = integerInto(score, text, at);
+    at = bytesInto(OUTPUT_THRESHOLD, text, at);
+    at = integerInto(o.threshold, text, at);
+    at = bytesInto(p3, text, at); // },"pipelineId":…,"requestId":
+    at = hex32Into(body.requestId, text, at, struct, 32);
+    at = bytesInto(p4, text, at); // ,"typ":…}
+    struct[6 * 32 + 30] = score >> 8;
+    struct[6 * 32 + 31] = score & 0xff;
+    struct[7 * 32 + 31] = o.decision === 'approve' ? 1 : 0;
+    return at;
+  };
+}
+
+/**
+ * `bodies.map(resultStructHashOf)` for the statements of one enclave batch — the enclave's hot path after inference —
+ * written by `resultBatchWriter` into two scratch buffers. Same digests (test/batched-result.test.ts checks it
+ * against resultStructHashOf, statements that break the template included).
  */
 export function resultStructHashesOf(bodies: readonly ResultBody[]): Uint8Array[] {
   const first = bodies[0];
-  if (first === undefined) return [];
-  const sharedOk = SHARED_MEMBERS.every((k) => typeof first[k] === 'string' || Number.isSafeInteger(first[k]));
-  if (!sharedOk) return bodies.map(resultStructHashOf);
-  const q = JSON.stringify;
-  const frame = tagFrame(TAGS.result);
-  const parts = [
-    concatBytes(frame, utf8('{"consentRef":')),
-    utf8(`,"evidenceDigest":${q(first.evidenceDigest)},"executionProvider":${q(first.executionProvider)},"exp":${q(first.exp)},"iat":${q(first.iat)},"inputCommitment":`),
-    utf8(`,"manifestHash":${q(first.manifestHash)},"modelHash":${q(first.modelHash)},"nonce":`),
-    utf8(`},"pipelineId":${q(first.pipelineId)},"platform":${q(first.platform)},"requestId":`),
-    utf8(`,"typ":${q(first.typ)},"v":${q(first.v)}}`),
-  ];
-  const textBuf = new Uint8Array(4096);
-  // The struct's words: type hash and pipeline id are the batch's, the rest written per result.
+  const writer = first === undefined ? undefined : resultBatchWriter(first);
+  if (writer === undefined) return bodies.map(resultStructHashOf);
+  const text = new Uint8Array(4096);
   const struct = new Uint8Array(9 * 32);
-  const view = new DataView(struct.buffer);
-  struct.set(RESULT_TYPEHASH, 0);
-  hexInto(first.pipelineId, 32, struct, 96);
-  const iat = first.iat;
-  if (!Number.isSafeInteger(iat) || iat < 0) throw new RangeError('eip712: issuedAt is not a uint64');
-  view.setUint32(8 * 32 + 24, Math.floor(iat / 2 ** 32));
-  view.setUint32(8 * 32 + 28, iat >>> 0);
   return bodies.map((body) => {
-    const n = sharesMembers(first, body) ? templatedInto(body, parts, textBuf) : -1;
-    const score = body.output?.score;
-    if (n < 0 || !(score >= 0 && score <= 0xffff)) return resultStructHashOf(body); // the general path refuses what needs refusing
-    hexInto(body.requestId, 32, struct, 32);
-    hexInto(body.nonce, 32, struct, 64);
-    struct.set(keccak_256(textBuf.subarray(0, n)), 128);
-    hexInto(body.inputCommitment, 32, struct, 160);
-    view.setUint16(6 * 32 + 30, score);
-    struct[7 * 32 + 31] = body.output.decision === 'approve' ? 1 : 0;
+    const n = writer(body, text, struct);
+    if (n < 0) return resultStructHashOf(body);
+    struct.set(keccak_256(text.subarray(0, n)), 128);
     return keccak_256(struct);
   });
 }

@@ -214,6 +214,7 @@ describe('hot-path hashing', () => {
       with_(5, (b) => ({ ...b, output: { ...b.output, note: 'x' } }) as ResultBody),
       with_(1, (b) => ({ ...b, platform: 'sim' as ResultBody['platform'], output: { threshold: b.output.threshold, score: b.output.score, reasonCodes: b.output.reasonCodes, decision: b.output.decision } })), // members in another order
       bodies.map((b) => ({ ...b, executionProvider: 'cuda' as const })), // every statement, other shared values
+      with_(2, (b) => ({ ...b, nonce: b.nonce.toUpperCase().replace('0X', '0x') })), // upper-case hex: the same bytes, another text
     ];
     for (const v of variants) expect(resultStructHashesOf(v).map(toHex)).toEqual(each(v));
     // What the general path refuses, the batch path refuses the same way.
