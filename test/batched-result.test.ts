@@ -210,6 +210,7 @@ describe('hot-path hashing', () => {
       with_(0, (b) => ({ ...b, exp: b.exp + 5 })), // the first statement differs from the rest
       with_(3, (b) => ({ ...b, output: { ...b.output, reasonCodes: ['QUOTE"IN', 'BACK\\SLASH', 'CTRL\u0001', 'NON_ASCII_\u00e9', '\u{1F600}'] } })),
       with_(1, (b) => ({ ...b, output: { ...b.output, reasonCodes: [] } })),
+      with_(0, (b) => ({ ...b, output: { ...b.output, reasonCodes: ['LONG_' + 'X'.repeat(5000)] } })), // past the template's buffer
       with_(4, (b) => ({ ...b, extra: 1 }) as ResultBody), // a member outside the schema
       with_(5, (b) => ({ ...b, output: { ...b.output, note: 'x' } }) as ResultBody),
       with_(1, (b) => ({ ...b, platform: 'sim' as ResultBody['platform'], output: { threshold: b.output.threshold, score: b.output.score, reasonCodes: b.output.reasonCodes, decision: b.output.decision } })), // members in another order
