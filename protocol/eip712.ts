@@ -117,9 +117,10 @@ function word(value: bigint): Uint8Array {
 
 // Nine static words written into one buffer (this runs for every scored result). The result hash comes as hex (a
 // message) or as the 32 bytes just computed (`resultStructHashOf`).
-function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: Hex | Uint8Array }, out = new Uint8Array(9 * 32)): Uint8Array {
+function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: Hex | Uint8Array }): Uint8Array {
   if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
   if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
+  const out = new Uint8Array(9 * 32);
   if (typeof m.resultHash === 'string') hexInto(m.resultHash, 32, out, 128);
   else if (m.resultHash.length !== 32) throw new RangeError('eip712: resultHash is not 32 bytes');
   else out.set(m.resultHash, 128);
@@ -128,8 +129,7 @@ function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: 
   hexInto(m.nonce, 32, out, 64);
   hexInto(m.pipelineId, 32, out, 96);
   hexInto(m.inputCommitment, 32, out, 160);
-  out.fill(0, 192, 288);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const view = new DataView(out.buffer);
   view.setUint16(6 * 32 + 30, m.score);
   out[7 * 32 + 31] = m.approved ? 1 : 0;
   view.setBigUint64(8 * 32 + 24, m.issuedAt);
@@ -152,24 +152,17 @@ export function resultDigestOfStructHash(domain: Eip712DomainValue, structHash: 
  * batched result it checks.
  */
 export function resultStructHashOf(body: ResultBody): Uint8Array {
-  return structHashWith(body, keccak256TaggedJson(TAGS.result, body), new Uint8Array(9 * 32));
-}
-
-function structHashWith(body: ResultBody, resultHashBytes: Uint8Array, scratch: Uint8Array<ArrayBuffer>): Uint8Array {
   return keccak_256(
-    resultStructBytes(
-      {
-        requestId: body.requestId as Hex,
-        nonce: body.nonce as Hex,
-        pipelineId: body.pipelineId as Hex,
-        resultHash: resultHashBytes,
-        inputCommitment: body.inputCommitment as Hex,
-        score: body.output.score,
-        approved: body.output.decision === 'approve',
-        issuedAt: BigInt(body.iat),
-      },
-      scratch,
-    ),
+    resultStructBytes({
+      requestId: body.requestId as Hex,
+      nonce: body.nonce as Hex,
+      pipelineId: body.pipelineId as Hex,
+      resultHash: keccak256TaggedJson(TAGS.result, body),
+      inputCommitment: body.inputCommitment as Hex,
+      score: body.output.score,
+      approved: body.output.decision === 'approve',
+      issuedAt: BigInt(body.iat),
+    }),
   );
 }
 

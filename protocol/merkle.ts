@@ -22,13 +22,13 @@ function isHash(h: unknown): h is Uint8Array {
   return h instanceof Uint8Array && h.length === HASH_LEN;
 }
 
-/** RFC 9162 leaf hash: SHA-256(0x00 || data). */
 // Hashing inputs are framed in these scratch buffers (used synchronously, never handed out): the log and every
 // batch hash a leaf and a node per result, and a fresh small buffer for each costs about as much as its hashing.
 const leafScratch = new Uint8Array(1 + HASH_LEN);
 const nodeScratch = new Uint8Array(1 + 2 * HASH_LEN);
 nodeScratch[0] = 0x01;
 
+/** RFC 9162 leaf hash: SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('leafHash: expected Uint8Array');
   const buf = data.length === HASH_LEN ? leafScratch : new Uint8Array(1 + data.length);

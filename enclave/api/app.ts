@@ -301,7 +301,7 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       if (consent.lenderId !== lenderId) throw new PropsError('ERR_CONSENT_WRONG_LENDER');
       if (!limits.allowedPurposes.includes(consent.purpose)) throw new PropsError('ERR_CONSENT_PURPOSE_NOT_ALLOWED');
       if (consent.expiresAt <= now) throw new PropsError('ERR_CONSENT_EXPIRED');
-      // node:crypto's SHA-256 (native) rather than noble's: the same digest, ~1 % of the service's time per score less.
+      // node:crypto's SHA-256 (native), not noble's (JS): the same digest, and noble's was ~1.7 % of the busy time under load.
       const requestHash = toHex(createHash('sha256').update(canonicalBytes(body)).digest());
       const { job, created } = await store.acceptJob({
         job: {
