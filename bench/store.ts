@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../enclave/store/index.ts';
+import { batchHead, STORED_BATCHED_RESULT } from './stored-result.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -37,12 +38,6 @@ const randomHex = (bytes: number) => {
   }
   return out;
 };
-// A batched result as stored (statement and inclusion path; its head is stored once for its batch): ~1.4 kB, the
-// enclave's are 1.2–1.35 kB for batches of 16–64.
-const ATTESTATION = JSON.stringify({ version: 1, kind: 'props-batched-result', body: { pad: 'x'.repeat(900) }, index: 3, path: Array.from({ length: 6 }, () => randomHex(32)) });
-// Its batch's signed head (761 bytes, as the enclave's are), stored once for the batch (one per completion group here,
-// as the service signs a group).
-const batchHead = () => `${'h'.repeat(745)}${randomHex(8)}`;
 
 type Variant = { name: string; pragmas: string[] };
 const VARIANTS: Variant[] = [
@@ -78,7 +73,7 @@ async function round(v: Variant): Promise<Sample> {
     const accepted = await Promise.all(jobs.map((job) => store.acceptJob({ job, now: NOW, borrowerCap: 1e9, borrowerWindowSeconds: 86_400 })));
     const t1 = performance.now();
     const head = batchHead();
-    const done = accepted.map((a) => ({ jobId: a.job.id, attestation: ATTESTATION, structHash: randomHex(32), head }));
+    const done = accepted.map((a) => ({ jobId: a.job.id, attestation: STORED_BATCHED_RESULT, structHash: randomHex(32), head }));
     const t2 = performance.now();
     await store.completeJobs(done, NOW);
     complete += performance.now() - t2;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../enclave/store/index.ts';
+import { batchHead, STORED_BATCHED_RESULT } from './stored-result.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -40,12 +41,6 @@ const hex = (b: Uint8Array | Buffer) => `0x${Buffer.from(b).toString('hex')}`;
 const hex64 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 // Time-prefixed like the service's ids (48-bit "milliseconds", then random bytes); the sequence stands in for time.
 const timePrefixed = (i: number, bytes: number) => `0x${i.toString(16).padStart(12, '0')}${randomBytes(bytes - 6).toString('hex')}`;
-// A batched result as stored (statement and inclusion path; its head is stored once for its batch): ~1.4 kB, the
-// enclave's are 1.2–1.35 kB for batches of 16–64.
-const ATTESTATION = JSON.stringify({ version: 1, kind: 'props-batched-result', body: { pad: 'x'.repeat(900) }, index: 3, path: Array.from({ length: 6 }, () => hex(randomBytes(32))) });
-// Its batch's signed head (761 bytes, as the enclave's are), stored once for the batch (one per completion group here,
-// as the service signs a group).
-const batchHead = () => `${'h'.repeat(745)}${randomBytes(8).toString('hex')}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'props-wal-pages-'));
 const file = join(dir, 'props.db');
@@ -73,7 +68,7 @@ const accept = () =>
   );
 const complete = (accepted: Array<{ job: { id: string } }>) => {
   const head = batchHead();
-  return store.completeJobs(accepted.map((a) => ({ jobId: a.job.id, attestation: ATTESTATION, structHash: hex(randomBytes(32)), head })), NOW);
+  return store.completeJobs(accepted.map((a) => ({ jobId: a.job.id, attestation: STORED_BATCHED_RESULT, structHash: hex(randomBytes(32)), head })), NOW);
 };
 
 for (let n = 0; n < WARMUP_JOBS; n += G) await complete(await accept());
