@@ -3,9 +3,10 @@
 // (each a full score: consent + borrower cap + nonce + idempotency checks, model, JWS + EIP-712 signatures, log
 // append, SQLite commit). `npx tsx bench/service.ts [--duration S] [--connections N] [--rounds R] [--db-dir DIR]
 // [--json] [--bundle-out FILE] [--profile DIR] [--result-signing each|batch] [--keys random|sequential]
-// [--serve-node-options "..."]`. With R rounds the ceiling and the service alternate R times (a fresh server and
-// database each round) and the medians are reported next to every round: this machine's speed drifts by tens of
-// percent from minute to minute, so one pair is not enough to judge.
+// [--serve-node-options="--flag ..."]` (with `=`: node:util's parseArgs refuses a separate value that starts with a
+// dash). With R rounds the ceiling and the service alternate R times (a fresh server and database each round) and the
+// medians are reported next to every round: this machine's speed drifts by tens of percent from minute to minute, so
+// one pair is not enough to judge.
 // `--profile` and `--bundle-out` apply to the last round.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -37,7 +38,7 @@ const { values } = parseArgs({
      * land at the end of the store's unique indexes, so the store writes fewer pages than with real clients).
      */
     keys: { type: 'string', default: 'random' },
-    /** Node options for `props serve`, space-separated (e.g. `--max-semi-space-size=64`); default none. */
+    /** Node options for `props serve`, space-separated, given with `=` (e.g. `--serve-node-options=--max-semi-space-size=64`); default none. */
     'serve-node-options': { type: 'string', default: '' },
     /** Where the service's SQLite file goes (default: the OS temp folder). */
     'db-dir': { type: 'string' },
