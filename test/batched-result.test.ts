@@ -217,6 +217,11 @@ describe('hot-path hashing', () => {
       bodies.map((b) => ({ ...b, executionProvider: 'cuda' as const })), // every statement, other shared values
       with_(2, (b) => ({ ...b, nonce: b.nonce.toUpperCase().replace('0X', '0x') })), // upper-case hex: the same bytes, another text
     ];
+    // Each member every statement of a batch shares, differing in one statement (sharesMembers names them one by one).
+    const other = (v: unknown): unknown => (typeof v === 'number' ? v + 1 : /^0x[0-9a-f]{64}$/.test(String(v)) ? `${String(v).slice(0, -1)}${String(v).endsWith('0') ? '1' : '0'}` : `${String(v)}x`);
+    for (const k of ['evidenceDigest', 'executionProvider', 'exp', 'iat', 'manifestHash', 'modelHash', 'pipelineId', 'platform', 'typ', 'v'] as const) {
+      variants.push(with_(3, (b) => ({ ...b, [k]: other(b[k]) }) as ResultBody));
+    }
     for (const v of variants) expect(resultStructHashesOf(v).map(toHex)).toEqual(each(v));
     // What the general path refuses, the batch path refuses the same way.
     for (const bad of [with_(2, (b) => ({ ...b, output: { ...b.output, score: 70_000 } })), with_(3, (b) => ({ ...b, output: { ...b.output, score: 1.5 } })), with_(4, (b) => ({ ...b, output: { ...b.output, score: -1 } })), with_(1, (b) => ({ ...b, nonce: `0x${'zz'.repeat(32)}` })), with_(2, (b) => ({ ...b, requestId: 'not hex but plain' }))]) {
