@@ -325,6 +325,19 @@ describe('jobs', () => {
     expect((await w.call('POST', '/v1/jobs', body, w.auth)).json.code).toBe('ERR_INPUT_MALFORMED');
   });
 
+  it('refuses an idempotency key outside its format (short, long, other characters) and accepts nothing under it', async () => {
+    const w = await world();
+    const body = { consentId: w.consentId, nonce: hex32('0c') };
+    for (const key of ['short', 'k'.repeat(129), 'has space 0001', 'semi;colon-0001', 'ünïcode-key-0001']) {
+      const r = await w.call('POST', '/v1/jobs', body, { ...w.auth, 'idempotency-key': key });
+      expect(r.status, key).toBe(400);
+      expect(r.json.code, key).toBe('ERR_INPUT_MALFORMED');
+      expect(r.json.detail, key).toMatch(/^header\.idempotency-key: /);
+    }
+    expect((await w.call('GET', '/healthz')).json.logSize).toBe(0);
+    expect((await w.call('POST', '/v1/jobs', body, { ...w.auth, 'idempotency-key': 'k'.repeat(128) })).status).toBe(201);
+  });
+
   it('job and request ids start with the request time in milliseconds and end in random bytes, so later ids sort after earlier ones', async () => {
     const w = await world();
     const ids: Array<{ jobId: string; requestId: string }> = [];
