@@ -3,7 +3,7 @@
 // the enclave does per request: features from the certified statements, one batched inference, a signed result per
 // row (ES256 JWS + EIP-712 signature by the on-chain key) and a transparency-log append (RFC 9162 leaf).
 import { InferenceSession } from 'onnxruntime-node';
-import { commitInputs, computeFeatures, DEFAULT_MODEL_PATH, loadModel, loadPipelinePolicy, bootEnclave, createSimPlatform, decide, type Enclave } from '../enclave/index.ts';
+import { commitInputs, computeFeatures, DEFAULT_MODEL_PATH, loadModel, loadPipelinePolicy, bootEnclave, createSimPlatform, decide, type Enclave, type ScoringRequest } from '../enclave/index.ts';
 import { canonicalBytes, keccak_256, leafHash, fromHex, tagFrame, TAGS, toHex, treeWithProofs, type Hex, type ResultBody, type ResultOutput, type Statement } from '../protocol/index.ts';
 import { generateBorrowers } from '../sim/bank/generator.ts';
 import { inputTensor, syntheticMlpFile, timeInterleaved, type Timing } from './model.ts';
@@ -17,22 +17,20 @@ type Row = { model: string; params: number; batch: number; mode: Mode | 'hashes+
 type Mode = 'per-result' | 'batch' | 'batch+ingest';
 const MODES: Mode[] = ['per-result', 'batch', 'batch+ingest'];
 
-// Input commitments are made once at ingest (the submission receipt carries them), not per scoring request.
-async function attestedBatch(mode: Mode, enclave: Enclave, inputs: readonly { statement: Statement; commitment: Hex; features: number[] }[], infer: (rows: number[][]) => Promise<ResultOutput[]>, log: Uint8Array[]): Promise<void> {
+// Input commitments are made once at ingest (the submission receipt carries them), not per scoring request; the
+// requests (ids, nonce, consent) arrive with the jobs, so they are made before timing too.
+type Input = { statement: Statement; commitment: Hex; features: number[]; request: ScoringRequest };
+
+async function attestedBatch(mode: Mode, enclave: Enclave, inputs: readonly Input[], infer: (rows: number[][]) => Promise<ResultOutput[]>, log: Uint8Array[]): Promise<void> {
   const rows = mode === 'batch+ingest' ? inputs.map((x) => x.features) : inputs.map((x) => computeFeatures(x.statement));
   const outputs = await infer(rows);
   if (mode !== 'per-result') {
-    const base = log.length;
-    const { leaves } = await enclave.signResultBatch(outputs.map((output, i) => {
-      const id = `0x${(base + i + 1).toString(16).padStart(64, '0')}` as const;
-      return { request: { requestId: id, nonce: id, consentRef: id }, output, inputCommitment: inputs[i]!.commitment };
-    }));
+    const { leaves } = await enclave.signResultBatch(outputs.map((output, i) => ({ request: inputs[i]!.request, output, inputCommitment: inputs[i]!.commitment })));
     log.push(...leaves);
     return;
   }
   for (const [i, output] of outputs.entries()) {
-    const id = `0x${(log.length + 1).toString(16).padStart(64, '0')}` as const;
-    const { structHash } = await enclave.signResultWithBody({ requestId: id, nonce: id, consentRef: id }, output, inputs[i]!.commitment);
+    const { structHash } = await enclave.signResultWithBody(inputs[i]!.request, output, inputs[i]!.commitment);
     log.push(leafHash(fromHex(structHash, 32)));
   }
 }
@@ -70,7 +68,10 @@ export async function runAttestedBench(): Promise<Row[]> {
   const credit = await loadModel({ path: DEFAULT_MODEL_PATH, expectedHash: policy.modelHash, executionProvider: 'cpu' });
   const enclave = await bootEnclave({ platform: await createSimPlatform(), model: credit, pipelinePolicy: policy });
   const statements = generateBorrowers('bench-attested', 64).map((b) => b.statement);
-  const inputs = statements.map((statement) => ({ statement, commitment: commitInputs(statement), features: computeFeatures(statement) }));
+  const inputs = statements.map((statement, i): Input => {
+    const id = `0x${(i + 1).toString(16).padStart(64, '0')}` as const;
+    return { statement, commitment: commitInputs(statement), features: computeFeatures(statement), request: { requestId: id, nonce: id, consentRef: id } };
+  });
   const featureRows = statements.map((s) => computeFeatures(s));
   const log: Uint8Array[] = [];
   const out: Row[] = [];
@@ -103,10 +104,7 @@ export async function runAttestedBench(): Promise<Row[]> {
     for (const batch of [1, 64]) {
       const feeds = { [INPUT_NAME]: inputTensor(featureRows, batch) };
       // The same inference, then only the protocol's cryptography for the batch's statements (cryptoFloor).
-      const sample = await enclave.signResultBatch(inputs.slice(0, batch).map((x, i) => {
-        const id = `0x${(i + 1).toString(16).padStart(64, '0')}` as const;
-        return { request: { requestId: id, nonce: id, consentRef: id }, output: { decision: 'approve', reasonCodes: [], score: 500, threshold: 0 }, inputCommitment: x.commitment };
-      }));
+      const sample = await enclave.signResultBatch(inputs.slice(0, batch).map((x) => ({ request: x.request, output: { decision: 'approve', reasonCodes: [], score: 500, threshold: 0 }, inputCommitment: x.commitment })));
       const floor = cryptoFloor(enclave, sample.results.map((r) => r.body));
       const [bare, floorTiming, ...att] = await timeInterleaved(batch, [
         () => session.run(feeds),

@@ -21,8 +21,15 @@ export function nodeEs256Signer(key: NodeKeyObject, kid: string): JwsSigner {
   if (key.type !== 'private' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new TypeError('nodeEs256Signer: expected a P-256 private key');
   }
+  // The protected header depends only on `typ` (a handful of them): encoded once each.
+  const headers = new Map<string, string>();
   return async (payload, { typ }) => {
-    const input = `${b64url(JSON.stringify({ alg: 'ES256', typ, kid }))}.${b64url(payload)}`;
+    let header = headers.get(typ);
+    if (header === undefined) {
+      header = b64url(JSON.stringify({ alg: 'ES256', typ, kid }));
+      if (headers.size < 64) headers.set(typ, header);
+    }
+    const input = `${header}.${b64url(payload)}`;
     const sig = nodeSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
     return `${input}.${b64url(sig)}`;
   };

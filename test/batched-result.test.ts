@@ -46,7 +46,7 @@ const codes = (enclave: Enclave, result: unknown, o: { expected?: { requestId: s
 describe('batched results: round trip', () => {
   it.each([1, 2, 3, 7, 64, 65])('every result of a batch of %i verifies, answering its own request', async (n) => {
     const enclave = await simEnclave({ clock: fixedClock() });
-    const { results, head, leaves } = await enclave.signResultBatch(items(n));
+    const { results, head, leaves, structHashes } = await enclave.signResultBatch(items(n));
     expect(results).toHaveLength(n);
     expect(new Set(results.map((r) => r.head))).toEqual(new Set([head]));
     for (const [i, r] of results.entries()) {
@@ -57,6 +57,7 @@ describe('batched results: round trip', () => {
       expect(v.body?.output.score).toBe((DEMO_OUTPUT.score + i) % 1001);
       // The batch leaf is the transparency log's (and the escrow's) leaf for this result.
       expect(toHex(leaves[i]!)).toBe(toHex(leafHash(fromHex(resultStructHash(resultMessage(r.body)), 32))));
+      expect(structHashes[i]).toBe(resultStructHash(resultMessage(r.body)));
     }
   });
 
