@@ -4,7 +4,7 @@
 // row (ES256 JWS + EIP-712 signature by the on-chain key) and a transparency-log append (RFC 9162 leaf).
 import { InferenceSession } from 'onnxruntime-node';
 import { commitInputs, computeFeatures, DEFAULT_MODEL_PATH, loadModel, loadPipelinePolicy, bootEnclave, createSimPlatform, decide, type Enclave, type ScoringRequest } from '../enclave/index.ts';
-import { canonicalBytes, keccak_256, leafHash, fromHex, tagFrame, TAGS, toHex, treeWithProofs, type Hex, type ResultBody, type ResultOutput, type Statement } from '../protocol/index.ts';
+import { canonicalBytes, keccak_256, leafHash, fromHex, sha256Digest, tagFrame, TAGS, toHex, treeWithProofs, type Hex, type ResultBody, type ResultOutput, type Statement } from '../protocol/index.ts';
 import { generateBorrowers } from '../sim/bank/generator.ts';
 import { inputTensor, syntheticMlpFile, timeInterleaved, type Timing } from './model.ts';
 import { wantsJson } from './harness.ts';
@@ -36,7 +36,7 @@ async function attestedBatch(mode: Mode, enclave: Enclave, inputs: readonly Inpu
 }
 
 /**
- * The floor under the attested path: only the protocol's cryptography for a batch — each statement's keccak-256
+ * The floor under the attested path: only the protocol's cryptography for a batch — each statement's SHA-256
  * result hash over its tag-framed RFC 8785 text, its EIP-712 struct hash (nine words), its SHA-256 log leaf, the
  * batch's tree and one ES256 head signature — on byte strings written beforehand (the real statements' texts; hash
  * costs depend only on lengths), with nothing else of the path: no statement writing, no results, no hex. Timed after
@@ -55,7 +55,7 @@ function cryptoFloor(enclave: Enclave, bodies: readonly ResultBody[]): () => Pro
   return async () => {
     const leaves = texts.map((t, i) => {
       const struct = structs[i] as Uint8Array;
-      struct.set(keccak_256(t), 128);
+      struct.set(sha256Digest(t), 128);
       return leafHash(keccak_256(struct));
     });
     const { root } = treeWithProofs(leaves);

@@ -1,7 +1,8 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
-// The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload.
+// The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload (a tagged
+// SHA-256, as every other JSON commitment of Props: the contracts take it as an opaque word and never recompute it).
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
-import { keccak_256, keccak256TaggedJson, tagFrame, TAGS } from './hash.ts';
+import { keccak_256, sha256Digest, sha256TaggedJson, tagFrame, TAGS } from './hash.ts';
 import { concatBytes, fromHex, HEX_NIBBLE, hexInto, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
@@ -65,9 +66,9 @@ export type ResultMessage = {
   issuedAt: bigint;
 };
 
-/** keccak-256 commitment to the whole signed result statement (canonical JSON, tagged). */
+/** SHA-256 commitment to the whole signed result statement (RFC 8785 canonical JSON, tag-framed). */
 export function resultHash(body: ResultBody): Hex {
-  return toHex(keccak256TaggedJson(TAGS.result, body));
+  return toHex(sha256TaggedJson(TAGS.result, body));
 }
 
 export function resultMessage(body: ResultBody): ResultMessage {
@@ -157,7 +158,7 @@ export function resultStructHashOf(body: ResultBody): Uint8Array {
       requestId: body.requestId as Hex,
       nonce: body.nonce as Hex,
       pipelineId: body.pipelineId as Hex,
-      resultHash: keccak256TaggedJson(TAGS.result, body),
+      resultHash: sha256TaggedJson(TAGS.result, body),
       inputCommitment: body.inputCommitment as Hex,
       score: body.output.score,
       approved: body.output.decision === 'approve',
@@ -324,7 +325,7 @@ export function resultStructHashesOf(bodies: readonly ResultBody[]): Uint8Array[
   return bodies.map((body) => {
     const n = writer(body, text, struct);
     if (n < 0) return resultStructHashOf(body);
-    struct.set(keccak_256(text.subarray(0, n)), 128);
+    struct.set(sha256Digest(text.subarray(0, n)), 128);
     return keccak_256(struct);
   });
 }

@@ -48,20 +48,36 @@ function frame(tag: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-export const sha256Tagged = (tag: string, data: Uint8Array): Uint8Array => sha256(frame(tag, data));
+export const sha256Tagged = (tag: string, data: Uint8Array): Uint8Array => sha256Digest(frame(tag, data));
 export const sha384Tagged = (tag: string, data: Uint8Array): Uint8Array => sha384(frame(tag, data));
 export const sha512Tagged = (tag: string, data: Uint8Array): Uint8Array => sha512(frame(tag, data));
 export const keccak256Tagged = (tag: string, data: Uint8Array): Uint8Array => keccak_256(frame(tag, data));
 
-// keccak-256 runs per scored result (result hash, EIP-712 struct hash). @noble/hashes' pure-JS keccak costs
-// ~15 µs for 288 bytes and ~30 µs for a result body here; hash-wasm's WebAssembly keccak the same in 1.5 and 3.3 µs.
-// The wasm instance is created asynchronously, so `initHashes()` (awaited at enclave boot, in benches and by the
-// verifier when it likes) swaps it in; until then, and wherever WebAssembly is unavailable, noble answers. The
-// Merkle tree's SHA-256 of short inputs (33 and 65 bytes) likewise: ~1 µs in wasm against ~2 µs in noble. Both give
-// identical digests to noble's (test/batched-result.test.ts, "hot-path hashing").
+// keccak-256 runs per scored result (its EIP-712 struct hash, 288 bytes). @noble/hashes' pure-JS keccak costs ~15 µs
+// for it here; hash-wasm's WebAssembly keccak 1.5 µs. The wasm instance is created asynchronously, so `initHashes()`
+// (awaited at enclave boot, in benches and by the verifier when it likes) swaps it in; until then, and wherever
+// WebAssembly is unavailable, noble answers. The Merkle tree's SHA-256 of short inputs (33 and 65 bytes) likewise:
+// ~1 µs in wasm against ~2 µs in noble. All give identical digests to noble's (test/batched-result.test.ts,
+// "hot-path hashing").
 type SyncHash = (data: Uint8Array) => Uint8Array;
 let fastKeccak: SyncHash | undefined;
 let fastSha256: SyncHash | undefined;
+
+// On Node, SHA-256 of longer inputs (result statements, ~860 bytes) goes to OpenSSL through node:crypto's one-shot
+// `hash` — SHA-NI where the CPU has it: ~1.5 µs whatever the length up to a few hundred bytes, against ~2.7 µs for
+// 860 bytes in wasm, but ~1.3 against ~0.8 µs for the tree's 33 and 65 bytes, which stay in wasm. Looked up at run time
+// (`process.getBuiltinModule`, Node ≥ 20.16), so the browser bundle of this module has no Node import.
+const NATIVE_SHA256_MIN = 384;
+const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
+  | { hash?: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array }
+  | undefined;
+const nativeHash = typeof nodeCrypto?.hash === 'function' ? nodeCrypto.hash : undefined;
+const nativeSha256: SyncHash | undefined = nativeHash
+  ? (data) => {
+      const b = nativeHash('sha256', data, 'buffer');
+      return new Uint8Array(b.buffer, b.byteOffset, 32);
+    }
+  : undefined;
 let initializing: Promise<void> | undefined;
 
 export function initHashes(): Promise<void> {
@@ -90,6 +106,7 @@ export function keccak_256(data: Uint8Array): Uint8Array {
 
 /** SHA-256 of a byte string as a plain function (the `sha256` export stays noble's hash object for HMAC and curves). */
 export function sha256Digest(data: Uint8Array): Uint8Array {
+  if (nativeSha256 !== undefined && data.length >= NATIVE_SHA256_MIN) return nativeSha256(data);
   return fastSha256 ? fastSha256(data) : sha256(data);
 }
 
@@ -98,8 +115,8 @@ export function sha256Digest(data: Uint8Array): Uint8Array {
 const SCRATCH_MAX = 64 * 1024;
 let scratch = new Uint8Array(4096);
 
-/** keccak-256 over the tag framing of a JSON value's RFC 8785 bytes: `keccak256Tagged(tag, canonicalBytes(value))`. */
-export function keccak256TaggedJson(tag: string, value: unknown): Uint8Array {
+/** SHA-256 over the tag framing of a JSON value's RFC 8785 bytes: `sha256Tagged(tag, canonicalBytes(value))`. */
+export function sha256TaggedJson(tag: string, value: unknown): Uint8Array {
   const text = canonicalJson(value);
   const prefix = framePrefix(tag);
   const need = prefix.length + text.length * 3; // UTF-8 is at most 3 bytes per UTF-16 code unit
@@ -108,7 +125,7 @@ export function keccak256TaggedJson(tag: string, value: unknown): Uint8Array {
   const buf = need <= scratch.length ? scratch : new Uint8Array(need);
   buf.set(prefix, 0);
   const written = utf8Into(text, buf.subarray(prefix.length));
-  return keccak_256(buf.subarray(0, prefix.length + written));
+  return sha256Digest(buf.subarray(0, prefix.length + written));
 }
 
 /** SHA-256 over the RFC 8785 canonical form of a JSON value, under a tag; 0x-hex. */

@@ -16,10 +16,11 @@ import {
   resultDigest,
   resultDigestOfStructHash,
   resultHash,
-  keccak256Tagged,
-  keccak256TaggedJson,
+  sha256Tagged,
+  sha256TaggedJson,
   canonicalBytes,
   TAGS,
+  tagFrame,
   utf8,
   toHex,
   type BatchedResult,
@@ -238,19 +239,26 @@ describe('hot-path hashing', () => {
     }
   });
 
-  it('the wasm keccak-256 and SHA-256 give the same digests as @noble/hashes', async () => {
+  it('the wasm keccak-256 and the wasm and native SHA-256 give the same digests as @noble/hashes', async () => {
     await initHashes();
-    for (const n of [0, 1, 31, 32, 33, 55, 56, 64, 65, 135, 136, 137, 288, 853, 4096]) {
+    // SHA-256 from 384 bytes on goes to node:crypto: lengths on both sides of that line, and across block edges.
+    for (const n of [0, 1, 31, 32, 33, 55, 56, 64, 65, 135, 136, 137, 288, 383, 384, 385, 447, 448, 853, 4096, 70_000]) {
       const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
       expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
       expect(toHex(sha256Digest(data))).toBe(toHex(nobleSha256(data)));
     }
   });
 
-  it('keccak256TaggedJson equals keccak256Tagged over canonicalBytes, for ASCII, non-ASCII and texts past the scratch size', async () => {
+  it('sha256TaggedJson equals sha256Tagged over canonicalBytes, for ASCII, non-ASCII and texts past the scratch size', async () => {
     await initHashes();
     for (const v of [{ a: 1 }, { b: 'é€😀', a: [1, 2] }, { big: 'x'.repeat(5000), u: '\u20ac'.repeat(3000) }, { huge: 'é'.repeat(40_000) }, SAMPLE_STATEMENT]) {
-      expect(toHex(keccak256TaggedJson(TAGS.result, v))).toBe(toHex(keccak256Tagged(TAGS.result, canonicalBytes(v))));
+      expect(toHex(sha256TaggedJson(TAGS.result, v))).toBe(toHex(sha256Tagged(TAGS.result, canonicalBytes(v))));
+      const frame = tagFrame(TAGS.result);
+      const text = canonicalBytes(v);
+      const framed = new Uint8Array(frame.length + text.length);
+      framed.set(frame, 0);
+      framed.set(text, frame.length);
+      expect(toHex(sha256TaggedJson(TAGS.result, v))).toBe(toHex(nobleSha256(framed)));
     }
   });
 
@@ -258,9 +266,9 @@ describe('hot-path hashing', () => {
     const canonicalize = canonicalizeModule as unknown as (v: unknown) => string;
     const { results } = await (await simEnclave({ clock: fixedClock() })).signResultBatch(items(8));
     for (const r of results) {
-      // Reference: the result hash over the canonicalize package's bytes, the struct hash by the message path
-      // (checked against viem's hashStruct in protocol/eip712.test.ts).
-      const reference = toHex(keccak256Tagged(TAGS.result, utf8(canonicalize(r.body))));
+      // Reference: the result hash (tagged SHA-256) over the canonicalize package's bytes, the struct hash by the
+      // message path (checked against viem's hashStruct in protocol/eip712.test.ts).
+      const reference = toHex(sha256Tagged(TAGS.result, utf8(canonicalize(r.body))));
       const expected = resultStructHash({ ...resultMessage(r.body), resultHash: reference });
       expect(resultHash(r.body)).toBe(reference);
       expect(toHex(resultStructHashOf(r.body))).toBe(expected);
