@@ -128,9 +128,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (wantsJson()) process.stdout.write(`${JSON.stringify({ bench: 'attested', rows })}\n`);
   else {
     process.stdout.write('\nAttested scoring path vs bare onnxruntime inference (p50, CPU)\n');
-    process.stdout.write(`${'model'.padEnd(24)}${'params'.padStart(12)}${'batch'.padStart(7)}${'signing'.padStart(18)}${'bare ms'.padStart(10)}${'attested ms'.padStart(13)}${'ratio'.padStart(8)}${'added ms'.padStart(10)}\n`);
+    process.stdout.write(`${'model'.padEnd(24)}${'params'.padStart(12)}${'batch'.padStart(7)}${'signing'.padStart(18)}${'bare ms'.padStart(10)}${'attested ms'.padStart(13)}${'ratio'.padStart(9)}${'added ms'.padStart(10)}\n`);
     for (const r of rows) {
-      process.stdout.write(`${r.model.padEnd(24)}${String(r.params || 'n/a').padStart(12)}${String(r.batch).padStart(7)}${r.mode.padStart(18)}${r.bareMs.toFixed(3).padStart(10)}${r.attestedMs.toFixed(3).padStart(13)}${`${r.ratio.toFixed(2)}×`.padStart(8)}${r.addedMs.toFixed(3).padStart(10)}\n`);
+      process.stdout.write(`${r.model.padEnd(24)}${String(r.params || 'n/a').padStart(12)}${String(r.batch).padStart(7)}${r.mode.padStart(18)}${r.bareMs.toFixed(3).padStart(10)}${r.attestedMs.toFixed(3).padStart(13)}${`${r.ratio.toFixed(3)}×`.padStart(9)}${r.addedMs.toFixed(3).padStart(10)}\n`);
     }
   }
 }
