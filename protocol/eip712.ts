@@ -2,7 +2,7 @@
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload (a tagged
 // SHA-256, as every other JSON commitment of Props: the contracts take it as an opaque word and never recompute it).
 import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
-import { keccak_256, sha256Digest, sha256TaggedJson, tagFrame, TAGS } from './hash.ts';
+import { digestJson, keccak_256, sha256Digest, sha256TaggedJson, tagFrame, TAGS } from './hash.ts';
 import { concatBytes, fromHex, HEX_NIBBLE, hexInto, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 
@@ -68,7 +68,7 @@ export type ResultMessage = {
 
 /** SHA-256 commitment to the whole signed result statement (RFC 8785 canonical JSON, tag-framed). */
 export function resultHash(body: ResultBody): Hex {
-  return toHex(sha256TaggedJson(TAGS.result, body));
+  return digestJson(TAGS.result, body);
 }
 
 export function resultMessage(body: ResultBody): ResultMessage {

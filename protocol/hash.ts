@@ -68,8 +68,9 @@ let fastSha256: SyncHash | undefined;
 // the length, so the tree's 33 and 65 bytes (~0.8 µs in wasm) stay in wasm; the two meet near 330 bytes. Looked up at
 // run time (`process.getBuiltinModule`, Node ≥ 20.16), so the browser bundle of this module has no Node import.
 const NATIVE_SHA256_MIN = 384;
+type NativeHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
 const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
-  | { hash?: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array }
+  | { hash?: NativeHash }
   | undefined;
 const nativeHash = typeof nodeCrypto?.hash === 'function' && nativeHashWorks(nodeCrypto.hash) ? nodeCrypto.hash : undefined;
 const nativeSha256: SyncHash | undefined = nativeHash
@@ -78,8 +79,10 @@ const nativeSha256: SyncHash | undefined = nativeHash
       return new Uint8Array(b.buffer, b.byteOffset, 32);
     }
   : undefined;
+/** Whether `sha256Digest` hands inputs of 384 bytes and more to node:crypto here (Node ≥ 20.16; never in a browser). */
+export const hasNativeSha256: boolean = nativeSha256 !== undefined;
 // Used only where it answers as expected: bytes, and the SHA-256 of "abc" (FIPS 180-2's example).
-function nativeHashWorks(hash: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array): boolean {
+function nativeHashWorks(hash: NativeHash): boolean {
   try {
     const d = hash('sha256', Uint8Array.of(0x61, 0x62, 0x63), 'buffer');
     return d instanceof Uint8Array && toHex(d) === '0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
@@ -139,7 +142,7 @@ export function sha256TaggedJson(tag: string, value: unknown): Uint8Array {
 
 /** SHA-256 over the RFC 8785 canonical form of a JSON value, under a tag; 0x-hex. */
 export function digestJson(tag: string, value: unknown): Hex {
-  return toHex(sha256Tagged(tag, canonicalBytes(value)));
+  return toHex(sha256TaggedJson(tag, value));
 }
 
 export { sha256, sha384, sha512 };
