@@ -14,6 +14,7 @@ const BENCHES = ['signing', 'attested', 'model', 'attestation', 'provenance', 'f
 
 export const benchCommand: Command = {
   summary: 'run the benchmarks side by side (npm run bench)',
+  usage: `usage: props bench [--only NAME]… [--json]\n  benches, in the order they run: ${BENCHES.join(', ')}`,
   async run(argv) {
     const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: 'boolean' }, only: { type: 'string', multiple: true } } });
     const names = BENCHES.filter((n) => existsSync(join(DIR, `${n}.ts`)));

@@ -1,7 +1,12 @@
-// The `props` dispatcher: names → each part's own command module. No logic of its own.
+// The `props` dispatcher: names → each part's own command module, and the one way every command answers `--help`
+// and an option it refuses. No logic of its own beyond that.
 import { PropsError } from '../protocol/index.ts';
 
-export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+/**
+ * A part's command. `usage` is what `--help` prints and what follows a usage error; the dispatcher answers both the
+ * same way for every command, so a command's `run` sees neither `--help` nor `-h`.
+ */
+export type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, () => Promise<Command>> = {
   attest: async () => (await import('../enclave/cli.ts')).attestCommand,
@@ -46,13 +51,37 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`props: unknown command "${name}"\n${usage()}\n`);
     return 2;
   }
+  const command = await load();
+  const label = sub ? `props ${name} ${sub}` : `props ${name}`;
+  if (asksForHelp(rest)) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
   try {
-    return await (await load()).run(rest);
+    return await command.run(rest);
   } catch (e) {
     if (e instanceof PropsError) {
-      process.stderr.write(`props ${name}: ${e.code}: ${e.message}\n`);
+      process.stderr.write(`${label}: ${e.code}: ${e.message}\n`);
+      return 2;
+    }
+    if (isArgsError(e)) {
+      process.stderr.write(`${label}: ${e.message}\n${command.usage}\n`);
       return 2;
     }
     throw e;
   }
+}
+
+/** `--help` or `-h` among the options (before a `--`, after which everything is an operand). */
+function asksForHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+/** node:util's parseArgs refuses an unknown, missing or malformed option with a TypeError coded ERR_PARSE_ARGS_*. */
+function isArgsError(e: unknown): e is TypeError {
+  return e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
 }

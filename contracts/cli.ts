@@ -98,22 +98,16 @@ async function deployTo(argv: string[]): Promise<number> {
 
 export const chainCommand: Command = {
   summary: 'start the local chain and deploy the registry and escrow, or deploy to a JSON-RPC network',
+  usage: USAGE,
+  // `--help` and options parseArgs refuses are answered by the dispatcher (cli/main.ts), with this usage.
   async run(argv) {
     const [sub, ...rest] = argv;
-    try {
-      if (sub === 'up') return await up(rest);
-      if (sub === 'deploy') return await deployTo(rest);
-      if (sub === '--help' || sub === '-h' || sub === 'help') {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-      }
-      return usageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
-    } catch (e) {
-      // parseArgs throws plain TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
-      if (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-        return usageError(e.message);
-      }
-      throw e;
+    if (sub === 'up') return await up(rest);
+    if (sub === 'deploy') return await deployTo(rest);
+    if (sub === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
     }
+    return usageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
   },
 };

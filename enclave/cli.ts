@@ -19,29 +19,19 @@ const USAGE = `usage: props attest --out FILE [--model FILE] [--sim-root JWK_FIL
 
 export const attestCommand: Command = {
   summary: 'boot a simulated enclave and write an audit bundle; `attest verify` checks platform evidence',
+  usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          out: { type: 'string' },
-          model: { type: 'string' },
-          'sim-root': { type: 'string' },
-          'chain-scheme': { type: 'string' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (e) {
-      process.stderr.write(`props attest: ${(e as Error).message}\n${USAGE}\n`);
-      return 2;
-    }
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        out: { type: 'string' },
+        model: { type: 'string' },
+        'sim-root': { type: 'string' },
+        'chain-scheme': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
     const scheme = values['chain-scheme'] ?? 'p256';
     if (!values.out || (scheme !== 'p256' && scheme !== 'secp256k1')) {
       process.stderr.write(`${USAGE}\n`);

@@ -10,18 +10,13 @@ import { loadPipelinePolicy, pipelinePolicyHash } from './pipeline-policy.ts';
 
 export const manifestCommand: Command = {
   summary: 'print the manifest (code, model, policy hashes, pipelineId) this checkout would run as',
+  usage: 'usage: props manifest [--platform P] [--root DIR] [--model FILE] [--files] [--json]',
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        options: { json: { type: 'boolean' }, root: { type: 'string' }, model: { type: 'string' }, platform: { type: 'string', default: 'sim' }, files: { type: 'boolean' } },
-      }));
-    } catch (e) {
-      process.stderr.write(`props manifest: ${(e as Error).message}\nusage: props manifest [--platform P] [--root DIR] [--model FILE] [--files] [--json]\n`);
-      return 2;
-    }
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { json: { type: 'boolean' }, root: { type: 'string' }, model: { type: 'string' }, platform: { type: 'string', default: 'sim' }, files: { type: 'boolean' } },
+    });
     const policy = loadPipelinePolicy();
     const { codeHash, files } = computeCodeHash(values.root ?? REPO_ROOT);
     const modelHash = hashModelFile(values.model ?? DEFAULT_MODEL_PATH);

@@ -42,35 +42,25 @@ export const serveCommand: Command = serveCommandWith({});
 export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Command {
   return {
   summary: 'serve the scoring API (lender jobs, submissions, consents, transparency log) from a simulated enclave',
+  usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          port: { type: 'string', default: '8080' },
-          host: { type: 'string', default: '127.0.0.1' },
-          db: { type: 'string', default: ':memory:' },
-          seal: { type: 'string' },
-          model: { type: 'string' },
-          provider: { type: 'string', default: 'cpu' },
-          'provenance-policy': { type: 'string' },
-          rate: { type: 'string' },
-          'borrower-cap': { type: 'string' },
-          'result-signing': { type: 'string', default: 'each' },
-          quiet: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (e) {
-      process.stderr.write(`props serve: ${(e as Error).message}\n${USAGE}\n`);
-      return 2;
-    }
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string', default: '127.0.0.1' },
+        db: { type: 'string', default: ':memory:' },
+        seal: { type: 'string' },
+        model: { type: 'string' },
+        provider: { type: 'string', default: 'cpu' },
+        'provenance-policy': { type: 'string' },
+        rate: { type: 'string' },
+        'borrower-cap': { type: 'string' },
+        'result-signing': { type: 'string', default: 'each' },
+        quiet: { type: 'boolean' },
+      },
+    });
     const port = Number(values.port);
     const rate = values.rate === undefined ? undefined : Number(values.rate);
     const cap = values['borrower-cap'] === undefined ? undefined : Number(values['borrower-cap']);

@@ -301,6 +301,7 @@ function usage(): string {
 export function makeOracleCommand(deps: OracleCliDeps): Command {
   return {
     summary: 'data owner: fetch records with proof, check the enclave, encrypt, submit, consent',
+    usage: usage(),
     async run(argv) {
       const [name, ...rest] = argv;
       if (!name || name === '--help' || name === '-h') {

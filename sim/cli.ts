@@ -9,31 +9,21 @@ const USAGE = 'usage: props sim [--attacks] [--borrowers N] [--lenders N] [--out
 
 export const simCommand: Command = {
   summary: 'run the whole protected pipeline on this machine (npm start)',
+  usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          borrowers: { type: 'string', default: '20' },
-          lenders: { type: 'string', default: '3' },
-          out: { type: 'string', default: 'props-out' },
-          seed: { type: 'string', default: 'props-sim' },
-          threshold: { type: 'string', default: '600' },
-          json: { type: 'boolean' },
-          attacks: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (e) {
-      process.stderr.write(`props sim: ${(e as Error).message}\n${USAGE}\n`);
-      return 2;
-    }
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        borrowers: { type: 'string', default: '20' },
+        lenders: { type: 'string', default: '3' },
+        out: { type: 'string', default: 'props-out' },
+        seed: { type: 'string', default: 'props-sim' },
+        threshold: { type: 'string', default: '600' },
+        json: { type: 'boolean' },
+        attacks: { type: 'boolean' },
+      },
+    });
     const int = (s: string, min: number, max: number) => {
       const n = Number(s);
       return Number.isInteger(n) && n >= min && n <= max ? n : undefined;

@@ -9,7 +9,7 @@ import { appraise, type AttestVerdict, type VerifierMap } from './platforms/appr
 import type { RealInputs } from './platforms/inputs.ts';
 import { crossCheckedVerifiers } from './platforms/real.ts';
 
-type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
 
 export const DEFAULT_ATTEST_POLICY = fileURLToPath(new URL('./policies/attestation-default.json', import.meta.url));
 
@@ -90,6 +90,7 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
   const err = deps.err ?? ((s: string) => process.stderr.write(s));
   return {
     summary: 'verify real attestation evidence (TDX, SGX, SEV-SNP, Nitro, NVIDIA) offline against a policy',
+    usage: USAGE,
     async run(argv: string[]): Promise<number> {
       let args;
       try {

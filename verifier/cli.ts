@@ -15,32 +15,21 @@ const USAGE = 'usage: props verify FILE [--policy P] [--allow-simulated] [--now 
 
 export const verifyCommand: Command = {
   summary: 'verify an audit bundle (evidence, manifest, results) offline',
+  usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: {
-          policy: { type: 'string' },
-          'allow-simulated': { type: 'boolean' },
-          now: { type: 'string' },
-          json: { type: 'boolean' },
-          'ear-jwt': { type: 'string' },
-          'ear-out': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (e) {
-      process.stderr.write(`props verify: ${(e as Error).message}\n${USAGE}\n`);
-      return 2;
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    const { values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        policy: { type: 'string' },
+        'allow-simulated': { type: 'boolean' },
+        now: { type: 'string' },
+        json: { type: 'boolean' },
+        'ear-jwt': { type: 'string' },
+        'ear-out': { type: 'string' },
+      },
+    });
     if (positionals.length !== 1) {
       process.stderr.write(`${USAGE}\n`);
       return 2;

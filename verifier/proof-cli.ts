@@ -16,7 +16,7 @@ import {
   type ProvenanceVerdict,
 } from './provenance/index.ts';
 
-type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
 
 const CLI_KINDS = ['tlsn', 'reclaim', 'jws', 'attested-fetch'] as const;
 type CliKind = (typeof CLI_KINDS)[number];
@@ -76,6 +76,7 @@ export async function runProofVerify(argv: string[]): Promise<{ exit: number; re
 
 export const proofCommand: Command = {
   summary: 'verify a provenance proof (TLSNotary, Reclaim, source JWS, attested fetch) against a trusted key',
+  usage: USAGE,
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(`${USAGE}\n`);

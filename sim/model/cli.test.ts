@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MODEL_CARD_PATH, FEATURE_NAMES } from '../../enclave/model/index.ts';
 import { generateBorrower } from '../bank/generator.ts';
-import { modelCommand } from './cli.ts';
+import { main } from '../../cli/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'props-model-cli-'));
 const card = JSON.parse(readFileSync(DEFAULT_MODEL_CARD_PATH, 'utf8')) as { modelHash: string; params: number; heldOut: { auc: number } };
@@ -14,7 +14,7 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   let stderr = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
   vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const code = await modelCommand.run(argv);
+  const code = await main(['model', ...argv]);
   vi.restoreAllMocks();
   return { code, stdout, stderr };
 }
@@ -38,8 +38,17 @@ describe('props model', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('usage errors exit 2', async () => {
-    expect((await run(['info', '--bogus'])).code).toBe(2);
+  it('usage errors exit 2 with the usage on stderr; --help prints it on stdout and exits 0', async () => {
+    const bogus = await run(['info', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("props model: Unknown option '--bogus'");
+    expect(bogus.stderr).toContain('props model train');
+    for (const argv of [['--help'], ['info', '--help'], ['train', '-h']]) {
+      const help = await run(argv);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('props model score --statement FILE');
+      expect(help.stderr).toBe('');
+    }
     expect((await run(['info', '--provider', 'tpu'])).code).toBe(2);
     expect((await run(['nope'])).code).toBe(2);
     expect((await run(['score'])).code).toBe(2);

@@ -128,17 +128,13 @@ async function score(argv: string[]): Promise<number> {
 
 export const modelCommand: Command = {
   summary: 'credit model: info, train, score',
+  usage: USAGE,
+  // `--help` and options parseArgs refuses are answered by the dispatcher (cli/main.ts), with this usage.
   async run(argv) {
     const [sub, ...rest] = argv;
-    try {
-      if (sub === 'info') return await info(rest);
-      if (sub === 'train') return await train(rest);
-      if (sub === 'score') return await score(rest);
-    } catch (e) {
-      // parseArgs rejects unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS_* code.
-      if (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) return usage(e.message);
-      throw e;
-    }
+    if (sub === 'info') return await info(rest);
+    if (sub === 'train') return await train(rest);
+    if (sub === 'score') return await score(rest);
     return usage(sub ? `unknown subcommand "${sub}"` : undefined);
   },
 };
