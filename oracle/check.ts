@@ -24,7 +24,7 @@ export type VerifyEvidenceResult = {
 /** The verifier's evidence check (verifier/ `verifyEvidence`), injected so this module stays testable and small. */
 export type VerifyEvidence = (
   evidence: unknown,
-  opts: { policy: Policy; now: Date; allowSimulated?: boolean },
+  opts: { policy: Policy; now: Date; allowSimulated?: boolean; manifest?: unknown },
 ) => Promise<VerifyEvidenceResult>;
 
 export type CheckEnclaveParameters = {
@@ -79,16 +79,21 @@ export async function checkEnclave(p: CheckEnclaveParameters): Promise<CheckedEn
 
   let r: VerifyEvidenceResult;
   try {
+    // With the manifest, so the verifier runs its manifest checks too: the binding, the pins and, for simulated
+    // evidence, that the quote's measurements are those of this manifest's code and model.
     r = await p.verifyEvidence(evidence, {
       policy: p.policy,
       now: p.now,
+      manifest,
       ...(p.allowSimulated !== undefined ? { allowSimulated: p.allowSimulated } : {}),
     });
   } catch (e) {
     throw new PropsError('ERR_ORACLE_EVIDENCE_REJECTED', { detail: findPropsError(e)?.code ?? 'verifier failed' });
   }
   if (r.ok !== true || !Array.isArray(r.checks) || r.checks.some((c) => !c.ok)) {
-    throw new PropsError('ERR_ORACLE_EVIDENCE_REJECTED', { detail: firstFailure(r.checks ?? []) });
+    // A failed manifest check (binding, pins, the measurements of a simulated quote) refuses the manifest.
+    const manifestFailed = Array.isArray(r.checks) && r.checks.find((c) => !c.ok)?.id.startsWith('manifest.') === true;
+    throw new PropsError(manifestFailed ? 'ERR_ORACLE_MANIFEST_REJECTED' : 'ERR_ORACLE_EVIDENCE_REJECTED', { detail: firstFailure(r.checks ?? []) });
   }
   // The keys the verifier vouches for must be exactly the keys in the evidence we will use.
   let sameKeys = false;

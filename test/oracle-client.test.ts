@@ -6,6 +6,7 @@ import {
   JWE_HEADER,
   inputCommitment,
   proofDigest,
+  type Hex,
   type ProvenanceProof,
 } from '../protocol/index.ts';
 import { startBankPortal, type BankPortal } from '../sim/bank/portal.ts';
@@ -165,5 +166,38 @@ describe('data-owner client: encrypt, submit, receipt', () => {
     const withBody: ProvenanceProof = { version: 1, kind: 'attested-fetch', jws: 'a.b.c', body: 'AAAA' };
     const without: ProvenanceProof = { version: 1, kind: 'attested-fetch', jws: 'a.b.c' };
     expect(proofDigest(withBody)).toBe(proofDigest(without));
+  });
+});
+
+describe('data-owner client: the real evidence verifier sees the manifest', () => {
+  it('attack: a simulated quote that measures other code than the manifest it binds is refused before encrypting', async () => {
+    const { bootEnclave, createSimPlatform, loadPipelinePolicy } = await import('../enclave/index.ts');
+    const { loadDefaultPolicy, verifyEvidence } = await import('../verifier/index.ts');
+    const { manifestHash } = await import('../protocol/index.ts');
+    // The quote's measurements are made for code 0xee…, its report data binds a manifest naming code 0xc0….
+    const inner = await createSimPlatform({ clock: () => NOW });
+    const platform: typeof inner = {
+      ...inner,
+      collect: async (a) => {
+        const other = { ...a.manifest, codeHash: `0x${'ee'.repeat(32)}` as Hex };
+        return inner.collect({ reportData: a.reportData, manifest: other, manifestHash: manifestHash(other) });
+      },
+    };
+    const pipelinePolicy = loadPipelinePolicy();
+    const model = { modelHash: pipelinePolicy.modelHash as Hex, executionProvider: 'cpu' as const };
+    const codeHash: Hex = `0x${'c0'.repeat(32)}`;
+    const enclave = await bootEnclave({ platform, pipelinePolicy, model, codeHash, clock: () => NOW });
+    const policy = loadDefaultPolicy();
+    policy.evidence.allowSimulated = true;
+    policy.manifest = { codeHashes: [enclave.manifest.codeHash], modelHashes: [enclave.manifest.modelHash], policyHashes: [enclave.manifest.policyHash] };
+    const encrypt = vi.fn(encryptSubmission);
+    const fetch = vi.fn(enclaveEndpoint());
+    await expect(sendToEnclave({ ...base(), evidence: enclave.evidence, manifest: enclave.manifest, policy, verifyEvidence, fetch }, { ...deps, encrypt }))
+      .rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'manifest.measurements: ERR_EVIDENCE_MEASUREMENT_MISMATCH' });
+    expect(encrypt).not.toHaveBeenCalled();
+    expect(fetch).not.toHaveBeenCalled();
+    // The same enclave honestly measured passes the same check.
+    const honest = await bootEnclave({ platform: inner, pipelinePolicy, model, codeHash, clock: () => NOW });
+    await expect(checkEnclave({ evidence: honest.evidence, manifest: honest.manifest, policy, now: NOW, verifyEvidence })).resolves.toMatchObject({ manifest: honest.manifest });
   });
 });

@@ -63,7 +63,7 @@ describe('oracle with the real enclave and verifier', () => {
   it('refuses an enclave running a model the owner does not pin', async () => {
     const policy = { ...ownerPolicy, manifest: { ...ownerPolicy.manifest, modelHashes: [`0x${'ab'.repeat(32)}`] } };
     await expect(checkEnclave({ evidence: enclave.evidence, manifest: enclave.manifest, policy, now: NOW, verifyEvidence: verify }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'modelHash not allowed' });
+      .rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'manifest.model-hash: ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED' });
   });
 
   it('delegated attested fetch + signed statement → submission → ingest with verifier/provenance → receipt', async () => {

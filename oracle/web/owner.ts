@@ -19,7 +19,6 @@ const say = (id: string, text: string, cls = '') => {
 const now = () => new Date();
 
 let checked: CheckedEnclave | undefined;
-let evidence: unknown;
 let proof: ProvenanceProof | undefined;
 let owner: OwnerKey | undefined;
 let receipt: { inputCommitment: string } | undefined;
@@ -43,14 +42,20 @@ function policy(): Policy {
   return p;
 }
 
+// Each check supersedes the ones before it: a slower, earlier check (say, under a policy the user has since
+// changed by unticking "allow simulated") must never enable Submit or overwrite the verdict.
+let generation = 0;
+
 async function check(): Promise<void> {
+  const mine = ++generation;
   checked = undefined;
   ($('submit') as HTMLButtonElement).disabled = true;
   try {
-    evidence = await getJson('/v1/attestation/evidence');
+    const ev = await getJson('/v1/attestation/evidence');
     const manifest = (await getJson('/v1/attestation/manifest')) as Record<string, string>;
-    const report = await verifyEvidence(evidence, { policy: policy(), now: now(), manifest });
-    const failed = report.checks.filter((c) => !c.ok);
+    const p = policy();
+    const report = await verifyEvidence(ev, { policy: p, now: now(), manifest });
+    if (mine !== generation) return;
     $('checks').replaceChildren(
       ...report.checks.map((c) => {
         const li = document.createElement('li');
@@ -59,7 +64,11 @@ async function check(): Promise<void> {
         return li;
       }),
     );
-    checked = await checkEnclave({ evidence, manifest, policy: policy(), now: now(), verifyEvidence: (e, o) => verifyEvidence(e, o) });
+    // The list above is for reading; the decision is checkEnclave's, under the same policy (it refuses whatever
+    // failed above).
+    const result = await checkEnclave({ evidence: ev, manifest, policy: p, now: now(), verifyEvidence: (e, o) => verifyEvidence(e, o) });
+    if (mine !== generation) return;
+    checked = result;
     say(
       'enclave-verdict',
       report.simulated
@@ -67,8 +76,8 @@ async function check(): Promise<void> {
         : `Genuine ${report.platform} hardware running code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}…; your records are encrypted to a key only it holds.`,
       report.simulated ? 'warn' : 'ok',
     );
-    void failed;
   } catch (e) {
+    if (mine !== generation) return;
     say('enclave-verdict', `REFUSED — nothing will be encrypted or sent: ${(e as { code?: string }).code ?? (e as Error).message}`, 'bad');
   }
   ($('submit') as HTMLButtonElement).disabled = !(checked && proof);
