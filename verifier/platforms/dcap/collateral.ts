@@ -13,7 +13,8 @@ const dcapConstants = require('@phala/dcap-qvl/src/constants.js') as { TRUSTED_R
 
 export const INTEL_SGX_ROOT_CA: X509Certificate = parseCert(new Uint8Array(dcapConstants.TRUSTED_ROOT_CA_DER));
 
-const hexString = z.string().regex(/^(0x)?[0-9a-fA-F]+$/);
+// Whole bytes only: an odd digit count is malformed collateral, not a signature that fails to check.
+const hexString = z.string().regex(/^(0x)?(?:[0-9a-fA-F]{2})+$/);
 
 /** The @phala/dcap-qvl "QuoteCollateralV3" JSON shape (hex CRLs, PEM chains, signed JSON strings). */
 export const dcapCollateralSchema = z.object({
@@ -111,6 +112,17 @@ function checkSignedJson(cert: X509Certificate, text: string, sigHex: string, wh
   if (!ok) throw new PropsError('ERR_COLLATERAL_SIGNATURE_INVALID', { detail: what });
 }
 
+/**
+ * The signer of TCB info and QE identity: Intel's TCB Signing certificate, a leaf the root issues itself. Chaining to
+ * the root is not enough: a PCK key (which a compromised platform leaks) also chains to it, and could otherwise vouch
+ * for its own platform's TCB as up to date. So the verified chain must be exactly [signer, root], the signer no CA.
+ */
+function tcbSigningCert(chain: readonly X509Certificate[], what: string): X509Certificate {
+  const signer = chain[0] as X509Certificate;
+  if (chain.length !== 2 || signer.ca) throw new PropsError('ERR_COLLATERAL_SIGNATURE_INVALID', { detail: `${what}: not signed by a TCB signing certificate the root issued` });
+  return signer;
+}
+
 function inWindow(now: Date, w: { from: number; to: number }): boolean {
   const t = now.getTime();
   return t >= w.from && t <= w.to;
@@ -147,8 +159,8 @@ export async function verifyCollateral(input: unknown, now: Date, root: X509Cert
   const pckCa = pckCaChain[0] as X509Certificate;
   const pckCrl = verifyCrl(bytesOfHex(col.pck_crl), pckCa, now, 'PCK CRL');
   for (const c of [...pckCaChain.slice(0, -1), ...tcbChain.slice(0, -1), ...qeChain.slice(0, -1)]) checkNotRevoked(c, rootCrl, 'collateral signing certificate');
-  checkSignedJson(tcbChain[0] as X509Certificate, col.tcb_info, col.tcb_info_signature, 'tcb_info');
-  checkSignedJson(qeChain[0] as X509Certificate, col.qe_identity, col.qe_identity_signature, 'qe_identity');
+  checkSignedJson(tcbSigningCert(tcbChain, 'tcb_info'), col.tcb_info, col.tcb_info_signature, 'tcb_info');
+  checkSignedJson(tcbSigningCert(qeChain, 'qe_identity'), col.qe_identity, col.qe_identity_signature, 'qe_identity');
 
   const certs = [...pckCaChain, ...tcbChain, ...qeChain].map(validity);
   return {
