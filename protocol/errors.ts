@@ -7,6 +7,7 @@ export const ERROR_MESSAGES = {
   ERR_FILE_UNREADABLE: 'file could not be read',
   ERR_INPUT_MALFORMED: 'input does not match its schema',
   ERR_INPUT_TOO_LARGE: 'input exceeds its size limit',
+  ERR_NOW_INVALID: 'the verification time is not a valid date',
   ERR_JSON_MALFORMED: 'input is not valid JSON',
   ERR_CANONICAL_JSON: 'value cannot be canonicalized (RFC 8785)',
   ERR_UNKNOWN_VERSION: 'unknown format version',

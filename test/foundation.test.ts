@@ -290,4 +290,17 @@ describe('audit bundle', () => {
     expect(sub?.['props.simulated']).toBe(true);
     expect(sub?.['ear.appraisal-policy-id']).toBe('props-default@1');
   });
+
+  it('attack: an invalid verification time, against which every validity window would compare false, is refused', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation: attestation as ResultAttestation }], NOW);
+    // Long after every certificate and the result have expired: refused for that, at a valid time.
+    const late = new Date('2036-01-01T00:00:00Z');
+    expect((await verifyBundle(bundle, { policy: simPolicy(), now: late })).ok).toBe(false);
+    for (const now of [new Date('yesterday'), new Date(Number.NaN), 'now' as unknown as Date]) {
+      await expect(verifyBundle(bundle, { policy: simPolicy(), now })).rejects.toMatchObject({ code: 'ERR_NOW_INVALID' });
+      await expect(verifyEvidence(enclave.evidence, { policy: simPolicy(), now, manifest: enclave.manifest })).rejects.toMatchObject({ code: 'ERR_NOW_INVALID' });
+      await expect(verifyResult(attestation, { policy: simPolicy(), now, evidence: enclave.evidence, evidenceDigest: enclave.evidenceDigest, manifest: enclave.manifest, expected: request })).rejects.toMatchObject({ code: 'ERR_NOW_INVALID' });
+    }
+  });
 });

@@ -49,6 +49,10 @@ describe('consent', () => {
     await expect(verifyConsent(jws, params({ now: new Date(NOW.getTime() + 2 * 86_400_000) }))).rejects.toMatchObject({ code: 'ERR_CONSENT_EXPIRED' });
   });
 
+  it('attack: a consent checked at an invalid time (every bound compares false against it) is refused', async () => {
+    await expect(verifyConsent(jws, params({ now: new Date(Number.NaN) }))).rejects.toMatchObject({ code: 'ERR_NOW_INVALID' });
+  });
+
   it('consent not yet valid', async () => {
     await expect(verifyConsent(jws, params({ now: new Date(NOW.getTime() - 3_600_000) }))).rejects.toMatchObject({ code: 'ERR_CONSENT_NOT_YET_VALID' });
   });

@@ -5,6 +5,7 @@ import { fail, pass, type Check } from './checks.ts';
 import { buildEar, type Ear } from './ear.ts';
 import { failFrom, verifyEvidence, type VerifyEvidenceOptions } from './evidence.ts';
 import { verifyBundleLogProof } from './log.ts';
+import { verificationTime } from './now.ts';
 import { verifyResult, type NonceStore } from './result.ts';
 
 export type BundleReport = { ok: boolean; simulated: boolean; checks: Check[]; ear: Ear };
@@ -12,6 +13,7 @@ export type BundleReport = { ok: boolean; simulated: boolean; checks: Check[]; e
 export type VerifyBundleOptions = Omit<VerifyEvidenceOptions, 'manifest'> & { nonceStore?: NonceStore };
 
 export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): Promise<BundleReport> {
+  verificationTime(opts.now);
   const checks: Check[] = [];
   let bundle: AuditBundle | undefined;
   try {

@@ -10,6 +10,7 @@ import {
   type Hex,
   type PublicJwk,
 } from '../protocol/index.ts';
+import { verificationTime } from './now.ts';
 
 export type VerifyConsentParameters = {
   /** The owner key from the accepted submission; the consent must be signed by it. */
@@ -24,6 +25,7 @@ export type VerifyConsentParameters = {
 };
 
 export async function verifyConsent(jws: unknown, p: VerifyConsentParameters): Promise<Consent> {
+  const nowMs = verificationTime(p.now);
   if (jws === undefined || jws === null || jws === '') throw new PropsError('ERR_CONSENT_MISSING');
   if (typeof jws !== 'string' || jws.length > 8192 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(jws)) {
     throw new PropsError('ERR_CONSENT_MALFORMED');
@@ -50,7 +52,7 @@ export async function verifyConsent(jws: unknown, p: VerifyConsentParameters): P
   if (c.lender !== p.lender) throw new PropsError('ERR_CONSENT_WRONG_LENDER');
   if (c.purpose !== p.purpose) throw new PropsError('ERR_CONSENT_WRONG_PURPOSE');
   if (c.inputCommitment !== p.inputCommitment) throw new PropsError('ERR_CONSENT_WRONG_INPUTS');
-  const t = Math.floor(p.now.getTime() / 1000);
+  const t = Math.floor(nowMs / 1000);
   if (c.iat > t + p.clockSkewSeconds) throw new PropsError('ERR_CONSENT_NOT_YET_VALID');
   if (t >= c.exp + p.clockSkewSeconds) throw new PropsError('ERR_CONSENT_EXPIRED');
   if (!(p.usesSoFar < c.maxUses)) throw new PropsError('ERR_CONSENT_EXHAUSTED');

@@ -18,6 +18,7 @@ import {
   type Platform,
 } from '../protocol/index.ts';
 import { fail, pass, runCheck, type Check } from './checks.ts';
+import { verificationTime } from './now.ts';
 import { platformVerifiers, type PlatformClaims, type PlatformVerifier, type RealPlatformVerifier } from './platforms/index.ts';
 import { checkPinned, type Policy } from './policy.ts';
 
@@ -44,6 +45,7 @@ export type EvidenceReport = {
 };
 
 export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions): Promise<EvidenceReport> {
+  verificationTime(opts.now);
   const checks: Check[] = [];
   const done = (extra: Partial<EvidenceReport> = {}): EvidenceReport => ({
     ok: checks.length > 0 && checks.every((c) => c.ok),

@@ -24,6 +24,7 @@ import {
   type ResultBody,
 } from '../protocol/index.ts';
 import { fail, pass, runCheck, type Check } from './checks.ts';
+import { verificationTime } from './now.ts';
 import { failFrom } from './evidence.ts';
 import type { Policy } from './policy.ts';
 import { importP256, isLowS, verifyP256 } from './webcrypto.ts';
@@ -53,6 +54,7 @@ const JOSE_CODES: Record<string, Parameters<typeof fail>[1]> = {
 };
 
 export async function verifyResult(input: unknown, opts: VerifyResultOptions): Promise<ResultReport> {
+  verificationTime(opts.now);
   const checks: Check[] = [];
   const report = (extra: Partial<ResultReport> = {}): ResultReport => ({ ok: checks.length > 0 && checks.every((c) => c.ok), checks, ...extra });
   const keys = opts.evidence.keys;
@@ -122,7 +124,7 @@ async function acceptanceChecks(body: ResultBody, opts: VerifyResultOptions, che
     );
   }
 
-  const now = Math.floor(opts.now.getTime() / 1000);
+  const now = Math.floor(verificationTime(opts.now) / 1000);
   const skew = opts.policy.result.clockSkewSeconds;
   checks.push(
     await runCheck('result.freshness', () => {

@@ -1,6 +1,7 @@
 // One appraisal of real evidence: verify (authentic?) then validate (acceptable under the policy's section?),
 // as the verdict object `props attest verify --json` prints. A platform missing from the policy is refused.
 import { ERROR_MESSAGES, findPropsError, PropsError, type ErrorCode, type Platform } from '../../protocol/index.ts';
+import { verificationTime } from '../now.ts';
 import type { Policy } from '../policy.ts';
 import type { PlatformClaims, PlatformVerifier } from './types.ts';
 import type { RealInputs } from './inputs.ts';
@@ -35,6 +36,7 @@ export type AppraiseParameters = {
 const errOf = (e: PropsError) => ({ code: e.code, message: e.message });
 
 export async function appraise(p: AppraiseParameters): Promise<AttestVerdict> {
+  verificationTime(p.now);
   const v = p.verifiers[p.platform];
   if (!v) throw new PropsError('ERR_PLATFORM_VERIFIER_UNAVAILABLE', { detail: p.platform });
   let claims: PlatformClaims;

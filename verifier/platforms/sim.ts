@@ -15,6 +15,7 @@ import {
 } from '../../protocol/index.ts';
 import { importP256, verifyP256 } from '../webcrypto.ts';
 import type { PlatformClaims, PlatformVerifier, VerifyContext } from './types.ts';
+import { verificationTime } from '../now.ts';
 
 const uncompressed = z.string().regex(/^0x04[0-9a-f]{128}$/);
 const simCollateral = z.strictObject({
@@ -50,7 +51,7 @@ export const simVerifier: PlatformVerifier = {
     }
     const cert = parseWith(simCert, parseJsonText(new TextDecoder().decode(payload), 4096), 'ERR_EVIDENCE_CHAIN_INVALID');
     if (cert.iss !== rootFingerprint) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: 'issuer is not the root' });
-    const now = Math.floor(ctx.now.getTime() / 1000);
+    const now = Math.floor(verificationTime(ctx.now) / 1000);
     if (now < cert.nbf || now > cert.exp) throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED');
 
     const certified = fromHex(cert.pub);

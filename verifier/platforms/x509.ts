@@ -5,6 +5,7 @@ import { X509Certificate, createHash, verify as cryptoVerify } from 'node:crypto
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
 import { PropsError, toHex, type Hex } from '../../protocol/index.ts';
+import { verificationTime } from '../now.ts';
 
 export function sha256Hex(data: Uint8Array | string): Hex {
   return `0x${createHash('sha256').update(data).digest('hex')}`;
@@ -37,7 +38,7 @@ export function validity(c: X509Certificate): { notBefore: number; notAfter: num
 
 export function checkValidity(c: X509Certificate, now: Date, what: string): void {
   const { notBefore, notAfter } = validity(c);
-  const t = now.getTime();
+  const t = verificationTime(now);
   if (!(t >= notBefore && t <= notAfter)) throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED', { detail: what });
 }
 
@@ -147,7 +148,7 @@ export function verifyCrl(der: Uint8Array, issuer: X509Certificate, now: Date, w
   const thisUpdate = crl.tbsCertList.thisUpdate.getTime().getTime();
   const nextUpdate = crl.tbsCertList.nextUpdate?.getTime().getTime();
   if (nextUpdate === undefined) throw new PropsError('ERR_CRL_INVALID', { detail: `${what}: no nextUpdate` });
-  const t = now.getTime();
+  const t = verificationTime(now);
   if (t < thisUpdate || t > nextUpdate) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: `${what}: CRL` });
   const revoked = new Set((crl.tbsCertList.revokedCertificates ?? []).map((e) => normSerial(Buffer.from(e.userCertificate).toString('hex'))));
   return { issuerFingerprint: issuer.fingerprint256, thisUpdate, nextUpdate, revoked };

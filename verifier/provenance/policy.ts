@@ -12,6 +12,7 @@ import {
   PropsError,
   type Hex,
 } from '../../protocol/index.ts';
+import { verificationTime } from '../now.ts';
 
 export const PROVENANCE_POLICY_VERSION = 1;
 
@@ -87,7 +88,7 @@ export function checkHost(allowed: 'any' | readonly string[], host: string): voi
 
 /** Freshness: proof time must lie in [now - maxAge, now + skew]. Times are seconds since the epoch. */
 export function checkFreshness(policy: ProvenancePolicy, proofTimeS: number, now: Date): void {
-  const nowS = Math.floor(now.getTime() / 1000);
+  const nowS = Math.floor(verificationTime(now) / 1000);
   if (!Number.isFinite(proofTimeS)) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'time' });
   if (proofTimeS > nowS + policy.clockSkewSeconds) throw new PropsError('ERR_PROVENANCE_FROM_FUTURE');
   if (nowS - proofTimeS > policy.maxAgeSeconds) throw new PropsError('ERR_PROVENANCE_STALE');

@@ -62,6 +62,11 @@ describe('signed-source', () => {
     await expect(verifySignedSource(await makeSignedSource(key), { policy, now: new Date(1_790_000_600_000) })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_STALE' });
   });
 
+  it('attack: an invalid verification time (every freshness bound compares false against it) is refused', async () => {
+    const { key, policy } = await setup();
+    await expect(verifySignedSource(await makeSignedSource(key), { policy, now: new Date('yesterday') })).rejects.toMatchObject({ code: 'ERR_NOW_INVALID' });
+  });
+
   it('wrong typ and non-Statement payloads are malformed', async () => {
     const { key, policy, now } = await setup();
     const wrongTyp = await signJws(key, 'JWT', utf8('{}'));

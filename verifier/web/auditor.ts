@@ -49,6 +49,11 @@ async function verifyFile(file: File): Promise<void> {
   const allowSimulated = ($('allow-sim') as HTMLInputElement).checked;
   const nowField = ($('now') as HTMLInputElement).value;
   const now = nowField ? new Date(nowField) : new Date();
+  if (!Number.isFinite(now.getTime())) {
+    $('verdict').className = 'verdict bad';
+    $('verdict').textContent = `NOT VERIFIED — "verify at" is not an ISO time (ERR_NOW_INVALID)`;
+    return;
+  }
   const report = await verifyBundle(input, { policy, now, allowSimulated });
   lastReport = { ...report, file: file.name, policyId: policy.id, verifiedAt: now.toISOString() };
   render(report, file.name, policy);

@@ -6,6 +6,7 @@ import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { PropsError, fromHex, parseWith, type Hex } from '../../../protocol/index.ts';
 import { checkNotRevoked, parseCert, parsePemChain, sha256Hex, validity, verifyChain, verifyCrl, type VerifiedCrl } from '../x509.ts';
+import { verificationTime } from '../../now.ts';
 
 const require = createRequire(import.meta.url);
 // dcap-qvl ships Intel's SGX Root CA DER; we pin it from there rather than copy it.
@@ -147,7 +148,7 @@ export async function verifyCollateral(input: unknown, now: Date, root: X509Cert
   const tcbTo = Date.parse(tcbInfo.nextUpdate);
   const qeFrom = Date.parse(qeIdentity.issueDate);
   const qeTo = Date.parse(qeIdentity.nextUpdate);
-  const t = now.getTime();
+  const t = verificationTime(now);
   if (t < tcbFrom || t > tcbTo) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'TCB info' });
   if (t < qeFrom || t > qeTo) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'QE identity' });
 

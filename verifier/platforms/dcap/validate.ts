@@ -4,6 +4,7 @@ import type { sgxPlatformPolicy, tdxPlatformPolicy } from '../../policy.ts';
 import { checkCommon, Violations, type ValidateOptions } from '../validate-common.ts';
 import type { PropsError } from '../../../protocol/index.ts';
 import type { DcapClaims } from './verify.ts';
+import { verificationTime } from '../../now.ts';
 
 export type TdxPolicy = z.infer<typeof tdxPlatformPolicy>;
 export type SgxPolicy = z.infer<typeof sgxPlatformPolicy>;
@@ -12,7 +13,7 @@ function common(v: Violations, c: DcapClaims, p: TdxPolicy | SgxPolicy, opts: Va
   if (!(p.tcbStatuses as readonly string[]).includes(c.status)) v.add('ERR_TCB_STATUS_NOT_ALLOWED', c.status);
   const bad = c.advisories.filter((a) => p.forbiddenAdvisories.includes(a));
   if (bad.length) v.add('ERR_TCB_STATUS_NOT_ALLOWED', `advisory ${bad.join(',')}`);
-  if (opts.now.getTime() - Date.parse(c.collateralIssuedAt) > p.maxCollateralAgeSeconds * 1000) v.add('ERR_COLLATERAL_TOO_OLD');
+  if (verificationTime(opts.now) - Date.parse(c.collateralIssuedAt) > p.maxCollateralAgeSeconds * 1000) v.add('ERR_COLLATERAL_TOO_OLD');
   checkCommon(v, c, p.allowDebug, opts);
 }
 

@@ -4,6 +4,7 @@ import type { PropsError } from '../../../protocol/index.ts';
 import type { nitroPlatformPolicy } from '../../policy.ts';
 import { checkCommon, Violations, type ValidateOptions } from '../validate-common.ts';
 import type { NitroClaims } from './verify.ts';
+import { verificationTime } from '../../now.ts';
 
 export type NitroPolicy = z.infer<typeof nitroPlatformPolicy>;
 
@@ -14,7 +15,7 @@ export function validateNitro(c: NitroClaims, p: NitroPolicy, opts: ValidateOpti
   v.pin(p.pcr1, c.measurements.pcr1, 'pcr1');
   v.pin(p.pcr2, c.measurements.pcr2, 'pcr2');
   v.pin(p.pcr8, c.measurements.pcr8, 'pcr8');
-  const age = opts.now.getTime() - Date.parse(c.timestamp);
+  const age = verificationTime(opts.now) - Date.parse(c.timestamp);
   if (age > p.maxDocumentAgeSeconds * 1000) v.add('ERR_COLLATERAL_TOO_OLD', 'attestation document');
   if (age < -60_000) v.add('ERR_EVIDENCE_MALFORMED', 'attestation document from the future');
   return v.list;
