@@ -1,7 +1,7 @@
 // The job runner's batching: a lone job on an idle runner is scored on the next turn; under load (a batch ended
 // moments ago) a batch that starts small waits a millisecond for more, and SMALL_BATCH or more queued do not wait.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Statement } from '../../protocol/index.ts';
+import { PropsError, type Statement } from '../../protocol/index.ts';
 import type { JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 import { createJobRunner } from './jobs.ts';
@@ -82,5 +82,63 @@ describe('job runner batching', () => {
     enqueue(2);
     await turns();
     expect(batches).toEqual([1, 16, 1]);
+  });
+});
+
+describe('job runner failures', () => {
+  // Statements by submission: "bad" is one the model refuses (as computeFeatures refuses a history that is too short).
+  const statements = new Map<string, Statement>([['good', { accountId: 'good' } as unknown as Statement], ['bad', { accountId: 'bad' } as unknown as Statement]]);
+  const jobOf = (i: number, submissionId: string): JobRow => ({ ...row(i), submissionId });
+
+  function failingRunner(opts: { pending?: JobRow[]; appendFails?: boolean } = {}) {
+    const failed: Array<[string, string]> = [];
+    const completed: string[] = [];
+    let scoreCalls = 0;
+    const deps = {
+      store: {
+        submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
+        failJob: async (id: string, code: string) => void failed.push([id, code]),
+        getJob: async (id: string) => opts.pending?.find((j) => j.id === id),
+        pendingJobs: async () => opts.pending ?? [],
+      },
+      scorer: {
+        score: async (s: Array<{ accountId: string }>) => {
+          scoreCalls++;
+          if (s.some((x) => x.accountId === 'bad')) throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT');
+          return s.map(() => ({ score: 700, decision: 'approve', threshold: 600, reasonCodes: [] }));
+        },
+      },
+      enclave: { signResultWithBody: async () => ({ attestation: { version: 1, jws: 'a.b.c' }, structHash: hex(5) }) },
+      log: {
+        appendResults: async (done: Array<{ jobId: string }>) => {
+          if (opts.appendFails) throw new Error('SQLITE_IOERR: disk I/O error');
+          completed.push(...done.map((d) => d.jobId));
+          return done.map((d, i) => ({ jobId: d.jobId, logIndex: i }));
+        },
+      },
+      logger: () => {},
+      clock: () => new Date(0),
+      resultSigning: 'each',
+    } as unknown as ServiceDeps;
+    return { r: createJobRunner(deps, new Map(statements)), failed, completed, scoreCalls: () => scoreCalls };
+  }
+
+  it('attack: one statement the model refuses does not hold back the other jobs of its batch', async () => {
+    const { r, failed, completed } = failingRunner();
+    r.enqueue('job-1', jobOf(1, 'good'));
+    r.enqueue('job-2', jobOf(2, 'bad'));
+    r.enqueue('job-3', jobOf(3, 'good'));
+    await turns();
+    await r.idle();
+    expect(completed.sort()).toEqual(['job-1', 'job-3']);
+    expect(failed).toEqual([['job-2', 'ERR_FEATURES_HISTORY_TOO_SHORT']]);
+  });
+
+  it('resume at start tries each job left accepted once, and returns even when their batch keeps failing', async () => {
+    const pending = [jobOf(1, 'good'), jobOf(2, 'good')];
+    const { r, completed, scoreCalls } = failingRunner({ pending, appendFails: true });
+    expect(await r.resume()).toBe(2);
+    expect(completed).toEqual([]);
+    expect(scoreCalls()).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 // The scoring worker: takes accepted jobs in batches, decrypts their submissions inside the enclave, scores the
 // batch, signs each result, and commits results + log leaves + job states in one transaction. A crash before the
 // commit leaves the jobs "accepted" and they are redone at start; after it, they are done: exactly once.
-import { findPropsError, PropsError, type BatchedResult, type Hex, type Statement } from '../../protocol/index.ts';
+import { findPropsError, PropsError, type BatchedResult, type Hex, type ResultOutput, type Statement } from '../../protocol/index.ts';
 import type { CompletedJob, JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -62,6 +62,42 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
     return ingested.statement;
   }
 
+  async function fail(id: string, e: unknown): Promise<void> {
+    const code = findPropsError(e)?.code ?? (e as { code?: string }).code ?? 'ERR_JOB_FAILED';
+    await deps.store.failJob(id, code, nowS());
+    deps.logger({ event: 'job.failed', job: id, code });
+    settle(id);
+  }
+
+  /**
+   * One model call for the group. A statement the model cannot score (its features refuse it, say a history too
+   * short) must not hold back the others, which would stay accepted and fail again at every start: when the group
+   * call fails, each job is scored alone and those that fail alone fail with their own code.
+   */
+  async function scoreGroup<G extends { job: JobRow; statement: Statement }>(group: G[], threshold: number): Promise<{ group: G[]; outputs: ResultOutput[] }> {
+    try {
+      return { group, outputs: await deps.scorer.score(group.map((g) => g.statement), threshold) };
+    } catch (e) {
+      if (group.length === 1) {
+        await fail((group[0] as G).job.id, e);
+        return { group: [], outputs: [] };
+      }
+    }
+    const kept: G[] = [];
+    const outputs: ResultOutput[] = [];
+    for (const g of group) {
+      try {
+        const [output] = await deps.scorer.score([g.statement], threshold);
+        if (!output) throw new PropsError('ERR_JOB_FAILED', { detail: 'no output' });
+        kept.push(g);
+        outputs.push(output);
+      } catch (e) {
+        await fail(g.job.id, e);
+      }
+    }
+    return { group: kept, outputs };
+  }
+
   async function processBatch(ids: string[]): Promise<void> {
     const jobs: Array<{ job: JobRow; statement: Statement }> = [];
     for (const id of ids) {
@@ -75,10 +111,7 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       try {
         jobs.push({ job, statement: await statementOf(job) });
       } catch (e) {
-        const code = findPropsError(e)?.code ?? (e as { code?: string }).code ?? 'ERR_JOB_FAILED';
-        await deps.store.failJob(id, code, nowS());
-        deps.logger({ event: 'job.failed', job: id, code });
-        settle(id);
+        await fail(id, e);
       }
     }
     // One model call per threshold group: the model scores a batch at once.
@@ -89,8 +122,9 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       else groups.set(j.job.threshold, [j]);
     }
     const done: CompletedJob[] = [];
-    for (const [threshold, group] of groups) {
-      const outputs = await deps.scorer.score(group.map((g) => g.statement), threshold);
+    for (const [threshold, all] of groups) {
+      const { group, outputs } = await scoreGroup(all, threshold);
+      if (group.length === 0) continue;
       const submissions = await Promise.all(group.map((g) => deps.store.submissionMeta(g.job.submissionId)));
       if (deps.resultSigning === 'batch') {
         // One signature for the group: a head over the RFC 9162 root of its results' log leaves, each result with
@@ -195,16 +229,20 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       });
     },
     async resume() {
-      let n = 0;
+      // Each job left accepted is tried once per start: one whose batch fails for a reason of the service's (the
+      // store, the signer) stays accepted for the next start instead of being retried here without end.
+      const tried = new Set<string>();
       for (;;) {
         const pending = await deps.store.pendingJobs(1000);
-        const fresh = pending.filter((j) => !queued.has(j.id));
+        const fresh = pending.filter((j) => !queued.has(j.id) && !tried.has(j.id));
         if (fresh.length === 0) break;
-        for (const j of fresh) this.enqueue(j.id);
-        n += fresh.length;
+        for (const j of fresh) {
+          tried.add(j.id);
+          this.enqueue(j.id);
+        }
         await this.idle();
       }
-      return n;
+      return tried.size;
     },
     async idle() {
       while (running) await running;
