@@ -145,6 +145,7 @@ export const ERROR_MESSAGES = {
   ERR_SUBMISSION_DECRYPT_FAILED: 'submission could not be decrypted with the enclave key',
   ERR_SUBMISSION_NOT_FOUND: 'submission not found or already deleted by retention',
   ERR_SUBMISSION_DUPLICATE: 'submission was already received',
+  ERR_SUBMISSION_MISMATCH: 'stored ciphertext does not open to the submission it is filed under',
   ERR_CONSENT_NOT_FOUND: 'consent not found',
   ERR_CONSENT_PURPOSE_NOT_ALLOWED: 'consent purpose is not allowed',
   ERR_CONSENT_DUPLICATE: 'consent was already registered',

@@ -142,3 +142,33 @@ describe('job runner failures', () => {
     expect(scoreCalls()).toBe(1);
   });
 });
+
+describe('job runner: a submission re-opened from the store', () => {
+  it('attack: another valid ciphertext swapped into the submission row is refused, not scored under the row commitment', async () => {
+    const failed: Array<[string, string]> = [];
+    let signed = 0;
+    const stored = { id: 'sub-a', ciphertext: 'jwe-of-b', inputCommitment: hex(3), nullifier: hex(4), ownerKey: '{}', createdAt: 0, deletedAt: null };
+    const deps = {
+      store: {
+        getSubmission: async () => stored,
+        submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
+        failJob: async (id: string, code: string) => void failed.push([id, code]),
+      },
+      // The swapped-in ciphertext opens to submission B, with B's commitment.
+      ingest: async () => ({ submissionId: 'sub-b', inputCommitment: hex(9), statement: {} as Statement }),
+      scorer: { score: async (s: unknown[]) => s.map(() => ({ score: 450, decision: 'decline', threshold: 600, reasonCodes: [] })) },
+      enclave: { signResultWithBody: async () => (signed++, { attestation: { version: 1, jws: 'a.b.c' }, structHash: hex(5) }) },
+      log: { appendResults: async (done: Array<{ jobId: string }>) => done.map((d, i) => ({ jobId: d.jobId, logIndex: i })) },
+      logger: () => {},
+      clock: () => new Date(0),
+      resultSigning: 'each',
+    } as unknown as ServiceDeps;
+    // An empty statement cache: as after a restart, the submission is opened again from its stored ciphertext.
+    const r = createJobRunner(deps, new Map());
+    r.enqueue('job-1', { ...row(1), submissionId: 'sub-a' });
+    await turns();
+    await r.idle();
+    expect(failed).toEqual([['job-1', 'ERR_SUBMISSION_MISMATCH']]);
+    expect(signed).toBe(0);
+  });
+});

@@ -58,6 +58,9 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
     if (!sub || sub.ciphertext === null) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
     // Re-opened after a restart: proofs are judged as of when the submission was accepted.
     const ingested = await deps.ingest(sub.ciphertext, { acceptedAt: new Date(sub.createdAt * 1000) });
+    // The result is signed with the row's input commitment: the ciphertext must be the one that row was made from,
+    // not another valid submission put in its place in the database.
+    if (ingested.submissionId !== sub.id || ingested.inputCommitment !== sub.inputCommitment) throw new PropsError('ERR_SUBMISSION_MISMATCH');
     statementCache.set(job.submissionId, ingested.statement);
     return ingested.statement;
   }
