@@ -1,4 +1,7 @@
 // `props serve` usage: bad flags and values exit 2 before anything boots.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
 
@@ -15,6 +18,20 @@ describe('props serve usage', () => {
     } finally {
       err.mockRestore();
       out.mockRestore();
+    }
+  });
+
+  it('an unknown --provider exits 2 before the seal file is written', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const dir = mkdtempSync(join(tmpdir(), 'props-serve-'));
+    try {
+      const db = join(dir, 'x.db');
+      expect(await main(['serve', '--db', db, '--provider', 'tpu'])).toBe(2);
+      expect(existsSync(`${db}.seal`)).toBe(false);
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      err.mockRestore();
     }
   });
 });

@@ -74,6 +74,10 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
       process.stderr.write(`props serve: --result-signing must be each or batch\n${USAGE}\n`);
       return 2;
     }
+    if (values.provider !== 'cpu' && values.provider !== 'cuda') {
+      process.stderr.write(`props serve: --provider must be cpu or cuda\n${USAGE}\n`);
+      return 2;
+    }
     const sealPath = values.seal ?? (values.db !== ':memory:' ? `${values.db}.seal` : undefined);
     let seed: Uint8Array;
     if (sealPath && existsSync(sealPath)) {
@@ -85,10 +89,6 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
     }
     const random = seeded(seed);
     const platform = await createSimPlatform({ random });
-    if (values.provider !== 'cpu' && values.provider !== 'cuda') {
-      process.stderr.write(`${USAGE}\n`);
-      return 2;
-    }
     // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
     const pipelinePolicy = loadPipelinePolicy();
     const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: values.provider, allowCpuFallback: true });

@@ -251,6 +251,10 @@ describe('log routes: coded failures', () => {
     expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=9')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
     expect((await w.call('GET', '/v1/log/consistency?oldSize=2&newSize=1')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
     expect((await w.call('GET', '/v1/log/inclusion?index=x&treeSize=1')).json.code).toBe('ERR_INPUT_MALFORMED');
+    // Not read as numbers: an empty value (coercion made it 0), exponent notation, padding, a sign, leading zeros.
+    for (const q of ['index=&treeSize=', 'index=0&treeSize=1e0', 'index=%200&treeSize=1', 'index=-0&treeSize=1', 'index=00&treeSize=1']) {
+      expect((await w.call('GET', `/v1/log/inclusion?${q}`)).json.code).toBe('ERR_INPUT_MALFORMED');
+    }
     expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=1&extra=1')).json.code).toBe('ERR_INPUT_MALFORMED');
   });
 

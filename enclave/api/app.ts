@@ -395,7 +395,8 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
   app.openapi(createRoute({ method: 'get', path: '/v1/log/head', responses: { 200: ok('the signed tree head') } }), async (c) =>
     c.json(await log.signedHead(), 200),
   );
-  const size = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+  // Decimal digits only: coercion would read an empty value (`?index=`) as 0 and `1e3` or ` 7` as numbers.
+  const size = z.string().regex(/^(0|[1-9][0-9]{0,15})$/).transform(Number).pipe(z.number().max(Number.MAX_SAFE_INTEGER));
   app.openapi(
     createRoute({
       method: 'get',

@@ -67,6 +67,8 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
     } catch {
       throw new PropsError('ERR_CONSENT_MALFORMED');
     }
+    // Only read to find the submission (the signature is checked below): but it must be an object to be read at all.
+    if (typeof claimed !== 'object' || claimed === null || Array.isArray(claimed)) throw new PropsError('ERR_CONSENT_MALFORMED');
     const inputCommitment = String(claimed.inputCommitment);
     const known = submissionOf.get(inputCommitment);
     const candidates = known ? [known] : submissionsFor ? await submissionsFor(inputCommitment) : [];
