@@ -23,7 +23,10 @@ describe('protocol/oracle', () => {
   });
 
   it('schemas refuse unknown versions and fields with their codes', () => {
-    expect(() => parseSubmission({ version: 2 })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_VERSION' }));
+    expect(() => parseSubmission({ version: 2 })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_VERSION', detail: 'version=2' }));
+    // An unknown version is named by its type only when it is not a small integer: it could carry anything.
+    expect(() => parseSubmission({ version: { account: 'SECRET-ACCT-1234' } })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_VERSION', detail: 'version=object' }));
+    expect(() => parseSubmission({ version: 10n })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_VERSION', detail: 'version=bigint' }));
     expect(() => parseSubmission({ version: 1, typ: 'props-submission' })).toThrow(expect.objectContaining({ code: 'ERR_SUBMISSION_MALFORMED' }));
     expect(() => parseReceipt({ version: 1, extra: 1 })).toThrow(expect.objectContaining({ code: 'ERR_RECEIPT_MALFORMED' }));
     expect(() => parseConsent({ v: 1 })).toThrow(expect.objectContaining({ code: 'ERR_CONSENT_MALFORMED' }));

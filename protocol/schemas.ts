@@ -168,8 +168,11 @@ export const auditBundle = z.strictObject({
       attestation: z.union([resultAttestation, batchedResult]),
     }),
   ).max(100_000),
-  /** Provenance proofs that may be disclosed, and log proofs: filled by later parts. */
-  provenance: z.array(z.unknown()).max(100_000),
+  /**
+   * Reserved for provenance proofs a data owner chooses to disclose; nothing verifies them in a bundle yet (`props
+   * proof verify` checks one alone), so a bundle carrying any is malformed rather than silently passed.
+   */
+  provenance: z.array(z.unknown()).max(0),
   logProofs: z.array(z.unknown()).max(100_000),
 });
 export type AuditBundle = z.infer<typeof auditBundle>;

@@ -43,6 +43,14 @@ describe('sim evidence', () => {
     expect(r.checks.find((c) => c.id === 'evidence.platform')?.detail).toMatch(/SIMULATED/);
   });
 
+  it('collateral JSON that has no RFC 8785 form (a number out of range) fails the format check, not the call', async () => {
+    const { enclave } = await world();
+    for (const bad of [Number.POSITIVE_INFINITY, Number.NaN]) {
+      const ev = { ...enclave.evidence, collateral: { ...(enclave.evidence.collateral as object), extra: bad } };
+      expect(await evidenceCodes(ev, enclave.manifest)).toEqual({ ok: false, codes: ['ERR_CANONICAL_JSON'] });
+    }
+  });
+
   it('refuses simulated evidence under a policy that does not allow it (ERR_EVIDENCE_SIMULATED_NOT_ALLOWED)', async () => {
     const { enclave } = await world();
     const policy = simPolicy((p) => (p.evidence.allowSimulated = false));
@@ -289,6 +297,14 @@ describe('audit bundle', () => {
     expect(sub?.['ear.trustworthiness-vector'].hardware).toBe(32);
     expect(sub?.['props.simulated']).toBe(true);
     expect(sub?.['ear.appraisal-policy-id']).toBe('props-default@1');
+  });
+
+  it('attack: provenance proofs slipped into a bundle, which nothing there verifies, make it malformed', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation: attestation as ResultAttestation }], NOW);
+    const r = await verifyBundle({ ...bundle, provenance: [{ kind: 'tlsn', forged: true }] }, { policy: simPolicy(), now: NOW });
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.code)).toEqual(['ERR_BUNDLE_MALFORMED']);
   });
 
   it('attack: an invalid verification time, against which every validity window would compare false, is refused', async () => {

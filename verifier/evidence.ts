@@ -55,15 +55,18 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   });
 
   let ev: Evidence;
+  let digest: Hex;
   try {
     ev = parseEvidence(input);
+    // The digest is of the RFC 8785 form, which some JSON cannot take (1e999 in the collateral, nesting too deep).
+    digest = evidenceDigest(ev);
     checks.push(pass('evidence.format', `platform ${ev.platform}`));
   } catch (e) {
     checks.push(failFrom('evidence.format', e, 'ERR_EVIDENCE_MALFORMED'));
     return done();
   }
   const simulated = ev.platform === 'sim';
-  const base = { simulated, platform: ev.platform, evidence: ev, evidenceDigest: evidenceDigest(ev), keys: ev.keys };
+  const base = { simulated, platform: ev.platform, evidence: ev, evidenceDigest: digest, keys: ev.keys };
 
   // Platform acceptance (policy), checked before and independently of authenticity.
   const platformPolicy = opts.policy.evidence.platforms[ev.platform as keyof Policy['evidence']['platforms']];

@@ -67,6 +67,16 @@ describe('props proof verify: JOSE kinds and usage', () => {
     await expect(runProofVerify(args)).resolves.toMatchObject({ exit: 1, result: { errors: [{ code: 'ERR_PROVENANCE_SIGNATURE_INVALID' }] } });
   });
 
+  it('a --trust file that is not a JWK or JWKS (null, a number, a list of nulls) is a usage error, exit 2', async () => {
+    const f = join(tmp, 'statement-2.jws');
+    writeFileSync(f, await makeSignedSource(await makeKey('bank-2026')));
+    for (const text of ['null', '7', '{"keys":[null]}']) {
+      const trust = join(tmp, 'trust-bad.json');
+      writeFileSync(trust, text);
+      await expect(runProofVerify(['verify', f, '--kind', 'jws', '--trust', trust, '--json'])).resolves.toMatchObject({ exit: 2, result: { ok: false, errors: [{ code: 'ERR_PROVENANCE_POLICY_MALFORMED' }] } });
+    }
+  });
+
   it('attested-fetch: an envelope with body verifies with a JWKS file', async () => {
     const key = await makeKey('enclave-jws-1');
     const { jws, body } = await makeAttestedFetch(key);

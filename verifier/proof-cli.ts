@@ -192,8 +192,10 @@ async function trustedJwks(trust: string[]): Promise<PinnedJwk[]> {
   for (const t of trust) {
     const text = t.trimStart().startsWith('{') ? t : await readInput(t);
     const v = parseJson(text) as { keys?: unknown[] } & Record<string, unknown>;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key: not a JWK or JWKS' });
     const list = Array.isArray(v.keys) ? v.keys : [v];
     for (const k of list) {
+      if (typeof k !== 'object' || k === null || Array.isArray(k)) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key: not a JWK' });
       const jwk = { ...(k as Record<string, unknown>) };
       if (jwk.alg === undefined) jwk.alg = jwk.crv === 'P-256' ? 'ES256' : jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'Ed25519' ? 'EdDSA' : undefined;
       if (!(JWS_ALGORITHMS as readonly unknown[]).includes(jwk.alg)) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key alg' });
