@@ -58,6 +58,14 @@ export function assertChecked(enclave: CheckedEnclave): void {
   }
 }
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function firstFailure(checks: VerifyEvidenceResult['checks']): string {
   const f = checks.find((c) => !c.ok);
   return f ? `${f.id}${f.code ? `: ${f.code}` : ''}` : 'not ok';
@@ -125,13 +133,15 @@ export async function checkEnclave(p: CheckEnclaveParameters): Promise<CheckedEn
   if (enc.use !== 'enc' || enc.kty !== 'EC' || enc.crv !== 'P-256' || !enc.y || !(enc.alg === 'ECDH-ES' || enc.alg === 'ECDH-ES+A256KW')) {
     throw new PropsError('ERR_ORACLE_KEY_NOT_ATTESTED', { detail: 'encryption key is not ECDH-ES on P-256' });
   }
-  const checked = Object.freeze({
-    evidence,
-    manifest,
-    evidenceDigest: evidenceDigest(evidence),
-    encryptionKey: enc,
-    jwsKey: evidence.keys.jws,
-    checks: r.checks.map((c) => ({ ...c })),
+  // A copy frozen all the way down: what was checked is what gets encrypted to, whoever else holds the inputs.
+  const own = structuredClone({ evidence, manifest, checks: r.checks.map((c) => ({ ...c })) });
+  const checked = deepFreeze({
+    evidence: own.evidence,
+    manifest: own.manifest,
+    evidenceDigest: evidenceDigest(own.evidence),
+    encryptionKey: own.evidence.keys.encryption,
+    jwsKey: own.evidence.keys.jws,
+    checks: own.checks,
   }) as unknown as CheckedEnclave;
   CHECKED.add(checked);
   return checked;

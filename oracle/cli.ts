@@ -1,6 +1,6 @@
 // `props oracle …`: the data owner's command line — key, fetch with proof, check-then-encrypt, submit, consent.
 // Tokens are read from an environment variable or a file (never argv, which other users can read), and never printed.
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   PropsError,
@@ -59,6 +59,11 @@ const readJson = async (path: string): Promise<unknown> => parseJsonText(await r
 
 async function writeOut(path: string, value: unknown, mode = 0o644): Promise<void> {
   try {
+    // `mode` applies only to a file writeFile creates: an existing file (say a world-readable one) is narrowed
+    // before the key or records go in.
+    await chmod(path, mode).catch((e: { code?: string }) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
     await writeFile(path, typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`, { mode });
   } catch {
     throw new PropsError('ERR_FILE_UNREADABLE', { detail: `cannot write ${path}` });

@@ -55,8 +55,16 @@ function refusal(e: unknown): PropsError {
 export async function fetchSignedStatement(
   p: FetchSignedStatementParameters,
 ): Promise<{ proof: Extract<ProvenanceProof, { kind: 'signed-source' }>; payload: SignedSourcePayload }> {
-  const url = new URL(p.url);
+  // A URL that does not parse, or a token a header cannot carry, is refused by code: node's own errors would quote
+  // the URL (query included) or fail inside the request.
+  let url: URL;
+  try {
+    url = new URL(p.url);
+  } catch {
+    throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED', { detail: 'not a URL' });
+  }
   if (url.protocol !== 'https:' || url.username || url.password) throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED');
+  if (!/^[\x21-\x7e]{1,4096}$/.test(p.token)) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'bearer token: printable ASCII, no spaces' });
   const max = p.maxBytes ?? 4 * 1024 * 1024;
   const hop = routed(url.hostname.toLowerCase(), p.route);
   const text = await new Promise<string>((resolve, reject) => {

@@ -1,5 +1,5 @@
 // `props oracle` as a user runs it (in-process, with the evidence verifier and the enclave endpoint injected).
-import { mkdtemp, readFile, writeFile, access } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, access, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -107,5 +107,21 @@ describe('props oracle', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('ERR_FETCH_SOURCE_REFUSED');
     expect(r.err + r.out).not.toContain(TOKEN);
+  });
+
+  it('keygen over an existing world-readable file leaves the private key readable by its owner only', async () => {
+    await writeFile(f('old-key.json'), 'placeholder', { mode: 0o644 });
+    expect((await run(['keygen', '--out', f('old-key.json')])).code).toBe(0);
+    expect((await stat(f('old-key.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('a URL that does not parse and a token no header can carry are refused by code, quoting neither', async () => {
+    const bad = await run(['fetch', '--url', `https://bank.props.test:99999/x?token=${TOKEN}`, '--ca', f('ca.pem'), '--out', f('p2.json'), '--json']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.json()).toMatchObject({ ok: false, errors: [{ code: 'ERR_FETCH_URL_NOT_ALLOWED' }] });
+    expect(bad.out + bad.err).not.toContain(TOKEN);
+    const crlf = await run(['fetch', '--url', portal.statementUrl('acc-1'), '--ca', f('ca.pem'), '--out', f('p3.json'), '--json'], { env: { PROPS_BANK_TOKEN: `${TOKEN}\r\nX-Injected: 1` } });
+    expect(crlf.json()).toMatchObject({ ok: false, errors: [{ code: 'ERR_INPUT_MALFORMED' }] });
+    expect(crlf.out + crlf.err).not.toContain(TOKEN);
   });
 });

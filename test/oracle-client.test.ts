@@ -116,6 +116,18 @@ describe('data-owner client: check before sending', () => {
       .rejects.toMatchObject({ code: 'ERR_ORACLE_KEY_NOT_ATTESTED' });
   });
 
+  it('attack: swapping the encryption key inside a checked enclave (or in the evidence it was checked from)', async () => {
+    const evidence = structuredClone(enc.evidence);
+    const checked = await checkEnclave({ ...base(), evidence, verifyEvidence: async () => ({ ok: true, checks: [], keys: evidence.keys }) });
+    expect(() => {
+      (checked.encryptionKey as { x: string }).x = enc.jwsKey.x;
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(checked.evidence.keys.jws)).toBe(true);
+    // The caller's own evidence object stays the caller's: changing it later does not reach the checked copy.
+    evidence.keys.encryption.x = enc.jwsKey.x;
+    expect(checked.encryptionKey.x).toBe(enc.encryptionKey.x);
+  });
+
   it('attack: encrypting to an enclave object that did not come from checkEnclave', async () => {
     const forged = { encryptionKey: enc.encryptionKey, evidenceDigest: enc.evidenceDigest } as unknown as CheckedEnclave;
     await expect(encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, forged, deps))
