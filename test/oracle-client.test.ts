@@ -148,8 +148,14 @@ describe('data-owner client: encrypt, submit, receipt', () => {
     const { jwe, submissionId } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, deps);
     const h = decodeProtectedHeader(jwe) as Record<string, unknown>;
     expect(h).toMatchObject({ kid: enc.encryptionKey.kid, enc: 'A256GCM', [JWE_HEADER.evidenceDigest]: enc.evidenceDigest, [JWE_HEADER.id]: submissionId });
-    expect(jwe).not.toContain('ACME');
-    expect(jwe).not.toContain(proof.kind === 'signed-source' ? proof.jws.split('.')[1]! : 'x');
+    // Neither in the text nor in any segment decoded: a JWE whose "ciphertext" merely base64url-encoded the proofs
+    // would pass a search of the text alone.
+    const decoded = jwe.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1'));
+    const jws = proof.kind === 'signed-source' ? proof.jws : 'x';
+    for (const secret of ['ACME', jws, jws.split('.')[1]!, Buffer.from(jws.split('.')[1]!, 'base64url').toString('latin1')]) {
+      expect(jwe).not.toContain(secret);
+      for (const d of decoded) expect(d).not.toContain(secret);
+    }
   });
 
   it('attack: receipt for another input commitment is refused', async () => {

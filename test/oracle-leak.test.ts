@@ -82,7 +82,12 @@ describe('no records or tokens outside the enclave', () => {
     for (const s of SECRETS) expect(text).not.toContain(s);
     // What the host could store for a submission: the JWE and ids only.
     const stored = jwe + djwe + [...seen].join(',');
-    for (const s of SECRETS) expect(stored).not.toContain(s);
+    // Also each JWE segment decoded: an "encryption" that only base64url-encoded would pass a search of the text.
+    const decoded = [jwe, djwe].flatMap((j) => j.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1'))).join('\n');
+    for (const s of SECRETS) {
+      expect(stored).not.toContain(s);
+      expect(decoded).not.toContain(s);
+    }
     expect(seen.size).toBe(0); // nothing remembered for rejected inputs
     const p: ProvenanceProof = proof;
     expect(p.kind).toBe('signed-source');
