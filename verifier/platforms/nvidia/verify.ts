@@ -1,7 +1,8 @@
 // NVIDIA H100 authentication: the device certificate chain to the pinned NVIDIA Device Identity CA, and the
 // SPDM measurement signature (ECDSA P-384 / SHA-384 over request || response) under the leaf (GPU attestation key).
-// Not here, because they need NVIDIA's online services: OCSP revocation and fetching RIMs; comparison with
-// reference measurements is done when measurements are pinned in policy.
+// Not here, because they need NVIDIA's online services: OCSP revocation and fetching RIMs. So the SPDM measurement
+// blocks are reported but compared with no reference values; what the policy can pin is the driver version (from
+// the signed opaque data) and the device root (nvidia/validate.ts).
 import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { PropsError, bytesEqual, toHex, type Hex } from '../../../protocol/index.ts';
 import { certFingerprint, parseCert, verifyChain } from '../x509.ts';
