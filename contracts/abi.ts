@@ -1174,6 +1174,11 @@ export const propsEscrowAbi = [
         "name": "nonce",
         "type": "bytes32",
         "internalType": "bytes32"
+      },
+      {
+        "name": "inputCommitment",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ],
     "outputs": [
@@ -1250,6 +1255,11 @@ export const propsEscrowAbi = [
       },
       {
         "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "inputCommitment",
         "type": "bytes32",
         "internalType": "bytes32"
       },
@@ -1590,6 +1600,12 @@ export const propsEscrowAbi = [
       },
       {
         "name": "nonce",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "inputCommitment",
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"

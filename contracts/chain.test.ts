@@ -73,11 +73,15 @@ async function deadlineIn(seconds: number): Promise<bigint> {
   return block.timestamp + BigInt(seconds);
 }
 
+// The inputs the test lender's jobs pay to have scored (the input commitment its borrower's consent names).
+const INPUTS = randomHex32();
+
 async function openJob(amounts: [bigint, bigint] = [700n, 300n]): Promise<{ jobId: bigint; nonce: Hex }> {
   const nonce = randomHex32();
   const jobId = await lender.openJob({
     pipelineId,
     nonce,
+    inputCommitment: INPUTS,
     dataOwner,
     dataOwnerAmount: amounts[0],
     operator,
@@ -93,7 +97,7 @@ function resultFor(jobId: bigint, nonce: Hex, score = 712): ResultMessage {
     nonce,
     pipelineId,
     resultHash: randomHex32(),
-    inputCommitment: randomHex32(),
+    inputCommitment: INPUTS,
     score,
     approved: score >= 650,
     issuedAt: BigInt(Math.floor(Date.now() / 1000)),
@@ -227,6 +231,16 @@ describe('attacks on release', () => {
     await expect(relayer.release(jobId, result, enclave.publicKey, sig)).rejects.toMatchObject({
       code: 'ERR_CHAIN_REVERTED',
       detail: 'EscrowSignatureInvalid',
+    });
+  });
+
+  it('attack: a result for another borrower\'s inputs, naming this job\'s public id and nonce, is refused', async () => {
+    const { jobId, nonce } = await openJob();
+    const result = { ...resultFor(jobId, nonce), inputCommitment: randomHex32() };
+    const sig = signResult(enclave, result, relayer.resultDomain());
+    await expect(relayer.release(jobId, result, enclave.publicKey, sig)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'EscrowTermsMismatch',
     });
   });
 

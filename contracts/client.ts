@@ -136,13 +136,15 @@ export type AuditorApproval = { auditor: Address; signature: Hex };
 export type JobTerms = {
   pipelineId: Hex;
   nonce: Hex;
+  /** The inputs the job pays to have scored (the input commitment the borrower's consent names): a result for other inputs does not release it. */
+  inputCommitment: Hex;
   dataOwner: Address;
   dataOwnerAmount: bigint;
   operator: Address;
   operatorAmount: bigint;
   deadline: bigint;
 };
-/** A job as stored: the pipeline and nonce are kept only as `terms = keccak256(abi.encode(pipelineId, nonce))`. */
+/** A job as stored: pipeline, nonce and inputs are kept only as `terms = keccak256(abi.encode(pipelineId, nonce, inputCommitment))`. */
 export type Job = {
   lender: Address;
   deadline: bigint;
@@ -315,7 +317,7 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
         address: addresses.escrow,
         abi: escrowCallAbi,
         functionName: 'open',
-        args: [t.pipelineId, t.nonce, t.dataOwner, t.dataOwnerAmount, t.operator, t.operatorAmount, t.deadline],
+        args: [t.pipelineId, t.nonce, t.inputCommitment, t.dataOwner, t.dataOwnerAmount, t.operator, t.operatorAmount, t.deadline],
       });
       const receipt = await publicClient.getTransactionReceipt({ hash });
       for (const log of receipt.logs) {

@@ -20,7 +20,7 @@ import {
   type ResultAttestation,
   type ResultBody,
 } from '../protocol/index.ts';
-import { DEFAULT_MODEL_PATH, loadModel } from '../enclave/index.ts';
+import { commitInputs, DEFAULT_MODEL_PATH, loadModel } from '../enclave/index.ts';
 import { loadDefaultPolicy, verifyEvidence, verifyProvenance, verifyResult, type Policy } from '../verifier/index.ts';
 import { basePolicy, makeKey, makeSignedSource } from '../verifier/provenance/test-helpers.ts';
 import { deploy, createPropsChainClient } from '../contracts/index.ts';
@@ -77,7 +77,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
 
     /** A fresh job and an honest result for it. */
     const honest = async () => {
-      const job = await w.openJob(lender);
+      const job = await w.openJob(lender, commitInputs(statement));
       const { attestation } = await w.score(enclave, statement, job, threshold, consentRef);
       const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
       return { job, attestation, body, expected: { requestId: jobIdHex(job.jobId), nonce: job.nonce } };
@@ -259,7 +259,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
         name: 'unregistered key (result signed by an enclave no auditor approved)', layer: 'chain', expected: 'RegistryKeyUnknown',
         run: async () => {
           const rogue = await w.bootSim();
-          const job = await w.openJob(lender);
+          const job = await w.openJob(lender, commitInputs(statement));
           const { attestation } = await w.score(rogue, statement, job, threshold, consentRef);
           const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
           return mustNotPay(job.jobId, () => relayer.release(job.jobId, resultMessage(body), rogue.evidence.keys.chain.publicKey as Hex, attestation.eip712.signature as Hex));
@@ -271,7 +271,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
           const second = await w.bootSim();
           const reg = await w.registerEnclave(second);
           await gov.revokeKey(reg.keyId);
-          const job = await w.openJob(lender);
+          const job = await w.openJob(lender, commitInputs(statement));
           const { attestation } = await w.score(second, statement, job, threshold, consentRef);
           const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
           return mustNotPay(job.jobId, () => relayer.release(job.jobId, resultMessage(body), second.evidence.keys.chain.publicKey as Hex, attestation.eip712.signature as Hex));
@@ -289,8 +289,20 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
         name: 'result for another job (valid result replayed against a second job)', layer: 'chain', expected: 'EscrowWrongJob',
         run: async () => {
           const h = await honest();
-          const other = await w.openJob(lender);
+          const other = await w.openJob(lender, commitInputs(statement));
           return mustNotPay(other.jobId, () => relayer.release(other.jobId, resultMessage(h.body), pub, h.attestation.eip712.signature as Hex));
+        },
+      },
+      {
+        name: "result for another borrower's inputs (another lender's result naming this job's public id and nonce)", layer: 'chain', expected: 'EscrowTermsMismatch',
+        run: async () => {
+          // Lender A's job pays for its borrower's inputs; lender B gets a result for its own borrower under A's job id
+          // and nonce (both public in JobOpened) and tries to release A's escrow with it.
+          const job = await w.openJob(lender, commitInputs(statement));
+          const [otherBorrower] = generateBorrowers('attacks-other', 1);
+          const { attestation } = await w.score(enclave, otherBorrower!.statement, job, threshold, random32());
+          const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
+          return mustNotPay(job.jobId, () => relayer.release(job.jobId, resultMessage(body), pub, attestation.eip712.signature as Hex));
         },
       },
       {
@@ -344,7 +356,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
         run: async () => {
           const shortLived = await w.bootSim();
           await w.registerEnclave(shortLived, { ttlSeconds: 120n });
-          const job = await w.openJob(otherLender, 86_400n);
+          const job = await w.openJob(otherLender, commitInputs(statement), 86_400n);
           const { attestation } = await w.score(shortLived, statement, job, threshold, consentRef);
           const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
           await w.advanceTime(300);
@@ -354,7 +366,7 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
       {
         name: 'release after deadline', layer: 'chain', expected: 'EscrowDeadlinePassed',
         run: async () => {
-          const job = await w.openJob(lender, 60n);
+          const job = await w.openJob(lender, commitInputs(statement), 60n);
           const { attestation } = await w.score(enclave, statement, job, threshold, consentRef);
           const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
           await w.advanceTime(120);

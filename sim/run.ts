@@ -135,7 +135,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
       if (i === Math.floor(ingested.length / 2) && leaves.length > 0) await postCheckpoint();
       const lender = w.lenders[i % w.lenders.length]!;
       const account = accounts[i % accounts.length]!;
-      const job = await w.openJob(lender);
+      const job = await w.openJob(lender, sub.inputCommitment);
       // The lender asks the service to score under the borrower's consent, naming the escrow job.
       const scored = await api('/v1/jobs', { consentId: sub.consentId, nonce: job.nonce, escrowJobId: jobIdHex(job.jobId), threshold: o.threshold },
         { authorization: `Bearer ${account.apiKey}`, 'idempotency-key': `sim-job-${job.jobId}` });
@@ -192,7 +192,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     // One job nobody answers: refunded after its deadline, and nobody can stop that.
     const lender0 = w.lenders[0]!;
     const before = await lender0.balanceOf(lender0.account!);
-    const orphan = await w.openJob(lender0, 600n);
+    const orphan = await w.openJob(lender0, ingested[0]!.inputCommitment, 600n);
     await w.advanceTime(601);
     const refundGas = await w.gasOf(await lender0.refund(orphan.jobId));
     const refunded = (await lender0.balanceOf(lender0.account!)) === before ? 1 : 0;

@@ -91,11 +91,12 @@ export async function createWorld(o: { lenders: number; log: (line: string) => v
   lenderPolicy.manifest = { codeHashes: [m.codeHash], modelHashes: [m.modelHash], policyHashes: [m.policyHash] };
   lenderPolicy.result.eip712Domains = [{ chainId: gov.chainId, verifyingContract: dep.escrow }];
 
-  async function openJob(lender: PropsChainClient, deadlineIn = 3600n): Promise<{ jobId: bigint; nonce: Hex; dataOwner: Address }> {
+  /** A lender opens an escrow job paying for the scoring of `inputCommitment` (the inputs its consent names). */
+  async function openJob(lender: PropsChainClient, inputCommitment: Hex, deadlineIn = 3600n): Promise<{ jobId: bigint; nonce: Hex; dataOwner: Address }> {
     const nonce = random32();
     const dataOwner = privateKeyToAccount(random32()).address;
     const deadline = (await gov.publicClient.getBlock()).timestamp + deadlineIn;
-    const jobId = await lender.openJob({ pipelineId: pid, nonce, dataOwner, dataOwnerAmount: DATA_OWNER_AMOUNT, operator, operatorAmount: OPERATOR_AMOUNT, deadline });
+    const jobId = await lender.openJob({ pipelineId: pid, nonce, inputCommitment, dataOwner, dataOwnerAmount: DATA_OWNER_AMOUNT, operator, operatorAmount: OPERATOR_AMOUNT, deadline });
     return { jobId, nonce, dataOwner };
   }
 

@@ -30,8 +30,9 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         Refunded
     }
 
-    /// @dev Four slots, all read once by `release`. The pipeline and nonce are kept as one commitment
-    /// (`terms = keccak256(abi.encode(pipelineId, nonce))`, both in the JobOpened event) to save a storage read.
+    /// @dev Four slots, all read once by `release`. The pipeline, nonce and input commitment are kept as one commitment
+    /// (`terms = keccak256(abi.encode(pipelineId, nonce, inputCommitment))`, all in the JobOpened event) to save
+    /// storage reads.
     struct Job {
         address lender;
         uint64 deadline;
@@ -74,6 +75,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         address indexed lender,
         bytes32 indexed pipelineId,
         bytes32 nonce,
+        bytes32 inputCommitment,
         address dataOwner,
         uint96 dataOwnerAmount,
         address operator,
@@ -89,7 +91,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
     error EscrowDeadlinePassed(uint256 jobId);
     error EscrowDeadlineNotReached(uint256 jobId);
     error EscrowWrongJob(uint256 jobId);
-    /// @notice The result names another nonce or another pipeline than the job.
+    /// @notice The result names another nonce, pipeline or input commitment than the job.
     error EscrowTermsMismatch(uint256 jobId);
     error EscrowSignatureInvalid();
     error EscrowCheckpointUnknown();
@@ -100,19 +102,22 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         registry = registry_;
     }
 
-    /// @notice The commitment a job keeps to its pipeline and nonce.
-    function jobTerms(bytes32 pipelineId, bytes32 nonce) external pure returns (bytes32) {
-        return keccak256(abi.encode(pipelineId, nonce));
+    /// @notice The commitment a job keeps to its pipeline, nonce and the inputs it pays to have scored.
+    function jobTerms(bytes32 pipelineId, bytes32 nonce, bytes32 inputCommitment) external pure returns (bytes32) {
+        return keccak256(abi.encode(pipelineId, nonce, inputCommitment));
     }
 
     /// @notice Escrow `dataOwnerAmount + operatorAmount` from the caller for one scoring job.
     /// @dev WARNING: `nonce` must be fresh and unpredictable (32 random bytes). A log leaf is the result's struct
     /// hash, which carries no EIP-712 domain; the nonce is what keeps a leaf paid here from matching a job with
     /// the same id on another escrow.
+    /// `inputCommitment` names the inputs the lender pays to have scored (the one its consent names): a result for
+    /// other inputs — another lender's, under the same public job id and nonce — does not release this job.
     /// @return jobId The job id; a result answers it with `requestId = bytes32(jobId)`.
     function open(
         bytes32 pipelineId,
         bytes32 nonce,
+        bytes32 inputCommitment,
         address dataOwner,
         uint96 dataOwnerAmount,
         address operator,
@@ -134,9 +139,11 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
             dataOwnerAmount,
             operator,
             operatorAmount,
-            keccak256(abi.encode(pipelineId, nonce))
+            keccak256(abi.encode(pipelineId, nonce, inputCommitment))
         );
-        emit JobOpened(jobId, msg.sender, pipelineId, nonce, dataOwner, dataOwnerAmount, operator, operatorAmount, deadline);
+        emit JobOpened(
+            jobId, msg.sender, pipelineId, nonce, inputCommitment, dataOwner, dataOwnerAmount, operator, operatorAmount, deadline
+        );
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -198,7 +205,9 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         // Release and refund are split by the deadline, so a late release can never race a refund.
         if (block.timestamp > job.deadline) revert EscrowDeadlinePassed(jobId);
         if (result.requestId != bytes32(jobId)) revert EscrowWrongJob(jobId);
-        if (keccak256(abi.encode(result.pipelineId, result.nonce)) != job.terms) revert EscrowTermsMismatch(jobId);
+        if (keccak256(abi.encode(result.pipelineId, result.nonce, result.inputCommitment)) != job.terms) {
+            revert EscrowTermsMismatch(jobId);
+        }
     }
 
     function _pay(uint256 jobId, Job storage job, bytes32 keyId) private {

@@ -89,6 +89,17 @@ contract PropsEscrowTest is Fixture {
         escrow.release(jobId, res, qx, qy, r, s);
     }
 
+    /// @dev The job id is a public counter and the nonce is in JobOpened: a result another lender got for its own
+    /// borrower's inputs, naming this job, must not release it.
+    function testReleaseResultForOtherInputsReverts() public {
+        uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
+        PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
+        res.inputCommitment = keccak256("another borrower's inputs");
+        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
+        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
+        escrow.release(jobId, res, qx, qy, r, s);
+    }
+
     function testReleaseResultForOtherPipelineReverts() public {
         uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
         PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
@@ -166,13 +177,13 @@ contract PropsEscrowTest is Fixture {
     function testOpenInvalidParamsReverts() public {
         vm.startPrank(lender);
         vm.expectRevert(PropsEscrow.EscrowJobInvalid.selector);
-        escrow.open(pipelineId, NONCE, dataOwner, 0, operator, 0, T0 + 1);
+        escrow.open(pipelineId, NONCE, INPUTS, dataOwner, 0, operator, 0, T0 + 1);
         vm.expectRevert(PropsEscrow.EscrowJobInvalid.selector);
-        escrow.open(pipelineId, NONCE, dataOwner, 1, operator, 1, T0);
+        escrow.open(pipelineId, NONCE, INPUTS, dataOwner, 1, operator, 1, T0);
         vm.expectRevert(PropsEscrow.EscrowJobInvalid.selector);
-        escrow.open(pipelineId, NONCE, address(0), 1, operator, 1, T0 + 1);
+        escrow.open(pipelineId, NONCE, INPUTS, address(0), 1, operator, 1, T0 + 1);
         vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowPipelineInactive.selector, keccak256("nope")));
-        escrow.open(keccak256("nope"), NONCE, dataOwner, 1, operator, 1, T0 + 1);
+        escrow.open(keccak256("nope"), NONCE, INPUTS, dataOwner, 1, operator, 1, T0 + 1);
         vm.stopPrank();
     }
 

@@ -29,6 +29,8 @@ abstract contract Fixture {
     bytes32 internal qy;
 
     uint64 internal constant T0 = 1_800_000_000;
+    /// @dev The input commitment a test lender's jobs pay for (its consent's).
+    bytes32 internal constant INPUTS = keccak256("inputs");
 
     /// @dev forge prints this event under -vv (the forge-std convention).
     event log_named_uint(string key, uint256 val);
@@ -94,12 +96,12 @@ abstract contract Fixture {
 
     function _open(bytes32 nonce, uint96 a, uint96 b, uint64 deadline) internal returns (uint256 jobId) {
         vm.prank(lender);
-        jobId = escrow.open(pipelineId, nonce, dataOwner, a, operator, b, deadline);
+        jobId = escrow.open(pipelineId, nonce, INPUTS, dataOwner, a, operator, b, deadline);
     }
 
     function _result(uint256 jobId, bytes32 nonce) internal view returns (PropsEscrow.PropsResult memory) {
         return PropsEscrow.PropsResult(
-            bytes32(jobId), nonce, pipelineId, keccak256(abi.encode("result", jobId)), keccak256("inputs"), 712, true, T0
+            bytes32(jobId), nonce, pipelineId, keccak256(abi.encode("result", jobId)), INPUTS, 712, true, T0
         );
     }
 
