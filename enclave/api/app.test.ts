@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Hex } from '../../protocol/index.ts';
+import { consentRef, type Hex } from '../../protocol/index.ts';
 import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
 import { hex32, NOW, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
@@ -38,7 +38,7 @@ async function world(opts: Parameters<typeof testService>[0] = {}) {
   expect(con.status).toBe(201);
   const score = (body: Record<string, unknown> = {}, headers: Record<string, string> = { ...auth, ...idem() }) =>
     s.call('POST', '/v1/jobs', { consentId: con.json.consentId, nonce: nonce(), ...body }, headers);
-  return { ...s, owner, lender, auth, jwe, submissionId: sub.json.submissionId as string, consentId: con.json.consentId as string, score };
+  return { ...s, owner, lender, auth, jwe, consentJws, submissionId: sub.json.submissionId as string, consentId: con.json.consentId as string, score };
 }
 
 describe('attestation routes', () => {
@@ -201,7 +201,9 @@ describe('round trip', () => {
     const rep = await verifyAnswer(w, r.json, policy);
     expect(rep.checks.filter((c) => !c.ok)).toEqual([]);
     expect(rep.body?.output).toEqual({ score: 400, decision: 'approve', threshold: 350, reasonCodes: ['TEST_DOUBLE'] });
-    expect(rep.body?.consentRef).toBe(w.consentId);
+    // Named by the consent's consentRef (the tagged hash of its exact JWS), not by the id the service files it under.
+    expect(rep.body?.consentRef).toBe(consentRef(w.consentJws));
+    expect(rep.body?.consentRef).not.toBe(w.consentId);
 
     const head = (await w.call('GET', '/v1/log/head')).json;
     const sth = await verifySignedTreeHead(head, w.enclave.evidence.keys);

@@ -15,7 +15,8 @@ const row = (i: number): JobRow => ({
 function runner(gate?: () => Promise<void>) {
   const batches: number[] = [];
   const deps = {
-    store: { submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }), failJob: async () => {} },
+    store: { submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
+        consentMeta: async () => ({ ref: hex(6) }), failJob: async () => {} },
     scorer: {
       score: async (s: unknown[]) => {
         await gate?.();
@@ -97,6 +98,7 @@ describe('job runner failures', () => {
     const deps = {
       store: {
         submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
+        consentMeta: async () => ({ ref: hex(6) }),
         failJob: async (id: string, code: string) => void failed.push([id, code]),
         getJob: async (id: string) => opts.pending?.find((j) => j.id === id),
         pendingJobs: async () => opts.pending ?? [],
@@ -152,6 +154,7 @@ describe('job runner: a submission re-opened from the store', () => {
       store: {
         getSubmission: async () => stored,
         submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
+        consentMeta: async () => ({ ref: hex(6) }),
         failJob: async (id: string, code: string) => void failed.push([id, code]),
       },
       // The swapped-in ciphertext opens to submission B, with B's commitment.

@@ -129,13 +129,21 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
       const { group, outputs } = await scoreGroup(all, threshold);
       if (group.length === 0) continue;
       const submissions = await Promise.all(group.map((g) => deps.store.submissionMeta(g.job.submissionId)));
+      // A result names its consent by the consent's `consentRef` (the tagged hash of its exact JWS), the value the
+      // data owner was handed when signing it, not by the id the service files it under.
+      const consents = await Promise.all(group.map((g) => deps.store.consentMeta(g.job.consentId)));
+      const requestOf = (g: (typeof group)[number], i: number) => {
+        const consent = consents[i];
+        return consent ? { requestId: g.job.requestId as Hex, nonce: g.job.nonce as Hex, consentRef: consent.ref as Hex } : undefined;
+      };
       if (deps.resultSigning === 'batch') {
         // One signature for the group: a head over the RFC 9162 root of its results' log leaves, each result with
         // its inclusion proof (protocol/result-batch.ts).
         const items = group.flatMap((g, i) => {
           const output = outputs[i];
           const sub = submissions[i];
-          return output && sub ? [{ g, item: { request: { requestId: g.job.requestId as Hex, nonce: g.job.nonce as Hex, consentRef: g.job.consentId as Hex }, output, inputCommitment: sub.inputCommitment as Hex } }] : [];
+          const request = requestOf(g, i);
+          return output && sub && request ? [{ g, item: { request, output, inputCommitment: sub.inputCommitment as Hex } }] : [];
         });
         if (items.length === 0) continue;
         const signed = await deps.enclave.signResultBatch(items.map((x) => x.item));
@@ -149,14 +157,11 @@ export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, S
         group.map(async (g, i) => {
           const output = outputs[i];
           const sub = submissions[i];
-          if (!output || !sub) return;
+          const request = requestOf(g, i);
+          if (!output || !sub || !request) return;
           // The struct hash (the log leaf's datum) comes back with the attestation, computed once for the EIP-712
           // signature: neither the JWS is re-parsed nor the statement hashed again.
-          const { attestation, structHash } = await deps.enclave.signResultWithBody(
-            { requestId: g.job.requestId as Hex, nonce: g.job.nonce as Hex, consentRef: g.job.consentId as Hex },
-            output,
-            sub.inputCommitment as Hex,
-          );
+          const { attestation, structHash } = await deps.enclave.signResultWithBody(request, output, sub.inputCommitment as Hex);
           done.push({ jobId: g.job.id, attestation: JSON.stringify(attestation), structHash });
         }),
       );

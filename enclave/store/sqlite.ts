@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { and, asc, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { PropsError } from '../../protocol/index.ts';
+import { consentRef, PropsError } from '../../protocol/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import * as t from './schema.ts';
 import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
@@ -83,8 +83,8 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; live: number }>(
       'SELECT input_commitment AS inputCommitment, nullifier, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
     ),
-    consentMeta: sqlite.prepare<[string], ConsentMeta>(
-      'SELECT id, submission_id AS submissionId, lender_id AS lenderId, purpose, expires_at AS expiresAt, max_uses AS maxUses FROM consents WHERE id = ?',
+    consentMeta: sqlite.prepare<[string], Omit<ConsentMeta, 'ref'> & { jws: string }>(
+      'SELECT id, submission_id AS submissionId, lender_id AS lenderId, purpose, expires_at AS expiresAt, max_uses AS maxUses, jws FROM consents WHERE id = ?',
     ),
     // One use more, only while uses are left; no row back means not found or exhausted (consentExists tells which).
     consentUse: sqlite.prepare<[string], { submissionId: string }>(
@@ -232,8 +232,11 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     async consentMeta(id) {
       let meta = consentMetaCache.get(id);
       if (!meta) {
-        meta = raw.consentMeta.get(id);
-        if (meta) cacheSet(consentMetaCache, id, meta);
+        const row = raw.consentMeta.get(id);
+        if (!row) return undefined;
+        const { jws, ...rest } = row;
+        meta = { ...rest, ref: consentRef(jws) };
+        cacheSet(consentMetaCache, id, meta);
       }
       return meta;
     },

@@ -15,7 +15,16 @@ export type SubmissionRow = {
 /** A submission's immutable public fields and whether its ciphertext is still held (not deleted by retention). */
 export type SubmissionMeta = { inputCommitment: string; nullifier: string; live: boolean };
 /** A consent's fields that never change once registered (everything but its use count). */
-export type ConsentMeta = { id: string; submissionId: string; lenderId: string; purpose: string; expiresAt: number; maxUses: number };
+export type ConsentMeta = {
+  id: string;
+  submissionId: string;
+  lenderId: string;
+  purpose: string;
+  expiresAt: number;
+  maxUses: number;
+  /** `consentRef` of the consent's exact JWS (protocol/oracle.ts): what a result names the consent by. */
+  ref: string;
+};
 export type ConsentRow = {
   id: string;
   submissionId: string;
