@@ -309,9 +309,9 @@ export function makeOracleCommand(deps: OracleCliDeps): Command {
     usage: usage(),
     async run(argv) {
       const [name, ...rest] = argv;
-      if (!name || name === '--help' || name === '-h') {
+      if (!name) {
         deps.stdout(`${usage()}\n`);
-        return name ? 0 : 2;
+        return 2;
       }
       const sub = Object.hasOwn(subs, name) ? subs[name] : undefined;
       const json = rest.includes('--json');

@@ -109,16 +109,11 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
             nonce: { type: 'string' },
             now: { type: 'string' },
             json: { type: 'boolean', default: false },
-            help: { type: 'boolean', short: 'h', default: false },
           },
         }).values;
       } catch (e) {
         err(`props attest verify: ${(e as Error).message}\n${USAGE}\n`);
         return 2;
-      }
-      if (args.help) {
-        out(`${USAGE}\n`);
-        return 0;
       }
       const platform = args.platform as Platform | undefined;
       const now = args.now === undefined ? NaN : Date.parse(args.now);

@@ -78,10 +78,6 @@ export const proofCommand: Command = {
   summary: 'verify a provenance proof (TLSNotary, Reclaim, source JWS, attested fetch) against a trusted key',
   usage: USAGE,
   async run(argv) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const { exit, result, json } = await runProofVerify(argv);
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else if (result.ok) process.stdout.write(`ok ${result.kind} signer=${result.signer} host=${result.host} time=${result.time}\n`);

@@ -14,17 +14,6 @@ export type SubmissionRow = {
 };
 /** A submission's immutable public fields and whether its ciphertext is still held (not deleted by retention). */
 export type SubmissionMeta = { inputCommitment: string; nullifier: string; live: boolean };
-/** A consent's fields that never change once registered (everything but its use count). */
-export type ConsentMeta = {
-  id: string;
-  submissionId: string;
-  lenderId: string;
-  purpose: string;
-  expiresAt: number;
-  maxUses: number;
-  /** `consentRef` of the consent's exact JWS (protocol/oracle.ts): what a result names the consent by. */
-  ref: string;
-};
 export type ConsentRow = {
   id: string;
   submissionId: string;
@@ -36,6 +25,11 @@ export type ConsentRow = {
   jws: string;
   createdAt: number;
 };
+/**
+ * A consent's fields that never change once registered (everything but its use count), and `ref`: the
+ * `consentRef` of its exact JWS (protocol/oracle.ts), what a result names the consent by.
+ */
+export type ConsentMeta = Omit<ConsentRow, 'uses' | 'jws' | 'createdAt'> & { ref: string };
 export type JobRow = {
   id: string;
   lenderId: string;
