@@ -152,7 +152,7 @@ export const ERROR_MESSAGES = {
   ERR_BORROWER_QUERY_CAP: 'query cap for this borrower reached',
   ERR_NONCE_REPLAYED: 'nonce was already used by this lender',
   ERR_IDEMPOTENCY_CONFLICT: 'idempotency key was used with a different request',
-  ERR_ESCROW_JOB_TAKEN: 'this escrow job already has a scoring job',
+  ERR_ESCROW_JOB_TAKEN: 'this lender already has a scoring job for this escrow job',
   ERR_JOB_NOT_FOUND: 'job not found',
   ERR_JOB_FAILED: 'job failed',
   ERR_LOG_INDEX_OUT_OF_RANGE: 'log index or size is outside the tree',

@@ -381,6 +381,27 @@ describe('jobs', () => {
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(2);
   });
 
+  it('escrow job squatting: a lender naming another lender\'s escrow job id first does not shut that lender out of its job', async () => {
+    const w = await world();
+    // Escrow job ids are public and sequential on chain: lender B can see (or guess) the id lender A is opening.
+    const escrowJobId = hex32('e2');
+    const squatter = await w.newLender('bank-b');
+    const consent = await signConsent(w.owner, { submissionId: w.submissionId, lender: squatter.lenderId });
+    const cid = (await w.call('POST', '/v1/consents', { consent })).json.consentId;
+    const squat = await w.score({ consentId: cid, escrowJobId, nonce: hex32('0f') }, { authorization: `Bearer ${squatter.apiKey}`, ...idem() });
+    expect(squat.status).toBe(201);
+    // A's own job for its escrow job is still scored, under the same request id (what its escrow releases for).
+    const own = await w.score({ escrowJobId, nonce: hex32('0f') });
+    expect(own.status).toBe(201);
+    expect(own.json).toMatchObject({ state: 'done', requestId: escrowJobId, escrowJobId });
+    expect(squat.json.requestId).toBe(escrowJobId);
+    expect(own.json.jobId).not.toBe(squat.json.jobId);
+    // Each lender still gets one scoring job per escrow job.
+    expect((await w.score({ escrowJobId, nonce: hex32('10') })).json).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
+    expect((await w.score({ consentId: cid, escrowJobId, nonce: hex32('10') }, { authorization: `Bearer ${squatter.apiKey}`, ...idem() })).json).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
+    expect((await w.call('GET', '/healthz')).json.logSize).toBe(2);
+  });
+
   it('consent limits: wrong lender, unknown consent, exhausted uses, expiry', async () => {
     const w = await world();
     const other = await w.newLender('bank-b');

@@ -54,7 +54,7 @@ export const jobs = sqliteTable(
     requestHash: text('request_hash').notNull(),
     consentId: text('consent_id').notNull(),
     submissionId: text('submission_id').notNull(),
-    requestId: text('request_id').notNull().unique(),
+    requestId: text('request_id').notNull(),
     nonce: text('nonce').notNull(),
     escrowJobId: text('escrow_job_id'),
     threshold: integer('threshold').notNull(),
@@ -71,6 +71,11 @@ export const jobs = sqliteTable(
   (t) => [
     uniqueIndex('jobs_idempotency').on(t.lenderId, t.idempotencyKey),
     uniqueIndex('jobs_nonce').on(t.lenderId, t.nonce),
+    // A request id is unique per lender, not across lenders: a paid job's request id is its escrow job id, which is
+    // public (and sequential) on chain, so a global index let any lender claim another's escrow job id first and
+    // shut that lender out of its own job. Another lender's result naming it cannot release the escrow (its terms
+    // commit to the job's nonce and inputs), so it only has to be kept from blocking the job's own lender.
+    uniqueIndex('jobs_request').on(t.lenderId, t.requestId),
     index('jobs_pending').on(t.createdAt).where(sql`${t.state} = 'accepted'`),
   ],
 );

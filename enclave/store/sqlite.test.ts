@@ -89,6 +89,19 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('escrow job squatting: another lender holding an escrow job id (request id) does not refuse the same id to this lender', async () => {
+    const store = openSqliteStore(':memory:');
+    await seed(store, []);
+    await store.createLender({ id: 'lender-2', name: 'M', keyHash: 'kh-2', ratePerSecond: 10, createdAt: NOW });
+    const accept = (j: JobRow) => store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 }).then((o) => o.job.id, (e: { code: string }) => e.code);
+    const paid = (i: number, lenderId: string): JobRow => ({ ...job(i), lenderId, requestId: hex(7), escrowJobId: hex(7) });
+    expect(await accept(paid(1, 'lender-2'))).toBe('job-1');
+    expect(await accept(paid(2, 'lender-1'))).toBe('job-2');
+    expect(await accept(paid(3, 'lender-1'))).toBe('ERR_ESCROW_JOB_TAKEN');
+    expect(await accept(paid(4, 'lender-2'))).toBe('ERR_ESCROW_JOB_TAKEN');
+    await store.close();
+  });
+
   it('counts a borrower per window: the cap holds within it, a new window starts over at one', async () => {
     const store = openSqliteStore(':memory:');
     await seed(store, []);
@@ -148,6 +161,8 @@ describe('sqlite store', () => {
     expect(names).not.toContain('jobs_state');
     expect(names).not.toContain('results_log_index_unique');
     expect(names).toContain('jobs_nonce');
+    expect(names).toContain('jobs_request');
+    expect(names).not.toContain('jobs_request_id_unique');
     expect(reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'nonces'").get()).toBeUndefined();
     // A nonce spent before the upgrade stays spent.
     const replay = { ...job(3), nonce: hex(301) };

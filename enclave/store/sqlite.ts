@@ -130,7 +130,7 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     } catch (e) {
       if (!isUnique(e)) throw e;
       if (raw.nonceSpent.get(job.lenderId, job.nonce)) throw new PropsError('ERR_NONCE_REPLAYED');
-      // A paid job's request id is its escrow job id: one scoring job per escrow job.
+      // A paid job's request id is its escrow job id: one scoring job per escrow job and lender.
       if (job.escrowJobId !== null) throw new PropsError('ERR_ESCROW_JOB_TAKEN');
       throw e;
     }
