@@ -5,9 +5,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { consentRef, type Hex } from '../../protocol/index.ts';
 import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
-import { hex32, NOW, simPolicy } from '../../test/helpers.ts';
+import { hex32, NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
 import { attestationJson } from './jobs.ts';
+import { defaultIngest } from './ingest.ts';
 
 const nowS = Math.floor(NOW.getTime() / 1000);
 let n = 0;
@@ -482,6 +483,32 @@ describe('admin', () => {
     const db = (w.store as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
     db.pragma('wal_checkpoint(TRUNCATE)');
     expect(readFileSync(w.dbFile).toString('latin1')).not.toContain(w.jwe.slice(-40));
+  });
+});
+
+describe('memory', () => {
+  it('memory exhaustion: decrypted statements are kept up to limits.cachedStatements; a job whose statement was dropped re-opens it from the store', async () => {
+    const enclave = await simEnclave({ seed: 'service' });
+    const reopened: string[] = [];
+    const ingest = defaultIngest(enclave);
+    const w = await world({
+      enclave,
+      limits: { cachedStatements: 1 },
+      ingest: async (jwe, reopen) => {
+        const sub = await ingest(jwe, reopen);
+        if (reopen) reopened.push(sub.submissionId);
+        return sub;
+      },
+    });
+    // A second submission takes the one place: the first's statement is dropped from memory.
+    const other = await w.call('POST', '/v1/submissions', { jwe: await makeSubmission(w.enclave, await newOwner()) });
+    expect(other.status).toBe(201);
+    const r = await w.score();
+    expect(r.json).toMatchObject({ state: 'done' });
+    expect(reopened).toEqual([w.submissionId]);
+    // Now cached again: the next job for it needs no re-opening.
+    expect((await w.score()).json).toMatchObject({ state: 'done' });
+    expect(reopened).toEqual([w.submissionId]);
   });
 });
 

@@ -6,6 +6,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { LRUCache } from 'lru-cache';
 import {
   canonicalBytes,
   hex32,
@@ -63,7 +64,8 @@ export type ScoringService = { app: OpenAPIHono<Env>; runner: JobRunner; applyRe
 export function createScoringApp(deps: ServiceDeps): ScoringService {
   const { enclave, store, log, limits, clock } = deps;
   const nowS = () => Math.floor(clock().getTime() / 1000);
-  const statementCache = new Map<string, Statement>();
+  // Bounded (limits.cachedStatements): a statement dropped from it is re-opened from the store when a job needs it.
+  const statementCache = new LRUCache<string, Statement>({ max: limits.cachedStatements });
   const runner = createJobRunner(deps, statementCache);
   const lenderCache = new Map<string, { id: string; rate: number }>();
   const buckets = new Map<string, { tokens: number; at: number }>();

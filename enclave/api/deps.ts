@@ -57,6 +57,11 @@ export type Limits = {
   allowedPurposes: string[];
   /** How long POST /v1/jobs waits for the result before answering 202. */
   jobWaitMs: number;
+  /**
+   * Decrypted statements kept in memory (least recently used dropped first); a job whose statement was dropped
+   * re-opens its submission from the store. Bounds the memory a flood of submissions can take.
+   */
+  cachedStatements: number;
 };
 
 export const DEFAULT_LIMITS: Limits = {
@@ -67,6 +72,7 @@ export const DEFAULT_LIMITS: Limits = {
   retentionSeconds: 24 * 3600,
   allowedPurposes: ['credit-scoring'],
   jobWaitMs: 10_000,
+  cachedStatements: 1024,
 };
 
 /** One line per event, ids and codes only; tests capture it to prove no record reaches the logs. */

@@ -34,7 +34,10 @@ const BATCH = 64;
 const LOAD_WINDOW_MS = 5;
 const SMALL_BATCH = 16;
 
-export function createJobRunner(deps: ServiceDeps, statementCache: Map<string, Statement>): JobRunner {
+/** Decrypted statements by submission id; may forget any of them (a forgotten one is re-opened from the store). */
+export type StatementCache = { get(submissionId: string): Statement | undefined; set(submissionId: string, statement: Statement): unknown };
+
+export function createJobRunner(deps: ServiceDeps, statementCache: StatementCache): JobRunner {
   const queue: string[] = [];
   const queued = new Set<string>();
   const rows = new Map<string, JobRow>();

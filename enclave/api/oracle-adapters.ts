@@ -2,6 +2,7 @@
 // (decrypted and every provenance proof verified by enclave/ingest.ts), receipts are the oracle's signed Receipt,
 // consents are the oracle's Consent JWS (verified by verifier/consent.ts against the owner key bound at submission).
 import { base64url, decodeProtectedHeader } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { JWE_HEADER, PropsError, type Hex, type Statement } from '../../protocol/index.ts';
 import { verifyConsent as verifyOracleConsent, type ProvenanceVerdict } from '../../verifier/index.ts';
 import type { Enclave } from '../boot.ts';
@@ -18,14 +19,22 @@ function addressedDigest(jwe: string): Hex {
 
 export type OracleBoundary = { ingest: Ingest; verifyConsent: VerifyConsent };
 
-export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: ProvenanceVerifier; clock: () => Date; clockSkewSeconds?: number }): OracleBoundary {
+/** Ids remembered by the boundary (each map, unless `cachedIds` says otherwise), least recently used dropped first. */
+const CACHED_IDS = 65_536;
+
+export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: ProvenanceVerifier; clock: () => Date; clockSkewSeconds?: number; cachedIds?: number }): OracleBoundary {
   const { enclave } = o;
   const signer = enclave.signJws;
-  // Replays are refused here (ids seen by this process) and by the store's unique submission id (across restarts).
-  const seen = new Set<string>();
+  // Replays are refused here (ids seen lately by this process) and by the store's unique submission id (all of
+  // them, across restarts: ERR_SUBMISSION_DUPLICATE), so this set can be bounded; unbounded, a flood of submissions
+  // would grow it for as long as the process lives.
+  const cachedIds = o.cachedIds ?? CACHED_IDS;
+  const recent = new LRUCache<string, true>({ max: cachedIds });
+  const seen = { has: (id: string) => recent.has(id), add: (id: string) => void recent.set(id, true) };
   // Consents name the inputs they cover (input commitment); this maps them back to the submission that bound the
-  // owner key: for submissions this process ingested, here; for older ones (before a restart), from the store.
-  const submissionOf = new Map<string, Hex>();
+  // owner key: for submissions this process ingested lately, here; for others (older, or before a restart), from the
+  // store.
+  const submissionOf = new LRUCache<string, Hex>({ max: cachedIds });
 
   const ingest: Ingest = async (jwe, reopen) => {
     // Re-opening after a restart: the enclave re-attested (new evidence, same sealed keys), so the digest the owner
