@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { consentRef, type Hex } from '../../protocol/index.ts';
+import { consentRef, PropsError, type Hex } from '../../protocol/index.ts';
 import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
 import { hex32, NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
@@ -380,6 +380,17 @@ describe('jobs', () => {
     // The refused job consumed neither its nonce nor a consent use.
     expect((await w.score({ nonce: hex32('0e') })).status).toBe(201);
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(2);
+  });
+
+  it('a job the model refuses finishes within the wait as 201 with state failed and the model\'s code, and nothing is logged', async () => {
+    const refusing = { modelHash: hex32('ab'), executionProvider: 'none' as const, score: async () => { throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT'); } };
+    const w = await world({ scorer: refusing });
+    const r = await w.score();
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ state: 'failed', error: 'ERR_FEATURES_HISTORY_TOO_SHORT' });
+    expect(r.json.attestation).toBeUndefined();
+    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, w.auth)).json).toMatchObject({ state: 'failed', error: 'ERR_FEATURES_HISTORY_TOO_SHORT' });
+    expect((await w.call('GET', '/healthz')).json.logSize).toBe(0);
   });
 
   it('escrow job squatting: a lender naming another lender\'s escrow job id first does not shut that lender out of its job', async () => {

@@ -307,7 +307,7 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       security: [{ lenderKey: [] }],
       parameters: [idempotencyKeyParameter],
       request: { body: { ...json(jobBody), required: true } },
-      responses: { 200: ok('idempotent repeat: the job already accepted'), 201: ok('scored'), 202: ok('accepted, still running'), ...errors },
+      responses: { 200: ok('idempotent repeat: the job already accepted'), 201: ok('finished within the wait: scored (state done), or failed (state failed, with its error code)'), 202: ok('accepted, still running'), ...errors },
     }),
     async (c) => {
       const body = c.req.valid('json');
