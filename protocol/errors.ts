@@ -74,6 +74,7 @@ export const ERROR_MESSAGES = {
   ERR_MODEL_PROVIDER_UNAVAILABLE: 'requested execution provider is not available',
   ERR_MODEL_FEATURES_MISMATCH: 'model feature layout does not match this build',
   ERR_MODEL_INPUT_INVALID: 'model input batch is invalid',
+  ERR_MODEL_RUNTIME: 'the model runtime failed on this job in every attempt',
   ERR_MODEL_THRESHOLD_INVALID: 'decision threshold must be an integer score in 0..1000',
   // issue 6: chain (registry, escrow, local chain)
   ERR_CHAIN_START_FAILED: 'local chain (anvil) failed to start',

@@ -91,9 +91,10 @@ describe('job runner failures', () => {
   const statements = new Map<string, Statement>([['good', { accountId: 'good' } as unknown as Statement], ['bad', { accountId: 'bad' } as unknown as Statement]]);
   const jobOf = (i: number, submissionId: string): JobRow => ({ ...row(i), submissionId });
 
-  function failingRunner(opts: { pending?: JobRow[]; appendFails?: boolean } = {}) {
+  function failingRunner(opts: { pending?: JobRow[]; appendFails?: boolean; runtimeFaults?: number; retryDelayMs?: number } = {}) {
     const failed: Array<[string, string]> = [];
     const completed: string[] = [];
+    const logs: Array<Record<string, unknown>> = [];
     let scoreCalls = 0;
     const deps = {
       store: {
@@ -106,6 +107,8 @@ describe('job runner failures', () => {
       scorer: {
         score: async (s: Array<{ accountId: string }>) => {
           scoreCalls++;
+          // The model runtime's own failure: not a coded refusal, and with a code of its own that is not ours.
+          if (scoreCalls <= (opts.runtimeFaults ?? 0)) throw Object.assign(new Error('onnxruntime: failed to allocate'), { code: 'ERR_OUT_OF_MEMORY' });
           if (s.some((x) => x.accountId === 'bad')) throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT');
           return s.map(() => ({ score: 700, decision: 'approve', threshold: 600, reasonCodes: [] }));
         },
@@ -118,11 +121,11 @@ describe('job runner failures', () => {
           return done.map((d, i) => ({ jobId: d.jobId, logIndex: i }));
         },
       },
-      logger: () => {},
+      logger: (e: Record<string, unknown>) => void logs.push(e),
       clock: () => new Date(0),
       resultSigning: 'each',
     } as unknown as ServiceDeps;
-    return { r: createJobRunner(deps, new Map(statements)), failed, completed, scoreCalls: () => scoreCalls };
+    return { r: createJobRunner(deps, new Map(statements), { retryDelayMs: opts.retryDelayMs ?? 1 }), failed, completed, logs, scoreCalls: () => scoreCalls };
   }
 
   it('attack: one statement the model refuses does not hold back the other jobs of its batch', async () => {
@@ -134,6 +137,39 @@ describe('job runner failures', () => {
     await r.idle();
     expect(completed.sort()).toEqual(['job-1', 'job-3']);
     expect(failed).toEqual([['job-2', 'ERR_FEATURES_HISTORY_TOO_SHORT']]);
+  });
+
+  it('a runtime fault that passes: the job stays accepted, is tried again and completes; its waiter hears the result', async () => {
+    const { r, failed, completed, scoreCalls, logs } = failingRunner({ runtimeFaults: 2 });
+    const waited = r.waitFor('job-1', 10_000);
+    r.enqueue('job-1', jobOf(1, 'good'));
+    expect(await waited).toMatchObject({ logIndex: 0 });
+    expect(completed).toEqual(['job-1']);
+    expect(failed).toEqual([]);
+    expect(scoreCalls()).toBe(3);
+    expect(logs.filter((l) => l.event === 'job.retry').map((l) => l.attempt)).toEqual([1, 2]);
+  });
+
+  it('a runtime fault that persists fails the job after three attempts with ERR_MODEL_RUNTIME, not the runtime\'s own code', async () => {
+    const { r, failed, completed, scoreCalls } = failingRunner({ runtimeFaults: Infinity });
+    const waited = r.waitFor('job-1', 10_000);
+    r.enqueue('job-1', jobOf(1, 'good'));
+    expect(await waited).toBeUndefined();
+    expect(failed).toEqual([['job-1', 'ERR_MODEL_RUNTIME']]);
+    expect(completed).toEqual([]);
+    expect(scoreCalls()).toBe(3);
+  });
+
+  it('a runner stopped while a job waits for another try leaves it accepted (the next start resumes it)', async () => {
+    const { r, failed, completed, scoreCalls } = failingRunner({ runtimeFaults: Infinity, retryDelayMs: 50 });
+    r.enqueue('job-1', jobOf(1, 'good'));
+    await turns();
+    await r.idle();
+    r.stop();
+    await new Promise((res) => setTimeout(res, 150));
+    expect(scoreCalls()).toBe(1);
+    expect(failed).toEqual([]);
+    expect(completed).toEqual([]);
   });
 
   it('resume at start tries each job left accepted once, and returns even when their batch keeps failing', async () => {

@@ -30,6 +30,12 @@ export type JobRunner = {
 };
 
 const BATCH = 64;
+/**
+ * A job the model runtime failed on (an error that is not a coded refusal of its input) is tried this many times in
+ * all, RETRY_DELAY_MS, then twice that, apart, before it fails with ERR_MODEL_RUNTIME.
+ */
+const RUNTIME_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 250;
 /** A batch that ended this recently (ms) means the service is under load; then a batch under SMALL_BATCH waits. */
 const LOAD_WINDOW_MS = 5;
 const SMALL_BATCH = 16;
@@ -37,7 +43,8 @@ const SMALL_BATCH = 16;
 /** Decrypted statements by submission id; may forget any of them (a forgotten one is re-opened from the store). */
 export type StatementCache = { get(submissionId: string): Statement | undefined; set(submissionId: string, statement: Statement): unknown };
 
-export function createJobRunner(deps: ServiceDeps, statementCache: StatementCache): JobRunner {
+export function createJobRunner(deps: ServiceDeps, statementCache: StatementCache, opts: { retryDelayMs?: number } = {}): JobRunner {
+  const retryDelayMs = opts.retryDelayMs ?? RETRY_DELAY_MS;
   const queue: string[] = [];
   const queued = new Set<string>();
   const rows = new Map<string, JobRow>();
@@ -45,6 +52,8 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
   let running: Promise<void> | undefined;
   let stopped = false;
   let lastBatchEnd = Number.NEGATIVE_INFINITY;
+  // Jobs waiting for another try after a runtime fault: attempts so far, and the timer that re-queues them.
+  const retries = new Map<string, { attempts: number; timer?: NodeJS.Timeout }>();
 
   const settle = (id: string, done?: JobDone) => {
     const list = waiters.get(id);
@@ -69,10 +78,40 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
   }
 
   async function fail(id: string, e: unknown): Promise<void> {
-    const code = findPropsError(e)?.code ?? (e as { code?: string }).code ?? 'ERR_JOB_FAILED';
+    // Only the project's stable codes are stored and served: a runtime's own error code (Node's, the OS's) is not one.
+    const code = findPropsError(e)?.code ?? 'ERR_JOB_FAILED';
+    retries.delete(id);
     await deps.store.failJob(id, code, nowS());
     deps.logger({ event: 'job.failed', job: id, code });
     settle(id);
+  }
+
+  /**
+   * A job scored alone failed. A coded refusal is about its input (the model refuses the statement) and final. Any
+   * other error is the runtime's (out of memory, a device fault), which may pass: the job stays accepted and is tried
+   * again shortly, its waiters still waiting, up to RUNTIME_ATTEMPTS in all (a runner being stopped leaves it accepted
+   * for the next start). Returns whether it will be retried.
+   */
+  async function failOrRetry(job: JobRow, e: unknown): Promise<boolean> {
+    const refusal = findPropsError(e);
+    if (refusal) {
+      await fail(job.id, refusal);
+      return false;
+    }
+    if (stopped) return false;
+    const attempts = (retries.get(job.id)?.attempts ?? 0) + 1;
+    if (attempts >= RUNTIME_ATTEMPTS) {
+      await fail(job.id, new PropsError('ERR_MODEL_RUNTIME', { cause: e }));
+      return false;
+    }
+    const timer = setTimeout(() => {
+      retries.set(job.id, { attempts });
+      if (!stopped) enqueue(job.id, job);
+    }, retryDelayMs * 2 ** (attempts - 1));
+    timer.unref();
+    retries.set(job.id, { attempts, timer });
+    deps.logger({ event: 'job.retry', job: job.id, attempt: attempts });
+    return true;
   }
 
   /**
@@ -80,13 +119,12 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
    * short) must not hold back the others, which would stay accepted and fail again at every start: when the group
    * call fails, each job is scored alone and those that fail alone fail with their own code.
    */
-  async function scoreGroup<G extends { job: JobRow; statement: Statement }>(group: G[], threshold: number): Promise<{ group: G[]; outputs: ResultOutput[] }> {
-    try {
-      return { group, outputs: await deps.scorer.score(group.map((g) => g.statement), threshold) };
-    } catch (e) {
-      if (group.length === 1) {
-        await fail((group[0] as G).job.id, e);
-        return { group: [], outputs: [] };
+  async function scoreGroup<G extends { job: JobRow; statement: Statement }>(group: G[], threshold: number, retrying: Set<string>): Promise<{ group: G[]; outputs: ResultOutput[] }> {
+    if (group.length > 1) {
+      try {
+        return { group, outputs: await deps.scorer.score(group.map((g) => g.statement), threshold) };
+      } catch {
+        // Each job alone, below.
       }
     }
     const kept: G[] = [];
@@ -98,7 +136,7 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
         kept.push(g);
         outputs.push(output);
       } catch (e) {
-        await fail(g.job.id, e);
+        if (await failOrRetry(g.job, e)) retrying.add(g.job.id);
       }
     }
     return { group: kept, outputs };
@@ -128,8 +166,9 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
       else groups.set(j.job.threshold, [j]);
     }
     const done: CompletedJob[] = [];
+    const retrying = new Set<string>();
     for (const [threshold, all] of groups) {
-      const { group, outputs } = await scoreGroup(all, threshold);
+      const { group, outputs } = await scoreGroup(all, threshold, retrying);
       if (group.length === 0) continue;
       const submissions = await Promise.all(group.map((g) => deps.store.submissionMeta(g.job.submissionId)));
       // A result names its consent by the consent's `consentRef` (the tagged hash of its exact JWS), the value the
@@ -172,10 +211,12 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
     const assigned = await deps.log.appendResults(done);
     const attestations = new Map(done.map((d) => [d.jobId, attestationJson(d.attestation, d.head)]));
     for (const a of assigned) {
+      retries.delete(a.jobId);
       deps.logger({ event: 'job.done', job: a.jobId, logIndex: a.logIndex });
       settle(a.jobId, { attestation: attestations.get(a.jobId) as string, logIndex: a.logIndex });
     }
-    for (const j of jobs) settle(j.job.id);
+    // A job to be tried again keeps its waiters.
+    for (const j of jobs) if (!retrying.has(j.job.id)) settle(j.job.id);
   }
 
   async function drain(): Promise<void> {
@@ -211,14 +252,16 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
     });
   };
 
+  function enqueue(jobId: string, row?: JobRow): void {
+    if (queued.has(jobId)) return;
+    queued.add(jobId);
+    if (row && row.state === 'accepted') rows.set(jobId, row);
+    queue.push(jobId);
+    kick();
+  }
+
   return {
-    enqueue(jobId, row) {
-      if (queued.has(jobId)) return;
-      queued.add(jobId);
-      if (row && row.state === 'accepted') rows.set(jobId, row);
-      queue.push(jobId);
-      kick();
-    },
+    enqueue,
     waitFor(jobId, ms) {
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
@@ -260,6 +303,9 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
     },
     stop() {
       stopped = true;
+      // Jobs waiting for another try stay accepted in the store: the next start resumes them.
+      for (const r of retries.values()) clearTimeout(r.timer);
+      retries.clear();
     },
   };
 }
