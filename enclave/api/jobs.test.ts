@@ -102,7 +102,11 @@ describe('job runner failures', () => {
         consentMeta: async () => ({ ref: hex(6) }),
         failJob: async (id: string, code: string) => void failed.push([id, code]),
         getJob: async (id: string) => opts.pending?.find((j) => j.id === id),
-        pendingJobs: async () => opts.pending ?? [],
+        // Keyset pages in (createdAt, id) order, as the store reads them.
+        pendingJobs: async (limit: number, after?: { createdAt: number; id: string }) =>
+          (opts.pending ?? [])
+            .filter((j) => !after || j.createdAt > after.createdAt || (j.createdAt === after.createdAt && j.id > after.id))
+            .slice(0, limit),
       },
       scorer: {
         score: async (s: Array<{ accountId: string }>) => {
@@ -170,6 +174,15 @@ describe('job runner failures', () => {
     expect(scoreCalls()).toBe(1);
     expect(failed).toEqual([]);
     expect(completed).toEqual([]);
+  });
+
+  it('a stuck backlog: more jobs than a page left accepted by failing batches do not keep the jobs after them from being tried', async () => {
+    // 2,500 jobs in one second (ids order them within it), every batch failing at the commit.
+    const pending = Array.from({ length: 2500 }, (_, i) => ({ ...jobOf(i, 'good'), id: `job-${String(i).padStart(5, '0')}`, createdAt: 1000 }));
+    const { r, completed, scoreCalls } = failingRunner({ pending, appendFails: true });
+    expect(await r.resume()).toBe(2500);
+    expect(completed).toEqual([]);
+    expect(scoreCalls()).toBe(Math.ceil(1000 / 64) * 2 + Math.ceil(500 / 64));
   });
 
   it('resume at start tries each job left accepted once, and returns even when their batch keeps failing', async () => {

@@ -36,6 +36,8 @@ const BATCH = 64;
  */
 const RUNTIME_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 250;
+/** Jobs read at a time when resuming the backlog. */
+const RESUME_PAGE = 1000;
 /** A batch that ended this recently (ms) means the service is under load; then a batch under SMALL_BATCH waits. */
 const LOAD_WINDOW_MS = 5;
 const SMALL_BATCH = 16;
@@ -283,20 +285,24 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
       });
     },
     async resume() {
-      // Each job left accepted is tried once per start: one whose batch fails for a reason of the service's (the
-      // store, the signer) stays accepted for the next start instead of being retried here without end.
-      const tried = new Set<string>();
+      // Each job left accepted is tried once per start, page by page in (createdAt, id) order: one whose batch fails
+      // for a reason of the service's (the store, the signer) stays accepted for the next start, behind the page
+      // key, instead of being retried here without end or holding back the jobs after it.
+      let tried = 0;
+      let after: Pick<JobRow, 'createdAt' | 'id'> | undefined;
       for (;;) {
-        const pending = await deps.store.pendingJobs(1000);
-        const fresh = pending.filter((j) => !queued.has(j.id) && !tried.has(j.id));
-        if (fresh.length === 0) break;
-        for (const j of fresh) {
-          tried.add(j.id);
-          this.enqueue(j.id);
+        const page = await deps.store.pendingJobs(RESUME_PAGE, after);
+        for (const j of page) {
+          if (queued.has(j.id)) continue;
+          tried++;
+          enqueue(j.id);
         }
         await this.idle();
+        const last = page.at(-1);
+        if (!last || page.length < RESUME_PAGE) break;
+        after = { createdAt: last.createdAt, id: last.id };
       }
-      return tried.size;
+      return tried;
     },
     async idle() {
       while (running) await running;

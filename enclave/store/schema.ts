@@ -76,7 +76,8 @@ export const jobs = sqliteTable(
     // shut that lender out of its own job. Another lender's result naming it cannot release the escrow (its terms
     // commit to the job's nonce and inputs), so it only has to be kept from blocking the job's own lender.
     uniqueIndex('jobs_request').on(t.lenderId, t.requestId),
-    index('jobs_pending').on(t.createdAt).where(sql`${t.state} = 'accepted'`),
+    // (created_at, id): the backlog is read in pages after a (created_at, id) key, as many jobs share a second.
+    index('jobs_pending').on(t.createdAt, t.id).where(sql`${t.state} = 'accepted'`),
   ],
 );
 

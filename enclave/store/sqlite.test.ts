@@ -124,7 +124,28 @@ describe('sqlite store', () => {
     expect(traced).toHaveLength(1);
     const plan = store.sqlite.prepare(`EXPLAIN QUERY PLAN ${traced[0]}`).all() as Array<{ detail: string }>;
     expect(plan.map((r) => r.detail).join('\n')).toContain('jobs_pending');
+    expect(plan.map((r) => r.detail).join('\n')).not.toContain('TEMP B-TREE');
     expect((store.sqlite.prepare('SELECT count(*) AS n FROM jobs INDEXED BY jobs_pending WHERE state = \'accepted\'').get() as { n: number }).n).toBe(2);
+    await store.close();
+  });
+
+  it('pages the backlog by (createdAt, id): jobs sharing a second are neither skipped nor repeated across pages', async () => {
+    let traced: string[] = [];
+    const store = openSqliteStore(':memory:', { trace: (q) => traced.push(q) });
+    await seed(store, [job(5, NOW + 1), job(1, NOW), job(3, NOW), job(2, NOW), job(4, NOW + 1)]);
+    const pages: string[][] = [];
+    let after: { createdAt: number; id: string } | undefined;
+    for (;;) {
+      traced = [];
+      const page = await store.pendingJobs(2, after);
+      if (page.length === 0) break;
+      pages.push(page.map((j) => j.id));
+      const last = page.at(-1)!;
+      after = { createdAt: last.createdAt, id: last.id };
+      const plan = store.sqlite.prepare(`EXPLAIN QUERY PLAN ${traced[0]}`).all() as Array<{ detail: string }>;
+      expect(plan.map((r) => r.detail).join('\n')).toContain('jobs_pending');
+    }
+    expect(pages).toEqual([['job-1', 'job-2'], ['job-3', 'job-4'], ['job-5']]);
     await store.close();
   });
 

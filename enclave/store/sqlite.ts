@@ -2,7 +2,7 @@
 // better-sqlite3 is synchronous, so each method's transaction is atomic with respect to the event loop too.
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, lt, or, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { consentRef, PropsError } from '../../protocol/index.ts';
@@ -251,9 +251,14 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     async getJob(id) {
       return q.job.get({ id });
     },
-    async pendingJobs(limit) {
-      // Read through the partial index jobs_pending (SQLite matches the bound 'accepted' against its WHERE).
-      return db.select().from(t.jobs).where(eq(t.jobs.state, 'accepted')).orderBy(asc(t.jobs.createdAt)).limit(limit).all();
+    async pendingJobs(limit, after) {
+      // Read through the partial index jobs_pending (SQLite matches the bound 'accepted' against its WHERE), from
+      // the key after the last page's last job.
+      const accepted = eq(t.jobs.state, 'accepted');
+      const where = after
+        ? and(accepted, or(gt(t.jobs.createdAt, after.createdAt), and(eq(t.jobs.createdAt, after.createdAt), gt(t.jobs.id, after.id))))
+        : accepted;
+      return db.select().from(t.jobs).where(where).orderBy(asc(t.jobs.createdAt), asc(t.jobs.id)).limit(limit).all();
     },
     async completeJobs(done: CompletedJob[], now) {
       if (done.length === 0) return [];

@@ -87,7 +87,8 @@ export interface Store {
   /** Idempotent on (lender, idempotency key): a repeat returns the stored job with created=false. */
   acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome>;
   getJob(id: string): Promise<JobRow | undefined>;
-  pendingJobs(limit: number): Promise<JobRow[]>;
+  /** Jobs still accepted, oldest first by (createdAt, id); `after`: only those past that key (the next page). */
+  pendingJobs(limit: number, after?: Pick<JobRow, 'createdAt' | 'id'>): Promise<JobRow[]>;
   /**
    * Atomically, for each job still pending: appends its log leaf at the next index, stores its result and marks
    * it done. Jobs already done are skipped, so a retry after a crash never duplicates a result or a leaf.
