@@ -81,7 +81,7 @@ if (HAVE_RECLAIM) {
 
 const source = await makeKey('bank-2026');
 const jws = await makeSignedSource(source);
-const ssPolicy = basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [source.jwk] }, kids: [source.jwk.kid] } });
+const ssPolicy = basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [source.jwk] }, kids: [{ kid: source.jwk.kid, issuers: ['bank.example'] }] } });
 stats.push(await measure('signed-source verifySignedSource (jose ES256)', () => verifySignedSource(jws, { policy: ssPolicy, now: new Date(1_790_000_100_000) })));
 
 const enclave = await makeKey('enclave-jws-1');

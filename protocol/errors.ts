@@ -56,6 +56,7 @@ export const ERROR_MESSAGES = {
   ERR_PROVENANCE_WITNESS_UNTRUSTED: 'provenance claim is signed by an untrusted witness',
   ERR_PROVENANCE_SIGNER_UNTRUSTED: 'provenance proof is signed by an untrusted key',
   ERR_PROVENANCE_HOST_NOT_ALLOWED: 'provenance proof is for a host the policy does not allow',
+  ERR_PROVENANCE_ISSUER_MISMATCH: 'provenance proof names an issuer its signing key is not pinned for',
   ERR_PROVENANCE_STALE: 'provenance proof is too old or expired',
   ERR_PROVENANCE_FROM_FUTURE: 'provenance proof is dated in the future',
   ERR_PROVENANCE_SIGNATURE_INVALID: 'provenance proof signature does not verify',

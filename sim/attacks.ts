@@ -95,9 +95,15 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
     const signUnderDomain = (body: ResultBody, domain: ResultAttestation['eip712']['domain']) =>
       enclave.keys.chainSigner.signDigest(fromHex(hashTypedData({ domain: toTypedDataDomain(domain), types: RESULT_TYPES, primaryType: 'PropsResult', message: resultMessage(body) }), 32));
 
-    // Provenance: a bank that signs its statements, pinned by the enclave's provenance policy.
+    // Provenance: two banks that sign their statements, each pinned by the enclave's provenance policy for its own host.
     const bankKey = await makeKey('bank-2026');
-    const provPolicy = basePolicy({ signedSource: { hosts: ['bank.props.test'], algorithms: ['ES256'], jwks: { keys: [bankKey.jwk] }, kids: [bankKey.jwk.kid] } });
+    const otherBankKey = await makeKey('other-bank-2026');
+    const provPolicy = basePolicy({
+      signedSource: {
+        hosts: ['bank.props.test', 'other-bank.props.test'], algorithms: ['ES256'], jwks: { keys: [bankKey.jwk, otherBankKey.jwk] },
+        kids: [{ kid: bankKey.jwk.kid, issuers: ['bank.props.test'] }, { kid: otherBankKey.jwk.kid, issuers: ['other-bank.props.test'] }],
+      },
+    });
     const nowS = Math.floor(Date.now() / 1000);
     const proofOf = (jws: string) => ({ version: 1, kind: 'signed-source', jws });
     const genuine = await makeSignedSource(bankKey, { iss: 'bank.props.test', sub: 'acc_1', iat: nowS - 60, exp: nowS + 600 });
@@ -166,6 +172,10 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
           const rogue = await makeKey('rogue-1');
           return { code: await provenanceCode(proofOf(await makeSignedSource(rogue, { iss: 'bank.props.test', iat: nowS - 60, exp: nowS + 600 }))) };
         },
+      },
+      {
+        name: 'source impersonation (another pinned bank signing as this bank)', layer: 'provenance', expected: 'ERR_PROVENANCE_ISSUER_MISMATCH',
+        run: async () => ({ code: await provenanceCode(proofOf(await makeSignedSource(otherBankKey, { iss: 'bank.props.test', iat: nowS - 60, exp: nowS + 600 }))) }),
       },
       {
         name: 'host mismatch (statement issued by another host)', layer: 'provenance', expected: 'ERR_PROVENANCE_HOST_NOT_ALLOWED',

@@ -30,10 +30,10 @@ export async function startBorrowerSide(o: { enclave: Enclave; statements: reado
     { now, signer, route: portal.route },
   );
   const provenancePolicy = parseProvenancePolicy({
-    version: 1, id: 'props-sim-provenance@1', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+    version: 2, id: 'props-sim-provenance@1', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
     tlsn: { hosts: [], notaryKeys: [] },
     reclaim: { hosts: [], witnesses: [] },
-    signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => String(k.kid)) },
+    signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => ({ kid: String(k.kid), issuers: [portal.host] })) },
     attestedFetch: { hosts: [portal.host], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
   });
   const verifyProvenance = provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]);

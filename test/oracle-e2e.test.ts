@@ -84,10 +84,10 @@ describe('oracle with the real enclave and verifier', () => {
     // The owner's own signed statement, and the submission of both proofs.
     const signed = (await fetchSignedStatement({ url: portal.statementUrl('acc-1'), token: TOKEN, caPems: [portal.caPem], route: portal.route })).proof;
     const provenancePolicy = parseProvenancePolicy({
-      version: 1, id: 'e2e', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+      version: 2, id: 'e2e', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
       tlsn: { hosts: [], notaryKeys: [] },
       reclaim: { hosts: [], witnesses: [] },
-      signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => k.kid) },
+      signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => ({ kid: k.kid, issuers: [portal.host] })) },
       attestedFetch: { hosts: [portal.host], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
     });
     const endpoint: FetchLike = async (_u, init) => {

@@ -32,10 +32,10 @@ describe.skipIf(!present)('oracle output passes verifier/provenance', () => {
     portal = await startBankPortal({ statementFor: sampleStatement, accounts: [{ accountId: 'acc-1', token: TOKEN }] });
     const pub = await exportJWK(publicKey);
     policy = mod.parseProvenancePolicy({
-      version: 1, id: 'interop', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+      version: 2, id: 'interop', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
       tlsn: { hosts: [], notaryKeys: [] },
       reclaim: { hosts: [], witnesses: [] },
-      signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => k.kid) },
+      signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => ({ kid: k.kid, issuers: [portal.host] })) },
       attestedFetch: { hosts: [portal.host], algorithms: ['ES256'], enclaveKeys: [{ kty: 'EC', crv: 'P-256', x: pub.x, y: pub.y, kid: 'enclave-jws', alg: 'ES256' }], statuses: [200] },
     });
   });

@@ -128,10 +128,10 @@ export async function bankTrust(): Promise<{ key: Awaited<ReturnType<typeof impo
   const { makeKey } = await import('../verifier/provenance/test-helpers.ts');
   const key = await makeKey('bank-test-1');
   const policy = {
-    version: 1, id: 'service-test', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+    version: 2, id: 'service-test', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
     tlsn: { hosts: [], notaryKeys: [] },
     reclaim: { hosts: [], witnesses: [] },
-    signedSource: { hosts: ['bank.props.test'], algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [key.jwk.kid] },
+    signedSource: { hosts: ['bank.props.test'], algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [{ kid: key.jwk.kid, issuers: ['bank.props.test'] }] },
     attestedFetch: { hosts: [], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
   };
   return { key, policy };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProofVerify } from './proof-cli.ts';
-import { FIXTURES, HAVE_RECLAIM, HAVE_TLSN, makeAttestedFetch, makeKey, makeSignedSource, RECLAIM_CASES, RECLAIM_WITNESS, TLSN_CASES, warnSkipped } from './provenance/test-helpers.ts';
+import { basePolicy, FIXTURES, HAVE_RECLAIM, HAVE_TLSN, makeAttestedFetch, makeKey, makeSignedSource, RECLAIM_CASES, RECLAIM_WITNESS, TLSN_CASES, warnSkipped } from './provenance/test-helpers.ts';
 
 const iso = (s: number) => new Date(s * 1000).toISOString();
 const tmp = mkdtempSync(join(tmpdir(), 'props-proof-cli-'));
@@ -56,11 +56,11 @@ describe.skipIf(!HAVE_RECLAIM)('props proof verify: reclaim fixtures', () => {
 });
 
 describe('props proof verify: JOSE kinds and usage', () => {
-  it('jws: a source-signed statement verifies with the JWK given inline', async () => {
+  it('jws: a source-signed statement verifies with the JWK given inline, pinned to --host', async () => {
     const key = await makeKey('bank-2026');
     const f = join(tmp, 'statement.jws');
     writeFileSync(f, await makeSignedSource(key));
-    const args = ['verify', f, '--kind', 'jws', '--trust', JSON.stringify(key.jwk), '--now', iso(1_790_000_100), '--json'];
+    const args = ['verify', f, '--kind', 'jws', '--trust', JSON.stringify(key.jwk), '--host', 'bank.example', '--now', iso(1_790_000_100), '--json'];
     await expect(runProofVerify(args)).resolves.toMatchObject({ exit: 0, result: { ok: true, signer: 'bank-2026', host: 'bank.example' } });
     const other = await makeKey('bank-2026');
     args[5] = JSON.stringify(other.jwk);
@@ -73,8 +73,34 @@ describe('props proof verify: JOSE kinds and usage', () => {
     for (const text of ['null', '7', '{"keys":[null]}']) {
       const trust = join(tmp, 'trust-bad.json');
       writeFileSync(trust, text);
-      await expect(runProofVerify(['verify', f, '--kind', 'jws', '--trust', trust, '--json'])).resolves.toMatchObject({ exit: 2, result: { ok: false, errors: [{ code: 'ERR_PROVENANCE_POLICY_MALFORMED' }] } });
+      await expect(runProofVerify(['verify', f, '--kind', 'jws', '--trust', trust, '--host', 'bank.example', '--json'])).resolves.toMatchObject({ exit: 2, result: { ok: false, errors: [{ code: 'ERR_PROVENANCE_POLICY_MALFORMED' }] } });
     }
+  });
+
+  it('jws: which issuer a key signs for is never guessed: no --host, or two keys under one kid, is a usage error, exit 2', async () => {
+    const key = await makeKey('bank-2026');
+    const f = join(tmp, 'statement-3.jws');
+    writeFileSync(f, await makeSignedSource(key));
+    const trust = JSON.stringify(key.jwk);
+    await expect(runProofVerify(['verify', f, '--kind', 'jws', '--trust', trust, '--json'])).resolves.toMatchObject({ exit: 2, result: { errors: [{ code: 'ERR_USAGE' }] } });
+    const twin = JSON.stringify((await makeKey('bank-2026')).jwk);
+    await expect(runProofVerify(['verify', f, '--kind', 'jws', '--trust', trust, '--trust', twin, '--host', 'bank.example', '--json'])).resolves.toMatchObject({
+      exit: 2,
+      result: { errors: [{ code: 'ERR_PROVENANCE_POLICY_MALFORMED' }] },
+    });
+  });
+
+  it("jws --policy: bank A's pinned key signing as bank B (source impersonation) fails with exit 1", async () => {
+    const a = await makeKey('bank-a-1');
+    const f = join(tmp, 'impersonation.jws');
+    writeFileSync(f, await makeSignedSource(a, { iss: 'bank-b.example' }));
+    const kids = [{ kid: 'bank-a-1', issuers: ['bank-a.example'] }, { kid: 'bank-b-1', issuers: ['bank-b.example'] }];
+    const policy = join(tmp, 'two-banks.json');
+    writeFileSync(policy, JSON.stringify(basePolicy({ signedSource: { hosts: ['bank-a.example', 'bank-b.example'], algorithms: ['ES256'], jwks: { keys: [a.jwk] }, kids } })));
+    await expect(runProofVerify(['verify', f, '--kind', 'jws', '--policy', policy, '--now', iso(1_790_000_100), '--json'])).resolves.toMatchObject({
+      exit: 1,
+      result: { errors: [{ code: 'ERR_PROVENANCE_ISSUER_MISMATCH' }] },
+    });
   });
 
   it('attested-fetch: an envelope with body verifies with a JWKS file', async () => {

@@ -7,6 +7,7 @@ import {
   JWS_ALGORITHMS,
   parseProvenancePolicy,
   parseProvenancePolicyText,
+  PROVENANCE_POLICY_VERSION,
   verifyAttestedFetch,
   verifyReclaim,
   verifySignedSource,
@@ -38,7 +39,8 @@ const USAGE = `usage: props proof verify FILE --kind tlsn|reclaim|jws|attested-f
                          [--host HOST] [--now ISO] [--max-age SECONDS] [--json]
   --trust   tlsn: notary public key (compressed SEC1 hex); reclaim: witness address;
             jws / attested-fetch: a JWK or JWKS (inline JSON or a file path). Repeatable.
-  --host    the one host the proof must be for (exact match; default: any host, reported)
+  --host    the one host the proof must be for (exact match; default: any host, reported).
+            Required for jws: the issuer every --trust key is pinned to sign for (more issuers: --policy FILE)
   --now     verification time (default: the current time); --max-age: oldest acceptable proof (default 30 days)`;
 
 export type ProofCliResult = {
@@ -146,6 +148,8 @@ async function buildPolicy(kind: CliKind, values: Values): Promise<ProvenancePol
   }
   const trust = values.trust ?? [];
   if (trust.length === 0) throw new PropsError('ERR_USAGE', { detail: '--trust is required' });
+  // A source key is trusted only for the issuer it is pinned to; the CLI never guesses which that is.
+  if (kind === 'jws' && values.host === undefined) throw new PropsError('ERR_USAGE', { detail: '--kind jws needs --host (the issuer the trusted keys sign for)' });
   let hosts: 'any' | string[] = 'any';
   if (values.host !== undefined) {
     const h = hostName.safeParse(values.host);
@@ -162,7 +166,7 @@ async function buildPolicy(kind: CliKind, values: Values): Promise<ProvenancePol
   const algorithms = [...new Set(keys.map((k) => k.alg))];
   // The policy is built whole (every field present) and parsed like any policy file, so --trust values are checked.
   return parseProvenancePolicy({
-    version: 1,
+    version: PROVENANCE_POLICY_VERSION,
     id: 'cli',
     maxAgeSeconds: maxAge,
     clockSkewSeconds: 300,
@@ -171,7 +175,7 @@ async function buildPolicy(kind: CliKind, values: Values): Promise<ProvenancePol
     reclaim: kind === 'reclaim' ? { hosts, witnesses: trust.map((t) => t.toLowerCase()) } : { ...none, witnesses: [] },
     signedSource:
       kind === 'jws'
-        ? { hosts, algorithms, jwks: { keys }, kids: keys.map((k) => k.kid) }
+        ? { hosts, algorithms, jwks: { keys }, kids: keys.map((k) => ({ kid: k.kid, issuers: hosts })) }
         : { ...none, algorithms: ['ES256'], jwks: { keys: [] }, kids: [] },
     attestedFetch:
       kind === 'attested-fetch'

@@ -108,7 +108,7 @@ const adapters: Adapter[] = [
       const key = await sourceKey;
       return {
         input: await makeSignedSource(key),
-        policy: basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [key.jwk.kid] } }),
+        policy: basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [{ kid: key.jwk.kid, issuers: ['bank.example'] }] } }),
         now: new Date(1_790_000_100_000),
         host: 'bank.example',
         signer: key.jwk.kid,

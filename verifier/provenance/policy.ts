@@ -14,7 +14,9 @@ import {
 } from '../../protocol/index.ts';
 import { verificationTime } from '../now.ts';
 
-export const PROVENANCE_POLICY_VERSION = 1;
+// 2: signed-source `kids` entries name the issuer hosts each key may sign for (v1 listed bare kids, so any pinned
+// source key could sign records as any allowed host).
+export const PROVENANCE_POLICY_VERSION = 2;
 
 /** Asymmetric JWS algorithms only: no `none`, no HS* (a pinned public key must never become an HMAC secret). */
 export const JWS_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'] as const;
@@ -56,7 +58,11 @@ export const provenancePolicySchema = z.strictObject({
     algorithms: z.array(jwsAlgorithm).min(1),
     /** The pinned JWKS; a key is usable only when its `kid` is also listed in `kids`. */
     jwks: z.strictObject({ keys: z.array(pinnedJwk).max(64) }),
-    kids: z.array(z.string().min(1).max(128)).max(64),
+    /** Each usable kid and the exact `iss` hosts it may sign for, so one source's key never vouches for another's records. */
+    kids: z
+      .array(z.strictObject({ kid: z.string().min(1).max(128), issuers: z.array(hostName).min(1).max(64) }))
+      .max(64)
+      .refine((ks) => new Set(ks.map((k) => k.kid)).size === ks.length, 'duplicate kid'),
   }),
   attestedFetch: z.strictObject({
     hosts,

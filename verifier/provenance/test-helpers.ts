@@ -72,7 +72,7 @@ export const RECLAIM_CASES = [
 /** A policy trusting the three real notaries and the Reclaim witness, any host, one hour max age. */
 export function basePolicy(over: Partial<ProvenancePolicy> = {}): ProvenancePolicy {
   return {
-    version: 1,
+    version: 2,
     id: 'test',
     maxAgeSeconds: 3600,
     clockSkewSeconds: 60,
