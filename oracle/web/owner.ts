@@ -3,7 +3,7 @@
 // submits it, shows the signed receipt, and grants a lender a consent. Records never leave this page in the clear.
 import { base64url } from 'jose';
 import { inputCommitment, type ProvenanceProof } from '../../protocol/index.ts';
-import { loadDefaultPolicy, verifyEvidence, type Policy } from '../../verifier/index.ts';
+import { loadDefaultPolicy, parsePolicy, verifyEvidence, type Policy } from '../../verifier/index.ts';
 import { checkEnclave, type CheckedEnclave } from '../check.ts';
 import { grantConsent } from '../consent.ts';
 import { encryptSubmission } from '../encrypt.ts';
@@ -36,10 +36,23 @@ async function postJson(path: string, body: unknown): Promise<Record<string, unk
   return out;
 }
 
-function policy(): Policy {
+/** The hash the owner pinned in field `id`, or "any" when the field is empty. */
+const pin = (id: string): 'any' | string[] => {
+  const v = ($(id) as HTMLInputElement).value.trim().toLowerCase();
+  return v === '' ? 'any' : [v];
+};
+
+function policy(): { policy: Policy; pinned: boolean } {
   const p = loadDefaultPolicy();
-  p.evidence.allowSimulated = ($('allow-sim') as HTMLInputElement).checked;
-  return p;
+  const codeHashes = pin('code-hash');
+  const modelHashes = pin('model-hash');
+  // Parsed like any policy file: a pin that is not a 32-byte hex hash is ERR_POLICY_MALFORMED, not silently "any".
+  const policy = parsePolicy({
+    ...p,
+    evidence: { ...p.evidence, allowSimulated: ($('allow-sim') as HTMLInputElement).checked },
+    manifest: { ...p.manifest, codeHashes, modelHashes },
+  });
+  return { policy, pinned: codeHashes !== 'any' && modelHashes !== 'any' };
 }
 
 // Each check supersedes the ones before it: a slower, earlier check (say, under a policy the user has since
@@ -53,7 +66,7 @@ async function check(): Promise<void> {
   try {
     const ev = await getJson('/v1/attestation/evidence');
     const manifest = (await getJson('/v1/attestation/manifest')) as Record<string, string>;
-    const p = policy();
+    const { policy: p, pinned } = policy();
     const report = await verifyEvidence(ev, { policy: p, now: now(), manifest });
     if (mine !== generation) return;
     $('checks').replaceChildren(
@@ -69,12 +82,15 @@ async function check(): Promise<void> {
     const result = await checkEnclave({ evidence: ev, manifest, policy: p, now: now(), verifyEvidence: (e, o) => verifyEvidence(e, o) });
     if (mine !== generation) return;
     checked = result;
+    const which = pinned
+      ? 'the code and model you pinned.'
+      : `NOT PINNED: any code and model pass; compare code ${manifest.codeHash} and model ${manifest.modelHash} with the ones you agreed to, or pin them above.`;
     say(
       'enclave-verdict',
       report.simulated
-        ? `This enclave is SIMULATED (platform "sim"): the code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}… are bound to its keys, but no hardware protects your records. Send only test data.`
-        : `Genuine ${report.platform} hardware running code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}…; your records are encrypted to a key only it holds.`,
-      report.simulated ? 'warn' : 'ok',
+        ? `This enclave is SIMULATED (platform "sim"): the code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}… are bound to its keys, but no hardware protects your records. Send only test data. It runs ${which}`
+        : `Genuine ${report.platform} hardware running code ${manifest.codeHash?.slice(0, 12)}… and model ${manifest.modelHash?.slice(0, 12)}…; your records are encrypted to a key only it holds. It runs ${which}`,
+      report.simulated || !pinned ? 'warn' : 'ok',
     );
   } catch (e) {
     if (mine !== generation) return;
@@ -116,6 +132,10 @@ $('proof').addEventListener('change', async (ev) => {
 });
 
 $('allow-sim').addEventListener('change', () => void check());
+for (const [field, param] of [['code-hash', 'code'], ['model-hash', 'model']] as const) {
+  ($(field) as HTMLInputElement).value = new URLSearchParams(location.search).get(param) ?? '';
+  $(field).addEventListener('change', () => void check());
+}
 
 $('submit').addEventListener('click', async () => {
   if (!checked || !proof) return;

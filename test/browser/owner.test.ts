@@ -70,7 +70,7 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
     await page.waitForSelector('body[data-ready="true"]');
     await page.check('#allow-sim');
     await page.waitForSelector('#enclave-verdict.warn');
-    expect(await page.textContent('#enclave-verdict')).toMatch(/SIMULATED/);
+    expect(await page.textContent('#enclave-verdict')).toMatch(/SIMULATED.*NOT PINNED: any code and model pass/);
     await page.setInputFiles('#proof', proofPath);
     await page.waitForFunction(() => (document.getElementById('shared')?.textContent ?? '').length > 0);
     expect(await page.textContent('#shared')).toMatch(/signed-source: statement of account .* signed by bank\.props\.test/);
@@ -82,6 +82,37 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
     await page.waitForSelector('#consent-result.ok, #consent-result.bad');
     expect(await page.textContent('#consent-result')).toMatch(new RegExp(`granted to ${lenderId}`));
     await page.screenshot({ path: join(ARTIFACTS, 'owner-consented.png'), fullPage: true });
+  });
+
+  it('swapped code: an enclave running other code than the one the owner pinned is refused before anything is encrypted', async () => {
+    const manifest = (await (await fetch(`${url}/v1/attestation/manifest`)).json()) as { codeHash: string; modelHash: string };
+    const other = `0x${'00'.repeat(32)}`;
+    const open = async (query: string) => {
+      const page = await browser.newPage();
+      await page.goto(`${url}/owner.html?${query}`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.check('#allow-sim');
+      await page.waitForSelector('#enclave-verdict.warn, #enclave-verdict.bad');
+      await page.setInputFiles('#proof', proofPath);
+      await page.waitForFunction(() => (document.getElementById('shared')?.textContent ?? '').length > 0);
+      return page;
+    };
+    // The link pins another code hash: refused, the failed check listed, nothing can be submitted.
+    const swapped = await open(`code=${other}&model=${manifest.modelHash}`);
+    expect(await swapped.textContent('#enclave-verdict')).toMatch(/REFUSED.*ERR_ORACLE_MANIFEST_REJECTED/);
+    expect(await swapped.textContent('#checks')).toContain('manifest.code-hash ERR_MANIFEST_CODE_HASH_NOT_ALLOWED');
+    expect(await swapped.isDisabled('#submit')).toBe(true);
+    await swapped.screenshot({ path: join(ARTIFACTS, 'owner-pinned-other-code.png'), fullPage: true });
+    // Pinned to what the enclave runs: accepted, and the verdict says the pins held.
+    const pinned = await open(`code=${manifest.codeHash}&model=${manifest.modelHash}`);
+    expect(await pinned.textContent('#enclave-verdict')).toMatch(/SIMULATED.*the code and model you pinned/);
+    expect(await pinned.isDisabled('#submit')).toBe(false);
+    // A pin that is not a hash is refused, not read as "any".
+    await pinned.fill('#model-hash', '0x1234');
+    await pinned.dispatchEvent('#model-hash', 'change');
+    await pinned.waitForSelector('#enclave-verdict.bad');
+    expect(await pinned.textContent('#enclave-verdict')).toMatch(/REFUSED.*ERR_POLICY_MALFORMED/);
+    expect(await pinned.isDisabled('#submit')).toBe(true);
   });
 
   it('imports a raw TLSNotary presentation (hex) as the proof to share', async () => {
