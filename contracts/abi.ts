@@ -1089,6 +1089,25 @@ export const propsEscrowAbi = [
   },
   {
     "type": "function",
+    "name": "hashNonce",
+    "inputs": [
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "pure"
+  },
+  {
+    "type": "function",
     "name": "hashResult",
     "inputs": [
       {
@@ -1171,7 +1190,7 @@ export const propsEscrowAbi = [
         "internalType": "bytes32"
       },
       {
-        "name": "nonce",
+        "name": "nonceHash",
         "type": "bytes32",
         "internalType": "bytes32"
       },
@@ -1254,7 +1273,7 @@ export const propsEscrowAbi = [
         "internalType": "bytes32"
       },
       {
-        "name": "nonce",
+        "name": "nonceHash",
         "type": "bytes32",
         "internalType": "bytes32"
       },
@@ -1599,7 +1618,7 @@ export const propsEscrowAbi = [
         "internalType": "bytes32"
       },
       {
-        "name": "nonce",
+        "name": "nonceHash",
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"

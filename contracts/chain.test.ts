@@ -2,7 +2,7 @@
 // contracts agree on every EIP-712 digest; register → open → release pays; refunds; and each attack is refused.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestClient, hashTypedData, http, type Address, type Hex } from 'viem';
+import { createTestClient, encodeAbiParameters, hashTypedData, http, keccak256, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   RESULT_TYPES,
@@ -232,6 +232,22 @@ describe('attacks on release', () => {
       code: 'ERR_CHAIN_REVERTED',
       detail: 'EscrowSignatureInvalid',
     });
+  });
+
+  it('attack: another lender\'s result for the same inputs, naming this job\'s public id and the nonce hash it published, is refused', async () => {
+    const { jobId, nonce } = await openJob();
+    // On chain the job keeps (and JobOpened shows) only the nonce's hash; the nonce is the lender's and the enclave's.
+    const published = keccak256(nonce);
+    const terms = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }], [pipelineId, published, INPUTS]));
+    expect((await gov.getJob(jobId)).terms).toBe(terms);
+    const squatted = resultFor(jobId, published);
+    await expect(relayer.release(jobId, squatted, enclave.publicKey, signResult(enclave, squatted, relayer.resultDomain()))).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'EscrowTermsMismatch',
+    });
+    const own = resultFor(jobId, nonce);
+    await relayer.release(jobId, own, enclave.publicKey, signResult(enclave, own, relayer.resultDomain()));
+    expect((await gov.getJob(jobId)).status).toBe('released');
   });
 
   it('attack: a result for another borrower\'s inputs, naming this job\'s public id and nonce, is refused', async () => {

@@ -8,6 +8,7 @@ import {
   decodeEventLog,
   defineChain,
   http,
+  keccak256,
   type Address,
   type Hex,
   type PublicClient,
@@ -135,6 +136,7 @@ export type PipelineFields = { codeHash: Hex; modelHash: Hex; policyHash: Hex; p
 export type AuditorApproval = { auditor: Address; signature: Hex };
 export type JobTerms = {
   pipelineId: Hex;
+  /** The lender's secret nonce: only its hash goes on chain (`open` takes `keccak256(nonce)`); the enclave gets the nonce. */
   nonce: Hex;
   /** The inputs the job pays to have scored (the input commitment the borrower's consent names): a result for other inputs does not release it. */
   inputCommitment: Hex;
@@ -144,7 +146,7 @@ export type JobTerms = {
   operatorAmount: bigint;
   deadline: bigint;
 };
-/** A job as stored: pipeline, nonce and inputs are kept only as `terms = keccak256(abi.encode(pipelineId, nonce, inputCommitment))`. */
+/** A job as stored: pipeline, nonce and inputs are kept only as `terms = keccak256(abi.encode(pipelineId, keccak256(nonce), inputCommitment))`. */
 export type Job = {
   lender: Address;
   deadline: bigint;
@@ -317,7 +319,8 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
         address: addresses.escrow,
         abi: escrowCallAbi,
         functionName: 'open',
-        args: [t.pipelineId, t.nonce, t.inputCommitment, t.dataOwner, t.dataOwnerAmount, t.operator, t.operatorAmount, t.deadline],
+        // The nonce stays the lender's (and the enclave's) until a result reveals it at release: on chain, its hash.
+        args: [t.pipelineId, keccak256(t.nonce), t.inputCommitment, t.dataOwner, t.dataOwnerAmount, t.operator, t.operatorAmount, t.deadline],
       });
       const receipt = await publicClient.getTransactionReceipt({ hash });
       for (const log of receipt.logs) {

@@ -6,7 +6,7 @@ import { copyFileSync, appendFileSync, existsSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64url } from 'jose';
-import { hashTypedData, type Hex } from 'viem';
+import { hashTypedData, keccak256, type Hex } from 'viem';
 import {
   chainKeyId,
   checkpointDigest,
@@ -304,13 +304,24 @@ export async function runAttacks(o: { log: (line: string) => void; threshold?: n
         },
       },
       {
-        name: "result for another borrower's inputs (another lender's result naming this job's public id and nonce)", layer: 'chain', expected: 'EscrowTermsMismatch',
+        name: "result for another borrower's inputs (another lender's result naming this job's id and nonce)", layer: 'chain', expected: 'EscrowTermsMismatch',
         run: async () => {
           // Lender A's job pays for its borrower's inputs; lender B gets a result for its own borrower under A's job id
-          // and nonce (both public in JobOpened) and tries to release A's escrow with it.
+          // and (say, leaked) nonce and tries to release A's escrow with it.
           const job = await w.openJob(lender, commitInputs(statement));
           const [otherBorrower] = generateBorrowers('attacks-other', 1);
           const { attestation } = await w.score(enclave, otherBorrower!.statement, job, threshold, random32());
+          const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
+          return mustNotPay(job.jobId, () => relayer.release(job.jobId, resultMessage(body), pub, attestation.eip712.signature as Hex));
+        },
+      },
+      {
+        name: "another lender's result for the same borrower naming this job (its public id and the nonce hash in JobOpened)", layer: 'chain', expected: 'EscrowTermsMismatch',
+        run: async () => {
+          // Lender B also holds the borrower's consent for these inputs, sees A's JobOpened and has its own scoring name
+          // A's job: all it can put for the nonce is the hash A published, since A gave the nonce to the enclave alone.
+          const job = await w.openJob(lender, commitInputs(statement));
+          const { attestation } = await w.score(enclave, statement, { jobId: job.jobId, nonce: keccak256(job.nonce) }, threshold, random32());
           const body = JSON.parse(new TextDecoder().decode(base64url.decode(attestation.jws.split('.')[1]!))) as ResultBody;
           return mustNotPay(job.jobId, () => relayer.release(job.jobId, resultMessage(body), pub, attestation.eip712.signature as Hex));
         },

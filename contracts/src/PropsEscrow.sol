@@ -30,9 +30,9 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         Refunded
     }
 
-    /// @dev Four slots, all read once by `release`. The pipeline, nonce and input commitment are kept as one commitment
-    /// (`terms = keccak256(abi.encode(pipelineId, nonce, inputCommitment))`, all in the JobOpened event) to save
-    /// storage reads.
+    /// @dev Four slots, all read once by `release`. The pipeline, nonce hash and input commitment are kept as one
+    /// commitment (`terms = keccak256(abi.encode(pipelineId, keccak256(abi.encode(nonce)), inputCommitment))`, all but
+    /// the nonce itself in the JobOpened event) to save storage reads.
     struct Job {
         address lender;
         uint64 deadline;
@@ -74,7 +74,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         uint256 indexed jobId,
         address indexed lender,
         bytes32 indexed pipelineId,
-        bytes32 nonce,
+        bytes32 nonceHash,
         bytes32 inputCommitment,
         address dataOwner,
         uint96 dataOwnerAmount,
@@ -102,21 +102,29 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         registry = registry_;
     }
 
-    /// @notice The commitment a job keeps to its pipeline, nonce and the inputs it pays to have scored.
-    function jobTerms(bytes32 pipelineId, bytes32 nonce, bytes32 inputCommitment) external pure returns (bytes32) {
-        return keccak256(abi.encode(pipelineId, nonce, inputCommitment));
+    /// @notice The commitment a job keeps to its pipeline, its nonce (by hash) and the inputs it pays to have scored.
+    function jobTerms(bytes32 pipelineId, bytes32 nonceHash, bytes32 inputCommitment) external pure returns (bytes32) {
+        return keccak256(abi.encode(pipelineId, nonceHash, inputCommitment));
+    }
+
+    /// @notice What `open` takes for a nonce: its hash, so the nonce stays the lender's until a result reveals it.
+    function hashNonce(bytes32 nonce) external pure returns (bytes32) {
+        return keccak256(abi.encode(nonce));
     }
 
     /// @notice Escrow `dataOwnerAmount + operatorAmount` from the caller for one scoring job.
-    /// @dev WARNING: `nonce` must be fresh and unpredictable (32 random bytes). A log leaf is the result's struct
-    /// hash, which carries no EIP-712 domain; the nonce is what keeps a leaf paid here from matching a job with
-    /// the same id on another escrow.
+    /// @dev WARNING: the nonce must be fresh and unpredictable (32 random bytes), and only its hash
+    /// (`hashNonce(nonce) = keccak256(abi.encode(nonce))`) is given here: the lender hands the nonce to the enclave
+    /// alone, so until a result reveals it at release no one else can have a result made that answers this job. (Were
+    /// the nonce public, another lender with the borrower's consent for the same inputs could have its own scoring
+    /// name this job and release it.) A log leaf is the result's struct hash, which carries no EIP-712 domain; the
+    /// nonce is also what keeps a leaf paid here from matching a job with the same id on another escrow.
     /// `inputCommitment` names the inputs the lender pays to have scored (the one its consent names): a result for
-    /// other inputs — another lender's, under the same public job id and nonce — does not release this job.
+    /// other inputs does not release this job.
     /// @return jobId The job id; a result answers it with `requestId = bytes32(jobId)`.
     function open(
         bytes32 pipelineId,
-        bytes32 nonce,
+        bytes32 nonceHash,
         bytes32 inputCommitment,
         address dataOwner,
         uint96 dataOwnerAmount,
@@ -139,10 +147,10 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
             dataOwnerAmount,
             operator,
             operatorAmount,
-            keccak256(abi.encode(pipelineId, nonce, inputCommitment))
+            keccak256(abi.encode(pipelineId, nonceHash, inputCommitment))
         );
         emit JobOpened(
-            jobId, msg.sender, pipelineId, nonce, inputCommitment, dataOwner, dataOwnerAmount, operator, operatorAmount, deadline
+            jobId, msg.sender, pipelineId, nonceHash, inputCommitment, dataOwner, dataOwnerAmount, operator, operatorAmount, deadline
         );
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -205,7 +213,7 @@ contract PropsEscrow is EIP712, ReentrancyGuardTransient {
         // Release and refund are split by the deadline, so a late release can never race a refund.
         if (block.timestamp > job.deadline) revert EscrowDeadlinePassed(jobId);
         if (result.requestId != bytes32(jobId)) revert EscrowWrongJob(jobId);
-        if (keccak256(abi.encode(result.pipelineId, result.nonce, result.inputCommitment)) != job.terms) {
+        if (keccak256(abi.encode(result.pipelineId, keccak256(abi.encode(result.nonce)), result.inputCommitment)) != job.terms) {
             revert EscrowTermsMismatch(jobId);
         }
     }

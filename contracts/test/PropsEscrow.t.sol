@@ -5,6 +5,7 @@ import {Fixture} from "./utils/Fixture.sol";
 import {PropsRegistry} from "../src/PropsRegistry.sol";
 import {PropsEscrow} from "../src/PropsEscrow.sol";
 import {MerkleLog} from "../src/MerkleLog.sol";
+import {Vm} from "./utils/Vm.sol";
 
 contract PropsEscrowTest is Fixture {
     bytes32 internal constant NONCE = keccak256("nonce-1");
@@ -89,14 +90,36 @@ contract PropsEscrowTest is Fixture {
         escrow.release(jobId, res, qx, qy, r, s);
     }
 
-    /// @dev The job id is a public counter and the nonce is in JobOpened: a result another lender got for its own
-    /// borrower's inputs, naming this job, must not release it.
+    /// @dev The job id is a public counter: a result another lender got for its own borrower's inputs, naming this
+    /// job, must not release it.
     function testReleaseResultForOtherInputsReverts() public {
         uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
         PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
         res.inputCommitment = keccak256("another borrower's inputs");
         (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
         vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
+        escrow.release(jobId, res, qx, qy, r, s);
+    }
+
+    /// @dev Another lender with the borrower's consent for the same inputs, naming this job: all it can learn of the
+    /// nonce before release is the hash in JobOpened, and a result for that (or any other guess) does not release.
+    function testReleaseOtherLendersResultNamingThePublicNonceHashReverts() public {
+        vm.recordLogs();
+        uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bytes32 published;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].topics[0] == PropsEscrow.JobOpened.selector) (published,,,,,,) = abi.decode(logs[i].data, (bytes32, bytes32, address, uint96, address, uint96, uint64));
+        }
+        vm.assertEq(published, escrow.hashNonce(NONCE), "JobOpened carries the nonce's hash");
+        vm.assertTrue(published != NONCE, "and not the nonce");
+        PropsEscrow.PropsResult memory res = _result(jobId, published);
+        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
+        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
+        escrow.release(jobId, res, qx, qy, r, s);
+        // The lender's own result, carrying the nonce it handed the enclave, does.
+        res = _result(jobId, NONCE);
+        (r, s) = _signResult(ENCLAVE_KEY, res);
         escrow.release(jobId, res, qx, qy, r, s);
     }
 

@@ -74,7 +74,8 @@ export const jobs = sqliteTable(
     // A request id is unique per lender, not across lenders: a paid job's request id is its escrow job id, which is
     // public (and sequential) on chain, so a global index let any lender claim another's escrow job id first and
     // shut that lender out of its own job. Another lender's result naming it cannot release the escrow (its terms
-    // commit to the job's nonce and inputs), so it only has to be kept from blocking the job's own lender.
+    // commit to the job's inputs and to a nonce only the lender and the enclave know until release), so it only has
+    // to be kept from blocking the job's own lender.
     uniqueIndex('jobs_request').on(t.lenderId, t.requestId),
     // (created_at, id): the backlog is read in pages after a (created_at, id) key, as many jobs share a second.
     index('jobs_pending').on(t.createdAt, t.id).where(sql`${t.state} = 'accepted'`),

@@ -94,9 +94,10 @@ abstract contract Fixture {
         if (uint256(s) > N / 2) s = bytes32(N - uint256(s));
     }
 
+    /// @dev The lender commits to its nonce by hash; the nonce itself goes only to the enclave.
     function _open(bytes32 nonce, uint96 a, uint96 b, uint64 deadline) internal returns (uint256 jobId) {
         vm.prank(lender);
-        jobId = escrow.open(pipelineId, nonce, INPUTS, dataOwner, a, operator, b, deadline);
+        jobId = escrow.open(pipelineId, keccak256(abi.encode(nonce)), INPUTS, dataOwner, a, operator, b, deadline);
     }
 
     function _result(uint256 jobId, bytes32 nonce) internal view returns (PropsEscrow.PropsResult memory) {

@@ -11,6 +11,12 @@ interface Vm {
         uint64 gasRemaining;
     }
 
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function lastCallGas() external view returns (Gas memory gas);
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
@@ -32,5 +38,7 @@ interface Vm {
     function cool(address target) external;
     function snapshotValue(string calldata name, uint256 value) external;
     function pauseGasMetering() external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function resumeGasMetering() external;
 }
