@@ -303,6 +303,26 @@ describe('attacks on release', () => {
     });
   });
 
+  it('stale approval: one from an auditor since removed, sorting first, does not sink a registration that has a full quorum', async () => {
+    // Four approvals; the auditor with the lowest address is then removed, so its signature would be the first the
+    // registry checks. The other three still make the 3-of-5 quorum.
+    const four = [...auditorKeys.slice(0, 4)].sort((a, b) => (BigInt(privateKeyToAccount(a).address) < BigInt(privateKeyToAccount(b).address) ? -1 : 1));
+    const removed = privateKeyToAccount(four[0]!).address;
+    await gov.setAuditor(removed, false);
+    try {
+      const e = newEnclave();
+      // Plus one approval that names an auditor it was not signed by, and a second one by the same auditor.
+      const reg = { pipelineId, keyId: e.keyId, evidenceDigest: randomHex32(), earDigest: randomHex32(), expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) };
+      const digest = keyRegistrationDigest(gov.registryDomain(), reg);
+      const approvals = await Promise.all(four.map(async (k) => ({ auditor: privateKeyToAccount(k).address, signature: await privateKeyToAccount(k).sign({ hash: digest }) })));
+      const forged = { auditor: privateKeyToAccount(auditorKeys[4]!).address, signature: approvals[1]!.signature };
+      await relayer.registerKey(reg, [forged, approvals[1]!, ...approvals]);
+      expect(await gov.checkKey(e.keyId, pipelineId)).toEqual({ valid: true });
+    } finally {
+      await gov.setAuditor(removed, true);
+    }
+  });
+
   it('revoked key is refused', async () => {
     const { jobId, nonce } = await openJob();
     const result = resultFor(jobId, nonce);

@@ -8,7 +8,9 @@ import {
   decodeEventLog,
   defineChain,
   http,
+  isAddressEqual,
   keccak256,
+  recoverAddress,
   type Address,
   type Hex,
   type PublicClient,
@@ -23,6 +25,7 @@ import {
   EIP712_DOMAIN_VERSION,
   PropsError,
   chainKeyId,
+  keyRegistrationDigest,
   pipelineId as computePipelineId,
   type Eip712DomainValue,
   type KeyRegistrationMessage,
@@ -251,14 +254,34 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
     },
 
     // ------------------------------------------------------------ keys and checkpoints
-    /** Register an enclave key with auditor approvals; they are sent in the ascending signer order the registry wants. */
+    /**
+     * Register an enclave key with auditor approvals. The registry checks exactly its first `quorum` signatures, in
+     * strictly ascending signer order, so one approval that does not count — signed by someone else than it names, by
+     * an auditor since removed, or a second one by the same auditor — would sink a registration that still has a full
+     * quorum. Only approvals that recover to a current auditor are sent, one per auditor, ascending, `quorum` of them;
+     * with fewer, those there are (the registry refuses: RegistryQuorumNotMet).
+     */
     async registerKey(reg: KeyRegistrationMessage, approvals: readonly AuditorApproval[]): Promise<Hex> {
-      const sorted = [...approvals].sort((a, b) => (BigInt(a.auditor) < BigInt(b.auditor) ? -1 : 1));
+      const digest = keyRegistrationDigest(domain(addresses.registry), reg);
+      const [quorum, counted] = await Promise.all([
+        read(publicClient.readContract({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'quorum' })),
+        Promise.all(
+          approvals.map(async (a) => {
+            const signer = await recoverAddress({ hash: digest, signature: a.signature }).catch(() => undefined);
+            if (!signer || !isAddressEqual(signer, a.auditor)) return undefined;
+            const allowed = await read(publicClient.readContract({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'isAuditor', args: [signer] }));
+            return allowed ? { signer, signature: a.signature } : undefined;
+          }),
+        ),
+      ]);
+      const bySigner = new Map<bigint, Hex>();
+      for (const c of counted) if (c && !bySigner.has(BigInt(c.signer))) bySigner.set(BigInt(c.signer), c.signature);
+      const sorted = [...bySigner.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, Number(quorum));
       return write({
         address: addresses.registry,
         abi: propsRegistryAbi,
         functionName: 'registerKey',
-        args: [reg, sorted.map((a) => a.signature)],
+        args: [reg, sorted.map(([, signature]) => signature)],
       });
     },
     /** Post a log head signed by the enclave key `publicKey` (0x04‖x‖y); `signature` is r‖s, low-s. */
