@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  checkpointDigest,
   consistencyProof,
   fromHex,
   inclusionProof,
@@ -122,13 +121,14 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const batched: { jobId: bigint; body: ResultBody; index: number }[] = [];
     const checkpoints: { treeSize: number; root: Hex }[] = [];
     const keyId = reg.keyId;
+    // The relayer asks the service for its head as a checkpoint for this registry (signed inside the enclave by its
+    // on-chain key) and posts it: what an operator's relayer does in production.
     const postCheckpoint = async () => {
-      const head = (await (await fetch(`${service.url}/v1/log/head`)).json()) as { treeSize: number; rootHash: Hex };
-      const treeSize = head.treeSize;
-      const root = head.rootHash;
-      if (treeSize !== leaves.length || root !== toHex(treeRoot(leaves))) throw new Error('service log head does not match the results it returned');
-      const sig = await enclave.keys.chainSigner.signDigest(fromHex(checkpointDigest(gov.registryDomain(), { keyId, treeSize: BigInt(treeSize), root }), 32));
-      await relayer.postCheckpoint(enclave.evidence.keys.chain.publicKey as Hex, BigInt(treeSize), root, sig);
+      const { chainId, verifyingContract } = gov.registryDomain();
+      const cp = (await (await fetch(`${service.url}/v1/log/checkpoint?chainId=${chainId}&registry=${verifyingContract}`)).json()) as { keyId: Hex; publicKey: Hex; treeSize: number; root: Hex; signature: Hex };
+      const { treeSize, root } = cp;
+      if (cp.keyId !== keyId || treeSize !== leaves.length || root !== toHex(treeRoot(leaves))) throw new Error('service checkpoint does not match the results it returned');
+      await relayer.postCheckpoint(cp.publicKey, BigInt(treeSize), root, cp.signature);
       checkpoints.push({ treeSize, root });
     };
     for (const [i, sub] of ingested.entries()) {

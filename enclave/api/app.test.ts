@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { consentRef, PropsError, type Hex } from '../../protocol/index.ts';
+import { p256 } from '@noble/curves/nist.js';
+import { chainKeyId, checkpointDigest, consentRef, EIP712_DOMAIN_NAME, EIP712_DOMAIN_VERSION, fromHex, PropsError, type Hex } from '../../protocol/index.ts';
 import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
 import { hex32, NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
@@ -53,7 +54,7 @@ describe('attestation routes', () => {
     expect((await s.call('GET', '/metrics')).json).toContain('props_log_size 0');
     const doc = (await s.call('GET', '/openapi.json')).json;
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/v1/submissions', '/v1/consents', '/v1/jobs', '/v1/jobs/{id}', '/v1/log/head', '/v1/log/inclusion', '/v1/log/consistency', '/v1/admin/lenders', '/.well-known/jwks.json']) {
+    for (const p of ['/v1/submissions', '/v1/consents', '/v1/jobs', '/v1/jobs/{id}', '/v1/log/head', '/v1/log/inclusion', '/v1/log/consistency', '/v1/log/checkpoint', '/v1/admin/lenders', '/.well-known/jwks.json']) {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect((await s.call('GET', '/docs')).json).toContain('/openapi.json');
@@ -259,6 +260,27 @@ describe('log routes: coded failures', () => {
       expect((await w.call('GET', `/v1/log/inclusion?${q}`)).json.code).toBe('ERR_INPUT_MALFORMED');
     }
     expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=1&extra=1')).json.code).toBe('ERR_INPUT_MALFORMED');
+  });
+
+  it('signs the current head as a registry checkpoint (EIP-712 Checkpoint under the named domain) with the on-chain key', async () => {
+    const w = await world();
+    const registry = '0x00000000000000000000000000000000000000aa';
+    const path = `/v1/log/checkpoint?chainId=31337&registry=${registry}`;
+    // Nothing to anchor yet: the registry takes only a first head of at least one leaf.
+    expect((await w.call('GET', path)).json).toMatchObject({ status: 404, code: 'ERR_LOG_INDEX_OUT_OF_RANGE' });
+    await w.score();
+    await w.score();
+    const cp = (await w.call('GET', path)).json;
+    const publicKey = w.enclave.evidence.keys.chain.publicKey as Hex;
+    expect(cp).toMatchObject({ keyId: chainKeyId(publicKey), publicKey, chainId: 31337, registry, treeSize: 2, root: (await w.call('GET', '/v1/log/head')).json.rootHash });
+    const digest = checkpointDigest({ name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId: 31337, verifyingContract: registry }, { keyId: cp.keyId, treeSize: 2n, root: cp.root });
+    expect(p256.verify(fromHex(cp.signature, 64), fromHex(digest, 32), fromHex(publicKey, 65))).toBe(true);
+    // Another registry's domain gets its own signature; this one's is not valid there.
+    const other = (await w.call('GET', `/v1/log/checkpoint?chainId=1&registry=${registry}`)).json;
+    expect(other.signature).not.toBe(cp.signature);
+    for (const q of ['chainId=0&registry=' + registry, 'chainId=1e3&registry=' + registry, 'chainId=1&registry=0x12', 'chainId=1', `chainId=1&registry=${registry}&x=1`]) {
+      expect((await w.call('GET', `/v1/log/checkpoint?${q}`)).json.code).toBe('ERR_INPUT_MALFORMED');
+    }
   });
 
   it('forged tree head: a head with a changed root or size is refused', async () => {

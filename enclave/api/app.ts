@@ -8,7 +8,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { LRUCache } from 'lru-cache';
 import {
+  address,
   canonicalBytes,
+  chainKeyId,
+  checkpointDigest,
+  EIP712_DOMAIN_NAME,
+  EIP712_DOMAIN_VERSION,
+  fromHex,
   hex32,
   PropsError,
   sha256Digest,
@@ -409,6 +415,39 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     (c) => {
       const q = c.req.valid('query');
       return c.json(log.inclusion(q.index, q.treeSize), 200);
+    },
+  );
+  // The log's current head as a registry checkpoint: the EIP-712 Checkpoint(keyId, treeSize, root) under the named
+  // registry's domain, signed by the enclave's on-chain key. Anyone relays it (postCheckpoint); the log's results are
+  // then paid by inclusion proof at that size (releaseWithProof), batched ones included. The enclave vouches only for
+  // its own log's head: which registry a caller names changes nothing it asserts. One signature per registry and size.
+  const checkpoints = new LRUCache<string, { treeSize: number; body: string }>({ max: 64 });
+  const chainId = z.string().regex(/^[1-9][0-9]{0,15}$/).transform(Number).pipe(z.number().max(Number.MAX_SAFE_INTEGER));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/log/checkpoint',
+      request: { query: z.strictObject({ chainId, registry: address }) },
+      responses: { 200: ok('the current head as a registry checkpoint, signed by the enclave\'s on-chain key'), ...errors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const signer = enclave.keys.chainSigner;
+      // The registry verifies checkpoints with P-256 (P256VERIFY) only.
+      if (signer.scheme !== 'p256') throw new PropsError('ERR_CHAIN_KEY_INVALID', { detail: 'checkpoints need a P-256 on-chain key' });
+      const treeSize = log.size();
+      // The registry takes only growing heads, from a first one of at least one leaf.
+      if (treeSize === 0) throw new PropsError('ERR_LOG_INDEX_OUT_OF_RANGE', { detail: 'empty log' });
+      const key = `${q.chainId}:${q.registry.toLowerCase()}`;
+      const cached = checkpoints.get(key);
+      if (cached?.treeSize === treeSize) return c.body(cached.body, 200, JSON_TYPE) as never;
+      const root = log.rootAt(treeSize);
+      const keyId = chainKeyId(signer.publicKey);
+      const domain = { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId: q.chainId, verifyingContract: q.registry as Hex };
+      const signature = await signer.signDigest(fromHex(checkpointDigest(domain, { keyId, treeSize: BigInt(treeSize), root }), 32));
+      const body = JSON.stringify({ keyId, publicKey: signer.publicKey, chainId: q.chainId, registry: q.registry, treeSize, root, signature });
+      checkpoints.set(key, { treeSize, body });
+      return c.body(body, 200, JSON_TYPE) as never;
     },
   );
   app.openapi(
