@@ -40,6 +40,7 @@ export const ERROR_MESSAGES = {
   ERR_RESULT_BATCH_PROOF_INVALID: 'result is not in the signed batch (inclusion proof does not verify)',
   ERR_RESULT_EIP712_DOMAIN_NOT_ALLOWED: 'result EIP-712 domain is not allowed',
   ERR_RESULT_EVIDENCE_MISMATCH: 'result names other evidence or another manifest',
+  ERR_RESULT_DECISION_INCONSISTENT: 'result decision does not follow from its score and threshold',
   ERR_RESULT_REQUEST_MISMATCH: 'result answers another request',
   ERR_RESULT_NONCE_MISMATCH: 'result nonce does not match the request nonce',
   ERR_RESULT_NONCE_REPLAYED: 'result nonce was already used',

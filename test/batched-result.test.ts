@@ -89,8 +89,20 @@ describe('batched results: attacks', () => {
 
   it('decline turned into approve: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
     const { enclave, results } = await batch();
-    const forged = withBody(results[0]!, (b) => (b.output.decision = b.output.decision === 'approve' ? 'decline' : 'approve'));
+    // The threshold moves with the decision, so the forged output is self-consistent and only the leaf refuses it.
+    const forged = withBody(results[0]!, (b) => {
+      b.output.decision = b.output.decision === 'approve' ? 'decline' : 'approve';
+      b.output.threshold = b.output.decision === 'approve' ? 0 : 1000;
+    });
     expect((await codes(enclave, forged)).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+  });
+
+  it('inconsistent decision in a signed batch: an approve below the threshold is refused (ERR_RESULT_DECISION_INCONSISTENT)', async () => {
+    const enclave = await simEnclave({ clock: fixedClock() });
+    const { results } = await enclave.signResultBatch(items(2).map((x) => ({ ...x, output: { score: 10, decision: 'approve' as const, threshold: 900, reasonCodes: [] } })));
+    const v = await codes(enclave, results[1]!, { expected: { requestId: id(2), nonce: id(1001) } });
+    expect(v.codes).toEqual(['ERR_RESULT_DECISION_INCONSISTENT']);
+    expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['result.binding']);
   });
 
   it('result re-pointed at another request: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {

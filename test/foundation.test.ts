@@ -5,7 +5,7 @@ import { CompactSign, SignJWT, base64url } from 'jose';
 import { createHmac } from 'node:crypto';
 import { fromBase64, toBase64, type Evidence, type ResultAttestation } from '../protocol/index.ts';
 import { BODY_OFFSET, BODY_MRTD, BODY_RTMR0, BODY_REPORT_DATA, BODY_TD_ATTRIBUTES, BODY_MRCONFIGID, SIG_DATA_OFFSET, HEADER_USER_DATA_OFFSET } from '../protocol/index.ts';
-import { verifyBundle, verifyEvidence, verifyResult, type Policy } from '../verifier/index.ts';
+import { buildEar, verifyBundle, verifyEvidence, verifyResult, type Policy } from '../verifier/index.ts';
 import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type Enclave } from '../enclave/index.ts';
 import { NOW, hex32, resultCodesFor, simEnclave, simPolicy } from './helpers.ts';
 
@@ -206,6 +206,24 @@ describe('result attestations', () => {
     expect((await resultCodes(enclave, { ...attestation, eip712: { ...attestation.eip712, signature: high } })).codes).toEqual(['ERR_RESULT_EIP712_SIGNATURE_INVALID']);
   });
 
+  it('malleated secp256k1 signature (high-s, flipped v) is refused', async () => {
+    const enclave = await simEnclave({ chainScheme: 'secp256k1' });
+    const att = await enclave.signResult(request, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const sig = att.eip712.signature;
+    const [r, s, v] = [sig.slice(2, 66), BigInt(`0x${sig.slice(66, 130)}`), Number.parseInt(sig.slice(130), 16)];
+    expect([27, 28]).toContain(v); // the enclave's canonical form: low-s, v 27/28
+    const refused = async (signature: string) => {
+      const { codes, checks } = await resultCodesFor(enclave, { ...att, eip712: { ...att.eip712, signature } }, { expected: request });
+      expect(codes).toEqual(['ERR_RESULT_EIP712_SIGNATURE_INVALID']);
+      expect(checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['result.eip712']);
+    };
+    // (r, n - s, v ^ 1) recovers the same address: a second valid-looking encoding of one signature.
+    await refused(`0x${r}${(n - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}`);
+    // The same signature with v as a bare recovery id (0/1).
+    await refused(`0x${r}${sig.slice(66, 130)}${(v - 27).toString(16).padStart(2, '0')}`);
+  });
+
   it('wrong key: a result signed by another enclave is refused (ERR_RESULT_KEY_NOT_BOUND)', async () => {
     const { enclave } = await world();
     const other = await simEnclave({ seed: 'other' });
@@ -276,6 +294,22 @@ describe('result attestations', () => {
     expect((await resultCodes(enclave, a)).codes).toEqual([code]);
   });
 
+  it('inconsistent decision: an approve below the threshold is refused', async () => {
+    const { enclave } = await world();
+    // Signed by the genuine enclave: only the decision rule (approve exactly when score ≥ threshold) refuses it.
+    for (const output of [
+      { score: 10, decision: 'approve' as const, threshold: 900, reasonCodes: [] },
+      { score: 950, decision: 'decline' as const, threshold: 900, reasonCodes: [] },
+    ]) {
+      const att = await enclave.signResult(request, output, commitInputs(SAMPLE_STATEMENT));
+      const { codes, checks } = await resultCodesFor(enclave, att, { expected: request });
+      expect(codes).toEqual(['ERR_RESULT_DECISION_INCONSISTENT']);
+      expect(checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['result.binding']);
+    }
+    const edge = await enclave.signResult(request, { score: 900, decision: 'approve', threshold: 900, reasonCodes: [] }, commitInputs(SAMPLE_STATEMENT));
+    expect(await resultCodes(enclave, edge)).toEqual({ ok: true, codes: [] });
+  });
+
   it('secp256k1 on-chain key works behind the same signer interface', async () => {
     const enclave = await simEnclave({ chainScheme: 'secp256k1' });
     const att = await enclave.signResult(request, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
@@ -297,6 +331,61 @@ describe('audit bundle', () => {
     expect(sub?.['ear.trustworthiness-vector'].hardware).toBe(32);
     expect(sub?.['props.simulated']).toBe(true);
     expect(sub?.['ear.appraisal-policy-id']).toBe('props-default@1');
+  });
+
+  it('unpinned code: the EAR does not claim approved executables or configuration', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation: attestation as ResultAttestation }], NOW);
+    const policy = simPolicy(); // codeHashes, modelHashes and policyHashes: "any"
+    const r = await verifyBundle(bundle, { policy, now: NOW });
+    expect(r.ok).toBe(true);
+    expect(r.checks.filter((c) => c.id.startsWith('manifest.') && c.id.endsWith('-hash')).map((c) => c.pinned)).toEqual([false, false, false]);
+    const vector = r.ear.submods['props-enclave']?.['ear.trustworthiness-vector'];
+    expect(vector?.executables).toBe(33); // AR4SI: unrecognized run-time (warning)
+    expect(vector?.configuration).toBe(0); // AR4SI: no claim
+    // Even on genuine hardware, unpinned code is at best a warning.
+    expect(buildEar(r.checks, { policy, now: NOW, simulated: false, ok: true }).submods['props-enclave']?.['ear.status']).toBe('warning');
+  });
+
+  it('pinned code: the EAR claims approved executables and configuration (affirming on genuine hardware)', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation: attestation as ResultAttestation }], NOW);
+    const policy = simPolicy((p) => {
+      p.manifest.codeHashes = [enclave.manifest.codeHash];
+      p.manifest.modelHashes = [enclave.manifest.modelHash];
+      p.manifest.policyHashes = [enclave.manifest.policyHash];
+    });
+    const r = await verifyBundle(bundle, { policy, now: NOW });
+    expect(r.ok).toBe(true);
+    const vector = r.ear.submods['props-enclave']?.['ear.trustworthiness-vector'];
+    expect([vector?.executables, vector?.configuration]).toEqual([2, 2]);
+    expect(r.ear.submods['props-enclave']?.['ear.status']).toBe('warning'); // simulated hardware
+    expect(buildEar(r.checks, { policy, now: NOW, simulated: false, ok: true }).submods['props-enclave']?.['ear.status']).toBe('affirming');
+    // Code pinned but the model left "any": the executables are still not all recognized.
+    const codeOnly = simPolicy((p) => (p.manifest.codeHashes = [enclave.manifest.codeHash]));
+    expect((await verifyBundle(bundle, { policy: codeOnly, now: NOW })).ear.submods['props-enclave']?.['ear.trustworthiness-vector'].executables).toBe(33);
+  });
+
+  it('nonce burning: a bundle refused for a bad log proof does not spend its results\' nonces', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation: attestation as ResultAttestation }], NOW);
+    const badProof = { type: 'props-log-inclusion', v: 1, requestId: request.requestId, index: 0, treeSize: 1, leafHash: hex32('ab'), proof: [], signedTreeHead: {} };
+    const seen = new Set<string>();
+    const nonceStore = { has: (n: string) => seen.has(n), add: (n: string) => void seen.add(n) };
+    const refused = await verifyBundle({ ...bundle, logProofs: [badProof] }, { policy: simPolicy(), now: NOW, nonceStore });
+    expect(refused.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([['logProofs[0]', 'ERR_LOG_INCLUSION_INVALID']]);
+    expect(seen.size).toBe(0);
+    // The genuine delivery is then accepted, and spends the nonce; a second delivery is a replay.
+    expect((await verifyBundle(bundle, { policy: simPolicy(), now: NOW, nonceStore })).ok).toBe(true);
+    expect([...seen]).toEqual([request.nonce]);
+    const again = await verifyBundle(bundle, { policy: simPolicy(), now: NOW, nonceStore });
+    expect(again.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([['results[0].result.nonce', 'ERR_RESULT_NONCE_REPLAYED']]);
+    // Within one bundle a repeated nonce is still a replay, and a refused bundle spends none of its nonces.
+    const fresh = new Set<string>();
+    const twice = { ...bundle, results: [bundle.results[0]!, bundle.results[0]!] };
+    const r = await verifyBundle(twice, { policy: simPolicy(), now: NOW, nonceStore: { has: (n) => fresh.has(n), add: (n) => void fresh.add(n) } });
+    expect(r.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([['results[1].result.nonce', 'ERR_RESULT_NONCE_REPLAYED']]);
+    expect(fresh.size).toBe(0);
   });
 
   it('attack: provenance proofs slipped into a bundle, which nothing there verifies, make it malformed', async () => {

@@ -23,6 +23,11 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
     checks.push(failFrom('bundle.format', e, 'ERR_BUNDLE_MALFORMED'));
   }
   let simulated = false;
+  // Nonces are staged (a replay within the bundle is still refused) and spent only once the whole bundle has
+  // verified: a bundle refused for anything else leaves a later genuine delivery of its results acceptable.
+  const store = opts.nonceStore;
+  const staged = new Set<string>();
+  const nonceStore: NonceStore | undefined = store && { has: async (n) => staged.has(n) || (await store.has(n)), add: (n) => void staged.add(n) };
   if (bundle) {
     const ev = await verifyEvidence(bundle.evidence, { ...opts, manifest: bundle.manifest });
     simulated = ev.simulated;
@@ -40,7 +45,7 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
           policy: opts.policy,
           now: opts.now,
           expected: r.request,
-          ...(opts.nonceStore ? { nonceStore: opts.nonceStore } : {}),
+          ...(nonceStore ? { nonceStore } : {}),
         });
         checks.push(...rep.checks.map((c) => ({ ...c, id: `results[${i}].${c.id}` })));
         if (rep.ok && rep.body) verified.set(rep.body.requestId, rep.body);
@@ -62,5 +67,6 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
     }
   }
   const ok = checks.length > 0 && checks.every((c) => c.ok);
+  if (ok && store) for (const n of staged) await store.add(n);
   return { ok, simulated, checks, ear: buildEar(checks, { policy: opts.policy, now: opts.now, simulated, ok }) };
 }

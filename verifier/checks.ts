@@ -1,7 +1,14 @@
 // A verification run is a list of named checks; a report is ok only when every check is ok.
 import { findPropsError, type ErrorCode } from '../protocol/index.ts';
 
-export type Check = { id: string; ok: boolean; code?: ErrorCode; detail?: string };
+export type Check = {
+  id: string;
+  ok: boolean;
+  code?: ErrorCode;
+  detail?: string;
+  /** On a passed policy-pin check: false when the policy said "any", so nothing was compared (the EAR claims no approval). */
+  pinned?: boolean;
+};
 
 export function pass(id: string, detail?: string): Check {
   return detail === undefined ? { id, ok: true } : { id, ok: true, detail };

@@ -1,6 +1,6 @@
 // Attestation results shaped like IETF RATS EAR (draft-ietf-rats-ear), with an AR4SI trustworthiness vector:
 // 0 no claim; 2..31 affirming; 32..95 warning; 96..127 contraindicated. Simulated hardware is "unsafe" (32):
-// the result can never be better than "warning".
+// the result can never be better than "warning". Code or model not pinned by policy is "unrecognized" (33): the same.
 import { SignJWT, importJWK, type JWK } from 'jose';
 import type { Check } from './checks.ts';
 import type { Policy } from './policy.ts';
@@ -39,21 +39,27 @@ function state(checks: Check[], prefix: string): 'ok' | 'fail' | 'absent' {
   return mine.every((c) => c.ok) ? 'ok' : 'fail';
 }
 
+function pinned(checks: Check[], id: string): boolean {
+  return checks.some((c) => c.id === id && c.ok && c.pinned === true);
+}
+
 export function buildEar(checks: Check[], opts: { policy: Policy; now: Date; simulated: boolean; ok: boolean }): Ear {
   const v = (s: 'ok' | 'fail' | 'absent', good: number, bad: number) => (s === 'absent' ? 0 : s === 'ok' ? good : bad);
   const hwState = state(checks, 'evidence.signature');
   const vector: TrustVector = {
     'instance-identity': v(state(checks, 'evidence.report-data'), 2, 96),
+    // Unpinned (policy "any"): nothing was compared, so no approved configuration (0, no claim) and no recognized
+    // executables (33, unrecognized run-time: a warning) are claimed.
     configuration: v(
       state(checks, 'evidence.debug') === 'fail' || state(checks, 'manifest.policy-hash') === 'fail' ? 'fail' : state(checks, 'manifest.policy-hash'),
-      2,
+      pinned(checks, 'manifest.policy-hash') ? 2 : 0,
       96,
     ),
     executables: v(
       ['manifest.code-hash', 'manifest.model-hash', 'manifest.measurements', 'manifest.binding'].some((p) => state(checks, p) === 'fail')
         ? 'fail'
         : state(checks, 'manifest.code-hash'),
-      2,
+      pinned(checks, 'manifest.code-hash') && pinned(checks, 'manifest.model-hash') ? 2 : 33,
       96,
     ),
     'file-system': 0,

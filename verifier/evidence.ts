@@ -139,16 +139,18 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
         checks.push(await runCheck('manifest.measurements', () => checkSimMeasurements(claims, m, ev.manifestHash), 'ERR_EVIDENCE_MEASUREMENT_MISMATCH'));
       }
       const pins = opts.policy.manifest;
-      checks.push(await runCheck('manifest.code-hash', () => pinDetail(checkPinned(pins.codeHashes, m.codeHash, 'ERR_MANIFEST_CODE_HASH_NOT_ALLOWED')), 'ERR_MANIFEST_CODE_HASH_NOT_ALLOWED'));
-      checks.push(await runCheck('manifest.model-hash', () => pinDetail(checkPinned(pins.modelHashes, m.modelHash, 'ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED')), 'ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED'));
-      checks.push(await runCheck('manifest.policy-hash', () => pinDetail(checkPinned(pins.policyHashes, m.policyHash, 'ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED')), 'ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED'));
+      checks.push(await pinCheck('manifest.code-hash', pins.codeHashes, m.codeHash, 'ERR_MANIFEST_CODE_HASH_NOT_ALLOWED'));
+      checks.push(await pinCheck('manifest.model-hash', pins.modelHashes, m.modelHash, 'ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED'));
+      checks.push(await pinCheck('manifest.policy-hash', pins.policyHashes, m.policyHash, 'ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED'));
     }
   }
   return done(manifest ? { ...base, claims, manifest } : { ...base, claims });
 }
 
-function pinDetail(r: 'pinned' | 'any'): string {
-  return r === 'pinned' ? 'pinned by policy' : 'NOT pinned (policy: any)';
+// A pin check that passes under policy "any" compared nothing; it says so, in its detail and its `pinned` flag.
+async function pinCheck(id: string, list: 'any' | readonly string[], value: string, code: Parameters<typeof checkPinned>[2]): Promise<Check> {
+  const c = await runCheck(id, () => (checkPinned(list, value, code) === 'pinned' ? 'pinned by policy' : 'NOT pinned (policy: any)'), code);
+  return c.ok ? { ...c, pinned: list !== 'any' } : c;
 }
 
 function checkSimMeasurements(claims: PlatformClaims, m: Manifest, mHash: string): string {

@@ -15,7 +15,7 @@ import {
   pipelineId,
   PropsError,
   resultDigest,
-
+  toHex,
   type BatchedResult,
   type Evidence,
   type Hex,
@@ -107,7 +107,10 @@ function bindingCheck(body: ResultBody, opts: VerifyResultOptions): Promise<Chec
     if (body.pipelineId !== pipelineId(opts.manifest)) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'pipelineId' });
     if (body.modelHash !== opts.manifest.modelHash) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'modelHash' });
     if (body.executionProvider !== opts.manifest.executionProvider) throw new PropsError('ERR_RESULT_EVIDENCE_MISMATCH', { detail: 'executionProvider' });
-    return 'names this evidence, manifest, pipeline and model';
+    // The enclave's rule (enclave/model/runtime.ts decide): approve exactly when score ≥ threshold.
+    const o = body.output;
+    if (o.decision !== (o.score >= o.threshold ? 'approve' : 'decline')) throw new PropsError('ERR_RESULT_DECISION_INCONSISTENT');
+    return 'names this evidence, manifest, pipeline and model; decision follows from score and threshold';
   }, 'ERR_RESULT_EVIDENCE_MISMATCH');
 }
 
@@ -211,6 +214,8 @@ async function verifyBatched(
   return report({ body, batched });
 }
 
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
 async function verifyChainSignature(chain: Evidence['keys']['chain'], digest: Hex, signature: Hex): Promise<void> {
   const sig = fromHex(signature);
   if (chain.scheme === 'p256') {
@@ -221,6 +226,10 @@ async function verifyChainSignature(chain: Evidence['keys']['chain'], digest: He
   }
   if (chain.scheme === 'secp256k1') {
     if (sig.length !== 65 || !chain.address) throw new PropsError('ERR_RESULT_EIP712_SIGNATURE_INVALID');
+    // One encoding per signature, as on chain (OpenZeppelin ECDSA) and as the enclave signs: low-s, v ∈ {27, 28}.
+    if (!(BigInt(toHex(sig.subarray(32, 64))) <= SECP256K1_HALF_N) || (sig[64] !== 27 && sig[64] !== 28)) {
+      throw new PropsError('ERR_RESULT_EIP712_SIGNATURE_INVALID', { detail: 'not a low-s r||s||v signature with v 27/28' });
+    }
     let recovered: string;
     try {
       recovered = await recoverAddress({ hash: digest, signature });
