@@ -141,6 +141,9 @@ function checkedUrl(raw: string, policy: AttestedFetchPolicy): URL {
   const host = url.hostname.toLowerCase();
   if (isIP(host) || host.startsWith('[')) throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED', { detail: 'IP literal' });
   if (!policy.allowedHosts.includes(host)) throw new PropsError('ERR_PROVENANCE_HOST_NOT_ALLOWED');
+  // The policy allows a host, not every service on it; and the verifier refuses a record whose URL names a port
+  // (verifier/provenance/attested-fetch.ts), so the token would go out for a record no one accepts.
+  if (url.port !== '') throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED', { detail: 'port' });
   return url;
 }
 
@@ -175,6 +178,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
     const url = checkedUrl(rawUrl, policy);
     const host = url.hostname.toLowerCase();
     const hop = routed(host, deps.route);
+    let deadline: ReturnType<typeof setTimeout> | undefined;
     const { status, tlsVersion, chainSha256, contentType, body, bodySha256 } = await new Promise<{
       status: number;
       tlsVersion: string | null;
@@ -203,6 +207,15 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
           reject(new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID'));
           return;
         }
+        // A body delimited only by the connection closing cannot be told from one cut short: a TCP FIN without TLS
+        // close_notify ends it as cleanly as the server would. Only length-delimited or chunked bodies are signed.
+        const status = res.statusCode ?? 0;
+        const chunked = /(?:^|,)\s*chunked\s*$/i.test(String(res.headers['transfer-encoding'] ?? ''));
+        if (res.headers['content-length'] === undefined && !chunked && status !== 204 && status !== 304) {
+          res.destroy();
+          reject(new PropsError('ERR_FETCH_FAILED', { detail: 'close-delimited response' }));
+          return;
+        }
         const chainSha256 = early ?? chainDigest(socket);
         const tlsVersion = socket.getProtocol();
         const chunks: Buffer[] = [];
@@ -221,7 +234,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
         });
         res.on('end', () =>
           resolve({
-            status: res.statusCode ?? 0,
+            status,
             tlsVersion,
             chainSha256,
             contentType: (res.headers['content-type'] ?? '').toLowerCase().slice(0, 256),
@@ -231,6 +244,12 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
         );
         res.on('error', (e) => reject(refusal(e)));
       });
+      // `timeout` above is only the socket's idle timer, which a server dripping a byte at a time never trips; this
+      // deadline bounds the whole request, from connect to the last byte of the body.
+      deadline = setTimeout(() => {
+        reject(new PropsError('ERR_FETCH_TIMEOUT', { detail: `${policy.timeoutMs} ms` }));
+        req.destroy();
+      }, policy.timeoutMs);
       // Read the validated chain as soon as the handshake completes, while the server is still preparing its
       // response, so the attested fetch spends no extra time on it.
       let early: Hex | undefined;
@@ -249,7 +268,7 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
       });
       req.on('error', (e) => reject(refusal(e)));
       req.end();
-    });
+    }).finally(() => clearTimeout(deadline));
 
     if (!(TLS_VERSIONS as readonly (string | null)[]).includes(tlsVersion)) {
       throw new PropsError('ERR_FETCH_FAILED', { detail: 'TLS version' });
@@ -285,8 +304,9 @@ export type OpenDelegationOptions = {
 
 /**
  * Decrypts a fetch delegation (JWE to the enclave's attested encryption key) and runs the attested fetch with the
- * token inside. The delegation id is recorded as used only after the fetch succeeded; the token is dropped with the
- * plaintext when this returns (JavaScript cannot promise it is wiped from memory; see SECURITY.md).
+ * token inside. The delegation id is recorded as used once the delegation is opened and checked, before the fetch,
+ * and stays used if the fetch fails: one delegation, at most one request with its token. The token is dropped with
+ * the plaintext when this returns (JavaScript cannot promise it is wiped from memory; see SECURITY.md).
  */
 export async function fetchDelegated(
   jwe: unknown,
@@ -308,9 +328,13 @@ export async function fetchDelegated(
   }
   if (d.delegationId !== id) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'delegation id' });
   if (d.evidenceDigest !== opts.evidenceDigest) throw new PropsError('ERR_SUBMISSION_MISADDRESSED', { detail: 'evidenceDigest' });
-  const out = await fetcher({ url: d.url, token: d.token });
+  // Consumed before any I/O, with no await between the check and the add: copies racing in after decryption are
+  // refused here, so the bank sees the token once per delegation. It stays consumed if the fetch fails — a host
+  // that can break connections must not be able to turn one delegation into many requests; the owner retries
+  // with a new delegation.
   if (opts.seenDelegationIds.has(id)) throw new PropsError('ERR_SUBMISSION_REPLAYED');
   opts.seenDelegationIds.add(id);
+  const out = await fetcher({ url: d.url, token: d.token });
   return { ...out, delegationId: id };
 }
 

@@ -32,6 +32,11 @@ export type DecryptSubmissionOptions = {
   verifyProvenance: ProvenanceVerifier;
   now: () => Date;
   maxBytes?: number;
+  /**
+   * The caller's own acceptance checks, run after every proof verified and before the id is remembered: a
+   * submission they refuse leaves no id behind, so its retry gets the same refusal, not ERR_SUBMISSION_REPLAYED.
+   */
+  accept?: (accepted: AcceptedSubmission) => void | Promise<void>;
 };
 
 export type AcceptedSubmission = {
@@ -74,10 +79,13 @@ export async function decryptSubmission(
   const verified: unknown[] = [];
   for (const proof of submission.proofs) verified.push(await opts.verifyProvenance(proof, { now }));
 
+  const accepted: AcceptedSubmission = { submission, verified, inputCommitment: computeInputCommitment(submission.proofs) };
+  await opts.accept?.(accepted);
+
   // Re-check after the awaits: two copies racing through verification must not both be accepted.
   if (opts.seenSubmissionIds.has(id)) throw new PropsError('ERR_SUBMISSION_REPLAYED');
   opts.seenSubmissionIds.add(id);
-  return { submission, verified, inputCommitment: computeInputCommitment(submission.proofs) };
+  return accepted;
 }
 
 /** The enclave's signed receipt for an accepted submission (JWS by its attested JWS key, typ props-receipt+json). */

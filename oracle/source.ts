@@ -67,6 +67,8 @@ export async function fetchSignedStatement(
   if (!/^[\x21-\x7e]{1,4096}$/.test(p.token)) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'bearer token: printable ASCII, no spaces' });
   const max = p.maxBytes ?? 4 * 1024 * 1024;
   const hop = routed(url.hostname.toLowerCase(), p.route);
+  const timeoutMs = p.timeoutMs ?? 10_000;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   const text = await new Promise<string>((resolve, reject) => {
     const req = request(
       url,
@@ -78,7 +80,7 @@ export async function fetchSignedStatement(
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2',
         agent: false,
-        timeout: p.timeoutMs ?? 10_000,
+        timeout: timeoutMs,
         ...hop,
       },
       (res) => {
@@ -104,9 +106,15 @@ export async function fetchSignedStatement(
       req.destroy();
       reject(new PropsError('ERR_FETCH_TIMEOUT'));
     });
+    // `timeout` is only the socket's idle timer, which a server dripping a byte at a time never trips; this deadline
+    // bounds the whole request.
+    deadline = setTimeout(() => {
+      reject(new PropsError('ERR_FETCH_TIMEOUT'));
+      req.destroy();
+    }, timeoutMs);
     req.on('error', (e) => reject(refusal(e)));
     req.end();
-  });
+  }).finally(() => clearTimeout(deadline));
   // Shape only (the verifier authenticates it): a JWS of the signed-source kind carrying a valid statement.
   if (!compactJws.safeParse(text).success) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'not a compact JWS' });
   let payload: SignedSourcePayload;

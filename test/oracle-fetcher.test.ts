@@ -15,6 +15,10 @@ import { sampleStatement } from '../sim/bank/sample.ts';
 import { createAttestedFetcher, type AttestedFetchPolicy } from '../enclave/fetcher.ts';
 import { joseJwsSigner, nodeEs256Signer } from '../enclave/jws-signer.ts';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer as httpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as netServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { TLSSocket, createSecureContext } from 'node:tls';
+import { fetchSignedStatement } from '../oracle/source.ts';
 
 const TOKEN = 'tok_live_7fQ2x9Lr0ZpV4mK8';
 const NOW = new Date('2026-11-22T04:00:00.000Z');
@@ -141,6 +145,96 @@ describe('attested fetch', () => {
     for (const e of errs) {
       expect(String((e as Error).message) + JSON.stringify(e) + String((e as Error).stack)).not.toContain(TOKEN);
       expect((e as Error).cause).toBeUndefined();
+    }
+  });
+});
+
+/** A bank host on loopback that answers each request as `respond` says; certificate for `host` from its own test CA. */
+async function rogueBank(respond: Parameters<typeof httpsServer>[1], host = 'slow.props.test') {
+  const ca = await createTestCa({ name: 'Rogue bank CA' });
+  const leaf = await ca.issueServer([host]);
+  const srv: HttpsServer = httpsServer({ cert: leaf.certPem, key: leaf.keyPem }, respond);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const route = staticRoute({ [host]: { address: '127.0.0.1', port: (srv.address() as AddressInfo).port } });
+  const port = (srv.address() as AddressInfo).port;
+  return { host, port, caPem: ca.certPem, route, close: () => new Promise<void>((r) => srv.close(() => r())) };
+}
+
+describe('attested fetch: what the network can do', () => {
+  it('attack: an explicit port on an allowed host is refused before connecting (no token sent, no unverifiable record)', async () => {
+    // Another service on an allowed host (here `localhost`, reached by its real port, no routing), with a
+    // certificate that names the host: without the port rule it would receive the token.
+    let requests = 0;
+    const other = await rogueBank((_req, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' }).end('{}');
+    }, 'localhost');
+    try {
+      const f = createAttestedFetcher(
+        { allowedHosts: ['localhost'], extraCaPems: [other.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 2000 },
+        { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws') },
+      );
+      await expect(f({ url: `https://localhost:${other.port}/statement`, token: TOKEN }))
+        .rejects.toMatchObject({ code: 'ERR_FETCH_URL_NOT_ALLOWED', detail: 'port' });
+      expect(requests).toBe(0);
+      // The default port written out is the same URL (the URL parser drops it), and is fetched.
+      expect((await fetcherFor(portal)({ url: `https://${portal.host}:443/accounts/acc-1/statement`, token: TOKEN })).record.status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('attack: a slow-drip server cannot hold the fetch past timeoutMs (a wall-clock deadline, not an idle timer)', async () => {
+    const timers: ReturnType<typeof setInterval>[] = [];
+    // A byte every 50 ms: the socket is never idle for timeoutMs, but the body takes ~3 s.
+    const bank = await rogueBank((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      let n = 0;
+      const t = setInterval(() => (++n >= 60 ? (clearInterval(t), res.end('{}')) : res.write(' ')), 50);
+      timers.push(t);
+      res.on('close', () => clearInterval(t));
+    });
+    try {
+      const f = createAttestedFetcher(
+        { allowedHosts: [bank.host], extraCaPems: [bank.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 300 },
+        { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws'), route: bank.route },
+      );
+      const t0 = Date.now();
+      await expect(f({ url: `https://${bank.host}/statement`, token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_TIMEOUT' });
+      expect(Date.now() - t0).toBeLessThan(1500);
+      // The data owner's own fetch of a signed statement has the same deadline.
+      const t1 = Date.now();
+      await expect(fetchSignedStatement({ url: `https://${bank.host}/statement`, token: TOKEN, caPems: [bank.caPem], route: bank.route, timeoutMs: 300 }))
+        .rejects.toMatchObject({ code: 'ERR_FETCH_TIMEOUT' });
+      expect(Date.now() - t1).toBeLessThan(1500);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      await bank.close();
+    }
+  });
+
+  it('attack: a close-delimited response cut by a TCP FIN (no TLS close_notify) is refused, not signed as complete', async () => {
+    const ca = await createTestCa({ name: 'Truncating CA' });
+    const leaf = await ca.issueServer(['cut.props.test']);
+    const ctx = createSecureContext({ cert: leaf.certPem, key: leaf.keyPem });
+    // Neither Content-Length nor chunked: the body ends when the connection does, and the "network" ends it early.
+    const srv: NetServer = netServer((raw) => {
+      const s = new TLSSocket(raw, { isServer: true, secureContext: ctx });
+      s.once('data', () => {
+        s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"ok":1', () => setTimeout(() => raw.end(), 20));
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const route = staticRoute({ 'cut.props.test': { address: '127.0.0.1', port: (srv.address() as AddressInfo).port } });
+      const f = createAttestedFetcher(
+        { allowedHosts: ['cut.props.test'], extraCaPems: [ca.certPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 2000 },
+        { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws'), route },
+      );
+      await expect(f({ url: 'https://cut.props.test/statement', token: TOKEN }))
+        .rejects.toMatchObject({ code: 'ERR_FETCH_FAILED', detail: 'close-delimited response' });
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
     }
   });
 });

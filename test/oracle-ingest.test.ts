@@ -132,8 +132,16 @@ describe('enclave ingest', () => {
 describe('delegated attested fetch', () => {
   const TOKEN = 'tok_delegated_Hh3K9q2Lw';
   let portal: BankPortal;
+  /** Statement requests the bank answered with the token (counted at the bank). */
+  let bankRequests = 0;
   beforeAll(async () => {
-    portal = await startBankPortal({ statementFor: sampleStatement, accounts: [{ accountId: 'acc-9', token: TOKEN }] });
+    portal = await startBankPortal({
+      statementFor: (id) => {
+        bankRequests += 1;
+        return sampleStatement(id);
+      },
+      accounts: [{ accountId: 'acc-9', token: TOKEN }],
+    });
   });
   afterAll(() => portal.close());
 
@@ -150,5 +158,49 @@ describe('delegated attested fetch', () => {
     expect(out.record.status).toBe(200);
     expect(JSON.stringify(out.record) + out.proof.jws).not.toContain(TOKEN);
     await expect(fetchDelegated(jwe, enc.decryptionKey, fetcher, o)).rejects.toMatchObject({ code: 'ERR_SUBMISSION_REPLAYED' });
+  });
+
+  it('token reuse: concurrent replays of one delegation make one bank request', async () => {
+    const { jwe } = await delegateFetch({ url: portal.statementUrl('acc-9'), token: TOKEN }, checked, deps);
+    const fetcher = createAttestedFetcher(
+      { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 5000 },
+      { now: () => NOW, signer: enc.signer, route: portal.route },
+    );
+    const o = { expectedKid: enc.encryptionKey.kid, evidenceDigest: enc.evidenceDigest, seenDelegationIds: new Set<string>() };
+    const before = bankRequests;
+    // Five copies arrive together: all pass the pre-decryption replay check before any fetch could finish.
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => fetchDelegated(jwe, enc.decryptionKey, fetcher, o)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'ERR_SUBMISSION_REPLAYED' });
+    expect(bankRequests - before).toBe(1);
+  });
+
+  it('token reuse: a delegation whose fetch failed stays used, so a replay cannot make a second request', async () => {
+    const { jwe } = await delegateFetch({ url: portal.statementUrl('acc-9'), token: TOKEN }, checked, deps);
+    let calls = 0;
+    const failing = async () => {
+      calls += 1;
+      throw new PropsError('ERR_FETCH_FAILED', { detail: 'ECONNRESET' });
+    };
+    const o = { expectedKid: enc.encryptionKey.kid, evidenceDigest: enc.evidenceDigest, seenDelegationIds: new Set<string>() };
+    await expect(fetchDelegated(jwe, enc.decryptionKey, failing, o)).rejects.toMatchObject({ code: 'ERR_FETCH_FAILED' });
+    await expect(fetchDelegated(jwe, enc.decryptionKey, failing, o)).rejects.toMatchObject({ code: 'ERR_SUBMISSION_REPLAYED' });
+    expect(calls).toBe(1);
+  });
+});
+
+describe('enclave ingest: the caller\'s own acceptance checks', () => {
+  it('a submission the caller refuses leaves no id behind; one it accepts is remembered', async () => {
+    const { jwe } = await encrypt();
+    const seen = new Set<string>();
+    const refuse = () => {
+      throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'caller' });
+    };
+    await expect(decryptSubmission(jwe, enc.decryptionKey, opts(seen, { accept: refuse }))).rejects.toMatchObject({ code: 'ERR_SUBMISSION_MALFORMED', detail: 'caller' });
+    expect(seen.size).toBe(0);
+    await expect(decryptSubmission(jwe, enc.decryptionKey, opts(seen, { accept: refuse }))).rejects.toMatchObject({ code: 'ERR_SUBMISSION_MALFORMED', detail: 'caller' });
+    await decryptSubmission(jwe, enc.decryptionKey, opts(seen, { accept: () => {} }));
+    expect(seen.size).toBe(1);
+    await expect(decryptSubmission(jwe, enc.decryptionKey, opts(seen))).rejects.toMatchObject({ code: 'ERR_SUBMISSION_REPLAYED' });
   });
 });

@@ -65,7 +65,8 @@ describe('no records or tokens outside the enclave', () => {
     await catchIt(decryptSubmission(jwe, enc.decryptionKey, { ...base, verifyProvenance: async () => Promise.reject(new Error('bad')) }));
     await catchIt(decryptSubmission(jwe, enc.decryptionKey, { ...base, expectedKid: 'other', verifyProvenance: async () => null }));
     const { jwe: djwe } = await delegateFetch({ url, token: TOKEN }, checked, { now: () => NOW });
-    await catchIt(fetchDelegated(djwe, enc.decryptionKey, createAttestedFetcher(policy, deps), { ...base, seenDelegationIds: seen }));
+    const usedDelegations = new Set<string>();
+    await catchIt(fetchDelegated(djwe, enc.decryptionKey, createAttestedFetcher(policy, deps), { ...base, seenDelegationIds: usedDelegations }));
 
     expect(errors).toHaveLength(8);
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
@@ -81,7 +82,7 @@ describe('no records or tokens outside the enclave', () => {
     const text = errors.map(everything).join('\n') + logged.join('\n');
     for (const s of SECRETS) expect(text).not.toContain(s);
     // What the host could store for a submission: the JWE and ids only.
-    const stored = jwe + djwe + [...seen].join(',');
+    const stored = jwe + djwe + [...seen, ...usedDelegations].join(',');
     // Also each JWE segment decoded: an "encryption" that only base64url-encoded would pass a search of the text.
     const decoded = [jwe, djwe].flatMap((j) => j.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1'))).join('\n');
     for (const s of SECRETS) {
@@ -89,6 +90,8 @@ describe('no records or tokens outside the enclave', () => {
       expect(decoded).not.toContain(s);
     }
     expect(seen.size).toBe(0); // nothing remembered for rejected inputs
+    // A delegation is used up once opened, before its fetch (one delegation, one request with its token): its id only.
+    expect(usedDelegations.size).toBe(1);
     const p: ProvenanceProof = proof;
     expect(p.kind).toBe('signed-source');
   });

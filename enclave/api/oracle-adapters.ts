@@ -19,6 +19,13 @@ function addressedDigest(jwe: string): Hex {
 
 export type OracleBoundary = { ingest: Ingest; verifyConsent: VerifyConsent };
 
+/** The one verdict that certifies a statement (the service scores exactly one statement per submission). */
+function certified(verified: unknown[]): ProvenanceVerdict & { statement: Statement } {
+  const withStatement = (verified as ProvenanceVerdict[]).filter((v) => v.statement !== undefined);
+  if (withStatement.length !== 1) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'exactly one certified statement is required' });
+  return withStatement[0] as ProvenanceVerdict & { statement: Statement };
+}
+
 /** Ids remembered by the boundary (each map, unless `cachedIds` says otherwise), least recently used dropped first. */
 const CACHED_IDS = 65_536;
 
@@ -48,12 +55,11 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
       seenSubmissionIds: reopen ? { has: () => false, add: () => {} } : seen,
       verifyProvenance: o.verifyProvenance,
       now: reopen ? () => reopen.acceptedAt : o.clock,
+      // Checked before the id is remembered, so a refused submission's retry is refused with the same code.
+      accept: (a) => void certified(a.verified),
     });
-    const verdicts = accepted.verified as ProvenanceVerdict[];
-    const withStatement = verdicts.filter((v) => v.statement !== undefined);
-    if (withStatement.length !== 1) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'exactly one certified statement is required' });
-    const v = withStatement[0]!;
-    const statement = v.statement as Statement;
+    const v = certified(accepted.verified);
+    const statement = v.statement;
     const submissionId = accepted.submission.submissionId as Hex;
     submissionOf.set(accepted.inputCommitment, submissionId);
     const { jws } = await signReceipt(accepted, signer, o.clock);
@@ -79,30 +85,37 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
     // Only read to find the submission (the signature is checked below): but it must be an object to be read at all.
     if (typeof claimed !== 'object' || claimed === null || Array.isArray(claimed)) throw new PropsError('ERR_CONSENT_MALFORMED');
     const inputCommitment = String(claimed.inputCommitment);
-    const known = submissionOf.get(inputCommitment);
-    const candidates = known ? [known] : submissionsFor ? await submissionsFor(inputCommitment) : [];
     // Signature, owner key, inputs and time are checked here; lender and uses are enforced per job by the service.
-    // With several stored submissions of the same inputs, the consent belongs to the one whose owner key signed it.
+    // With several submissions of the same inputs, the consent belongs to the one whose owner key signed it.
     let lastError: unknown = new PropsError('ERR_CONSENT_WRONG_INPUTS', { detail: 'no submission with these inputs' });
-    for (const submissionId of candidates) {
-      const ownerJwk = await ownerKeyOf(submissionId);
-      if (!ownerJwk) continue;
-      try {
-        const c = await verifyOracleConsent(consent, {
-          ownerJwk,
-          lender: String(claimed.lender),
-          purpose: 'credit-scoring',
-          inputCommitment: inputCommitment as Hex,
-          now: o.clock(),
-          usesSoFar: 0,
-          clockSkewSeconds: o.clockSkewSeconds ?? 60,
-        });
-        const out: Consent = { consentId: c.consentId as Hex, submissionId: submissionId as Hex, lender: c.lender, purpose: c.purpose, expiresAt: c.exp, maxUses: c.maxUses };
-        return out;
-      } catch (e) {
-        lastError = e;
+    const tryEach = async (candidates: readonly string[]): Promise<Consent | undefined> => {
+      for (const submissionId of candidates) {
+        const ownerJwk = await ownerKeyOf(submissionId);
+        if (!ownerJwk) continue;
+        try {
+          const c = await verifyOracleConsent(consent, {
+            ownerJwk,
+            lender: String(claimed.lender),
+            purpose: 'credit-scoring',
+            inputCommitment: inputCommitment as Hex,
+            now: o.clock(),
+            usesSoFar: 0,
+            clockSkewSeconds: o.clockSkewSeconds ?? 60,
+          });
+          return { consentId: c.consentId as Hex, submissionId: submissionId as Hex, lender: c.lender, purpose: c.purpose, expiresAt: c.exp, maxUses: c.maxUses };
+        } catch (e) {
+          lastError = e;
+        }
       }
-    }
+      return undefined;
+    };
+    // The cache holds only the newest submission of these inputs: anyone can resubmit the same proofs under their own
+    // key, so when that one is not the signer's, the stored submissions are tried too.
+    const known = submissionOf.get(inputCommitment);
+    const found =
+      (known ? await tryEach([known]) : undefined) ??
+      (submissionsFor ? await tryEach((await submissionsFor(inputCommitment)).filter((id) => id !== known)) : undefined);
+    if (found) return found;
     throw lastError;
   };
 
