@@ -4,10 +4,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { certifiedBody, isRevealed, loadTlsnWasm, readRevealed, verifyTlsn } from './index.ts';
+import { isHttpOk } from './tlsn.ts';
 import { basePolicy, FIXTURES, HAVE_TLSN, NOTARY, TLSN_CASES, warnSkipped } from './test-helpers.ts';
 
 const hex = (file: string) => readFileSync(join(FIXTURES, 'tlsn', file), 'utf8');
 const at = (s: number) => new Date(s * 1000);
+
+describe('tlsn response status', () => {
+  it('error page as a statement: only an HTTP/1.x 200 response can carry a certified statement', () => {
+    const bytes = (s: string) => new TextEncoder().encode(s);
+    expect(isHttpOk(bytes('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{}'))).toBe(true);
+    expect(isHttpOk(bytes('HTTP/1.0 200 OK\r\n\r\n{}'))).toBe(true);
+    for (const line of ['HTTP/1.1 404 Not Found', 'HTTP/1.1 500 Internal Server Error', 'HTTP/1.1 2000 X', 'HTTP/2 200 ', 'xHTTP/1.1 200 OK', 'HTTP/1.1 301 Moved']) {
+      expect(isHttpOk(bytes(`${line}\r\n\r\n{}`)), line).toBe(false);
+    }
+  });
+});
 
 describe('tlsn wasm loading', () => {
   it('loads once per process and leaves no browser globals behind', async () => {

@@ -127,7 +127,10 @@ function readVerified(out: VerifyOutput, signer: Hex, proofDigest: Hex, policy: 
     revealed,
   };
   const body = httpBody(recv, recvRanges);
-  const verdict: Omit<ProvenanceVerdict, 'digest'> = body === undefined ? base : { ...base, body, ...statementOf(body) };
+  // A statement is read only from a successful response: an error page of an allowed host (or one echoing what the
+  // prover sent it) is never a certified statement, whatever its body parses as.
+  const verdict: Omit<ProvenanceVerdict, 'digest'> =
+    body === undefined ? base : { ...base, body, ...(isHttpOk(recv) ? statementOf(body) : {}) };
   return { ...verdict, digest: provenanceDigest(verdict, proofDigest) };
 }
 
@@ -180,6 +183,12 @@ export function certifiedBody(v: ProvenanceVerdict): Uint8Array {
 }
 
 const CRLFCRLF = [13, 10, 13, 10];
+const HTTP_200 = /^HTTP\/1\.[01] 200 /;
+
+/** Whether a received transcript starts with an HTTP/1.x 200 status line (the whole of it revealed, see httpBody). */
+export function isHttpOk(recv: Uint8Array): boolean {
+  return HTTP_200.test(new TextDecoder('latin1').decode(recv.subarray(0, 16)));
+}
 
 // The body starts after the first CRLFCRLF. A redacted run before it could hide an earlier terminator, so the body is
 // only certified when everything from the status line to the end of the response is revealed.
