@@ -1,15 +1,17 @@
 // The code hash: what the shipped enclave bundle is, computed the same way by the enclave at boot and by an
-// auditor from a checkout or image. Files: every non-test .ts and .json file under the parts that run inside the
-// enclave (protocol/, verifier/, enclave/, contracts/index and ABIs excluded), plus package.json and package-lock.json;
-// model files are excluded because the model has its own hash. Sorted by POSIX path (code-unit order). Each file
+// auditor from a checkout or image. Files: every non-test .ts, .js, .json, .sql and .html file under the parts that
+// run inside the enclave or that it serves — protocol/, verifier/, enclave/ (its store migrations included: the
+// unique indexes there are the nonce and escrow-job registers), cli/ and bin/ (the entry `props serve` runs), oracle/
+// (bundled into the data-owner page it serves) — plus package.json and package-lock.json; model files are excluded
+// because the model has its own hash. Sorted by POSIX path (code-unit order). Each file
 // contributes u32be(len(path)) || path || SHA-256(content); the list is hashed under the tag "props/code/v1".
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { concatBytes, sha256, sha256Tagged, toHex, utf8, TAGS, type Hex } from '../protocol/index.ts';
 
-export const CODE_DIRS = ['protocol', 'verifier', 'enclave'] as const;
+export const CODE_DIRS = ['protocol', 'verifier', 'enclave', 'cli', 'bin', 'oracle'] as const;
 export const CODE_FILES = ['package.json', 'package-lock.json'] as const;
-const INCLUDED = /\.(ts|json)$/;
+const INCLUDED = /\.(ts|js|json|sql|html)$/;
 const EXCLUDED = /(\.test\.ts$|(^|\/)node_modules\/|(^|\/)fixtures\/)/;
 
 export function codeFiles(root: string): string[] {
