@@ -112,7 +112,7 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
       logger: quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`),
     });
     const pages = extras.pages ? await extras.pages() : {};
-    for (const [path, page] of Object.entries(pages)) svc.app.get(path, (c) => c.body(page.body, 200, { 'content-type': page.contentType }));
+    for (const [path, page] of Object.entries(pages)) svc.app.get(path, (c) => c.body(page.body, 200, { 'content-type': page.contentType, 'cache-control': 'no-cache' }));
     const retention = setInterval(() => void svc.applyRetention().catch(() => {}), 60_000);
     retention.unref();
     await new Promise<void>((resolve) => {

@@ -247,6 +247,20 @@ describe('round trip', () => {
   });
 });
 
+describe('response headers', () => {
+  it('clickjacking and sniffing: every answer forbids framing and MIME sniffing, errors too; API answers are not cached', async () => {
+    const w = await world();
+    for (const [path, status] of [['/v1/attestation/manifest', 200], ['/healthz', 200], ['/v1/jobs/nope', 401], ['/nowhere', 404]] as const) {
+      const res = await w.app.request(path);
+      expect(res.status, path).toBe(status);
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      if (path.startsWith('/v1/')) expect(res.headers.get('cache-control'), path).toBe('no-store');
+    }
+  });
+});
+
 describe('log routes: coded failures', () => {
   it('refuses proofs outside the tree and malformed queries', async () => {
     const w = await world();

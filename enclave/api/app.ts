@@ -6,6 +6,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
 import { LRUCache } from 'lru-cache';
 import {
   address,
@@ -105,6 +106,14 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     throw new PropsError('ERR_HTTP_NOT_FOUND');
   });
 
+  // Every response: no framing (the served pages hold buttons that encrypt, submit and grant consents, which another
+  // site must not clickjack; a <meta> CSP cannot say frame-ancestors), no MIME sniffing, hono's other defaults. API
+  // answers (results, receipts, bundles) are not to be kept by caches.
+  app.use('*', secureHeaders({ xFrameOptions: 'DENY', contentSecurityPolicy: { frameAncestors: ["'none'"] } }));
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
   app.use('*', async (c, next) => {
     count('props_http_requests_total');
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {

@@ -53,6 +53,17 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
     child?.kill('SIGKILL');
   });
 
+  it('clickjacking: the page and its script forbid framing and sniffing and are revalidated, not cached', async () => {
+    for (const path of ['/owner.html', '/owner.js']) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('cache-control'), path).toBe('no-cache');
+    }
+  });
+
   it('refuses the simulated enclave before anything is encrypted', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}/owner.html`);
