@@ -67,4 +67,20 @@ describe('transparency log', () => {
     expect(other.size()).toBe(0);
     expect(log.size()).toBe(1);
   });
+
+  it('host rollback under signed heads: results removed or changed below a head the enclave signed refuse the start', async () => {
+    const { log, store, enclave } = await seeded(3);
+    await log.appendResults([0, 1, 2].map((i) => ({ jobId: `job${i}`, attestation: '{}', structHash: structHash(i) })));
+    await log.signedHead();
+    const db = (store as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
+    // The host changes a result's leaf datum, keeping the signed head: a fork.
+    db.prepare('UPDATE results SET struct_hash = ? WHERE log_index = 1').run(structHash(9));
+    await expect(openTransparencyLog({ store, enclave, clock: fixedClock() })).rejects.toMatchObject({ code: 'ERR_STATE_FORKED' });
+    db.prepare('UPDATE results SET struct_hash = ? WHERE log_index = 1').run(structHash(1));
+    expect((await openTransparencyLog({ store, enclave, clock: fixedClock() })).size()).toBe(3);
+    // The host removes the last result (and its job's link to it), keeping the signed head: a rollback.
+    db.prepare('UPDATE jobs SET log_index = NULL, state = \'accepted\' WHERE log_index = 2').run();
+    db.prepare('DELETE FROM results WHERE log_index = 2').run();
+    await expect(openTransparencyLog({ store, enclave, clock: fixedClock() })).rejects.toMatchObject({ code: 'ERR_STATE_ROLLED_BACK' });
+  });
 });

@@ -23,14 +23,23 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
   const { store, enclave, clock } = deps;
   const tree = new MerkleTree();
   for (const h of await store.logLeaves()) tree.append(leafHash(fromHex(h, 32)));
+  // The heads the enclave signed are an anchor of their own: leaves removed or changed under a head it signed (the
+  // host editing results while keeping tree_heads) refuse the start, as an on-chain checkpoint does (enclave/service.ts);
+  // otherwise the stale head would be served for a different tree and new heads signed over the fork.
+  const latest = await store.treeHead();
+  if (latest && latest.treeSize > tree.size) throw new PropsError('ERR_STATE_ROLLED_BACK', { detail: `log ${tree.size} < signed head ${latest.treeSize}` });
+  if (latest && toHex(tree.root(latest.treeSize)) !== latest.rootHash) throw new PropsError('ERR_STATE_FORKED', { detail: `at signed head ${latest.treeSize}` });
   let head: SignedTreeHead | undefined;
   let signing: Promise<SignedTreeHead> | undefined;
 
   async function sign(): Promise<SignedTreeHead> {
     const treeSize = tree.size;
     const stored = await store.treeHead(treeSize);
-    if (stored) return { ...stored, rootHash: stored.rootHash } as SignedTreeHead;
     const rootHash = toHex(tree.root(treeSize));
+    if (stored) {
+      if (stored.rootHash !== rootHash) throw new PropsError('ERR_STATE_FORKED', { detail: `stored head at ${treeSize}` });
+      return { ...stored, rootHash: stored.rootHash } as SignedTreeHead;
+    }
     const timestamp = Math.floor(clock().getTime() / 1000);
     const body = { v: 1, typ: 'props-sth', treeSize, rootHash, timestamp };
     const jws = await enclave.signJws(canonicalBytes(body), { typ: 'props-sth+jws' });
