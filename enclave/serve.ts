@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import type { Command } from '../cli/main.ts';
-import { parseJsonText, PropsError } from '../protocol/index.ts';
+import { address, chainKeyId, parseJsonText, PropsError, type Hex } from '../protocol/index.ts';
 import { bootEnclave } from './boot.ts';
 import { DEFAULT_MODEL_PATH, loadModel } from './model/index.ts';
 import { loadPipelinePolicy } from './pipeline-policy.ts';
@@ -19,10 +19,15 @@ import { createSimPlatform } from './platforms/sim.ts';
 import { createService } from './service.ts';
 import { openSqliteStore } from './store/index.ts';
 
-const USAGE = 'usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--quiet]';
+const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
+  --anchor-rpc, --anchor-registry  read the enclave key's last checkpoint from this registry at start: a local log
+                                   shorter than it (ERR_STATE_ROLLED_BACK) or differing from it (ERR_STATE_FORKED)
+                                   refuses to start`;
 
 /** Static pages the dispatcher injects (the enclave part does not bundle other parts' browser code). */
 export type Pages = Record<string, { contentType: string; body: string }>;
+/** Reads an enclave key's last checkpoint from a registry (the dispatcher injects the chain client). */
+export type AnchorReader = (o: { rpcUrl: string; registry: Hex }) => (keyId: Hex) => Promise<{ treeSize: number; root: Hex } | undefined>;
 const DEFAULT_PROVENANCE_POLICY = fileURLToPath(new URL('./provenance-policy.json', import.meta.url));
 
 function seeded(seed: Uint8Array): Random {
@@ -39,7 +44,7 @@ function seeded(seed: Uint8Array): Random {
 
 export const serveCommand: Command = serveCommandWith({});
 
-export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Command {
+export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?: AnchorReader }): Command {
   return {
   summary: 'serve the scoring API (lender jobs, submissions, consents, transparency log) from a simulated enclave',
   usage: USAGE,
@@ -58,6 +63,8 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
         rate: { type: 'string' },
         'borrower-cap': { type: 'string' },
         'result-signing': { type: 'string', default: 'each' },
+        'anchor-rpc': { type: 'string' },
+        'anchor-registry': { type: 'string' },
         quiet: { type: 'boolean' },
       },
     });
@@ -76,6 +83,16 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
     }
     if (values.provider !== 'cpu' && values.provider !== 'cuda') {
       process.stderr.write(`props serve: --provider must be cpu or cuda\n${USAGE}\n`);
+      return 2;
+    }
+    const anchorRpc = values['anchor-rpc'];
+    const anchorRegistry = values['anchor-registry'];
+    if ((anchorRpc === undefined) !== (anchorRegistry === undefined) || (anchorRegistry !== undefined && !address.safeParse(anchorRegistry).success) || (anchorRpc !== undefined && !/^https?:\/\/\S+$/.test(anchorRpc))) {
+      process.stderr.write(`props serve: --anchor-rpc URL and --anchor-registry ADDRESS go together\n${USAGE}\n`);
+      return 2;
+    }
+    if (anchorRpc !== undefined && !extras.anchor) {
+      process.stderr.write('props serve: this build has no chain client for --anchor-rpc\n');
       return 2;
     }
     const sealPath = values.seal ?? (values.db !== ':memory:' ? `${values.db}.seal` : undefined);
@@ -99,10 +116,12 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages> }): Comm
     const generated = process.env.PROPS_ADMIN_TOKEN === undefined;
     const adminToken = process.env.PROPS_ADMIN_TOKEN ?? Buffer.from(systemRandom(32)).toString('base64url');
     const quiet = values.quiet === true;
+    const readAnchor = anchorRpc !== undefined && extras.anchor ? extras.anchor({ rpcUrl: anchorRpc, registry: anchorRegistry as Hex }) : undefined;
     const svc = await createService({
       enclave,
       store,
       adminToken,
+      ...(readAnchor ? { anchor: () => readAnchor(chainKeyId(enclave.evidence.keys.chain.publicKey as Hex)) } : {}),
       nullifierKey: createHmac('sha256', seed).update('props.nullifier-key.v1').digest(),
       limits: { ...(rate ? { lenderRatePerSecond: rate } : {}), ...(cap ? { borrowerCap: cap } : {}) },
       scorer: modelScorer(model),
