@@ -119,7 +119,8 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
   /**
    * One model call for the group. A statement the model cannot score (its features refuse it, say a history too
    * short) must not hold back the others, which would stay accepted and fail again at every start: when the group
-   * call fails, each job is scored alone and those that fail alone fail with their own code.
+   * call fails, each job is scored alone; one refused alone fails with its own code, one the runtime failed on is
+   * tried again later (failOrRetry, `retrying`).
    */
   async function scoreGroup<G extends { job: JobRow; statement: Statement }>(group: G[], threshold: number, retrying: Set<string>): Promise<{ group: G[]; outputs: ResultOutput[] }> {
     if (group.length > 1) {
