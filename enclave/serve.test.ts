@@ -1,5 +1,5 @@
 // `props serve` usage: bad flags and values exit 2 before anything boots.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -29,6 +29,21 @@ describe('props serve usage', () => {
       expect(await main(['serve', '--db', db, '--provider', 'tpu'])).toBe(2);
       expect(existsSync(`${db}.seal`)).toBe(false);
       expect(existsSync(db)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      err.mockRestore();
+    }
+  });
+
+  it('seal withheld: an existing database without its seal file refuses to start (ERR_STATE_SEAL_MISSING), nothing reseeded', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const dir = mkdtempSync(join(tmpdir(), 'props-serve-'));
+    try {
+      const db = join(dir, 'props.db');
+      writeFileSync(db, 'SQLite format 3\u0000 (a database the host kept)');
+      expect(await main(['serve', '--db', db, '--port', '0', '--quiet'])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('ERR_STATE_SEAL_MISSING');
+      expect(existsSync(`${db}.seal`)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       err.mockRestore();

@@ -2,7 +2,7 @@
 // enclave and serves the scoring API. Keys derive from a sim-sealed seed file so a restart (after a crash) can
 // still decrypt accepted submissions and finish their jobs; on real hardware that seed is sealed by the platform.
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
@@ -100,6 +100,10 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?
     if (sealPath && existsSync(sealPath)) {
       seed = readFileSync(sealPath);
       if (seed.length !== 32) throw new PropsError('ERR_FILE_UNREADABLE', { detail: 'seal file: expected 32 bytes' });
+    } else if (values.db !== ':memory:' && existsSync(values.db) && statSync(values.db).size > 0) {
+      // A new seed would be new keys and a new nullifier key: the stored submissions could no longer be opened, and
+      // every borrower's query count would start over. The host lost or withheld the seal; refuse, do not reseed.
+      throw new PropsError('ERR_STATE_SEAL_MISSING', { detail: sealPath ?? 'no --seal' });
     } else {
       seed = systemRandom(32);
       if (sealPath) writeFileSync(sealPath, seed, { mode: 0o600 });

@@ -167,6 +167,7 @@ export const ERROR_MESSAGES = {
   // lead: state rollback detection (issue 8)
   ERR_STATE_ROLLED_BACK: "the enclave's state is older than its last on-chain checkpoint (host rolled it back)",
   ERR_STATE_FORKED: "the enclave's log disagrees with its on-chain checkpoint at the same size",
+  ERR_STATE_SEAL_MISSING: "the database exists but the enclave's sealed seed for it does not",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
