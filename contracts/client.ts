@@ -21,12 +21,11 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  EIP712_DOMAIN_NAME,
-  EIP712_DOMAIN_VERSION,
   PropsError,
   chainKeyId,
   keyRegistrationDigest,
   pipelineId as computePipelineId,
+  propsDomain,
   type Eip712DomainValue,
   type KeyRegistrationMessage,
   type Manifest,
@@ -213,12 +212,7 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
     }
   };
 
-  const domain = (verifyingContract: Address): Eip712DomainValue => ({
-    name: EIP712_DOMAIN_NAME,
-    version: EIP712_DOMAIN_VERSION,
-    chainId,
-    verifyingContract,
-  });
+  const domain = (verifyingContract: Address): Eip712DomainValue => propsDomain(chainId, verifyingContract);
 
   return {
     chainId,

@@ -27,7 +27,7 @@ const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal F
 /** Static pages the dispatcher injects (the enclave part does not bundle other parts' browser code). */
 export type Pages = Record<string, { contentType: string; body: string }>;
 /** Reads an enclave key's last checkpoint from a registry (the dispatcher injects the chain client). */
-export type AnchorReader = (o: { rpcUrl: string; registry: Hex }) => (keyId: Hex) => Promise<{ treeSize: number; root: Hex } | undefined>;
+export type AnchorReader = (o: { rpcUrl: string; registry: Hex; keyId: Hex }) => Promise<{ treeSize: number; root: Hex } | undefined>;
 const DEFAULT_PROVENANCE_POLICY = fileURLToPath(new URL('./provenance-policy.json', import.meta.url));
 
 function seeded(seed: Uint8Array): Random {
@@ -120,12 +120,12 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?
     const generated = process.env.PROPS_ADMIN_TOKEN === undefined;
     const adminToken = process.env.PROPS_ADMIN_TOKEN ?? Buffer.from(systemRandom(32)).toString('base64url');
     const quiet = values.quiet === true;
-    const readAnchor = anchorRpc !== undefined && extras.anchor ? extras.anchor({ rpcUrl: anchorRpc, registry: anchorRegistry as Hex }) : undefined;
+    const readAnchor = anchorRpc !== undefined ? extras.anchor : undefined;
     const svc = await createService({
       enclave,
       store,
       adminToken,
-      ...(readAnchor ? { anchor: () => readAnchor(chainKeyId(enclave.evidence.keys.chain.publicKey as Hex)) } : {}),
+      ...(readAnchor ? { anchor: () => readAnchor({ rpcUrl: anchorRpc as string, registry: anchorRegistry as Hex, keyId: chainKeyId(enclave.evidence.keys.chain.publicKey as Hex) }) } : {}),
       nullifierKey: createHmac('sha256', seed).update('props.nullifier-key.v1').digest(),
       limits: { ...(rate ? { lenderRatePerSecond: rate } : {}), ...(cap ? { borrowerCap: cap } : {}) },
       scorer: modelScorer(model),

@@ -9,6 +9,11 @@ import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
 export const EIP712_DOMAIN_NAME = 'Props';
 export const EIP712_DOMAIN_VERSION = '1';
 
+/** The EIP-712 domain of a Props contract on a chain: results under the escrow's, checkpoints and registrations under the registry's. */
+export function propsDomain(chainId: number, verifyingContract: Hex): Eip712DomainValue {
+  return { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId, verifyingContract };
+}
+
 export const RESULT_TYPES = {
   PropsResult: [
     { name: 'requestId', type: 'bytes32' },

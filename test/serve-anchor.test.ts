@@ -33,8 +33,8 @@ describe('props serve --anchor-rpc', () => {
   it('host rollback: a local log behind the key\'s on-chain checkpoint refuses to start (ERR_STATE_ROLLED_BACK)', async () => {
     const asked: Array<{ rpcUrl: string; registry: Hex; keyId: Hex }> = [];
     const cmd = serveCommandWith({
-      anchor: (o) => async (keyId) => {
-        asked.push({ ...o, keyId });
+      anchor: async (o) => {
+        asked.push(o);
         return { treeSize: 3, root: `0x${'11'.repeat(32)}` };
       },
     });

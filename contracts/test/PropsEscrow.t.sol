@@ -82,12 +82,17 @@ contract PropsEscrowTest is Fixture {
         escrow.release(jobB, res, qx, qy, r, s);
     }
 
-    function testReleaseWrongNonceReverts() public {
-        uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
-        PropsEscrow.PropsResult memory res = _result(jobId, keccak256("stale nonce"));
+    /// @dev A result signed by the registered key, whose terms (pipeline, nonce, inputs) are not the job's.
+    function _expectTermsMismatch(uint256 jobId, PropsEscrow.PropsResult memory res) internal {
         (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
         vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
         escrow.release(jobId, res, qx, qy, r, s);
+    }
+
+    function testReleaseWrongNonceReverts() public {
+        uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
+        PropsEscrow.PropsResult memory res = _result(jobId, keccak256("stale nonce"));
+        _expectTermsMismatch(jobId, res);
     }
 
     /// @dev The job id is a public counter: a result another lender got for its own borrower's inputs, naming this
@@ -96,9 +101,7 @@ contract PropsEscrowTest is Fixture {
         uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
         PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
         res.inputCommitment = keccak256("another borrower's inputs");
-        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
-        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
-        escrow.release(jobId, res, qx, qy, r, s);
+        _expectTermsMismatch(jobId, res);
     }
 
     /// @dev Another lender with the borrower's consent for the same inputs, naming this job: all it can learn of the
@@ -114,12 +117,10 @@ contract PropsEscrowTest is Fixture {
         vm.assertEq(published, escrow.hashNonce(NONCE), "JobOpened carries the nonce's hash");
         vm.assertTrue(published != NONCE, "and not the nonce");
         PropsEscrow.PropsResult memory res = _result(jobId, published);
-        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
-        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
-        escrow.release(jobId, res, qx, qy, r, s);
+        _expectTermsMismatch(jobId, res);
         // The lender's own result, carrying the nonce it handed the enclave, does.
         res = _result(jobId, NONCE);
-        (r, s) = _signResult(ENCLAVE_KEY, res);
+        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
         escrow.release(jobId, res, qx, qy, r, s);
     }
 
@@ -127,9 +128,7 @@ contract PropsEscrowTest is Fixture {
         uint256 jobId = _open(NONCE, 700, 300, T0 + 1 days);
         PropsEscrow.PropsResult memory res = _result(jobId, NONCE);
         res.pipelineId = keccak256("another pipeline");
-        (bytes32 r, bytes32 s) = _signResult(ENCLAVE_KEY, res);
-        vm.expectRevert(abi.encodeWithSelector(PropsEscrow.EscrowTermsMismatch.selector, jobId));
-        escrow.release(jobId, res, qx, qy, r, s);
+        _expectTermsMismatch(jobId, res);
     }
 
     function testReleaseKeyOfOtherPipelineReverts() public {

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
-import { chainKeyId, checkpointDigest, consentRef, EIP712_DOMAIN_NAME, EIP712_DOMAIN_VERSION, fromHex, PropsError, type Hex } from '../../protocol/index.ts';
+import { chainKeyId, checkpointDigest, consentRef, fromHex, PropsError, propsDomain, type Hex } from '../../protocol/index.ts';
 import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
 import { hex32, NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
@@ -287,7 +287,7 @@ describe('log routes: coded failures', () => {
     const cp = (await w.call('GET', path)).json;
     const publicKey = w.enclave.evidence.keys.chain.publicKey as Hex;
     expect(cp).toMatchObject({ keyId: chainKeyId(publicKey), publicKey, chainId: 31337, registry, treeSize: 2, root: (await w.call('GET', '/v1/log/head')).json.rootHash });
-    const digest = checkpointDigest({ name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId: 31337, verifyingContract: registry }, { keyId: cp.keyId, treeSize: 2n, root: cp.root });
+    const digest = checkpointDigest(propsDomain(31337, registry), { keyId: cp.keyId, treeSize: 2n, root: cp.root });
     expect(p256.verify(fromHex(cp.signature, 64), fromHex(digest, 32), fromHex(publicKey, 65))).toBe(true);
     // Another registry's domain gets its own signature; this one's is not valid there.
     const other = (await w.call('GET', `/v1/log/checkpoint?chainId=1&registry=${registry}`)).json;

@@ -13,11 +13,10 @@ import {
   canonicalBytes,
   chainKeyId,
   checkpointDigest,
-  EIP712_DOMAIN_NAME,
-  EIP712_DOMAIN_VERSION,
   fromHex,
   hex32,
   PropsError,
+  propsDomain,
   sha256Digest,
   toHex,
   utf8,
@@ -431,7 +430,7 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
   // then paid by inclusion proof at that size (releaseWithProof), batched ones included. The enclave vouches only for
   // its own log's head: which registry a caller names changes nothing it asserts. One signature per registry and size.
   const checkpoints = new LRUCache<string, { treeSize: number; body: string }>({ max: 64 });
-  const chainId = z.string().regex(/^[1-9][0-9]{0,15}$/).transform(Number).pipe(z.number().max(Number.MAX_SAFE_INTEGER));
+  const chainId = size.pipe(z.number().positive());
   app.openapi(
     createRoute({
       method: 'get',
@@ -452,8 +451,8 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
       if (cached?.treeSize === treeSize) return c.body(cached.body, 200, JSON_TYPE) as never;
       const root = log.rootAt(treeSize);
       const keyId = chainKeyId(signer.publicKey);
-      const domain = { name: EIP712_DOMAIN_NAME, version: EIP712_DOMAIN_VERSION, chainId: q.chainId, verifyingContract: q.registry as Hex };
-      const signature = await signer.signDigest(fromHex(checkpointDigest(domain, { keyId, treeSize: BigInt(treeSize), root }), 32));
+      const digest = checkpointDigest(propsDomain(q.chainId, q.registry as Hex), { keyId, treeSize: BigInt(treeSize), root });
+      const signature = await signer.signDigest(fromHex(digest, 32));
       const body = JSON.stringify({ keyId, publicKey: signer.publicKey, chainId: q.chainId, registry: q.registry, treeSize, root, signature });
       checkpoints.set(key, { treeSize, body });
       return c.body(body, 200, JSON_TYPE) as never;
