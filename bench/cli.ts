@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 // The benches, in the order they run; other files here are their helpers (harness, the ceiling server, workers) or

@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../enclave/store/index.ts';
 import { batchHead, STORED_BATCHED_RESULT } from './stored-result.ts';
 
+/** The one log these benches append to (an instance's on-chain key id). */
+const LOG_ID = `0x${'1'.repeat(64)}`;
 const { values } = parseArgs({
   args: process.argv.slice(2),
   strict: true,
@@ -52,7 +54,7 @@ async function round(v: Variant): Promise<Sample> {
   for (const p of v.pragmas) store.sqlite.pragma(p);
   await store.createLender({ id: 'lender-1', name: 'bench', keyHash: 'key-hash', ratePerSecond: 10, createdAt: NOW });
   for (let c = 0; c < CONSENTS; c++) {
-    await store.insertSubmission({ id: `sub-${c}`, ciphertext: 'c'.repeat(20_000), inputCommitment: randomHex(32), nullifier: randomHex(32), ownerKey: 'owner', createdAt: NOW, deletedAt: null });
+    await store.insertSubmission({ id: `sub-${c}`, ciphertext: 'c'.repeat(20_000), inputCommitment: randomHex(32), nullifier: randomHex(32), ownerKey: 'owner', decryptionKey: 'bench-key', createdAt: NOW, deletedAt: null });
     await store.insertConsent({ id: hex64(c + 1), submissionId: `sub-${c}`, lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 1000, uses: 0, jws: 'a.b.c', createdAt: NOW });
   }
   let seq = 0;
@@ -67,6 +69,7 @@ async function round(v: Variant): Promise<Sample> {
         id: `0x${i.toString(16).padStart(12, '0')}${randomHex(10).slice(2)}`,
         lenderId: 'lender-1', idempotencyKey: `bench-${i}`, requestHash: randomHex(32), consentId: hex64(c + 1), submissionId: `sub-${c}`,
         requestId: randomHex(32), nonce: randomHex(32), escrowJobId: null, threshold: 600, state: 'accepted' as const, errorCode: null, createdAt: NOW, updatedAt: NOW,
+        decryptionKey: 'bench-key', claimedBy: null, leaseUntil: null,
       };
     });
     const t0 = performance.now();
@@ -75,7 +78,7 @@ async function round(v: Variant): Promise<Sample> {
     const head = batchHead();
     const done = accepted.map((a) => ({ jobId: a.job.id, attestation: STORED_BATCHED_RESULT, structHash: randomHex(32), head }));
     const t2 = performance.now();
-    await store.completeJobs(done, NOW);
+    await store.completeJobs(LOG_ID, done, NOW);
     complete += performance.now() - t2;
     accept += t1 - t0;
   }

@@ -13,6 +13,8 @@ import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../enclave/store/index.ts';
 import { batchHead, STORED_BATCHED_RESULT } from './stored-result.ts';
 
+/** The one log these benches append to (an instance's on-chain key id). */
+const LOG_ID = `0x${'1'.repeat(64)}`;
 const { values } = parseArgs({
   args: process.argv.slice(2),
   strict: true,
@@ -48,7 +50,7 @@ const store = openSqliteStore(file);
 await store.createLender({ id: 'lender-1', name: 'bench', keyHash: 'key-hash', ratePerSecond: 10, createdAt: NOW });
 const CONSENTS = Math.ceil((WARMUP_JOBS + CYCLES * G) / 1000);
 for (let c = 0; c < CONSENTS; c++) {
-  await store.insertSubmission({ id: `sub-${c}`, ciphertext: 'c'.repeat(20_000), inputCommitment: hex(randomBytes(32)), nullifier: hex(randomBytes(32)), ownerKey: 'owner', createdAt: NOW, deletedAt: null });
+  await store.insertSubmission({ id: `sub-${c}`, ciphertext: 'c'.repeat(20_000), inputCommitment: hex(randomBytes(32)), nullifier: hex(randomBytes(32)), ownerKey: 'owner', decryptionKey: 'bench-key', createdAt: NOW, deletedAt: null });
   await store.insertConsent({ id: hex64(c + 1), submissionId: `sub-${c}`, lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 1000, uses: 0, jws: 'a.b.c', createdAt: NOW });
 }
 
@@ -62,13 +64,14 @@ const accept = () =>
         id: timePrefixed(i, 16), lenderId: 'lender-1', idempotencyKey: sequential ? `bench-${i.toString().padStart(10, '0')}` : randomUUID(),
         requestHash: hex(randomBytes(32)), consentId: hex64(c + 1), submissionId: `sub-${c}`, requestId: randomRequestIds ? hex(randomBytes(32)) : timePrefixed(i, 32),
         nonce: sequential ? hex64(i) : hex(randomBytes(32)), escrowJobId: null, threshold: 600, state: 'accepted' as const, errorCode: null, createdAt: NOW, updatedAt: NOW,
+        decryptionKey: 'bench-key', claimedBy: null, leaseUntil: null,
       };
       return store.acceptJob({ job, now: NOW, borrowerCap: 1e9, borrowerWindowSeconds: 86_400 });
     }),
   );
 const complete = (accepted: Array<{ job: { id: string } }>) => {
   const head = batchHead();
-  return store.completeJobs(accepted.map((a) => ({ jobId: a.job.id, attestation: STORED_BATCHED_RESULT, structHash: hex(randomBytes(32)), head })), NOW);
+  return store.completeJobs(LOG_ID, accepted.map((a) => ({ jobId: a.job.id, attestation: STORED_BATCHED_RESULT, structHash: hex(randomBytes(32)), head })), NOW);
 };
 
 for (let n = 0; n < WARMUP_JOBS; n += G) await complete(await accept());

@@ -1,12 +1,6 @@
 // The `props` dispatcher: names → each part's own command module, and the one way every command answers `--help`
 // and an option it refuses. No logic of its own beyond that.
-import { PropsError } from '../protocol/index.ts';
-
-/**
- * A part's command. `usage` is what `--help` prints and what follows a usage error; the dispatcher answers both the
- * same way for every command, so a command's `run` sees neither `--help` nor `-h`.
- */
-export type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
+import { PropsError, type Command } from '../protocol/index.ts';
 
 const commands: Record<string, () => Promise<Command>> = {
   attest: async () => (await import('../enclave/cli.ts')).attestCommand,
@@ -21,34 +15,23 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
 };
 
-const SUMMARIES: Record<string, string> = {
-  attest: 'boot a SIMULATED enclave and write an audit bundle; `attest verify` checks raw platform evidence',
-  verify: 'verify an audit bundle offline (evidence, manifest, results, EAR)',
-  bench: 'run the benchmarks side by side (npm run bench)',
-  proof: 'verify a provenance proof (TLSNotary, Reclaim, source JWS, attested fetch)',
-  sim: 'the whole pipeline on this machine (npm start); --attacks plays the attack catalogue',
-  model: 'the credit model: info, train, score',
-  chain: 'start a local chain and deploy the contracts, or deploy to any RPC',
-  oracle: "the data owner's side: fetch, check the enclave, encrypt, submit, delegate, consent",
-  manifest: 'print the manifest (code, model, policy hashes, pipelineId) this checkout runs as',
-  serve: 'run the scoring service (HTTP API) with the enclave',
-};
-
-function usage(): string {
-  return ['usage: props <command> [options]', '', 'commands:', ...Object.keys(commands).map((c) => `  ${c.padEnd(8)} ${SUMMARIES[c] ?? ''}`)].join('\n');
+/** The command list with each command's own summary (loads every command module: `--help` only). */
+async function usage(): Promise<string> {
+  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(8)} ${(await load()).summary}`));
+  return ['usage: props <command> [options]', '', 'commands:', ...lines].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${await usage()}\n`);
     return name ? 0 : 2;
   }
   // `props attest verify …` checks raw platform evidence (verifier); plain `props attest` boots a sim enclave (enclave).
   const sub = name === 'attest' && rest[0] === 'verify' ? rest.shift() : undefined;
   const load = sub ? async () => (await import('../verifier/attest-cli.ts')).attestVerifyCommand : Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    process.stderr.write(`props: unknown command "${name}"\n${usage()}\n`);
+    process.stderr.write(`props: unknown command "${name}"\n${await usage()}\n`);
     return 2;
   }
   const command = await load();

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { PropsError, address, parseWith } from '../protocol/index.ts';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { deploy, type Deployment } from './client.ts';
 import { startLocalChain } from './local.ts';
 

@@ -1,9 +1,12 @@
-// Writes what an auditor needs offline: evidence, manifest, JWKS and results (proofs are added by later parts).
-import { parseAuditBundle, type AuditBundle, type BatchedResult, type ResultAttestation } from '../protocol/index.ts';
-import type { Enclave } from './boot.ts';
+// Writes what an auditor needs offline: the evidence, manifest and JWKS of the boot that signed the results, the
+// results, and (added by the caller) their log proofs.
+import { parseAuditBundle, type AuditBundle, type BatchedResult, type Evidence, type Manifest, type PublicJwk, type ResultAttestation } from '../protocol/index.ts';
+
+/** One enclave boot as a bundle names it (an `Enclave` is one; so is an archived boot). */
+export type BootRecord = { evidence: Evidence; manifest: Manifest; jwks: { keys: PublicJwk[] } };
 
 export function buildAuditBundle(
-  enclave: Enclave,
+  boot: BootRecord,
   results: { request: { requestId: string; nonce: string }; attestation: ResultAttestation | BatchedResult }[],
   createdAt: Date,
 ): AuditBundle {
@@ -11,10 +14,10 @@ export function buildAuditBundle(
     version: 1,
     kind: 'props-audit-bundle',
     createdAt: createdAt.toISOString(),
-    platform: enclave.evidence.platform,
-    evidence: enclave.evidence,
-    manifest: enclave.manifest,
-    jwks: enclave.jwks,
+    platform: boot.evidence.platform,
+    evidence: boot.evidence,
+    manifest: boot.manifest,
+    jwks: boot.jwks,
     results,
     provenance: [],
     logProofs: [],

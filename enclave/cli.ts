@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseJsonText, toHex, type Hex } from '../protocol/index.ts';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { bootEnclave } from './boot.ts';
 import { buildAuditBundle } from './bundle.ts';
 import { commitInputs, SAMPLE_STATEMENT } from './demo.ts';

@@ -1,7 +1,7 @@
 // `props manifest`: what this checkout would run as — code hash (see README "The code hash"), model hash, policy
 // hash, pipelineId — computed from files alone, so an auditor can compare a build with what the registry holds.
 import { parseArgs } from 'node:util';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { manifestHash, parseManifest, pipelineId } from '../protocol/index.ts';
 import { REPO_ROOT, hashModelFile } from './boot.ts';
 import { computeCodeHash } from './code-hash.ts';

@@ -50,3 +50,43 @@ describe('props serve usage', () => {
     }
   });
 });
+
+describe('props serve --database-url', () => {
+  const run = async (argv: string[], env: Record<string, string> = {}) => {
+    const lines: string[] = [];
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      return { code: await main(argv), stderr: lines.join('') };
+    } finally {
+      process.env = saved;
+      err.mockRestore();
+    }
+  };
+  const seal = () => join(mkdtempSync(join(tmpdir(), 'props-serve-')), 'i.seal');
+
+  it('a URL that is not postgres://: ERR_STORE_URL_INVALID, exit 2, no seal written', async () => {
+    for (const url of ['not a url', 'mysql://u@127.0.0.1/x', 'sqlite:///tmp/x.db']) {
+      const s = seal();
+      const r = await run(['serve', '--database-url', url, '--seal', s]);
+      expect([url, r.code, r.stderr]).toEqual([url, 2, expect.stringContaining('ERR_STORE_URL_INVALID')]);
+      expect(existsSync(s)).toBe(false);
+    }
+  });
+
+  it('a server that refuses (PROPS_DATABASE_URL too): ERR_STORE_UNAVAILABLE, exit 2, the password in no message', async () => {
+    const url = 'postgres://props:S3CRET-PASSWORD@127.0.0.1:1/props';
+    for (const r of [await run(['serve', '--database-url', url, '--seal', seal()]), await run(['serve', '--seal', seal()], { PROPS_DATABASE_URL: url })]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('ERR_STORE_UNAVAILABLE');
+      expect(r.stderr).not.toContain('S3CRET');
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+
+  it('--database-url with --db, or without --seal: usage, exit 2', async () => {
+    expect((await run(['serve', '--database-url', 'postgres://u@127.0.0.1/x', '--db', 'x.db', '--seal', seal()])).code).toBe(2);
+    expect((await run(['serve', '--database-url', 'postgres://u@127.0.0.1/x'])).code).toBe(2);
+  });
+});

@@ -1,12 +1,14 @@
-// `props serve [--port N] [--host H] [--db FILE] [--seal FILE] [--model FILE] [--rate N]`: boots a simulated
-// enclave and serves the scoring API. Keys derive from a sim-sealed seed file so a restart (after a crash) can
-// still decrypt accepted submissions and finish their jobs; on real hardware that seed is sealed by the platform.
+// `props serve [--port N] [--host H] [--db FILE | --database-url URL --fleet-seal FILE] [--seal FILE] [--model FILE]
+// [--rate N]`: boots a simulated enclave and serves the scoring API from an embedded SQLite file or, for a fleet of
+// instances, from one PostgreSQL database. Keys derive from a sim-sealed seed file so a restart (after a crash) can
+// still decrypt accepted submissions and finish their jobs; on real hardware that seed is sealed by the platform. A
+// fleet's instances also share a fleet seed (the nullifier key: one count per borrower across the fleet).
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { address, chainKeyId, parseJsonText, PropsError, type Hex } from '../protocol/index.ts';
 import { bootEnclave } from './boot.ts';
 import { DEFAULT_MODEL_PATH, loadModel } from './model/index.ts';
@@ -17,9 +19,13 @@ import { parseProvenancePolicy, provenanceVerifier } from '../verifier/index.ts'
 import { systemRandom, type Random } from './keys.ts';
 import { createSimPlatform } from './platforms/sim.ts';
 import { createService } from './service.ts';
-import { openSqliteStore } from './store/index.ts';
+import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 
-const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
+const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… --fleet-seal FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
+  --database-url URL               serve from this PostgreSQL database (also PROPS_DATABASE_URL), shared by any number
+                                   of instances; needs --seal (each instance's own keys, kept across restarts) and
+                                   --fleet-seal (the same file on every instance: the fleet's nullifier key; made if
+                                   missing, refused if another instance started from a different one)
   --anchor-rpc, --anchor-registry  read the enclave key's last checkpoint from this registry at start: a local log
                                    shorter than it (ERR_STATE_ROLLED_BACK) or differing from it (ERR_STATE_FORKED)
                                    refuses to start`;
@@ -44,131 +50,213 @@ function seeded(seed: Uint8Array): Random {
 
 export const serveCommand: Command = serveCommandWith({});
 
+type ServeOptions = {
+  port: number;
+  host: string;
+  db: string;
+  databaseUrl: string | undefined;
+  seal: string | undefined;
+  fleetSeal: string | undefined;
+  model: string | undefined;
+  provider: 'cpu' | 'cuda';
+  provenancePolicy: string;
+  rate: number | undefined;
+  cap: number | undefined;
+  resultSigning: 'each' | 'batch';
+  anchor: { rpcUrl: string; registry: Hex } | undefined;
+  quiet: boolean;
+};
+
+/** The options, or the reason they are refused (usage, exit 2) — checked before anything is opened or written. */
+function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | string {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      db: { type: 'string', default: ':memory:' },
+      'database-url': { type: 'string' },
+      seal: { type: 'string' },
+      'fleet-seal': { type: 'string' },
+      model: { type: 'string' },
+      provider: { type: 'string', default: 'cpu' },
+      'provenance-policy': { type: 'string' },
+      rate: { type: 'string' },
+      'borrower-cap': { type: 'string' },
+      'result-signing': { type: 'string', default: 'each' },
+      'anchor-rpc': { type: 'string' },
+      'anchor-registry': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const port = Number(values.port);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  const cap = values['borrower-cap'] === undefined ? undefined : Number(values['borrower-cap']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (rate !== undefined && !(rate >= 1)) || (cap !== undefined && !(cap >= 1))) return '';
+  const resultSigning = values['result-signing'];
+  if (resultSigning !== 'each' && resultSigning !== 'batch') return '--result-signing must be each or batch';
+  if (values.provider !== 'cpu' && values.provider !== 'cuda') return '--provider must be cpu or cuda';
+  const rpcUrl = values['anchor-rpc'];
+  const registry = values['anchor-registry'];
+  if ((rpcUrl === undefined) !== (registry === undefined) || (registry !== undefined && !address.safeParse(registry).success) || (rpcUrl !== undefined && !/^https?:\/\/\S+$/.test(rpcUrl))) {
+    return '--anchor-rpc URL and --anchor-registry ADDRESS go together';
+  }
+  if (rpcUrl !== undefined && !canAnchor) return 'this build has no chain client for --anchor-rpc';
+  const databaseUrl = values['database-url'] ?? process.env.PROPS_DATABASE_URL;
+  if (databaseUrl !== undefined && (values.db !== ':memory:' || values.seal === undefined || values['fleet-seal'] === undefined)) {
+    return '--database-url takes --seal FILE and --fleet-seal FILE, and no --db';
+  }
+  if (databaseUrl === undefined && values['fleet-seal'] !== undefined) return '--fleet-seal goes with --database-url';
+  return {
+    port,
+    host: values.host,
+    db: values.db,
+    databaseUrl,
+    seal: values.seal ?? (values.db !== ':memory:' ? `${values.db}.seal` : undefined),
+    fleetSeal: values['fleet-seal'],
+    model: values.model,
+    provider: values.provider,
+    provenancePolicy: values['provenance-policy'] ?? DEFAULT_PROVENANCE_POLICY,
+    rate,
+    cap,
+    resultSigning,
+    anchor: rpcUrl !== undefined ? { rpcUrl, registry: registry as Hex } : undefined,
+    quiet: values.quiet === true,
+  };
+}
+
+/** A 32-byte seed from its seal file, made when `mayCreate` (a new database or fleet) and the file is missing. */
+function readSeed(path: string | undefined, mayCreate: boolean): Uint8Array {
+  if (path && existsSync(path)) {
+    const seed = readFileSync(path);
+    if (seed.length !== 32) throw new PropsError('ERR_FILE_UNREADABLE', { detail: 'seal file: expected 32 bytes' });
+    return seed;
+  }
+  // A new seed would be new keys and a new nullifier key: the stored submissions could no longer be opened, and
+  // every borrower's query count would start over. The host lost or withheld the seal; refuse, do not reseed.
+  if (!mayCreate) throw new PropsError('ERR_STATE_SEAL_MISSING', { detail: path ?? 'no --seal' });
+  const seed = systemRandom(32);
+  if (!path) return seed;
+  // Made whole, then linked into place: instances starting together on one host agree on the first one made.
+  const made = `${path}.${process.pid}.tmp`;
+  writeFileSync(made, seed, { mode: 0o600 });
+  try {
+    linkSync(made, path);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    return readSeed(path, false);
+  } finally {
+    rmSync(made, { force: true });
+  }
+  return seed;
+}
+
+const nullifierKeyOf = (seed: Uint8Array) => createHmac('sha256', seed).update('props.nullifier-key.v1').digest();
+
+/**
+ * The store and the keys' seeds. PostgreSQL is opened first: a malformed URL or a server that refuses stops there,
+ * before anything is written. In a fleet the nullifier key comes from the fleet seed, and the first instance records
+ * its fingerprint: an instance started from another fleet seed would count borrowers apart, and is refused.
+ */
+async function openState(o: ServeOptions): Promise<{ store: Store; seed: Uint8Array; nullifierKey: Uint8Array }> {
+  if (o.databaseUrl === undefined) {
+    const fresh = o.db === ':memory:' || !existsSync(o.db) || statSync(o.db).size === 0;
+    const seed = readSeed(o.seal, fresh);
+    return { store: openSqliteStore(o.db), seed, nullifierKey: nullifierKeyOf(seed) };
+  }
+  const store = await openPostgresStore(o.databaseUrl);
+  try {
+    const nullifierKey = nullifierKeyOf(readSeed(o.fleetSeal, true));
+    const fingerprint = createHmac('sha256', nullifierKey).update('props.nullifier-key-id.v1').digest('hex');
+    if ((await store.firstValue('nullifier-key-id', fingerprint)) !== fingerprint) throw new PropsError('ERR_STATE_FLEET_SEAL_MISMATCH');
+    return { store, seed: readSeed(o.seal, true), nullifierKey };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
 export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?: AnchorReader }): Command {
   return {
-  summary: 'serve the scoring API (lender jobs, submissions, consents, transparency log) from a simulated enclave',
-  usage: USAGE,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        port: { type: 'string', default: '8080' },
-        host: { type: 'string', default: '127.0.0.1' },
-        db: { type: 'string', default: ':memory:' },
-        seal: { type: 'string' },
-        model: { type: 'string' },
-        provider: { type: 'string', default: 'cpu' },
-        'provenance-policy': { type: 'string' },
-        rate: { type: 'string' },
-        'borrower-cap': { type: 'string' },
-        'result-signing': { type: 'string', default: 'each' },
-        'anchor-rpc': { type: 'string' },
-        'anchor-registry': { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
+    summary: 'serve the scoring API (lender jobs, submissions, consents, transparency log) from a simulated enclave',
+    usage: USAGE,
+    async run(argv) {
+      const o = parseServeOptions(argv, extras.anchor !== undefined);
+      if (typeof o === 'string') {
+        process.stderr.write(`${o ? `props serve: ${o}\n` : ''}${USAGE}\n`);
+        return 2;
+      }
+      const { store, seed, nullifierKey } = await openState(o);
+      const svc = await bootService(o, { store, seed, nullifierKey }, extras.anchor);
+      const pages = extras.pages ? await extras.pages() : {};
+      for (const [path, page] of Object.entries(pages)) svc.app.get(path, (c) => c.body(page.body, 200, { 'content-type': page.contentType, 'cache-control': 'no-cache' }));
+      const retention = setInterval(() => void svc.applyRetention().catch(() => {}), 60_000);
+      retention.unref();
+      await listen(o, svc, store, Object.keys(pages).filter((p) => p.endsWith('.html')));
+      return 0;
+    },
+  };
+}
+
+/** Boots the simulated enclave from the seed (its platform, the pinned model) and assembles the service on the store. */
+async function bootService(o: ServeOptions, state: { store: Store; seed: Uint8Array; nullifierKey: Uint8Array }, readAnchor: AnchorReader | undefined) {
+  const random = seeded(state.seed);
+  const platform = await createSimPlatform({ random });
+  // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
+  const pipelinePolicy = loadPipelinePolicy();
+  const model = await loadModel({ path: o.model ?? DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: o.provider, allowCpuFallback: true });
+  const enclave = await bootEnclave({ platform, random, model, pipelinePolicy });
+  const provenancePolicy = parseProvenancePolicy(parseJsonText(readFileSync(o.provenancePolicy, 'utf8'), 1 << 20));
+  const boundary = oracleBoundary({ enclave, verifyProvenance: provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]), clock: () => new Date() });
+  const anchor = o.anchor;
+  return createService({
+    enclave,
+    store: state.store,
+    adminToken: process.env.PROPS_ADMIN_TOKEN ?? Buffer.from(systemRandom(32)).toString('base64url'),
+    ...(readAnchor && anchor ? { anchor: () => readAnchor({ ...anchor, keyId: chainKeyId(enclave.evidence.keys.chain.publicKey as Hex) }) } : {}),
+    nullifierKey: state.nullifierKey,
+    limits: { ...(o.rate ? { lenderRatePerSecond: o.rate } : {}), ...(o.cap ? { borrowerCap: o.cap } : {}) },
+    scorer: modelScorer(model),
+    ingest: boundary.ingest,
+    verifyConsent: boundary.verifyConsent,
+    resultSigning: o.resultSigning,
+    logger: o.quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`),
+  });
+}
+
+/** Serves until SIGINT or SIGTERM; the first stdout line says where and what (the admin token when it was made here). */
+function listen(o: ServeOptions, svc: Awaited<ReturnType<typeof bootService>>, store: Store, pages: string[]): Promise<void> {
+  const { enclave } = svc.deps;
+  return new Promise<void>((resolve) => {
+    const server = serve({ fetch: svc.app.fetch, port: o.port, hostname: o.host }, (info) => {
+      process.stdout.write(
+        `${JSON.stringify({
+          url: `http://${o.host}:${info.port}`,
+          port: info.port,
+          platform: enclave.manifest.platform,
+          store: o.databaseUrl !== undefined ? 'postgres' : 'sqlite',
+          logId: svc.deps.log.id,
+          simulated: true,
+          pipelineId: enclave.pipelineId,
+          modelHash: enclave.manifest.modelHash,
+          executionProvider: enclave.manifest.executionProvider,
+          pages,
+          ...(process.env.PROPS_ADMIN_TOKEN === undefined ? { adminToken: svc.adminToken } : {}),
+        })}\n`,
+      );
     });
-    const port = Number(values.port);
-    const rate = values.rate === undefined ? undefined : Number(values.rate);
-    const cap = values['borrower-cap'] === undefined ? undefined : Number(values['borrower-cap']);
-    if (!Number.isInteger(port) || port < 0 || port > 65535 || (rate !== undefined && !(rate >= 1)) || (cap !== undefined && !(cap >= 1))) {
-      process.stderr.write(`${USAGE}\n`);
-      return 2;
-    }
-    // Usage is checked before anything is written (the seal file below).
-    const resultSigning = values['result-signing'];
-    if (resultSigning !== 'each' && resultSigning !== 'batch') {
-      process.stderr.write(`props serve: --result-signing must be each or batch\n${USAGE}\n`);
-      return 2;
-    }
-    if (values.provider !== 'cpu' && values.provider !== 'cuda') {
-      process.stderr.write(`props serve: --provider must be cpu or cuda\n${USAGE}\n`);
-      return 2;
-    }
-    const anchorRpc = values['anchor-rpc'];
-    const anchorRegistry = values['anchor-registry'];
-    if ((anchorRpc === undefined) !== (anchorRegistry === undefined) || (anchorRegistry !== undefined && !address.safeParse(anchorRegistry).success) || (anchorRpc !== undefined && !/^https?:\/\/\S+$/.test(anchorRpc))) {
-      process.stderr.write(`props serve: --anchor-rpc URL and --anchor-registry ADDRESS go together\n${USAGE}\n`);
-      return 2;
-    }
-    if (anchorRpc !== undefined && !extras.anchor) {
-      process.stderr.write('props serve: this build has no chain client for --anchor-rpc\n');
-      return 2;
-    }
-    const sealPath = values.seal ?? (values.db !== ':memory:' ? `${values.db}.seal` : undefined);
-    let seed: Uint8Array;
-    if (sealPath && existsSync(sealPath)) {
-      seed = readFileSync(sealPath);
-      if (seed.length !== 32) throw new PropsError('ERR_FILE_UNREADABLE', { detail: 'seal file: expected 32 bytes' });
-    } else if (values.db !== ':memory:' && existsSync(values.db) && statSync(values.db).size > 0) {
-      // A new seed would be new keys and a new nullifier key: the stored submissions could no longer be opened, and
-      // every borrower's query count would start over. The host lost or withheld the seal; refuse, do not reseed.
-      throw new PropsError('ERR_STATE_SEAL_MISSING', { detail: sealPath ?? 'no --seal' });
-    } else {
-      seed = systemRandom(32);
-      if (sealPath) writeFileSync(sealPath, seed, { mode: 0o600 });
-    }
-    const random = seeded(seed);
-    const platform = await createSimPlatform({ random });
-    // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
-    const pipelinePolicy = loadPipelinePolicy();
-    const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: values.provider, allowCpuFallback: true });
-    const enclave = await bootEnclave({ platform, random, model, pipelinePolicy });
-    const provenancePolicy = parseProvenancePolicy(parseJsonText(readFileSync(values['provenance-policy'] ?? DEFAULT_PROVENANCE_POLICY, 'utf8'), 1 << 20));
-    const boundary = oracleBoundary({ enclave, verifyProvenance: provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]), clock: () => new Date() });
-    const store = openSqliteStore(values.db);
-    const generated = process.env.PROPS_ADMIN_TOKEN === undefined;
-    const adminToken = process.env.PROPS_ADMIN_TOKEN ?? Buffer.from(systemRandom(32)).toString('base64url');
-    const quiet = values.quiet === true;
-    const readAnchor = anchorRpc !== undefined ? extras.anchor : undefined;
-    const svc = await createService({
-      enclave,
-      store,
-      adminToken,
-      ...(readAnchor ? { anchor: () => readAnchor({ rpcUrl: anchorRpc as string, registry: anchorRegistry as Hex, keyId: chainKeyId(enclave.evidence.keys.chain.publicKey as Hex) }) } : {}),
-      nullifierKey: createHmac('sha256', seed).update('props.nullifier-key.v1').digest(),
-      limits: { ...(rate ? { lenderRatePerSecond: rate } : {}), ...(cap ? { borrowerCap: cap } : {}) },
-      scorer: modelScorer(model),
-      ingest: boundary.ingest,
-      verifyConsent: boundary.verifyConsent,
-      resultSigning,
-      logger: quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`),
-    });
-    const pages = extras.pages ? await extras.pages() : {};
-    for (const [path, page] of Object.entries(pages)) svc.app.get(path, (c) => c.body(page.body, 200, { 'content-type': page.contentType, 'cache-control': 'no-cache' }));
-    const retention = setInterval(() => void svc.applyRetention().catch(() => {}), 60_000);
-    retention.unref();
-    await new Promise<void>((resolve) => {
-      const server = serve({ fetch: svc.app.fetch, port, hostname: values.host }, (info) => {
-        process.stdout.write(
-          `${JSON.stringify({
-            url: `http://${values.host}:${info.port}`,
-            port: info.port,
-            platform: enclave.manifest.platform,
-            simulated: true,
-            pipelineId: enclave.pipelineId,
-            modelHash: enclave.manifest.modelHash,
-            executionProvider: enclave.manifest.executionProvider,
-            pages: Object.keys(pages).filter((p) => p.endsWith('.html')),
-            ...(generated ? { adminToken } : {}),
-          })}\n`,
-        );
+    const stop = () => {
+      svc.runner.stop();
+      server.close(() => {
+        void store.close().finally(resolve);
       });
-      const stop = () => {
-        svc.runner.stop();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
-        // Keep-alive clients would hold close() open: drop idle connections now, the rest after a grace period.
-        const s = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
-        s.closeIdleConnections?.();
-        setTimeout(() => s.closeAllConnections?.(), 2000).unref();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    return 0;
-  },
-};
+      // Keep-alive clients would hold close() open: drop idle connections now, the rest after a grace period.
+      const s = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+      s.closeIdleConnections?.();
+      setTimeout(() => s.closeAllConnections?.(), 2000).unref();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

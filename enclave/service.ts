@@ -5,11 +5,12 @@ import { PropsError, toHex, type Hex } from '../protocol/index.ts';
 import { createScoringApp, DEFAULT_LIMITS, type Limits, type ServiceDeps, type ScoringService } from './api/index.ts';
 import type { Enclave } from './boot.ts';
 import { systemRandom } from './keys.ts';
-import { openTransparencyLog } from './log/index.ts';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { fleetLogs, openTransparencyLog } from './log/index.ts';
 import type { Store } from './store/index.ts';
 
 /** The model and the data-owner boundary are always injected: there is no default scorer or ingest to fall back on. */
-export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store' | 'log' | 'limits' | 'adminTokenHash' | 'scorer' | 'ingest' | 'verifyConsent'>> &
+export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store' | 'log' | 'logs' | 'decryptionKey' | 'limits' | 'adminTokenHash' | 'scorer' | 'ingest' | 'verifyConsent'>> &
   Pick<ServiceDeps, 'scorer' | 'ingest' | 'verifyConsent'> & {
   enclave: Enclave;
   store: Store;
@@ -22,19 +23,30 @@ export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store'
   anchor?: () => Promise<{ treeSize: number; root: Hex } | undefined>;
 };
 
-export async function createService(opts: CreateServiceOptions): Promise<ScoringService & { deps: ServiceDeps }> {
+export async function createService(opts: CreateServiceOptions): Promise<ScoringService & { deps: ServiceDeps; adminToken: string }> {
   const clock = opts.clock ?? (() => new Date());
   const random = opts.random ?? systemRandom;
-  const log = await openTransparencyLog({ store: opts.store, enclave: opts.enclave, clock });
+  const { store, enclave } = opts;
+  const log = await openTransparencyLog({ store, enclave, clock, eagerHeads: store.shared });
   const anchored = opts.anchor ? await opts.anchor() : undefined;
   if (anchored && anchored.treeSize > 0) {
     if (anchored.treeSize > log.size()) throw new PropsError('ERR_STATE_ROLLED_BACK', { detail: `local log ${log.size()} < on-chain ${anchored.treeSize}` });
     if (log.rootAt(anchored.treeSize) !== anchored.root) throw new PropsError('ERR_STATE_FORKED', { detail: `at size ${anchored.treeSize}` });
   }
+  // This boot's evidence is archived before any result names it: a bundle packs it after a restart or elsewhere.
+  await store.putEvidence({
+    digest: enclave.evidenceDigest,
+    evidence: JSON.stringify(enclave.evidence),
+    manifest: JSON.stringify(enclave.manifest),
+    jwks: JSON.stringify(enclave.jwks),
+    createdAt: Math.floor(clock().getTime() / 1000),
+  });
   const deps: ServiceDeps = {
-    enclave: opts.enclave,
-    store: opts.store,
+    enclave,
+    store,
     log,
+    logs: fleetLogs(store, log),
+    decryptionKey: await calculateJwkThumbprint(enclave.keys.public.encryption as JWK),
     scorer: opts.scorer,
     ingest: opts.ingest,
     verifyConsent: opts.verifyConsent,
@@ -48,5 +60,5 @@ export async function createService(opts: CreateServiceOptions): Promise<Scoring
   };
   const svc = createScoringApp(deps);
   await svc.runner.resume();
-  return { ...svc, deps };
+  return { ...svc, deps, adminToken: opts.adminToken };
 }

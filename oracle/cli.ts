@@ -14,7 +14,7 @@ import {
   type Hex,
   type ProvenanceProof,
 } from '../protocol/index.ts';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { parsePolicyText, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { checkEnclave, type CheckedEnclave, type VerifyEvidence } from './check.ts';
 import { grantConsent } from './consent.ts';

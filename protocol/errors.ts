@@ -50,7 +50,7 @@ export const ERROR_MESSAGES = {
   ERR_ENCLAVE_BOOT: 'enclave failed to boot',
   ERR_MODEL_HASH_MISMATCH: 'model file does not match the expected model hash',
   ERR_SIGNER_SCHEME_UNSUPPORTED: 'signer scheme is not supported',
-  // issue 3: provenance proof verification (verifier/provenance)
+  // provenance proof verification (verifier/provenance)
   ERR_PROVENANCE_MALFORMED: 'provenance proof is malformed',
   ERR_PROVENANCE_UNKNOWN_KIND: 'unknown provenance proof kind',
   ERR_PROVENANCE_NOTARY_UNTRUSTED: 'provenance proof is notarized by an untrusted notary key',
@@ -69,7 +69,7 @@ export const ERROR_MESSAGES = {
   ERR_PROVENANCE_BODY_MISMATCH: 'provenance body does not match its signed digest',
   ERR_PROVENANCE_STATUS_NOT_OK: 'attested fetch did not receive a successful HTTP status',
   ERR_PROVENANCE_POLICY_MALFORMED: 'provenance policy is malformed or incomplete',
-  // issue 4: credit model (features, ONNX runtime)
+  // credit model (features, ONNX runtime)
   ERR_FEATURES_STATEMENT_INCONSISTENT: 'statement dates or running balances are inconsistent',
   ERR_FEATURES_HISTORY_TOO_SHORT: 'statement history is too short to score',
   ERR_MODEL_LOAD_FAILED: 'model file could not be loaded',
@@ -78,13 +78,13 @@ export const ERROR_MESSAGES = {
   ERR_MODEL_INPUT_INVALID: 'model input batch is invalid',
   ERR_MODEL_RUNTIME: 'the model runtime failed on this job in every attempt',
   ERR_MODEL_THRESHOLD_INVALID: 'decision threshold must be an integer score in 0..1000',
-  // issue 6: chain (registry, escrow, local chain)
+  // chain (registry, escrow, local chain)
   ERR_CHAIN_START_FAILED: 'local chain (anvil) failed to start',
   ERR_CHAIN_UNREACHABLE: 'chain JSON-RPC endpoint is unreachable',
   ERR_CHAIN_REVERTED: 'chain transaction reverted',
   ERR_CHAIN_CONFIG_INVALID: 'chain configuration is invalid',
   ERR_CHAIN_KEY_INVALID: 'on-chain public key or signature is malformed',
-  // issue 7: real attestation platforms (DCAP, SEV-SNP, Nitro, NVIDIA) and configfs-tsm collection
+  // real attestation platforms (DCAP, SEV-SNP, Nitro, NVIDIA) and configfs-tsm collection
   ERR_COLLATERAL_MISSING: 'verification collateral is missing',
   ERR_COLLATERAL_MALFORMED: 'verification collateral is malformed',
   ERR_COLLATERAL_SIGNATURE_INVALID: 'collateral signature does not verify',
@@ -109,7 +109,7 @@ export const ERROR_MESSAGES = {
   ERR_PLATFORM_COLLECT_UNAVAILABLE: 'evidence collection is not available for this platform here',
   ERR_DCAP_CROSS_CHECK_FAILED: 'the reference DCAP verifier (@phala/dcap-qvl) disagrees with this verdict',
   ERR_TD_ATTRIBUTES_NOT_ALLOWED: 'TD attributes are not acceptable (reserved bits, SEPT_VE_DISABLE off, or a service TD)',
-  // issue 3: data-owner oracle — attested fetcher, submissions (JWE), receipts, consents
+  // data-owner oracle — attested fetcher, submissions (JWE), receipts, consents
   ERR_FETCH_URL_NOT_ALLOWED: 'fetch URL is not an https URL the policy allows',
   ERR_FETCH_HOST_MISMATCH: 'server certificate does not name the pinned host exactly',
   ERR_FETCH_FAILED: 'HTTPS request to the source failed',
@@ -137,7 +137,7 @@ export const ERROR_MESSAGES = {
   ERR_CONSENT_WRONG_PURPOSE: 'consent was granted for another purpose',
   ERR_CONSENT_EXHAUSTED: 'consent has no uses left',
   ERR_CONSENT_WRONG_INPUTS: 'consent covers other inputs (input commitment differs)',
-  // issue 5: scoring service (HTTP API, store, consent and query limits, jobs, transparency log)
+  // scoring service (HTTP API, store, consent and query limits, jobs, transparency log)
   ERR_HTTP_NOT_FOUND: 'no such route or resource',
   ERR_HTTP_METHOD_NOT_ALLOWED: 'method not allowed on this route',
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 'request body must be application/json',
@@ -162,11 +162,18 @@ export const ERROR_MESSAGES = {
   ERR_LOG_HEAD_INVALID: 'signed tree head does not verify',
   ERR_LOG_INCLUSION_INVALID: 'log inclusion proof does not verify',
   ERR_LOG_CONSISTENCY_INVALID: 'log consistency proof does not verify',
+  ERR_LOG_NOT_FOUND: 'no such log in this store',
+  ERR_LOG_HEAD_PENDING: "the log's owner has not yet signed a head covering this result; retry shortly",
+  ERR_EVIDENCE_NOT_FOUND: 'no archived evidence under this digest',
   ERR_STORE_FAILED: 'the store could not complete the operation',
+  ERR_STORE_UNAVAILABLE: 'the database is unavailable',
+  ERR_STORE_URL_INVALID: 'the database URL is not a postgres:// URL',
+  ERR_STORE_SCHEMA_NEWER: 'the database schema is newer than this code',
   ERR_INTERNAL: 'internal error',
-  // lead: state rollback detection (issue 8)
+  // state rollback detection
   ERR_STATE_ROLLED_BACK: "the enclave's state is older than its last on-chain checkpoint (host rolled it back)",
   ERR_STATE_FORKED: "the enclave's log disagrees with its on-chain checkpoint at the same size",
+  ERR_STATE_FLEET_SEAL_MISMATCH: "this instance's fleet seed differs from the one the fleet's database was started with",
   ERR_STATE_SEAL_MISSING: "the database exists but the enclave's sealed seed for it does not",
 } as const;
 

@@ -13,3 +13,4 @@ export * from './sim-quote.ts';
 export * from './provenance.ts';
 export * from './merkle.ts';
 export * from './oracle.ts';
+export type { Command } from './command.ts';

@@ -1,4 +1,4 @@
-// Data-owner wire formats (issue 3): the submission a data owner encrypts to the enclave, the fetch delegation that
+// Data-owner wire formats: the submission a data owner encrypts to the enclave, the fetch delegation that
 // carries a bearer token to the enclave's attested fetcher, the receipt the enclave signs, and the consent a data
 // owner signs for a lender. Also the input commitment, so enclave, client and auditors compute the same digest.
 import { z } from 'zod';

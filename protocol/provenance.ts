@@ -1,4 +1,4 @@
-// Provenance wire formats (issue 3): the attested-fetch record the enclave signs, the payload a source signs,
+// Provenance wire formats: the attested-fetch record the enclave signs, the payload a source signs,
 // and the envelope every proof travels in. The fetcher (enclave/oracle) produces these; verifier/provenance checks them.
 import { z } from 'zod';
 import { sha256 } from '@noble/hashes/sha2.js';

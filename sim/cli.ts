@@ -1,11 +1,17 @@
 // `props sim` (what `npm start` runs): the whole pipeline on one machine, step by step, then a summary table.
 // `--json` prints the same summary as one JSON object (progress goes to stderr). Exit 0 only when every check held.
+// `--fleet N` runs the service as N `props serve` processes on one PostgreSQL database instead (sim/fleet.ts).
 import { parseArgs } from 'node:util';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { runSimulation, type SimSummary } from './run.ts';
 import { runAttacks } from './attacks.ts';
+import type { FleetSummary } from './fleet.ts';
 
-const USAGE = 'usage: props sim [--attacks] [--borrowers N] [--lenders N] [--out DIR] [--seed S] [--threshold T] [--json]';
+const USAGE = `usage: props sim [--attacks] [--borrowers N] [--lenders N] [--out DIR] [--seed S] [--threshold T] [--json]
+       props sim --fleet N --database-url URL [--borrowers N] [--lenders N] [--seed S] [--json]
+  --fleet N           N props serve processes (2..16) sharing one PostgreSQL database; one is killed (kill -9)
+                      mid-run and restarted, then exactly-once, caps and every audit bundle are checked
+  --database-url URL  the PostgreSQL database for --fleet (also PROPS_DATABASE_URL)`;
 
 export const simCommand: Command = {
   summary: 'run the whole protected pipeline on this machine (npm start)',
@@ -22,12 +28,10 @@ export const simCommand: Command = {
         threshold: { type: 'string', default: '600' },
         json: { type: 'boolean' },
         attacks: { type: 'boolean' },
+        fleet: { type: 'string' },
+        'database-url': { type: 'string' },
       },
     });
-    const int = (s: string, min: number, max: number) => {
-      const n = Number(s);
-      return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
-    };
     const borrowers = int(values.borrowers, 1, 10_000);
     const lenders = int(values.lenders, 1, 50);
     const threshold = int(values.threshold, 0, 1000);
@@ -37,6 +41,15 @@ export const simCommand: Command = {
     }
     const json = values.json ?? false;
     const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+    if (values.fleet !== undefined || values['database-url'] !== undefined) {
+      const fleet = values.fleet === undefined ? undefined : int(values.fleet, 2, 16);
+      const databaseUrl = values['database-url'] ?? process.env.PROPS_DATABASE_URL;
+      if (fleet === undefined || databaseUrl === undefined || values.attacks) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      return fleetRun({ instances: fleet, databaseUrl, borrowers, lenders, seed: values.seed, json, log });
+    }
     if (values.attacks) {
       log('Props attack catalogue — every scenario must be rejected at its layer with its code, leaving no trace.');
       const r = await runAttacks({ log, threshold });
@@ -55,6 +68,44 @@ export const simCommand: Command = {
   },
 };
 
+const int = (s: string, min: number, max: number) => {
+  const n = Number(s);
+  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+};
+
+/** `props sim --fleet N`: the database is opened once first, so an unreachable one is a usage-level error (exit 2). */
+async function fleetRun(o: { instances: number; databaseUrl: string; borrowers: number; lenders: number; seed: string; json: boolean; log: (line: string) => void }): Promise<number> {
+  // ERR_STORE_UNAVAILABLE (or ERR_STORE_URL_INVALID) propagates: the dispatcher prints its code and exits 2.
+  const { openPostgresStore } = await import('../enclave/store/index.ts');
+  const store = await openPostgresStore(o.databaseUrl);
+  await store.close();
+  const { runFleet } = await import('./fleet.ts');
+  o.log(`Props fleet simulation — ${o.instances} props serve processes on one PostgreSQL database; SIMULATED attestation (platform "sim").`);
+  const s = await runFleet({ instances: o.instances, databaseUrl: o.databaseUrl, borrowers: o.borrowers, lenders: o.lenders, seed: o.seed, log: o.log });
+  if (o.json) {
+    const { ok, instances, killed, scoredBy, bundlesVerified, bundles, ...rest } = s;
+    process.stdout.write(`${JSON.stringify({ ok, fleet: { instances, killed, scoredBy, bundlesVerified, bundles }, ...rest })}\n`);
+  } else process.stdout.write(fleetTable(s));
+  return s.ok ? 0 : 1;
+}
+
+function fleetTable(s: FleetSummary): string {
+  const held = (b: boolean) => (b ? 'yes' : 'NO');
+  return boxed([
+    ['instances', `${s.instances} (props serve, one PostgreSQL database)`],
+    ['killed', `${s.killed} (${s.killedInstance}, kill -9 with ${s.inFlightAtKill} in flight; restarted)`],
+    ...Object.entries(s.scoredBy).map(([name, n]): [string, string] => [`  scored by ${name}`, String(n)]),
+    ['jobs', `${s.jobs} (${s.crossInstance} accepted by one, scored by another)`],
+    ['lost', String(s.lost)],
+    ['duplicated', String(s.duplicated)],
+    ['bundles verified', `${s.bundlesVerified}/${s.bundles} (incl. pre-kill ${s.preKillBundlesVerified}/${s.preKillBundles})`],
+    ['consent uses exact', held(s.consentUsesExact)],
+    ['borrower counts exact', held(s.borrowerCountsExact)],
+    ['time', `${s.seconds} s`],
+    ['result', s.ok ? 'ALL CHECKS HELD' : 'SOME CHECKS FAILED'],
+  ]);
+}
+
 function table(s: SimSummary): string {
   const rows: [string, string][] = [
     ['borrowers', String(s.borrowers)],
@@ -71,7 +122,12 @@ function table(s: SimSummary): string {
     ['time', `${s.seconds} s`],
     ['result', s.ok ? 'ALL CHECKS HELD' : 'SOME CHECKS FAILED'],
   ];
+  return boxed(rows);
+}
+
+function boxed(rows: [string, string][]): string {
   const w = Math.max(...rows.map(([k]) => k.length));
-  const line = `+${'-'.repeat(w + 2)}+${'-'.repeat(44)}+`;
-  return `\n${line}\n${rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v.padEnd(42)} |`).join('\n')}\n${line}\n`;
+  const vw = Math.max(42, ...rows.map(([, v]) => v.length));
+  const line = `+${'-'.repeat(w + 2)}+${'-'.repeat(vw + 2)}+`;
+  return `\n${line}\n${rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v.padEnd(vw)} |`).join('\n')}\n${line}\n`;
 }

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { findPropsError, parseJsonText, type ErrorCode } from '../protocol/index.ts';
-import type { Command } from '../cli/main.ts';
+import type { Command } from '../protocol/index.ts';
 import { verifyBundle } from './bundle.ts';
 import { readJsonFile, parseNow } from './cli-io.ts';
 import { loadDefaultPolicy } from './default-policy.ts';

@@ -23,7 +23,7 @@ export const simPlatformPolicy = z.strictObject({
   rootKeys: anyOr(hex32),
 });
 
-// issue 7: per-platform sections for real hardware. Every field is required; "any" waives a pin explicitly.
+// Per-platform sections for real hardware. Every field is required; "any" waives a pin explicitly.
 const hex48 = z.string().regex(/^0x[0-9a-f]{96}$/, 'expected 0x + 96 lowercase hex');
 export const TCB_STATUSES = [
   'UpToDate',

@@ -1,11 +1,11 @@
-// What the scoring service is built from, injected so the model (issue 4), the oracle's ingest and consent checks
-// (issue 3), the store and the clock can be swapped: tests pass doubles, `props serve` passes the defaults.
+// What the scoring service is built from, injected so the model, the oracle's ingest and consent checks, the store
+// and the clock can be swapped: tests pass doubles, `props serve` passes the defaults.
 import type { Enclave } from '../boot.ts';
-import type { TransparencyLog } from '../log/index.ts';
+import type { Logs, TransparencyLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Hex, PublicJwk, ResultOutput, Statement } from '../../protocol/index.ts';
 
-/** The model: scores a batch of statements (features extracted inside). Issue 4 provides the ONNX one. */
+/** The model: scores a batch of statements (features extracted inside); model-scorer.ts is the ONNX one. */
 export interface Scorer {
   readonly modelHash: Hex;
   readonly executionProvider: 'cpu' | 'cuda' | 'none';
@@ -62,6 +62,13 @@ export type Limits = {
    * re-opens its submission from the store. Bounds the memory a flood of submissions can take.
    */
   cachedStatements: number;
+  /**
+   * How long a job claimed by an instance stays its own (ms): on a shared store, a job whose instance died is taken
+   * over once its lease runs out.
+   */
+  jobLeaseMs: number;
+  /** On a shared store, how often (ms) an instance looks for jobs to claim besides when told of new ones. */
+  claimIntervalMs: number;
 };
 
 export const DEFAULT_LIMITS: Limits = {
@@ -73,6 +80,8 @@ export const DEFAULT_LIMITS: Limits = {
   allowedPurposes: ['credit-scoring'],
   jobWaitMs: 10_000,
   cachedStatements: 1024,
+  jobLeaseMs: 30_000,
+  claimIntervalMs: 1_000,
 };
 
 /** One line per event, ids and codes only; tests capture it to prove no record reaches the logs. */
@@ -81,7 +90,12 @@ export type Logger = (event: Record<string, string | number | boolean>) => void;
 export type ServiceDeps = {
   enclave: Enclave;
   store: Store;
+  /** This instance's log (`log.id`: its on-chain key id, also its name as a job's claimant). */
   log: TransparencyLog;
+  /** Every log in the store: this instance's and, on a shared store, the others'. */
+  logs: Logs;
+  /** JWK thumbprint of the enclave's decryption key: the submissions this instance can open. */
+  decryptionKey: string;
   scorer: Scorer;
   ingest: Ingest;
   verifyConsent: VerifyConsent;

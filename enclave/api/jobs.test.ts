@@ -10,6 +10,7 @@ const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const row = (i: number): JobRow => ({
   id: `job-${i}`, lenderId: 'l', idempotencyKey: `k-${i}`, requestHash: hex(1), consentId: hex(2), submissionId: 'sub', requestId: hex(100 + i),
   nonce: hex(200 + i), escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt: 0, updatedAt: 0,
+  decryptionKey: 'k', claimedBy: null, leaseUntil: null,
 });
 
 function runner(gate?: () => Promise<void>) {

@@ -1,4 +1,4 @@
-// The service's data-owner boundary on the oracle's wire formats (issue 3): submissions are the oracle's JWE
+// The service's data-owner boundary on the oracle's wire formats: submissions are the oracle's JWE
 // (decrypted and every provenance proof verified by enclave/ingest.ts), receipts are the oracle's signed Receipt,
 // consents are the oracle's Consent JWS (verified by verifier/consent.ts against the owner key bound at submission).
 import { base64url, decodeProtectedHeader } from 'jose';

@@ -1,7 +1,7 @@
 // The service's tables (drizzle, SQLite dialect). Nothing here holds a record in the clear: submissions keep only
 // the JWE ciphertext (deleted by retention), borrowers appear only as keyed-hash nullifiers, API keys as hashes.
 import { sql } from 'drizzle-orm';
-import { integer, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
 
 export const lenders = sqliteTable('lenders', {
   id: text('id').primaryKey(),
@@ -20,6 +20,8 @@ export const submissions = sqliteTable('submissions', {
   nullifier: text('nullifier').notNull(),
   /** The data owner's public JWK (consents must be signed by it). */
   ownerKey: text('owner_key').notNull(),
+  /** JWK thumbprint of the key the ciphertext is encrypted to ('' in rows older than the column: the one instance's). */
+  decryptionKey: text('decryption_key').notNull().default(''),
   createdAt: integer('created_at').notNull(),
   deletedAt: integer('deleted_at'),
 }, (t) => [index('submissions_input_commitment').on(t.inputCommitment)]);
@@ -62,7 +64,12 @@ export const jobs = sqliteTable(
     errorCode: text('error_code'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
-    /** Set when the job is done: its result's log index (results' key). */
+    decryptionKey: text('decryption_key').notNull().default(''),
+    /** The instance holding the job while accepted (its log id), and until when (unix ms). */
+    claimedBy: text('claimed_by'),
+    leaseUntil: integer('lease_until'),
+    /** Set when the job is done: its result's log and index there (results' key). */
+    logId: text('log_id'),
     logIndex: integer('log_index'),
   },
   // Only jobs still to run are indexed by state (a restart resumes them oldest first): a finished job leaves the index
@@ -79,6 +86,8 @@ export const jobs = sqliteTable(
     uniqueIndex('jobs_request').on(t.lenderId, t.requestId),
     // (created_at, id): the backlog is read in pages after a (created_at, id) key, as many jobs share a second.
     index('jobs_pending').on(t.createdAt, t.id).where(sql`${t.state} = 'accepted'`),
+    // A lender's job list, newest first (GET /v1/jobs).
+    index('jobs_by_lender').on(t.lenderId, t.createdAt, t.id),
   ],
 );
 
@@ -90,28 +99,48 @@ export const resultHeads = sqliteTable('result_heads', {
   head: text('head').notNull(),
 });
 
-// A result is its transparency-log entry: keyed by its log index (the rowid, so appends land at the table's end and
-// no second B-tree is written), with its leaf datum and its attestation. A job finds its result through
-// jobs.log_index, set in the same statement that marks the job done — which happens once per job, so no index on
-// job_id is needed to keep a job to one result (each B-tree a completion touches is a page written to the WAL).
-// A batched result's attestation is stored without its batch's head, which `head_id` names.
-export const results = sqliteTable('results', {
-  logIndex: integer('log_index').primaryKey(),
-  jobId: text('job_id')
-    .notNull()
-    .references(() => jobs.id),
-  /** The EIP-712 struct hash of the result's PropsResult message (the leaf data). */
-  structHash: text('struct_hash').notNull(),
-  attestation: text('attestation').notNull(),
-  headId: integer('head_id').references(() => resultHeads.id),
-});
+// A result is its transparency-log entry: keyed by its log (the id of the instance that scored it, its on-chain key
+// id) and its index there. A job finds its result through jobs.(log_id, log_index), set in the same statement that
+// marks the job done — which happens once per job, so no index on job_id is needed to keep a job to one result.
+// A batched result's attestation is stored without its batch's head, which `head_id` names. Rows older than the log
+// column have log_id '' and belong to the log of the one instance that opens the database next.
+export const results = sqliteTable(
+  'results',
+  {
+    logId: text('log_id').notNull().default(''),
+    logIndex: integer('log_index').notNull(),
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id),
+    /** The EIP-712 struct hash of the result's PropsResult message (the leaf data). */
+    structHash: text('struct_hash').notNull(),
+    attestation: text('attestation').notNull(),
+    headId: integer('head_id').references(() => resultHeads.id),
+  },
+  (t) => [primaryKey({ columns: [t.logId, t.logIndex] })],
+);
 
-export const treeHeads = sqliteTable('tree_heads', {
-  treeSize: integer('tree_size').primaryKey(),
-  rootHash: text('root_hash').notNull(),
-  timestamp: integer('timestamp').notNull(),
-  jws: text('jws').notNull(),
-  chainSignature: text('chain_signature').notNull(),
+export const treeHeads = sqliteTable(
+  'tree_heads',
+  {
+    logId: text('log_id').notNull().default(''),
+    treeSize: integer('tree_size').notNull(),
+    rootHash: text('root_hash').notNull(),
+    timestamp: integer('timestamp').notNull(),
+    jws: text('jws').notNull(),
+    chainSignature: text('chain_signature').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.logId, t.treeSize] })],
+);
+
+// Every enclave boot's evidence, manifest and JWKS, once, by evidence digest: a result names the digest of the
+// evidence it was signed under, and its bundle packs that evidence after any restart.
+export const evidence = sqliteTable('evidence', {
+  digest: text('digest').primaryKey(),
+  evidence: text('evidence').notNull(),
+  manifest: text('manifest').notNull(),
+  jwks: text('jwks').notNull(),
+  createdAt: integer('created_at').notNull(),
 });
 
 export const auditEvents = sqliteTable('audit_events', {
@@ -120,4 +149,10 @@ export const auditEvents = sqliteTable('audit_events', {
   kind: text('kind').notNull(),
   actor: text('actor').notNull(),
   subject: text('subject').notNull(),
+});
+
+// Values recorded once, by the first process to need them (a fleet's nullifier-key fingerprint).
+export const settings = sqliteTable('settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
 });

@@ -1,5 +1,6 @@
-// The SQLite store's job bookkeeping: completion is once per job whatever the caller repeats, the backlog is read
-// through its partial index, and a database made by the earlier migrations upgrades in place.
+// What only the SQLite store has: the backlog read through its partial index (query plans), batch heads as rows of
+// their own table, and a database made by the earlier migrations upgraded in place. The behaviour it shares with the
+// PostgreSQL store is in behaviour.test.ts.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const job = (i: number, createdAt = NOW): JobRow => ({
   id: `job-${i}`, lenderId: 'lender-1', idempotencyKey: `idem-${i}`, requestHash: hex(100 + i), consentId: hex(3), submissionId: 'sub-1',
   requestId: hex(200 + i), nonce: hex(300 + i), escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt, updatedAt: createdAt,
+  decryptionKey: 'dk-1', claimedBy: null, leaseUntil: null,
 });
 
 const indexNames = (db: Database.Database): string[] =>
@@ -22,94 +24,22 @@ const indexNames = (db: Database.Database): string[] =>
 
 async function seed(store: Store, jobs: JobRow[]) {
   await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
-  await store.insertSubmission({ id: 'sub-1', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', createdAt: NOW, deletedAt: null });
+  await store.insertSubmission({ id: 'sub-1', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', decryptionKey: 'dk-1', createdAt: NOW, deletedAt: null });
   await store.insertConsent({ id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 100, uses: 0, jws: 'a.b.c', createdAt: NOW });
   for (const j of jobs) await store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 });
 }
 
 describe('sqlite store', () => {
-  it('completes a job once: a repeat within the call, a retried call and a failed job add no leaf or result', async () => {
-    const store = openSqliteStore(':memory:');
-    await seed(store, [job(1), job(2), job(3)]);
-    await store.failJob('job-3', 'ERR_SUBMISSION_NOT_FOUND', NOW);
-    const d = (id: string, h: number) => ({ jobId: id, attestation: `{"job":"${id}"}`, structHash: hex(h) });
-    expect(await store.completeJobs([d('job-1', 10), d('job-1', 11), d('job-3', 12), d('job-2', 13)], NOW + 1)).toEqual([
-      { jobId: 'job-1', logIndex: 0 },
-      { jobId: 'job-2', logIndex: 1 },
-    ]);
-    expect(await store.completeJobs([d('job-2', 14)], NOW + 2)).toEqual([]);
-    expect(await store.logLeaves()).toEqual([hex(10), hex(13)]);
-    expect(await store.getResult('job-3')).toBeUndefined();
-    expect(await store.getJob('job-3')).toMatchObject({ state: 'failed', errorCode: 'ERR_SUBMISSION_NOT_FOUND' });
-    expect(await store.getJob('job-1')).toMatchObject({ state: 'done', updatedAt: NOW + 1 });
-    await store.close();
-  });
-
-  it('keeps each batch head once: results name it and get it back; a head whose results are all skipped is not stored', async () => {
+  it('keeps each batch head once, as a row of result_heads; a head whose results are all skipped gets no row', async () => {
     const store = openSqliteStore(':memory:');
     await seed(store, [job(1), job(2), job(3), job(4)]);
     const d = (id: string, h: number, head?: string) => ({ jobId: id, attestation: `{"job":"${id}"}`, structHash: hex(h), ...(head ? { head } : {}) });
-    await store.completeJobs([d('job-1', 10, 'h.e.ad1'), d('job-2', 11, 'h.e.ad1'), d('job-3', 12)], NOW);
-    // job-1 is done already: the second head has no result to keep, and no row.
-    await store.completeJobs([d('job-1', 13, 'h.e.ad2'), d('job-4', 14, 'h.e.ad3')], NOW);
-    const heads = store.sqlite.prepare('SELECT head FROM result_heads ORDER BY id').all() as Array<{ head: string }>;
+    await store.completeJobs('log-a', [d('job-1', 10, 'h.e.ad1'), d('job-2', 11, 'h.e.ad1'), d('job-3', 12)], NOW);
+    await store.completeJobs('log-a', [d('job-1', 13, 'h.e.ad2'), d('job-4', 14, 'h.e.ad3')], NOW);
+    const heads = store.sqlite.prepare('SELECT id, head FROM result_heads ORDER BY id').all() as Array<{ id: number; head: string }>;
     expect(heads.map((r) => r.head)).toEqual(['h.e.ad1', 'h.e.ad3']);
-    expect(await store.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{"job":"job-1"}', logIndex: 0, head: 'h.e.ad1' });
-    expect(await store.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"job":"job-2"}', logIndex: 1, head: 'h.e.ad1' });
-    expect(await store.getResult('job-3')).toEqual({ jobId: 'job-3', attestation: '{"job":"job-3"}', logIndex: 2, head: null });
-    expect(await store.getResult('job-4')).toMatchObject({ logIndex: 3, head: 'h.e.ad3' });
-    await store.close();
-  });
-
-  it('a refused acceptance leaves no trace: no job row (so no spent nonce), no consent use, no borrower count', async () => {
-    const store = openSqliteStore(':memory:');
-    await seed(store, [job(1)]);
-    const state = () => ({
-      jobs: (store.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n,
-      uses: (store.sqlite.prepare('SELECT uses FROM consents').get() as { uses: number }).uses,
-      borrower: (store.sqlite.prepare('SELECT count FROM borrower_queries').get() as { count: number }).count,
-    });
-    const before = state();
-    expect(before).toEqual({ jobs: 1, uses: 1, borrower: 1 });
-    const refuse = async (j: JobRow, input: Partial<{ borrowerCap: number }> = {}) =>
-      store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400, ...input }).then(() => 'accepted', (e: { code: string }) => e.code);
-    expect(await refuse({ ...job(2), nonce: job(1).nonce })).toBe('ERR_NONCE_REPLAYED');
-    expect(await refuse(job(3), { borrowerCap: 1 })).toBe('ERR_BORROWER_QUERY_CAP');
-    expect(await refuse({ ...job(4), consentId: hex(99) })).toBe('ERR_CONSENT_NOT_FOUND');
-    expect(await refuse({ ...job(5), escrowJobId: hex(7), requestId: job(1).requestId })).toBe('ERR_ESCROW_JOB_TAKEN');
-    expect(await refuse({ ...job(6), idempotencyKey: job(1).idempotencyKey })).toBe('ERR_IDEMPOTENCY_CONFLICT');
-    // Same key and same nonce (both unique indexes hit): the idempotency key decides, as an exact repeat shows.
-    expect(await refuse({ ...job(1), requestHash: hex(999) })).toBe('ERR_IDEMPOTENCY_CONFLICT');
-    expect(await store.acceptJob({ job: job(1), now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).toMatchObject({ created: false, job: { id: 'job-1' } });
-    expect(state()).toEqual(before);
-    // Uses run out: the next acceptance is ERR_CONSENT_EXHAUSTED, again without a trace.
-    store.sqlite.prepare('UPDATE consents SET max_uses = 1').run();
-    expect(await refuse(job(7))).toBe('ERR_CONSENT_EXHAUSTED');
-    expect(state()).toEqual(before);
-    await store.close();
-  });
-
-  it('escrow job squatting: another lender holding an escrow job id (request id) does not refuse the same id to this lender', async () => {
-    const store = openSqliteStore(':memory:');
-    await seed(store, []);
-    await store.createLender({ id: 'lender-2', name: 'M', keyHash: 'kh-2', ratePerSecond: 10, createdAt: NOW });
-    const accept = (j: JobRow) => store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 }).then((o) => o.job.id, (e: { code: string }) => e.code);
-    const paid = (i: number, lenderId: string): JobRow => ({ ...job(i), lenderId, requestId: hex(7), escrowJobId: hex(7) });
-    expect(await accept(paid(1, 'lender-2'))).toBe('job-1');
-    expect(await accept(paid(2, 'lender-1'))).toBe('job-2');
-    expect(await accept(paid(3, 'lender-1'))).toBe('ERR_ESCROW_JOB_TAKEN');
-    expect(await accept(paid(4, 'lender-2'))).toBe('ERR_ESCROW_JOB_TAKEN');
-    await store.close();
-  });
-
-  it('counts a borrower per window: the cap holds within it, a new window starts over at one', async () => {
-    const store = openSqliteStore(':memory:');
-    await seed(store, []);
-    const at = (i: number, now: number) =>
-      store.acceptJob({ job: { ...job(i), createdAt: now, updatedAt: now }, now, borrowerCap: 2, borrowerWindowSeconds: 60 }).then(() => 'ok', (e: { code: string }) => e.code);
-    expect([await at(1, NOW), await at(2, NOW + 30), await at(3, NOW + 59)]).toEqual(['ok', 'ok', 'ERR_BORROWER_QUERY_CAP']);
-    expect([await at(4, NOW + 60), await at(5, NOW + 61), await at(6, NOW + 62)]).toEqual(['ok', 'ok', 'ERR_BORROWER_QUERY_CAP']);
-    expect(store.sqlite.prepare('SELECT window_start AS w, count AS c FROM borrower_queries').get()).toEqual({ w: NOW + 60, c: 2 });
+    const headIds = store.sqlite.prepare('SELECT log_index AS i, head_id AS h FROM results ORDER BY log_index').all();
+    expect(headIds).toEqual([{ i: 0, h: heads[0]!.id }, { i: 1, h: heads[0]!.id }, { i: 2, h: null }, { i: 3, h: heads[1]!.id }]);
     await store.close();
   });
 
@@ -117,7 +47,7 @@ describe('sqlite store', () => {
     let traced: string[] = [];
     const store = openSqliteStore(':memory:', { trace: (q) => traced.push(q) });
     await seed(store, [job(1, NOW + 5), job(2, NOW + 1), job(3, NOW + 3)]);
-    await store.completeJobs([{ jobId: 'job-3', attestation: '{}', structHash: hex(9) }], NOW);
+    await store.completeJobs('log-a', [{ jobId: 'job-3', attestation: '{}', structHash: hex(9) }], NOW);
     traced = [];
     expect((await store.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2', 'job-1']);
     // The plan of the statement pendingJobs actually ran (as traced, parameters filled in).
@@ -189,16 +119,18 @@ describe('sqlite store', () => {
     const replay = { ...job(3), nonce: hex(301) };
     await expect(reopened.acceptJob({ job: replay, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).rejects.toMatchObject({ code: 'ERR_NONCE_REPLAYED' });
     expect((await reopened.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2']);
-    expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logIndex: 0, head: null });
-    expect(await reopened.getResult('job-2')).toBeUndefined();
-    // The leaf datum moved from log_leaves into the result's row; log_leaves is gone.
-    expect(await reopened.logLeaves()).toEqual([hex(9)]);
+    // The leaf datum moved from log_leaves into the result's row; log_leaves is gone. The one log the database held
+    // is the log of the first id asked about.
+    expect(await reopened.logLeaves('log-a')).toEqual([hex(9)]);
     expect(reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'log_leaves'").get()).toBeUndefined();
+    expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logId: 'log-a', logIndex: 0, head: null });
+    expect(await reopened.getResult('job-2')).toBeUndefined();
     expect(reopened.sqlite.prepare("SELECT log_index AS i FROM jobs WHERE id = 'job-1'").get()).toEqual({ i: 0 });
     // The upgraded log goes on from where it was: the job still pending takes index 1.
-    expect(await reopened.completeJobs([{ jobId: 'job-2', attestation: '{"b":2}', structHash: hex(10) }], NOW)).toEqual([{ jobId: 'job-2', logIndex: 1 }]);
-    expect(await reopened.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"b":2}', logIndex: 1, head: null });
-    expect(await reopened.logLeaves()).toEqual([hex(9), hex(10)]);
+    expect(await reopened.completeJobs('log-a', [{ jobId: 'job-2', attestation: '{"b":2}', structHash: hex(10) }], NOW)).toEqual([{ jobId: 'job-2', logIndex: 1 }]);
+    expect(await reopened.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"b":2}', logId: 'log-a', logIndex: 1, head: null });
+    expect(await reopened.logLeaves('log-a')).toEqual([hex(9), hex(10)]);
+    expect(await reopened.logIds()).toEqual(['log-a']);
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -2,13 +2,14 @@
 // better-sqlite3 is synchronous, so each method's transaction is atomic with respect to the event loop too.
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { consentRef, PropsError } from '../../protocol/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import * as t from './schema.ts';
 import type { AcceptJobInput, AcceptJobOutcome, CompletedJob, ConsentMeta, Store, SubmissionMeta, TreeHeadRow } from './types.ts';
+import { tokenBuckets } from './token-bucket.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -51,7 +52,7 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
   // request costs a few statement executions, not a few query compilations.
   const p = (name: string) => sql.placeholder(name);
   const placeholders = (cols: readonly string[]) => Object.fromEntries(cols.map((c) => [c, p(c)])) as never;
-  const JOB_COLS = ['id', 'lenderId', 'idempotencyKey', 'requestHash', 'consentId', 'submissionId', 'requestId', 'nonce', 'escrowJobId', 'threshold', 'state', 'errorCode', 'createdAt', 'updatedAt'] as const;
+  const JOB_COLS = ['id', 'lenderId', 'idempotencyKey', 'requestHash', 'consentId', 'submissionId', 'requestId', 'nonce', 'escrowJobId', 'threshold', 'state', 'errorCode', 'createdAt', 'updatedAt', 'decryptionKey', 'claimedBy', 'leaseUntil'] as const;
   const q = {
     lenderByKeyHash: db.select().from(t.lenders).where(eq(t.lenders.keyHash, p('keyHash'))).prepare(),
     submission: db.select().from(t.submissions).where(eq(t.submissions.id, p('id'))).prepare(),
@@ -60,18 +61,18 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
     // Only the idempotency key's conflict is absorbed; any other (a request id taken) still fails the acceptance.
     jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] }).prepare(),
-    lastLeaf: db.select({ idx: t.results.logIndex }).from(t.results).orderBy(desc(t.results.logIndex)).limit(1).prepare(),
-    resultInsert: db.insert(t.results).values(placeholders(['logIndex', 'jobId', 'structHash', 'attestation', 'headId'])).prepare(),
+    lastLeaf: db.select({ idx: t.results.logIndex }).from(t.results).where(eq(t.results.logId, p('logId'))).orderBy(desc(t.results.logIndex)).limit(1).prepare(),
+    resultInsert: db.insert(t.results).values(placeholders(['logId', 'logIndex', 'jobId', 'structHash', 'attestation', 'headId'])).prepare(),
     headInsert: db.insert(t.resultHeads).values({ head: p('head') }).returning({ id: t.resultHeads.id }).prepare(),
     jobDone: db
       .update(t.jobs)
-      .set({ state: 'done', updatedAt: p('now') as never, logIndex: p('logIndex') as never })
+      .set({ state: 'done', updatedAt: p('now') as never, logId: p('logId') as never, logIndex: p('logIndex') as never })
       .where(and(eq(t.jobs.id, p('id')), sql`${t.jobs.state} = 'accepted'`))
       .prepare(),
     result: db
-      .select({ jobId: t.results.jobId, attestation: t.results.attestation, logIndex: t.results.logIndex, head: t.resultHeads.head })
+      .select({ jobId: t.results.jobId, attestation: t.results.attestation, logId: t.results.logId, logIndex: t.results.logIndex, head: t.resultHeads.head })
       .from(t.jobs)
-      .innerJoin(t.results, eq(t.results.logIndex, t.jobs.logIndex))
+      .innerJoin(t.results, and(eq(t.results.logId, t.jobs.logId), eq(t.results.logIndex, t.jobs.logIndex)))
       .leftJoin(t.resultHeads, eq(t.resultHeads.id, t.results.headId))
       .where(eq(t.jobs.id, p('id')))
       .prepare(),
@@ -80,8 +81,8 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
   // kB, on overflow pages) before the columns read here, so its immutable fields are cached per process; retention
   // (the only writer of `ciphertext` after insert, through this store) clears the cache.
   const raw = {
-    submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; live: number }>(
-      'SELECT input_commitment AS inputCommitment, nullifier, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
+    submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; decryptionKey: string; live: number }>(
+      'SELECT input_commitment AS inputCommitment, nullifier, decryption_key AS decryptionKey, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
     ),
     consentMeta: sqlite.prepare<[string], Omit<ConsentMeta, 'ref'> & { jws: string }>(
       'SELECT id, submission_id AS submissionId, lender_id AS lenderId, purpose, expires_at AS expiresAt, max_uses AS maxUses, jws FROM consents WHERE id = ?',
@@ -109,7 +110,7 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     if (cached) return cached;
     const row = raw.submissionMeta.get(id);
     if (!row) return undefined;
-    const meta = { inputCommitment: row.inputCommitment, nullifier: row.nullifier, live: row.live === 1 };
+    const meta = { inputCommitment: row.inputCommitment, nullifier: row.nullifier, decryptionKey: row.decryptionKey, live: row.live === 1 };
     // Only a live submission is cached: a deleted ciphertext never comes back.
     if (meta.live) cacheSet(submissionMetaCache, id, meta);
     return meta;
@@ -179,8 +180,25 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     });
   };
 
+  // Rows written before results had a log column belong to the log of the one instance that held the database: the
+  // first log id the store is asked about adopts them (a fleet never shares an embedded database).
+  let legacyAdopted = false;
+  const adoptLegacyLog = (logId: string) => {
+    if (legacyAdopted) return;
+    legacyAdopted = true;
+    sqlite.transaction(() => {
+      sqlite.prepare("UPDATE results SET log_id = ? WHERE log_id = ''").run(logId);
+      sqlite.prepare("UPDATE tree_heads SET log_id = ? WHERE log_id = ''").run(logId);
+      sqlite.prepare("UPDATE jobs SET log_id = ? WHERE log_id = ''").run(logId);
+    })();
+  };
+  // The per-lender rate: the only process on the database keeps its buckets in memory.
+  const buckets = tokenBuckets();
+
   return {
     sqlite,
+    shared: false,
+    takeRequest: buckets.take,
     async createLender(row) {
       db.insert(t.lenders).values(row).run();
     },
@@ -251,6 +269,32 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     async getJob(id) {
       return q.job.get({ id });
     },
+    async jobByIdempotencyKey(lenderId, key) {
+      return q.jobByIdem.get({ lenderId, key });
+    },
+    async listJobs(lenderId, limit, before) {
+      const mine = eq(t.jobs.lenderId, lenderId);
+      const where = before
+        ? and(mine, or(lt(t.jobs.createdAt, before.createdAt), and(eq(t.jobs.createdAt, before.createdAt), lt(t.jobs.id, before.id))))
+        : mine;
+      return db.select().from(t.jobs).where(where).orderBy(desc(t.jobs.createdAt), desc(t.jobs.id)).limit(limit).all();
+    },
+    async claimJobs({ decryptionKey, owner, limit, now, leaseMs, includeOwn }) {
+      // One process holds an embedded database, so a read and an update in one transaction is a claim.
+      return db.transaction(() => {
+        const free = or(isNull(t.jobs.claimedBy), lt(t.jobs.leaseUntil, now), includeOwn ? eq(t.jobs.claimedBy, owner) : sql`0`);
+        const rows = db
+          .select()
+          .from(t.jobs)
+          .where(and(eq(t.jobs.state, 'accepted'), eq(t.jobs.decryptionKey, decryptionKey), free))
+          .orderBy(asc(t.jobs.createdAt), asc(t.jobs.id))
+          .limit(limit)
+          .all();
+        const leaseUntil = now + leaseMs;
+        for (const r of rows) db.update(t.jobs).set({ claimedBy: owner, leaseUntil }).where(eq(t.jobs.id, r.id)).run();
+        return rows.map((r) => ({ ...r, claimedBy: owner, leaseUntil }));
+      });
+    },
     async pendingJobs(limit, after) {
       // Read through the partial index jobs_pending (SQLite matches the bound 'accepted' against its WHERE), from
       // the key after the last page's last job.
@@ -260,11 +304,12 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
         : accepted;
       return db.select().from(t.jobs).where(where).orderBy(asc(t.jobs.createdAt), asc(t.jobs.id)).limit(limit).all();
     },
-    async completeJobs(done: CompletedJob[], now) {
+    async completeJobs(logId, done: CompletedJob[], now) {
       if (done.length === 0) return [];
+      adoptLegacyLog(logId);
       return db.transaction(() => {
         const out: Array<{ jobId: string; logIndex: number }> = [];
-        const last = q.lastLeaf.get();
+        const last = q.lastLeaf.get({ logId });
         let next = last ? last.idx + 1 : 0;
         // Each batch head once, stored when the first of its results is.
         const headIds = new Map<string, number>();
@@ -276,9 +321,9 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
         for (const d of done) {
           // Only a job still accepted moves to done (one that is done or failed, or repeated in `done`, changes
           // nothing) and only that one gets its result, the log entry at the index it now names.
-          if (q.jobDone.run({ id: d.jobId, now, logIndex: next }).changes !== 1) continue;
+          if (q.jobDone.run({ id: d.jobId, now, logId, logIndex: next }).changes !== 1) continue;
           const logIndex = next++;
-          q.resultInsert.run({ logIndex, jobId: d.jobId, structHash: d.structHash, attestation: d.attestation, headId: d.head === undefined ? null : headId(d.head) });
+          q.resultInsert.run({ logId, logIndex, jobId: d.jobId, structHash: d.structHash, attestation: d.attestation, headId: d.head === undefined ? null : headId(d.head) });
           out.push({ jobId: d.jobId, logIndex });
         }
         return out;
@@ -290,20 +335,50 @@ export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string)
     async getResult(jobId) {
       return q.result.get({ id: jobId });
     },
-    async logLeaves() {
-      return db.select({ h: t.results.structHash }).from(t.results).orderBy(asc(t.results.logIndex)).all().map((r) => r.h);
+    async logLeaves(logId, from = 0) {
+      adoptLegacyLog(logId);
+      return db
+        .select({ h: t.results.structHash })
+        .from(t.results)
+        .where(and(eq(t.results.logId, logId), gte(t.results.logIndex, from)))
+        .orderBy(asc(t.results.logIndex))
+        .all()
+        .map((r) => r.h);
     },
-    async putTreeHead(row: TreeHeadRow) {
-      db.insert(t.treeHeads).values(row).onConflictDoNothing().run();
+    async logIds() {
+      const rows = sqlite.prepare<[], { id: string }>("SELECT log_id AS id FROM results WHERE log_id <> '' UNION SELECT log_id FROM tree_heads WHERE log_id <> '' ORDER BY 1").all();
+      return rows.map((r) => r.id);
     },
-    async treeHead(size) {
-      const q = db.select().from(t.treeHeads);
-      return size === undefined ? q.orderBy(desc(t.treeHeads.treeSize)).limit(1).get() : q.where(eq(t.treeHeads.treeSize, size)).get();
+    async putTreeHead(logId, row: TreeHeadRow) {
+      adoptLegacyLog(logId);
+      db.insert(t.treeHeads).values({ logId, ...row }).onConflictDoNothing().run();
+    },
+    async treeHead(logId, size) {
+      adoptLegacyLog(logId);
+      const cols = { treeSize: t.treeHeads.treeSize, rootHash: t.treeHeads.rootHash, timestamp: t.treeHeads.timestamp, jws: t.treeHeads.jws, chainSignature: t.treeHeads.chainSignature };
+      const q = db.select(cols).from(t.treeHeads);
+      return size === undefined
+        ? q.where(eq(t.treeHeads.logId, logId)).orderBy(desc(t.treeHeads.treeSize)).limit(1).get()
+        : q.where(and(eq(t.treeHeads.logId, logId), eq(t.treeHeads.treeSize, size))).get();
+    },
+    async putEvidence(row) {
+      db.insert(t.evidence).values(row).onConflictDoNothing().run();
+    },
+    async getEvidence(digest) {
+      return db.select().from(t.evidence).where(eq(t.evidence.digest, digest)).get();
+    },
+    watch() {
+      // No other process shares an embedded database.
+      return () => {};
+    },
+    async firstValue(name, value) {
+      db.insert(t.settings).values({ name, value }).onConflictDoNothing().run();
+      return (db.select({ value: t.settings.value }).from(t.settings).where(eq(t.settings.name, name)).get() as { value: string }).value;
     },
     async audit(kind, actor, subject) {
       db.insert(t.auditEvents).values({ kind, actor, subject }).run();
     },
-    close() {
+    async close() {
       checkpointer?.stop();
       sqlite.close();
     },

@@ -1,5 +1,7 @@
-// The store interface the service depends on: SQLite (embedded default) implements it; a PostgreSQL backend
-// (drizzle's pg driver) can implement the same methods to let several instances share one database.
+// The store interface the service depends on. SQLite (embedded default, one process) and PostgreSQL (a fleet of
+// processes on one database) implement it with the same behaviour (store/behaviour.test.ts runs against both).
+// Every cross-request invariant (consent uses, borrower caps, nonces, idempotency keys, exactly-once completion, the
+// per-lender rate) is enforced by the database — a constraint or a transaction — never by one process's memory.
 import type { JobState } from './schema.ts';
 
 export type LenderRow = { id: string; name: string; keyHash: string; ratePerSecond: number; createdAt: number };
@@ -9,11 +11,13 @@ export type SubmissionRow = {
   inputCommitment: string;
   nullifier: string;
   ownerKey: string;
+  /** Which decryption key the ciphertext is encrypted to (its JWK thumbprint): only a holder of it can score it. */
+  decryptionKey: string;
   createdAt: number;
   deletedAt: number | null;
 };
 /** A submission's immutable public fields and whether its ciphertext is still held (not deleted by retention). */
-export type SubmissionMeta = { inputCommitment: string; nullifier: string; live: boolean };
+export type SubmissionMeta = { inputCommitment: string; nullifier: string; decryptionKey: string; live: boolean };
 export type ConsentRow = {
   id: string;
   submissionId: string;
@@ -45,10 +49,17 @@ export type JobRow = {
   errorCode: string | null;
   createdAt: number;
   updatedAt: number;
+  /** The submission's decryption key: the jobs an instance claims are those it can decrypt. */
+  decryptionKey: string;
+  /** The instance (its log id) holding the job while it is accepted, and until when (unix ms); null: unclaimed. */
+  claimedBy: string | null;
+  leaseUntil: number | null;
 };
-/** A stored result; `head` is a batched result's batch head, left out of `attestation` (see `CompletedJob`). */
-export type ResultRow = { jobId: string; attestation: string; logIndex: number; head: string | null };
+/** A stored result: its log (the log id of the instance that scored it) and index there; `head`: see `CompletedJob`. */
+export type ResultRow = { jobId: string; attestation: string; logId: string; logIndex: number; head: string | null };
 export type TreeHeadRow = { treeSize: number; rootHash: string; timestamp: number; jws: string; chainSignature: string };
+/** One enclave boot's evidence, manifest and JWKS (JSON text each), archived under the evidence digest. */
+export type EvidenceRow = { digest: string; evidence: string; manifest: string; jwks: string; createdAt: number };
 
 /** Everything one job acceptance must check and write atomically (consent use, borrower cap, nonce, job row). */
 export type AcceptJobInput = {
@@ -66,9 +77,36 @@ export type AcceptJobOutcome = { job: JobRow; created: boolean };
  */
 export type CompletedJob = { jobId: string; attestation: string; structHash: string; head?: string };
 
+export type ClaimJobsInput = {
+  /** Only jobs whose submission is encrypted to this key. */
+  decryptionKey: string;
+  /** The claiming instance (its log id). */
+  owner: string;
+  limit: number;
+  /** Unix ms; the claim lasts until now + leaseMs. */
+  now: number;
+  leaseMs: number;
+  /** Also take jobs `owner` holds under a lease not yet run out (a restarted instance takes back its own). */
+  includeOwn: boolean;
+};
+
+/** A page key: jobs are ordered by (createdAt, id). */
+export type JobKey = Pick<JobRow, 'createdAt' | 'id'>;
+
+/** What a shared store tells every instance: jobs accepted for a decryption key, jobs finished (done or failed). */
+export type StoreEvents = { accepted(decryptionKey: string): void; finished(jobIds: string[]): void };
+
 export interface Store {
+  /** True when other processes share the database (jobs must be claimed, waiters hear of jobs done elsewhere). */
+  readonly shared: boolean;
+
   createLender(row: LenderRow): Promise<void>;
   lenderByKeyHash(keyHash: string): Promise<LenderRow | undefined>;
+  /**
+   * Takes one request from the lender's allowance of `ratePerSecond` (burst: one second's worth), shared by every
+   * process on the store; false when none is left.
+   */
+  takeRequest(lenderId: string, ratePerSecond: number, nowMs: number): boolean | Promise<boolean>;
 
   insertSubmission(row: SubmissionRow): Promise<void>;
   getSubmission(id: string): Promise<SubmissionRow | undefined>;
@@ -84,23 +122,50 @@ export interface Store {
   /** The consent without its JWS and use count (immutable, so cacheable). */
   consentMeta(id: string): Promise<ConsentMeta | undefined>;
 
-  /** Idempotent on (lender, idempotency key): a repeat returns the stored job with created=false. */
+  /**
+   * Idempotent on (lender, idempotency key): a repeat returns the stored job with created=false. The job row goes in
+   * first and the unique index decides, so concurrent retries spend no consent use without a job.
+   */
   acceptJob(input: AcceptJobInput): Promise<AcceptJobOutcome>;
   getJob(id: string): Promise<JobRow | undefined>;
+  jobByIdempotencyKey(lenderId: string, idempotencyKey: string): Promise<JobRow | undefined>;
+  /** The lender's jobs, newest first by (createdAt, id); `before`: only those older than that key (the next page). */
+  listJobs(lenderId: string, limit: number, before?: JobKey): Promise<JobRow[]>;
   /** Jobs still accepted, oldest first by (createdAt, id); `after`: only those past that key (the next page). */
-  pendingJobs(limit: number, after?: Pick<JobRow, 'createdAt' | 'id'>): Promise<JobRow[]>;
+  pendingJobs(limit: number, after?: JobKey): Promise<JobRow[]>;
   /**
-   * Atomically, for each job still pending: appends its log leaf at the next index, stores its result and marks
-   * it done. Jobs already done are skipped, so a retry after a crash never duplicates a result or a leaf.
+   * Leases accepted jobs to `owner`, oldest first: unclaimed ones, ones whose lease ran out (their instance died or
+   * stalled) and, with `includeOwn`, the owner's own. Two instances never get the same job under a live lease.
    */
-  completeJobs(done: CompletedJob[], now: number): Promise<Array<{ jobId: string; logIndex: number }>>;
+  claimJobs(input: ClaimJobsInput): Promise<JobRow[]>;
+  /**
+   * Atomically, for each job still accepted: appends its leaf at the next index of log `logId`, stores its result
+   * and marks it done. Jobs no longer accepted are skipped, so a retry after a crash, or a second instance finishing
+   * a job whose lease it took over, never duplicates a result or a leaf.
+   */
+  completeJobs(logId: string, done: CompletedJob[], now: number): Promise<Array<{ jobId: string; logIndex: number }>>;
   failJob(id: string, code: string, now: number): Promise<void>;
   getResult(jobId: string): Promise<ResultRow | undefined>;
 
-  logLeaves(): Promise<string[]>;
-  putTreeHead(row: TreeHeadRow): Promise<void>;
-  treeHead(size?: number): Promise<TreeHeadRow | undefined>;
+  /** Leaf data of log `logId` from index `from` (default 0) on, in order. */
+  logLeaves(logId: string, from?: number): Promise<string[]>;
+  /** Every log id the store holds results or heads for. */
+  logIds(): Promise<string[]>;
+  putTreeHead(logId: string, row: TreeHeadRow): Promise<void>;
+  /** The head of log `logId` at `size`, or its largest. */
+  treeHead(logId: string, size?: number): Promise<TreeHeadRow | undefined>;
+
+  /** Archives a boot's evidence once (a repeat of the same digest is a no-op). */
+  putEvidence(row: EvidenceRow): Promise<void>;
+  getEvidence(digest: string): Promise<EvidenceRow | undefined>;
+
+  /** Subscribes to other instances' events (a store no other process shares never calls them); returns unsubscribe. */
+  watch(events: StoreEvents): () => void;
 
   audit(kind: string, actor: string, subject: string): Promise<void>;
-  close(): void;
+  /** Records `value` under `name` unless one is there already; returns the value stored (the first writer's). */
+  firstValue(name: string, value: string): Promise<string>;
+  /** Statements sent to a database server so far (its round trips), for /metrics; an embedded store has none. */
+  queryCount?(): number;
+  close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 // enclave model surface.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Command } from '../../cli/main.ts';
+import type { Command } from '../../protocol/index.ts';
 import { findPropsError, parseWith, PropsError, statement } from '../../protocol/index.ts';
 import {
   computeFeatures, decide, DEFAULT_MODEL_CARD_PATH, DEFAULT_MODEL_PATH, FEATURE_NAMES, loadModel, readModelCard,

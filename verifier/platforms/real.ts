@@ -1,5 +1,5 @@
-// Registry of the real-hardware verifiers: platform → RealPlatformVerifier. The lead merges this map with the
-// sim verifier in verifier/platforms/index.ts. Each entry verifies (authentic?) and validates (acceptable?).
+// Registry of the real-hardware verifiers: platform → RealPlatformVerifier. verifier/platforms/index.ts merges this
+// map with the sim verifier. Each entry verifies (authentic?) and validates (acceptable?).
 import { PropsError, type Platform } from '../../protocol/index.ts';
 import type { Policy } from '../policy.ts';
 import type { PlatformClaims, VerifyContext } from './types.ts';

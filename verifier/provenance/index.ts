@@ -1,4 +1,4 @@
-// verifier/provenance: the sub-surface for checking proofs of origin (issue 3). One entry, `verifyProvenance`, takes a
+// verifier/provenance: the sub-surface for checking proofs of origin. One entry, `verifyProvenance`, takes a
 // proof envelope as untrusted input and dispatches on its kind; each kind's verifier is also exported on its own.
 import {
   assertVersion,

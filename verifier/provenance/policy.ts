@@ -1,4 +1,4 @@
-// Provenance policy (issue 3): which sources, signers and limits are acceptable. A versioned data file with every field
+// Provenance policy: which sources, signers and limits are acceptable. A versioned data file with every field
 // required; "any" must be written out to waive a host pin. Verification (authentic?) lives in the per-kind modules.
 import { z } from 'zod';
 import {
