@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import type { Hex } from '../protocol/index.ts';
+import { fromHex, leafHash, MerkleTree, toHex, type Hex } from '../protocol/index.ts';
 import { checkEnclave, encryptSubmission, fetchSignedStatement, generateOwnerKey, grantConsent, type CheckedEnclave } from '../oracle/index.ts';
 import { loadDefaultPolicy, verifyBundle, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
@@ -403,6 +403,9 @@ export type DatabaseReport = {
   jobsNamingTheirResult: number;
   logs: { logId: string; count: number; min: number; max: number }[];
   logsContiguous: boolean;
+  /** Signed heads stored for this run's logs, and whether each one's root is the root of its log's leaves at its size. */
+  heads: number;
+  headsConsistent: boolean;
   consentUsesExact: boolean;
   consentWithinMax: boolean;
   borrowerCountsExact: boolean;
@@ -431,6 +434,7 @@ export async function checkDatabase(databaseUrl: string, expected: Expected, sco
     const borrowers = await sql<{ id: string; count: number }[]>`
       SELECT s.id, coalesce(b.count, 0)::int count FROM submissions s LEFT JOIN borrower_queries b ON b.nullifier = s.nullifier
       WHERE s.id IN ${sql([...scope.submissionIds])}`;
+    const heads = await headsAgainstLeaves(sql, [...scope.logIds]);
     const mismatches: string[] = [];
     for (const c of consents) if (c.uses !== (expected.consentUses.get(c.id) ?? 0)) mismatches.push(`consent ${c.id.slice(0, 10)}… uses ${c.uses}, expected ${expected.consentUses.get(c.id) ?? 0}`);
     for (const b of borrowers) if (b.count !== (expected.borrowerCounts.get(b.id) ?? 0)) mismatches.push(`borrower ${b.id.slice(0, 10)}… count ${b.count}, expected ${expected.borrowerCounts.get(b.id) ?? 0}`);
@@ -442,6 +446,8 @@ export async function checkDatabase(databaseUrl: string, expected: Expected, sco
       jobsNamingTheirResult: named?.n ?? 0,
       logs: [...logs],
       logsContiguous: logs.every((l) => l.min === 0 && l.max === l.count - 1),
+      heads: heads.total,
+      headsConsistent: heads.inconsistent === 0,
       consentUsesExact: consents.every((c) => c.uses === (expected.consentUses.get(c.id) ?? 0)),
       consentWithinMax: consents.every((c) => c.uses <= c.maxUses),
       borrowerCountsExact: borrowers.every((b) => b.count === (expected.borrowerCounts.get(b.id) ?? 0)),
@@ -450,6 +456,22 @@ export async function checkDatabase(databaseUrl: string, expected: Expected, sco
   } finally {
     await sql.end({ timeout: 1 });
   }
+}
+
+/**
+ * Every signed head each log's instance stored — before and after the kill — must be a prefix of the log as it stands:
+ * its root is the root of the log's first treeSize leaves (an instance that lost or rewrote an entry breaks this).
+ */
+async function headsAgainstLeaves(sql: postgres.Sql, logIds: string[]): Promise<{ total: number; inconsistent: number }> {
+  const heads = await sql<{ logId: string; treeSize: number; rootHash: string }[]>`
+    SELECT log_id "logId", tree_size::int "treeSize", root_hash "rootHash" FROM tree_heads WHERE log_id IN ${sql(logIds)}`;
+  let inconsistent = 0;
+  for (const id of logIds) {
+    const tree = new MerkleTree();
+    for (const r of await sql<{ h: string }[]>`SELECT struct_hash h FROM results WHERE log_id = ${id} ORDER BY log_index`) tree.append(leafHash(fromHex(r.h, 32)));
+    for (const h of heads.filter((x) => x.logId === id)) if (h.treeSize > tree.size || toHex(tree.root(h.treeSize)) !== h.rootHash) inconsistent++;
+  }
+  return { total: heads.length, inconsistent };
 }
 
 // ---------------------------------------------------------------- audit bundles
@@ -548,6 +570,7 @@ async function concludeRun(o: FleetOptions, fleet: Fleet, sent: SendJobsResult, 
   const logIds = await fleetLogIds(fleet);
   const scoredBy = Object.fromEntries(logIds.map((id, i) => [instanceName(i), db.logs.find((l) => l.logId === id)?.count ?? 0]));
   step("database: each instance's log indices contiguous from 0", db.logsContiguous, Object.entries(scoredBy).map(([name, n]) => `${name}: 0..${n - 1}`).join(', '));
+  step('database: every signed head of every log is a prefix of its log (pre-kill heads too)', db.headsConsistent && db.heads > 0, `${db.heads} heads`);
   step('database: consent uses exact and within max_uses', db.consentUsesExact && db.consentWithinMax, db.mismatches.filter((m) => m.startsWith('consent'))[0]);
   step('database: borrower query counts exact', db.borrowerCountsExact, db.mismatches.filter((m) => m.startsWith('borrower'))[0]);
   const crossInstance = sent.answers.filter((a) => accepted(a) && states.get(a.jobId)?.logId !== undefined && states.get(a.jobId)?.logId !== logIds[a.plan.via]).length;
