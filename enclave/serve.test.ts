@@ -65,19 +65,25 @@ describe('props serve --database-url', () => {
     }
   };
   const seal = () => join(mkdtempSync(join(tmpdir(), 'props-serve-')), 'i.seal');
+  /** An instance's seal and the fleet's, in a new folder. */
+  const seals = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'props-serve-'));
+    return ['--seal', join(dir, 'i.seal'), '--fleet-seal', join(dir, 'fleet.seal')];
+  };
 
   it('a URL that is not postgres://: ERR_STORE_URL_INVALID, exit 2, no seal written', async () => {
     for (const url of ['not a url', 'mysql://u@127.0.0.1/x', 'sqlite:///tmp/x.db']) {
-      const s = seal();
-      const r = await run(['serve', '--database-url', url, '--seal', s]);
+      const s = seals();
+      const r = await run(['serve', '--database-url', url, ...s]);
       expect([url, r.code, r.stderr]).toEqual([url, 2, expect.stringContaining('ERR_STORE_URL_INVALID')]);
-      expect(existsSync(s)).toBe(false);
+      expect(existsSync(s[1] as string)).toBe(false);
+      expect(existsSync(s[3] as string)).toBe(false);
     }
   });
 
   it('a server that refuses (PROPS_DATABASE_URL too): ERR_STORE_UNAVAILABLE, exit 2, the password in no message', async () => {
     const url = 'postgres://props:S3CRET-PASSWORD@127.0.0.1:1/props';
-    for (const r of [await run(['serve', '--database-url', url, '--seal', seal()]), await run(['serve', '--seal', seal()], { PROPS_DATABASE_URL: url })]) {
+    for (const r of [await run(['serve', '--database-url', url, ...seals()]), await run(['serve', ...seals()], { PROPS_DATABASE_URL: url })]) {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('ERR_STORE_UNAVAILABLE');
       expect(r.stderr).not.toContain('S3CRET');
@@ -85,8 +91,11 @@ describe('props serve --database-url', () => {
     }
   });
 
-  it('--database-url with --db, or without --seal: usage, exit 2', async () => {
-    expect((await run(['serve', '--database-url', 'postgres://u@127.0.0.1/x', '--db', 'x.db', '--seal', seal()])).code).toBe(2);
-    expect((await run(['serve', '--database-url', 'postgres://u@127.0.0.1/x'])).code).toBe(2);
+  it('--database-url with --db, without --seal or without --fleet-seal; --fleet-seal without a database URL: usage, exit 2', async () => {
+    const url = 'postgres://u@127.0.0.1/x';
+    for (const argv of [['--database-url', url, '--db', 'x.db', ...seals()], ['--database-url', url], ['--database-url', url, '--seal', seal()], ['--fleet-seal', seal()]]) {
+      const r = await run(['serve', ...argv]);
+      expect([argv, r.code, r.stderr]).toEqual([argv, 2, expect.stringContaining('usage: props serve')]);
+    }
   });
 });
