@@ -11,4 +11,6 @@ app.post('/sign', async (c) => {
   const signature = sign('sha256', body, { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
   return c.json({ signature }, 201);
 });
-serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.stdout.write(`${JSON.stringify({ port: info.port })}\n`));
+serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+  process.stdout.write(`${JSON.stringify({ port: info.port })}\n`),
+);

@@ -10,13 +10,28 @@ import type { Command } from '../protocol/index.ts';
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 // The benches, in the order they run; other files here are their helpers (harness, the ceiling server, workers) or
 // diagnostics run by hand (wal-pages: which B-trees a commit writes).
-const BENCHES = ['signing', 'attested', 'model', 'attestation', 'provenance', 'fetch', 'gas', 'store', 'log', 'service'] as const;
+const BENCHES = [
+  'signing',
+  'attested',
+  'model',
+  'attestation',
+  'provenance',
+  'fetch',
+  'gas',
+  'store',
+  'log',
+  'service',
+] as const;
 
 export const benchCommand: Command = {
   summary: 'run the benchmarks side by side (npm run bench)',
   usage: `usage: props bench [--only NAME]… [--json]\n  benches, in the order they run: ${BENCHES.join(', ')}`,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: 'boolean' }, only: { type: 'string', multiple: true } } });
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { json: { type: 'boolean' }, only: { type: 'string', multiple: true } },
+    });
     const names = BENCHES.filter((n) => existsSync(join(DIR, `${n}.ts`)));
     const chosen = values.only?.length ? names.filter((n) => values.only?.includes(n)) : names;
     if (values.only?.some((n) => !names.includes(n as (typeof BENCHES)[number]))) {
@@ -42,7 +57,10 @@ export const benchCommand: Command = {
         }
       }
     }
-    if (values.json) process.stdout.write(`${JSON.stringify({ machine: { node: process.version, platform: process.platform, arch: process.arch }, benches: results })}\n`);
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ machine: { node: process.version, platform: process.platform, arch: process.arch }, benches: results })}\n`,
+      );
     return failed ? 1 : 0;
   },
 };

@@ -50,7 +50,13 @@ async function scenario(serverMs: number) {
   const url = `https://${portal.host}/accounts/acc-1/statement`;
   const route = (h: string) => (h === portal.host ? { address: '127.0.0.1', port: portal.port } : undefined);
   const attested = createAttestedFetcher(
-    { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: true, maxBodyBytes: 1 << 22, timeoutMs: 10_000 },
+    {
+      allowedHosts: [portal.host],
+      extraCaPems: [portal.caPem],
+      useSystemRoots: true,
+      maxBodyBytes: 1 << 22,
+      timeoutMs: 10_000,
+    },
     { now: () => new Date(), signer: nodeEs256Signer(privateKey, 'bench'), route },
   );
 
@@ -116,10 +122,16 @@ const rows = [];
 for (const s of SCENARIOS) rows.push(await scenario(s));
 const GOAL = 1.1;
 if (v.json) {
-  process.stdout.write(`${JSON.stringify({ bench: 'attested-fetch-vs-plain-https', n: N, goal: GOAL, scenarios: rows })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'attested-fetch-vs-plain-https', n: N, goal: GOAL, scenarios: rows })}\n`,
+  );
 } else {
-  process.stdout.write(`attested fetch vs plain HTTPS — fresh TLS each, n=${N} interleaved pairs per scenario, goal ≤ ${GOAL}×\n`);
-  process.stdout.write(`${'server wait'.padEnd(13)}${'body B'.padStart(8)}${'plain p50'.padStart(11)}${'attested p50'.padStart(14)}${'overhead'.padStart(10)}${'ratio p50'.padStart(11)}${'ratio mean'.padStart(12)}\n`);
+  process.stdout.write(
+    `attested fetch vs plain HTTPS — fresh TLS each, n=${N} interleaved pairs per scenario, goal ≤ ${GOAL}×\n`,
+  );
+  process.stdout.write(
+    `${'server wait'.padEnd(13)}${'body B'.padStart(8)}${'plain p50'.padStart(11)}${'attested p50'.padStart(14)}${'overhead'.padStart(10)}${'ratio p50'.padStart(11)}${'ratio mean'.padStart(12)}\n`,
+  );
   for (const r of rows) {
     process.stdout.write(
       `${`${r.serverMs} ms`.padEnd(13)}${String(r.bodyBytes).padStart(8)}${`${r.plainMedianMs} ms`.padStart(11)}${`${r.attestedMedianMs} ms`.padStart(14)}${`${r.overheadMedianMs} ms`.padStart(10)}${`${r.ratioMedian}×`.padStart(11)}${`${r.ratioMean}×`.padStart(12)}  ${r.ratioMedian <= GOAL ? 'met' : 'NOT met'}\n`,

@@ -31,7 +31,11 @@ function measure(evmVersion: 'osaka' | 'prague'): Record<string, number> {
     }
     // The gas tests assert the targets; on Prague the signature path misses them by design, so the exit status
     // is not the measurement — the recorded values are.
-    spawnSync(resolveFoundryBinary('forge'), ['test', '--match-contract', 'Gas'], { cwd: CONTRACTS, env, stdio: 'ignore' });
+    spawnSync(resolveFoundryBinary('forge'), ['test', '--match-contract', 'Gas'], {
+      cwd: CONTRACTS,
+      env,
+      stdio: 'ignore',
+    });
     const out: Record<string, number> = {};
     const dir = join(scratch, 'snapshots');
     for (const f of readdirSync(dir)) {

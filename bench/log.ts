@@ -12,7 +12,9 @@ type Row = BenchResult & { leaves: number; op: string; impl: 'leaf array' | 'Mer
 const rows: Row[] = [];
 
 for (const n of SIZES) {
-  const leaves = Array.from({ length: n }, (_, i) => leafHash(sha256(Uint8Array.of(i & 0xff, (i >> 8) & 0xff, i >> 16))));
+  const leaves = Array.from({ length: n }, (_, i) =>
+    leafHash(sha256(Uint8Array.of(i & 0xff, (i >> 8) & 0xff, i >> 16))),
+  );
   const tree = new MerkleTree();
   for (const leaf of leaves) tree.append(leaf);
   const index = Math.floor(n * 0.37);
@@ -33,7 +35,15 @@ for (const n of SIZES) {
   const grow = new MerkleTree();
   const extra = leaves.slice(0, 4096);
   let k = 0;
-  rows.push({ ...(await bench(`append, MerkleTree`, () => grow.append(extra[k++ % extra.length] as Uint8Array), { iterations: 4096, warmup: 0 })), leaves: n, op: 'append', impl: 'MerkleTree' });
+  rows.push({
+    ...(await bench(`append, MerkleTree`, () => grow.append(extra[k++ % extra.length] as Uint8Array), {
+      iterations: 4096,
+      warmup: 0,
+    })),
+    leaves: n,
+    op: 'append',
+    impl: 'MerkleTree',
+  });
 }
 
 const OPS = ['root (signed head)', 'inclusion proof (audit bundle)', 'consistency proof'];
@@ -42,21 +52,32 @@ const pair = (n: number, op: string) => ({
   tree: rows.find((r) => r.leaves === n && r.op === op && r.impl === 'MerkleTree'),
 });
 if (wantsJson()) {
-  const ratios = SIZES.flatMap((n) => OPS.map((op) => {
-    const { array, tree } = pair(n, op);
-    return { leaves: n, op, arrayOverTree: array && tree ? array.p50Us / tree.p50Us : undefined };
-  }));
+  const ratios = SIZES.flatMap((n) =>
+    OPS.map((op) => {
+      const { array, tree } = pair(n, op);
+      return { leaves: n, op, arrayOverTree: array && tree ? array.p50Us / tree.p50Us : undefined };
+    }),
+  );
   process.stdout.write(`${JSON.stringify({ bench: 'log', rows, ratios })}\n`);
 } else {
-  process.stdout.write('\nTransparency log: leaf-array functions (every node rehashed) vs MerkleTree (stored subtrees), p50\n');
-  process.stdout.write(`${'operation'.padEnd(32)}${'leaves'.padStart(11)}${'leaf array µs'.padStart(16)}${'MerkleTree µs'.padStart(16)}${'ratio'.padStart(12)}\n`);
+  process.stdout.write(
+    '\nTransparency log: leaf-array functions (every node rehashed) vs MerkleTree (stored subtrees), p50\n',
+  );
+  process.stdout.write(
+    `${'operation'.padEnd(32)}${'leaves'.padStart(11)}${'leaf array µs'.padStart(16)}${'MerkleTree µs'.padStart(16)}${'ratio'.padStart(12)}\n`,
+  );
   for (const n of SIZES) {
     for (const op of OPS) {
       const { array, tree } = pair(n, op);
       if (!array || !tree) continue;
-      process.stdout.write(`${op.padEnd(32)}${n.toLocaleString('en').padStart(11)}${array.p50Us.toFixed(0).padStart(16)}${tree.p50Us.toFixed(1).padStart(16)}${`${Math.round(array.p50Us / tree.p50Us).toLocaleString('en')}×`.padStart(12)}\n`);
+      process.stdout.write(
+        `${op.padEnd(32)}${n.toLocaleString('en').padStart(11)}${array.p50Us.toFixed(0).padStart(16)}${tree.p50Us.toFixed(1).padStart(16)}${`${Math.round(array.p50Us / tree.p50Us).toLocaleString('en')}×`.padStart(12)}\n`,
+      );
     }
     const append = rows.find((r) => r.leaves === n && r.op === 'append');
-    if (append) process.stdout.write(`${'append (MerkleTree)'.padEnd(32)}${n.toLocaleString('en').padStart(11)}${'—'.padStart(16)}${append.p50Us.toFixed(1).padStart(16)}\n`);
+    if (append)
+      process.stdout.write(
+        `${'append (MerkleTree)'.padEnd(32)}${n.toLocaleString('en').padStart(11)}${'—'.padStart(16)}${append.p50Us.toFixed(1).padStart(16)}\n`,
+      );
   }
 }

@@ -9,8 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { env, InferenceSession, Tensor } from 'onnxruntime-node';
 import {
-  buildSyntheticMlp, computeFeatures, DEFAULT_MODEL_PATH, FEATURE_COUNT, INPUT_NAME, loadModel,
-  type CreditModel, type ExecutionProvider,
+  buildSyntheticMlp,
+  computeFeatures,
+  DEFAULT_MODEL_PATH,
+  FEATURE_COUNT,
+  INPUT_NAME,
+  loadModel,
+  type CreditModel,
+  type ExecutionProvider,
 } from '../enclave/model/index.ts';
 import { generateBorrowers } from '../sim/bank/generator.ts';
 import { createRng } from '../sim/bank/prng.ts';
@@ -37,12 +43,20 @@ export async function timeAsync(batch: number, op: () => Promise<unknown>, o: Be
  * so a slow spell of a shared machine lands on all of them alike and their ratios stay steady. Warm-up rounds
  * first; then rounds until the time budget or the iteration cap, whichever first.
  */
-export async function timeInterleaved(batch: number, ops: readonly (() => Promise<unknown>)[], o: BenchOptions = {}): Promise<Timing[]> {
+export async function timeInterleaved(
+  batch: number,
+  ops: readonly (() => Promise<unknown>)[],
+  o: BenchOptions = {},
+): Promise<Timing[]> {
   const { warmup = 10, minIterations = 20, maxIterations = 5_000, budgetMs = 1_500 } = o;
   for (let i = 0; i < warmup; i++) for (const op of ops) await op();
   const samples: number[][] = ops.map(() => []);
   const start = performance.now();
-  for (let round = 0; round < maxIterations && (round < minIterations || performance.now() - start < budgetMs); round++) {
+  for (
+    let round = 0;
+    round < maxIterations && (round < minIterations || performance.now() - start < budgetMs);
+    round++
+  ) {
     for (let k = 0; k < ops.length; k++) {
       const j = (round + k) % ops.length;
       const t0 = process.hrtime.bigint();
@@ -75,19 +89,31 @@ export function inputTensor(rows: readonly (readonly number[])[], batch: number,
 }
 
 /** Bare inference: one session.run on a prepared tensor, nothing else. */
-export async function benchBareInference(session: InferenceSession, rows: readonly (readonly number[])[], batch: number, o?: BenchOptions): Promise<Timing> {
+export async function benchBareInference(
+  session: InferenceSession,
+  rows: readonly (readonly number[])[],
+  batch: number,
+  o?: BenchOptions,
+): Promise<Timing> {
   const feeds = { [INPUT_NAME]: inputTensor(rows, batch) };
   return timeAsync(batch, () => session.run(feeds), o);
 }
 
 /** The credit model's scoring call: input checks, packing, inference, reason codes. */
-export async function benchScoreBatch(model: CreditModel, rows: readonly (readonly number[])[], batch: number, o?: BenchOptions): Promise<Timing> {
+export async function benchScoreBatch(
+  model: CreditModel,
+  rows: readonly (readonly number[])[],
+  batch: number,
+  o?: BenchOptions,
+): Promise<Timing> {
   const input = Array.from({ length: batch }, (_, i) => rows[i % rows.length] as number[]);
   return timeAsync(batch, () => model.scoreBatch(input), o);
 }
 
 /** Seeded synthetic MLP (default 3 × 2304 hidden, 10.66M parameters) written under props-out/bench. */
-export async function syntheticMlpFile(o: { hidden?: number; layers?: number; seed?: string } = {}): Promise<{ path: string; params: number; bytes: number }> {
+export async function syntheticMlpFile(
+  o: { hidden?: number; layers?: number; seed?: string } = {},
+): Promise<{ path: string; params: number; bytes: number }> {
   const hidden = o.hidden ?? 2304;
   const layers = o.layers ?? 3;
   const rng = createRng(`props/bench/mlp/${o.seed ?? 'v1'}`);
@@ -106,7 +132,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     strict: true,
-    options: { json: { type: 'boolean', default: false }, provider: { type: 'string', default: 'cpu' }, threads: { type: 'string' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      provider: { type: 'string', default: 'cpu' },
+      threads: { type: 'string' },
+    },
   });
   const provider = values.provider as ExecutionProvider;
   if (provider !== 'cpu' && provider !== 'cuda') throw new Error('--provider must be cpu or cuda');
@@ -114,9 +144,16 @@ async function main(): Promise<void> {
   env.logLevel = 'error';
   const rows = generateBorrowers('props/bench/credit', 64).map((b) => computeFeatures(b.statement));
 
-  const credit = await loadModel({ path: DEFAULT_MODEL_PATH, executionProvider: provider, ...(threads !== undefined ? { intraOpNumThreads: threads } : {}) });
+  const credit = await loadModel({
+    path: DEFAULT_MODEL_PATH,
+    executionProvider: provider,
+    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+  });
   const mlp = await syntheticMlpFile();
-  const mlpOptions: InferenceSession.SessionOptions = { executionProviders: [credit.executionProvider], graphOptimizationLevel: 'all' };
+  const mlpOptions: InferenceSession.SessionOptions = {
+    executionProviders: [credit.executionProvider],
+    graphOptimizationLevel: 'all',
+  };
   if (threads !== undefined) mlpOptions.intraOpNumThreads = threads;
   const mlpSession = await InferenceSession.create(mlp.path, mlpOptions);
 
@@ -124,7 +161,11 @@ async function main(): Promise<void> {
   for (const batch of [1, 64]) {
     results[`credit.bare.b${batch}`] = await benchBareInference(credit.session, rows, batch);
     results[`credit.scoreBatch.b${batch}`] = await benchScoreBatch(credit, rows, batch);
-    results[`mlp.bare.b${batch}`] = await benchBareInference(mlpSession, rows, batch, { warmup: 5, minIterations: 10, budgetMs: 3_000 });
+    results[`mlp.bare.b${batch}`] = await benchBareInference(mlpSession, rows, batch, {
+      warmup: 5,
+      minIterations: 10,
+      budgetMs: 3_000,
+    });
   }
   const r = (k: string): Timing => results[k] as Timing;
   const ratios = {
@@ -134,11 +175,19 @@ async function main(): Promise<void> {
     mlpVsCredit_b1: r('mlp.bare.b1').p50Ms / r('credit.bare.b1').p50Ms,
     mlpVsCredit_b64: r('mlp.bare.b64').p50Ms / r('credit.bare.b64').p50Ms,
   };
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, onnxruntime: env.versions.node ?? 'unknown' };
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    onnxruntime: env.versions.node ?? 'unknown',
+  };
   const out = {
     machine,
     executionProvider: credit.executionProvider,
-    models: { credit: { modelHash: credit.modelHash, params: FEATURE_COUNT + 1 }, mlp: { params: mlp.params, bytes: mlp.bytes } },
+    models: {
+      credit: { modelHash: credit.modelHash, params: FEATURE_COUNT + 1 },
+      mlp: { params: mlp.params, bytes: mlp.bytes },
+    },
     results,
     ratios,
   };
@@ -152,7 +201,9 @@ async function main(): Promise<void> {
     `machine: ${machine.cpu} × ${machine.cores}, node ${machine.node}, onnxruntime-node ${machine.onnxruntime}, provider ${out.executionProvider}`,
     `credit-v1 (${out.models.credit.params} params) vs synthetic MLP (${(mlp.params / 1e6).toFixed(2)}M params, ${(mlp.bytes / 1e6).toFixed(1)} MB)`,
     ...Object.entries(results).map(([k, t]) => `${k.padEnd(22)} ${fmt(t)}`),
-    `ratios: ${Object.entries(ratios).map(([k, v]) => `${k}=${v.toFixed(3)}`).join('  ')}`,
+    `ratios: ${Object.entries(ratios)
+      .map(([k, v]) => `${k}=${v.toFixed(3)}`)
+      .join('  ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -53,14 +53,36 @@ const acceptGroup = () =>
     Array.from({ length: GROUP }, () => {
       const i = ++serial;
       return {
-        id: `b-${i}`, lender_id: 'lender-1', idempotency_key: `bi-${i}`, request_hash: hex(i), consent_id: `consent-${i % CONSENTS}`, submission_id: `sub-${i % CONSENTS}`,
-        request_id: `br-${i}`, nonce: `bn-${i}`, escrow_job_id: null, threshold: 600, state: 'accepted', error_code: null, created_at: NOW,
-        updated_at: NOW, decryption_key: 'dk-1', claimed_by: null, lease_until: null, now: NOW, cap: 1e9, window: 86_400,
+        id: `b-${i}`,
+        lender_id: 'lender-1',
+        idempotency_key: `bi-${i}`,
+        request_hash: hex(i),
+        consent_id: `consent-${i % CONSENTS}`,
+        submission_id: `sub-${i % CONSENTS}`,
+        request_id: `br-${i}`,
+        nonce: `bn-${i}`,
+        escrow_job_id: null,
+        threshold: 600,
+        state: 'accepted',
+        error_code: null,
+        created_at: NOW,
+        updated_at: NOW,
+        decryption_key: 'dk-1',
+        claimed_by: null,
+        lease_until: null,
+        now: NOW,
+        cap: 1e9,
+        window: 86_400,
       };
     }),
   );
 
-type Driver = { name: string; selectJob(id: string): Promise<unknown>; accept(group: string): Promise<unknown>; end(): Promise<void> };
+type Driver = {
+  name: string;
+  selectJob(id: string): Promise<unknown>;
+  accept(group: string): Promise<unknown>;
+  end(): Promise<void>;
+};
 
 const postgresJs = (url: string): Driver => {
   const sql = postgres(url, {
@@ -78,7 +100,10 @@ const postgresJs = (url: string): Driver => {
 };
 
 const nodePostgres = (url: string): Driver => {
-  const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as never))) as typeof pg.types.getTypeParser };
+  const types = {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === 20 ? Number : pg.types.getTypeParser(oid, format as never)) as typeof pg.types.getTypeParser,
+  };
   const pool = new pg.Pool({ connectionString: url, max: POOL, types });
   return {
     name: 'pg',
@@ -120,16 +145,53 @@ try {
   const store = await openPostgresStore(url, { max: 2 });
   await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 1e6, createdAt: NOW });
   for (let c = 0; c < CONSENTS; c++) {
-    await store.insertSubmission({ id: `sub-${c}`, ciphertext: 'c', inputCommitment: hex(c), nullifier: hex(c), ownerKey: 'o', decryptionKey: 'dk-1', createdAt: NOW, deletedAt: null });
-    await store.insertConsent({ id: `consent-${c}`, submissionId: `sub-${c}`, lenderId: 'lender-1', purpose: 'p', expiresAt: NOW + 3600, maxUses: 2 ** 31 - 1, uses: 0, jws: 'a.b.c', createdAt: NOW });
+    await store.insertSubmission({
+      id: `sub-${c}`,
+      ciphertext: 'c',
+      inputCommitment: hex(c),
+      nullifier: hex(c),
+      ownerKey: 'o',
+      decryptionKey: 'dk-1',
+      createdAt: NOW,
+      deletedAt: null,
+    });
+    await store.insertConsent({
+      id: `consent-${c}`,
+      submissionId: `sub-${c}`,
+      lenderId: 'lender-1',
+      purpose: 'p',
+      expiresAt: NOW + 3600,
+      maxUses: 2 ** 31 - 1,
+      uses: 0,
+      jws: 'a.b.c',
+      createdAt: NOW,
+    });
   }
   const seeded = (i: number): JobRow => ({
-    id: `job-${i}`, lenderId: 'lender-1', idempotencyKey: `idem-${i}`, requestHash: hex(i), consentId: `consent-${i % CONSENTS}`, submissionId: `sub-${i % CONSENTS}`,
-    requestId: `req-${i}`, nonce: `nonce-${i}`, escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt: NOW, updatedAt: NOW,
-    decryptionKey: 'dk-1', claimedBy: null, leaseUntil: null,
+    id: `job-${i}`,
+    lenderId: 'lender-1',
+    idempotencyKey: `idem-${i}`,
+    requestHash: hex(i),
+    consentId: `consent-${i % CONSENTS}`,
+    submissionId: `sub-${i % CONSENTS}`,
+    requestId: `req-${i}`,
+    nonce: `nonce-${i}`,
+    escrowJobId: null,
+    threshold: 600,
+    state: 'accepted',
+    errorCode: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+    decryptionKey: 'dk-1',
+    claimedBy: null,
+    leaseUntil: null,
   });
   for (let i = 0; i < SEEDED; i += 500) {
-    await Promise.all(Array.from({ length: 500 }, (_, k) => store.acceptJob({ job: seeded(i + k), now: NOW, borrowerCap: 1e9, borrowerWindowSeconds: 86_400 })));
+    await Promise.all(
+      Array.from({ length: 500 }, (_, k) =>
+        store.acceptJob({ job: seeded(i + k), now: NOW, borrowerCap: 1e9, borrowerWindowSeconds: 86_400 }),
+      ),
+    );
   }
   await store.close();
 
@@ -141,7 +203,11 @@ try {
   ];
   const results = new Map<string, Array<{ rate: number; cpuUs: number }>>();
   for (const shape of shapes) {
-    for (const d of drivers) await measure(shape.run(d)).then(() => {}, () => {}); // warm: connections, statements
+    for (const d of drivers)
+      await measure(shape.run(d)).then(
+        () => {},
+        () => {},
+      ); // warm: connections, statements
     for (let r = 0; r < ROUNDS; r++) {
       for (const d of drivers) {
         const key = `${shape.name}\u0000${d.name}`;
@@ -157,21 +223,31 @@ try {
     const cpu = (xs = a) => median((xs ?? []).map((x) => x.cpuUs));
     return {
       shape: s.name,
-      postgresJs: rate(a), pg: rate(b), ratio: rate(a) / (rate(b) || 1),
+      postgresJs: rate(a),
+      pg: rate(b),
+      ratio: rate(a) / (rate(b) || 1),
       cpuUs: { postgresJs: cpu(a), pg: cpu(b) },
       rounds: { postgresJs: (a ?? []).map((x) => x.rate), pg: (b ?? []).map((x) => x.rate) },
     };
   });
   const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, pool: POOL, group: GROUP, rows })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, pool: POOL, group: GROUP, rows })}\n`,
+    );
   } else {
-    process.stdout.write(`\nPostgreSQL drivers, calls/s and client CPU (median of ${ROUNDS} interleaved rounds of ${SECONDS} s; ${CONCURRENCY} callers, pool of ${POOL}, ${CONSENTS} consents)\n`);
-    process.stdout.write(`${'shape'.padEnd(40)}${'postgres.js'.padStart(13)}${'pg'.padStart(9)}${'ratio'.padStart(8)}${'client CPU µs/call'.padStart(22)}   rounds (postgres.js | pg)\n`);
+    process.stdout.write(
+      `\nPostgreSQL drivers, calls/s and client CPU (median of ${ROUNDS} interleaved rounds of ${SECONDS} s; ${CONCURRENCY} callers, pool of ${POOL}, ${CONSENTS} consents)\n`,
+    );
+    process.stdout.write(
+      `${'shape'.padEnd(40)}${'postgres.js'.padStart(13)}${'pg'.padStart(9)}${'ratio'.padStart(8)}${'client CPU µs/call'.padStart(22)}   rounds (postgres.js | pg)\n`,
+    );
     for (const r of rows) {
       const cells = `${r.postgresJs.toFixed(0).padStart(13)}${r.pg.toFixed(0).padStart(9)}${`${r.ratio.toFixed(2)}×`.padStart(8)}`;
       const cpu = `${r.cpuUs.postgresJs.toFixed(0)} | ${r.cpuUs.pg.toFixed(0)}`.padStart(22);
-      process.stdout.write(`${r.shape.padEnd(40)}${cells}${cpu}   ${spread(r.rounds.postgresJs)} | ${spread(r.rounds.pg)}\n`);
+      process.stdout.write(
+        `${r.shape.padEnd(40)}${cells}${cpu}   ${spread(r.rounds.postgresJs)} | ${spread(r.rounds.pg)}\n`,
+      );
     }
   }
 } finally {

@@ -5,7 +5,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toBase64 } from '../protocol/index.ts';
-import { loadTlsnWasm, presentationBytes, verifyAttestedFetch, verifyReclaim, verifySignedSource, verifyTlsn } from '../verifier/provenance/index.ts';
+import {
+  loadTlsnWasm,
+  presentationBytes,
+  verifyAttestedFetch,
+  verifyReclaim,
+  verifySignedSource,
+  verifyTlsn,
+} from '../verifier/provenance/index.ts';
 import {
   basePolicy,
   FIXTURES,
@@ -21,7 +28,15 @@ import {
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, iterations: { type: 'string' } } });
 const N = Math.max(3, Number(values.iterations ?? 15));
 
-type Stat = { name: string; n: number; firstMs: number; medianMs: number; meanMs: number; minMs: number; maxMs: number };
+type Stat = {
+  name: string;
+  n: number;
+  firstMs: number;
+  medianMs: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+};
 
 async function measure(name: string, fn: () => Promise<unknown> | unknown, n = N): Promise<Stat> {
   const c0 = performance.now();
@@ -68,25 +83,46 @@ if (HAVE_TLSN) {
         }
       }),
     );
-    stats.push(await measure(`tlsn verifyTlsn (policy, ranges, digest) ${c.file}`, () => verifyTlsn(hex, { policy: basePolicy(), now })));
+    stats.push(
+      await measure(`tlsn verifyTlsn (policy, ranges, digest) ${c.file}`, () =>
+        verifyTlsn(hex, { policy: basePolicy(), now }),
+      ),
+    );
   }
 } else notes.push(`tlsn fixtures not found under ${FIXTURES}: skipped`);
 
 if (HAVE_RECLAIM) {
   for (const c of RECLAIM_CASES) {
     const claim = JSON.parse(readFileSync(join(FIXTURES, 'reclaim', c.file), 'utf8')) as unknown;
-    stats.push(await measure(`reclaim verifyReclaim ${c.file}`, () => verifyReclaim(claim, { policy: basePolicy(), now: new Date(c.time * 1000) })));
+    stats.push(
+      await measure(`reclaim verifyReclaim ${c.file}`, () =>
+        verifyReclaim(claim, { policy: basePolicy(), now: new Date(c.time * 1000) }),
+      ),
+    );
   }
 } else notes.push(`reclaim fixtures not found under ${FIXTURES}: skipped`);
 
 const source = await makeKey('bank-2026');
 const jws = await makeSignedSource(source);
-const ssPolicy = basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [source.jwk] }, kids: [{ kid: source.jwk.kid, issuers: ['bank.example'] }] } });
-stats.push(await measure('signed-source verifySignedSource (jose ES256)', () => verifySignedSource(jws, { policy: ssPolicy, now: new Date(1_790_000_100_000) })));
+const ssPolicy = basePolicy({
+  signedSource: {
+    hosts: 'any',
+    algorithms: ['ES256'],
+    jwks: { keys: [source.jwk] },
+    kids: [{ kid: source.jwk.kid, issuers: ['bank.example'] }],
+  },
+});
+stats.push(
+  await measure('signed-source verifySignedSource (jose ES256)', () =>
+    verifySignedSource(jws, { policy: ssPolicy, now: new Date(1_790_000_100_000) }),
+  ),
+);
 
 const enclave = await makeKey('enclave-jws-1');
 const af = await makeAttestedFetch(enclave);
-const afPolicy = basePolicy({ attestedFetch: { hosts: 'any', algorithms: ['ES256'], enclaveKeys: [enclave.jwk], statuses: [200] } });
+const afPolicy = basePolicy({
+  attestedFetch: { hosts: 'any', algorithms: ['ES256'], enclaveKeys: [enclave.jwk], statuses: [200] },
+});
 const afBody = toBase64(af.body);
 stats.push(
   await measure('attested-fetch verifyAttestedFetch (jose ES256 + body digest)', () =>
@@ -112,12 +148,24 @@ const ratios = {
   'reclaim / signed-source': ratio(reclaim, jwsMs),
 };
 
-const report = { bench: 'provenance', node: process.version, iterations: N, wasmInitMs, stats, meanOfMediansMs: { tlsnRaw, tlsnFull, reclaim, signedSource: jwsMs, attestedFetch: afMs }, ratios, notes };
+const report = {
+  bench: 'provenance',
+  node: process.version,
+  iterations: N,
+  wasmInitMs,
+  stats,
+  meanOfMediansMs: { tlsnRaw, tlsnFull, reclaim, signedSource: jwsMs, attestedFetch: afMs },
+  ratios,
+  notes,
+};
 if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
 else {
   console.log(`provenance verification (node ${process.version}, ${N} iterations, median ms)`);
   console.log(`tlsn wasm init (once per process): ${wasmInitMs} ms`);
-  for (const s of stats) console.log(`${s.medianMs.toFixed(2).padStart(9)}  (first ${s.firstMs.toFixed(2)}, min ${s.minMs.toFixed(2)}, max ${s.maxMs.toFixed(2)})  ${s.name}`);
+  for (const s of stats)
+    console.log(
+      `${s.medianMs.toFixed(2).padStart(9)}  (first ${s.firstMs.toFixed(2)}, min ${s.minMs.toFixed(2)}, max ${s.maxMs.toFixed(2)})  ${s.name}`,
+    );
   for (const [k, v] of Object.entries(ratios)) console.log(`ratio ${k}: ${v}×`);
   for (const n of notes) console.log(`note: ${n}`);
 }

@@ -56,19 +56,32 @@ const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 function startChild(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let buf = '';
     child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
-      if (buf.includes('\n')) resolve({ child, port: (JSON.parse(buf.split('\n')[0] as string) as { port: number }).port });
+      if (buf.includes('\n'))
+        resolve({ child, port: (JSON.parse(buf.split('\n')[0] as string) as { port: number }).port });
     });
     child.once('exit', (c) => reject(new Error(`child exited ${c}`)));
   });
 }
 
-type Row = { name: string; requestsPerSec: number; p50Ms: number; p99Ms: number; errors: number; non2xx: number; total: number };
+type Row = {
+  name: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+};
 
 async function load(name: string, opts: autocannon.Options): Promise<Row> {
   const r = await autocannon({ duration, connections, ...opts });
@@ -118,7 +131,14 @@ const diskBytes = (pid: number | undefined): number | undefined => {
 };
 
 // ---- props serve, on a file database in WAL mode
-type ServiceRun = { row: Row; cpuPerScoreMs: number | undefined; diskKbPerScore: number | undefined; logSize: number; unscored: number; bundleMs: number };
+type ServiceRun = {
+  row: Row;
+  cpuPerScoreMs: number | undefined;
+  diskKbPerScore: number | undefined;
+  logSize: number;
+  unscored: number;
+  bundleMs: number;
+};
 async function serviceRound(last: boolean): Promise<ServiceRun> {
   const benchDir = mkdtempSync(join(values['db-dir'] ?? tmpdir(), 'props-bench-'));
   const db = join(benchDir, 'props.db');
@@ -127,19 +147,50 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   writeFileSync(join(benchDir, 'provenance.json'), JSON.stringify(bank.policy));
   const profile = last && values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
   const serveNodeOptions = (values['serve-node-options'] as string).split(/\s+/).filter(Boolean);
-  const svc = await startChild([...serveNodeOptions, ...profile, join(ROOT, 'bin/props.js'), 'serve', '--port', '0', '--db', db, '--rate', '1000000', '--borrower-cap', '1000000000', '--quiet', '--result-signing', values['result-signing'] as string, '--provenance-policy', join(benchDir, 'provenance.json')], {
-    PROPS_ADMIN_TOKEN: ADMIN,
-  });
+  const svc = await startChild(
+    [
+      ...serveNodeOptions,
+      ...profile,
+      join(ROOT, 'bin/props.js'),
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      db,
+      '--rate',
+      '1000000',
+      '--borrower-cap',
+      '1000000000',
+      '--quiet',
+      '--result-signing',
+      values['result-signing'] as string,
+      '--provenance-policy',
+      join(benchDir, 'provenance.json'),
+    ],
+    {
+      PROPS_ADMIN_TOKEN: ADMIN,
+    },
+  );
   const base = `http://127.0.0.1:${svc.port}`;
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
+    (
+      await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
+    ).json() as Promise<{ lenderId: string; apiKey: string; jobId: string }>;
   const lender = await post('/v1/admin/lenders', { name: 'bench' }, { authorization: `Bearer ${ADMIN}` });
   // A consent allows at most 1,000 uses (protocol bound), so the run rotates through enough borrowers' consents for
   // 5,000 scores/s sustained: request i uses consent ⌊(i−1)/1000⌋.
   const USES = 1000;
   const borrowers = generateBorrowers('bench', Math.ceil((duration * 5000) / USES) + 1);
   const consents: string[] = [];
-  for (const b of borrowers) consents.push((await submitViaOracle(base, bank.key, { lender: lender.lenderId, maxUses: USES, statement: b.statement })).consentId);
+  for (const b of borrowers)
+    consents.push(
+      (await submitViaOracle(base, bank.key, { lender: lender.lenderId, maxUses: USES, statement: b.statement }))
+        .consentId,
+    );
   const consentFor = (i: number) => consents[Math.floor((i - 1) / USES) % consents.length] as string;
   const auth = `Bearer ${lender.apiKey}`;
 
@@ -155,8 +206,15 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
           const i = ++seq;
           return {
             ...req,
-            headers: { 'content-type': 'application/json', authorization: auth, 'idempotency-key': sequentialKeys ? `bench-${i.toString().padStart(10, '0')}` : randomUUID() },
-            body: JSON.stringify({ consentId: consentFor(i), nonce: sequentialKeys ? hex64(i) : `0x${randomBytes(32).toString('hex')}` }),
+            headers: {
+              'content-type': 'application/json',
+              authorization: auth,
+              'idempotency-key': sequentialKeys ? `bench-${i.toString().padStart(10, '0')}` : randomUUID(),
+            },
+            body: JSON.stringify({
+              consentId: consentFor(i),
+              nonce: sequentialKeys ? hex64(i) : `0x${randomBytes(32).toString('hex')}`,
+            }),
           };
         },
       },
@@ -164,12 +222,18 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   });
   const cpuAfter = cpuMs(svc.child.pid);
   const diskAfter = diskBytes(svc.child.pid);
-  const diskKbPerScore = diskBefore === undefined || diskAfter === undefined ? undefined : (diskAfter - diskBefore) / 1024 / row.total;
-  const cpuPerScoreMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / row.total;
+  const diskKbPerScore =
+    diskBefore === undefined || diskAfter === undefined ? undefined : (diskAfter - diskBefore) / 1024 / row.total;
+  const cpuPerScoreMs =
+    cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / row.total;
   const head = (await (await fetch(`${base}/v1/log/head`)).json()) as { treeSize: number };
   // After the load, what a lender pays for its audit bundle (the job, its result, a signed head and the result's
   // inclusion proof) in a log of this size: ten fetches of one job's bundle, the median.
-  const job = await post('/v1/jobs', { consentId: consents[consents.length - 1], nonce: hex64(++seq + 1_000_000_000) }, { authorization: auth, 'idempotency-key': 'bench-bundle' });
+  const job = await post(
+    '/v1/jobs',
+    { consentId: consents[consents.length - 1], nonce: hex64(++seq + 1_000_000_000) },
+    { authorization: auth, 'idempotency-key': 'bench-bundle' },
+  );
   const bundleTimes: number[] = [];
   let bundle: unknown;
   for (let i = 0; i < 10; i++) {
@@ -186,7 +250,14 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   });
   rmSync(benchDir, { recursive: true, force: true });
   // A 202 (accepted, not scored within the wait) is a 2xx but no score: every answered request must have its log leaf.
-  return { row, cpuPerScoreMs, diskKbPerScore, logSize: head.treeSize, unscored: Math.max(0, row.total - head.treeSize), bundleMs };
+  return {
+    row,
+    cpuPerScoreMs,
+    diskKbPerScore,
+    logSize: head.treeSize,
+    unscored: Math.max(0, row.total - head.treeSize),
+    bundleMs,
+  };
 }
 
 type Round = { ceiling: Row; service: ServiceRun; ratio: number };
@@ -198,7 +269,9 @@ for (let r = 0; r < rounds; r++) {
 }
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 const med = {
   ceilingPerSec: median(runs.map((x) => x.ceiling.requestsPerSec)),
@@ -212,17 +285,29 @@ const clean = runs.every((x) => x.service.row.errors === 0 && x.service.row.non2
 // The issue's goal: ≥ 3,000 scores/s and ≥ 30 % of the same run's ceiling, p99 ≤ 25 ms, zero errors (medians of the rounds).
 const goal = med.scoresPerSec >= 3000 && med.ratio >= 0.3 && med.p99Ms <= 25 && clean;
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ bench: 'service', duration, connections, resultSigning: values['result-signing'], keys: values.keys, rounds: runs, median: med, goalMet: goal })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'service', duration, connections, resultSigning: values['result-signing'], keys: values.keys, rounds: runs, median: med, goalMet: goal })}\n`,
+  );
 } else {
-  process.stdout.write(`\nScoring service under load (${duration} s per run, ${connections} connections, loopback, autocannon in-process, --result-signing ${values['result-signing']}, --keys ${values.keys})\n`);
-  process.stdout.write(`${'round'.padEnd(7)}${'case'.padEnd(40)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'non2xx'.padStart(8)}${'CPU ms/score'.padStart(14)}${'ratio'.padStart(8)}\n`);
+  process.stdout.write(
+    `\nScoring service under load (${duration} s per run, ${connections} connections, loopback, autocannon in-process, --result-signing ${values['result-signing']}, --keys ${values.keys})\n`,
+  );
+  process.stdout.write(
+    `${'round'.padEnd(7)}${'case'.padEnd(40)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'non2xx'.padStart(8)}${'CPU ms/score'.padStart(14)}${'ratio'.padStart(8)}\n`,
+  );
   const line = (round: string, r: Row, cpu = '', ratio = '') =>
-    process.stdout.write(`${round.padEnd(7)}${r.name.padEnd(40)}${r.requestsPerSec.toFixed(0).padStart(10)}${String(r.p50Ms).padStart(9)}${String(r.p99Ms).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(8)}${cpu.padStart(14)}${ratio.padStart(8)}\n`);
+    process.stdout.write(
+      `${round.padEnd(7)}${r.name.padEnd(40)}${r.requestsPerSec.toFixed(0).padStart(10)}${String(r.p50Ms).padStart(9)}${String(r.p99Ms).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(8)}${cpu.padStart(14)}${ratio.padStart(8)}\n`,
+    );
   runs.forEach((x, i) => {
     line(String(i + 1), x.ceiling);
     line(String(i + 1), x.service.row, x.service.cpuPerScoreMs?.toFixed(3) ?? 'n/a', `${(x.ratio * 100).toFixed(1)}%`);
   });
-  runs.forEach((x, i) => process.stdout.write(`round ${i + 1}: ${x.service.diskKbPerScore?.toFixed(1) ?? 'n/a'} kB written toward disk per score; audit bundle (GET /v1/jobs/{id}/bundle) at ${x.service.logSize.toLocaleString('en')} log leaves: ${x.service.bundleMs.toFixed(2)} ms, median of 10\n`));
+  runs.forEach((x, i) =>
+    process.stdout.write(
+      `round ${i + 1}: ${x.service.diskKbPerScore?.toFixed(1) ?? 'n/a'} kB written toward disk per score; audit bundle (GET /v1/jobs/{id}/bundle) at ${x.service.logSize.toLocaleString('en')} log leaves: ${x.service.bundleMs.toFixed(2)} ms, median of 10\n`,
+    ),
+  );
   process.stdout.write(
     `median: ceiling ${med.ceilingPerSec.toFixed(0)}/s; props serve ${med.scoresPerSec.toFixed(0)} scores/s, p50 ${med.p50Ms} ms, p99 ${med.p99Ms} ms, ` +
       `CPU ${med.cpuPerScoreMs.toFixed(3)} ms/score, ${(med.ratio * 100).toFixed(1)}% of the ceiling; ` +

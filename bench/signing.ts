@@ -27,18 +27,43 @@ export async function runSigningBench() {
   }));
   const bodies = (await p256.signResultBatch(batchItems)).results.map((r) => r.body);
   const rows = [
-    await bench('p256 sign (node:crypto)', () => sign('sha256', digest, { key: privateKey, dsaEncoding: 'ieee-p1363' })),
+    await bench('p256 sign (node:crypto)', () =>
+      sign('sha256', digest, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+    ),
     await bench('p256 EIP-712 digest sign (ChainSigner)', () => p256.keys.chainSigner.signDigest(digest)),
-    await bench('secp256k1 EIP-712 digest sign (viem)', () => viemSign({ hash: `0x${'07'.repeat(32)}`, privateKey: k1 }), { iterations: 500 }),
-    await bench('ES256 JWS (jose)', () => new CompactSign(digest).setProtectedHeader({ alg: 'ES256' }).sign(p256.keys.jwsPrivateKey)),
+    await bench(
+      'secp256k1 EIP-712 digest sign (viem)',
+      () => viemSign({ hash: `0x${'07'.repeat(32)}`, privateKey: k1 }),
+      { iterations: 500 },
+    ),
+    await bench('ES256 JWS (jose)', () =>
+      new CompactSign(digest).setProtectedHeader({ alg: 'ES256' }).sign(p256.keys.jwsPrivateKey),
+    ),
     await bench('ES256 JWS (Enclave.signJws, node:crypto)', () => p256.signJws(digest, { typ: 'bench+jws' })),
-    await bench('signResult, p256 on-chain key', () => p256.signResult(req, DEMO_OUTPUT, commitment), { iterations: 1000 }),
-    await bench('signResult, secp256k1 on-chain key', () => k256.signResult(req, DEMO_OUTPUT, commitment), { iterations: 300 }),
-    await bench('64 struct hashes, resultStructHashOf each', () => bodies.map(resultStructHashOf), { iterations: 1000 }),
+    await bench('signResult, p256 on-chain key', () => p256.signResult(req, DEMO_OUTPUT, commitment), {
+      iterations: 1000,
+    }),
+    await bench('signResult, secp256k1 on-chain key', () => k256.signResult(req, DEMO_OUTPUT, commitment), {
+      iterations: 300,
+    }),
+    await bench('64 struct hashes, resultStructHashOf each', () => bodies.map(resultStructHashOf), {
+      iterations: 1000,
+    }),
     await bench('64 struct hashes, resultStructHashesOf', () => resultStructHashesOf(bodies), { iterations: 1000 }),
     await bench('signResultBatch, 64 results', () => p256.signResultBatch(batchItems), { iterations: 500 }),
-    await bench('verifyResult (lender side)', () =>
-      verifyResult(att, { evidence: p256.evidence, evidenceDigest: p256.evidenceDigest, manifest: p256.manifest, policy, now: NOW, expected: req }), { iterations: 500 }),
+    await bench(
+      'verifyResult (lender side)',
+      () =>
+        verifyResult(att, {
+          evidence: p256.evidence,
+          evidenceDigest: p256.evidenceDigest,
+          manifest: p256.manifest,
+          policy,
+          now: NOW,
+          expected: req,
+        }),
+      { iterations: 500 },
+    ),
   ];
   return rows;
 }

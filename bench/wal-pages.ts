@@ -29,10 +29,12 @@ const { values } = parseArgs({
 });
 const G = Number(values.group);
 const CYCLES = Number(values.cycles);
-if (![G, CYCLES].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--group and --cycles take positive integers');
+if (![G, CYCLES].every((n) => Number.isInteger(n) && n > 0))
+  throw new Error('--group and --cycles take positive integers');
 if (values.keys !== 'random' && values.keys !== 'sequential') throw new Error('--keys must be random or sequential');
 const sequential = values.keys === 'sequential';
-if (values['request-ids'] !== 'time' && values['request-ids'] !== 'random') throw new Error('--request-ids must be time or random');
+if (values['request-ids'] !== 'time' && values['request-ids'] !== 'random')
+  throw new Error('--request-ids must be time or random');
 const randomRequestIds = values['request-ids'] === 'random';
 
 const NOW = 1_800_000_000;
@@ -42,7 +44,8 @@ const FRAME = 24 + PAGE;
 const hex = (b: Uint8Array | Buffer) => `0x${Buffer.from(b).toString('hex')}`;
 const hex64 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 // Time-prefixed like the service's ids (48-bit "milliseconds", then random bytes); the sequence stands in for time.
-const timePrefixed = (i: number, bytes: number) => `0x${i.toString(16).padStart(12, '0')}${randomBytes(bytes - 6).toString('hex')}`;
+const timePrefixed = (i: number, bytes: number) =>
+  `0x${i.toString(16).padStart(12, '0')}${randomBytes(bytes - 6).toString('hex')}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'props-wal-pages-'));
 const file = join(dir, 'props.db');
@@ -50,8 +53,27 @@ const store = openSqliteStore(file);
 await store.createLender({ id: 'lender-1', name: 'bench', keyHash: 'key-hash', ratePerSecond: 10, createdAt: NOW });
 const CONSENTS = Math.ceil((WARMUP_JOBS + CYCLES * G) / 1000);
 for (let c = 0; c < CONSENTS; c++) {
-  await store.insertSubmission({ id: `sub-${c}`, ciphertext: 'c'.repeat(20_000), inputCommitment: hex(randomBytes(32)), nullifier: hex(randomBytes(32)), ownerKey: 'owner', decryptionKey: 'bench-key', createdAt: NOW, deletedAt: null });
-  await store.insertConsent({ id: hex64(c + 1), submissionId: `sub-${c}`, lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 1000, uses: 0, jws: 'a.b.c', createdAt: NOW });
+  await store.insertSubmission({
+    id: `sub-${c}`,
+    ciphertext: 'c'.repeat(20_000),
+    inputCommitment: hex(randomBytes(32)),
+    nullifier: hex(randomBytes(32)),
+    ownerKey: 'owner',
+    decryptionKey: 'bench-key',
+    createdAt: NOW,
+    deletedAt: null,
+  });
+  await store.insertConsent({
+    id: hex64(c + 1),
+    submissionId: `sub-${c}`,
+    lenderId: 'lender-1',
+    purpose: 'credit-scoring',
+    expiresAt: NOW + 3600,
+    maxUses: 1000,
+    uses: 0,
+    jws: 'a.b.c',
+    createdAt: NOW,
+  });
 }
 
 let seq = 0;
@@ -61,24 +83,50 @@ const accept = () =>
       const i = ++seq;
       const c = Math.floor((i - 1) / 1000);
       const job = {
-        id: timePrefixed(i, 16), lenderId: 'lender-1', idempotencyKey: sequential ? `bench-${i.toString().padStart(10, '0')}` : randomUUID(),
-        requestHash: hex(randomBytes(32)), consentId: hex64(c + 1), submissionId: `sub-${c}`, requestId: randomRequestIds ? hex(randomBytes(32)) : timePrefixed(i, 32),
-        nonce: sequential ? hex64(i) : hex(randomBytes(32)), escrowJobId: null, threshold: 600, state: 'accepted' as const, errorCode: null, createdAt: NOW, updatedAt: NOW,
-        decryptionKey: 'bench-key', claimedBy: null, leaseUntil: null,
+        id: timePrefixed(i, 16),
+        lenderId: 'lender-1',
+        idempotencyKey: sequential ? `bench-${i.toString().padStart(10, '0')}` : randomUUID(),
+        requestHash: hex(randomBytes(32)),
+        consentId: hex64(c + 1),
+        submissionId: `sub-${c}`,
+        requestId: randomRequestIds ? hex(randomBytes(32)) : timePrefixed(i, 32),
+        nonce: sequential ? hex64(i) : hex(randomBytes(32)),
+        escrowJobId: null,
+        threshold: 600,
+        state: 'accepted' as const,
+        errorCode: null,
+        createdAt: NOW,
+        updatedAt: NOW,
+        decryptionKey: 'bench-key',
+        claimedBy: null,
+        leaseUntil: null,
       };
       return store.acceptJob({ job, now: NOW, borrowerCap: 1e9, borrowerWindowSeconds: 86_400 });
     }),
   );
 const complete = (accepted: Array<{ job: { id: string } }>) => {
   const head = batchHead();
-  return store.completeJobs(LOG_ID, accepted.map((a) => ({ jobId: a.job.id, attestation: STORED_BATCHED_RESULT, structHash: hex(randomBytes(32)), head })), NOW);
+  return store.completeJobs(
+    LOG_ID,
+    accepted.map((a) => ({
+      jobId: a.job.id,
+      attestation: STORED_BATCHED_RESULT,
+      structHash: hex(randomBytes(32)),
+      head,
+    })),
+    NOW,
+  );
 };
 
 for (let n = 0; n < WARMUP_JOBS; n += G) await complete(await accept());
 
 // Read right after the commit, so dbstat (read through the same connection) names the pages it just wrote.
 const walPages = (): Map<string, number> => {
-  const treeOf = new Map((store.sqlite.prepare('SELECT name, pageno FROM dbstat').all() as Array<{ name: string; pageno: number }>).map((r) => [r.pageno, r.name]));
+  const treeOf = new Map(
+    (store.sqlite.prepare('SELECT name, pageno FROM dbstat').all() as Array<{ name: string; pageno: number }>).map(
+      (r) => [r.pageno, r.name],
+    ),
+  );
   const wal = readFileSync(`${file}-wal`);
   const counts = new Map<string, number>();
   // Frames of this WAL generation carry the header's salts; a reused WAL file may hold older frames after them.
@@ -92,7 +140,8 @@ const walPages = (): Map<string, number> => {
   return counts;
 };
 const totals = { accept: new Map<string, number>(), complete: new Map<string, number>() };
-const add = (into: Map<string, number>, from: Map<string, number>) => from.forEach((v, k) => into.set(k, (into.get(k) ?? 0) + v));
+const add = (into: Map<string, number>, from: Map<string, number>) =>
+  from.forEach((v, k) => into.set(k, (into.get(k) ?? 0) + v));
 // Empties the WAL; the store's checkpointer thread may hold it for a moment, so retry until it is empty.
 const emptyWal = async () => {
   for (let tries = 0; tries < 200; tries++) {
@@ -113,14 +162,22 @@ for (let k = 0; k < CYCLES; k++) {
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 
-const perCycle = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / CYCLES]));
+const perCycle = (m: Map<string, number>) =>
+  Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / CYCLES]));
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / CYCLES;
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ bench: 'wal-pages', group: G, cycles: CYCLES, keys: values.keys, requestIds: values['request-ids'], accept: perCycle(totals.accept), complete: perCycle(totals.complete) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'wal-pages', group: G, cycles: CYCLES, keys: values.keys, requestIds: values['request-ids'], accept: perCycle(totals.accept), complete: perCycle(totals.complete) })}\n`,
+  );
 } else {
-  process.stdout.write(`\nWAL pages per commit, groups of ${G} jobs, mean of ${CYCLES} cycles, --keys ${values.keys}, --request-ids ${values['request-ids']}\n`);
+  process.stdout.write(
+    `\nWAL pages per commit, groups of ${G} jobs, mean of ${CYCLES} cycles, --keys ${values.keys}, --request-ids ${values['request-ids']}\n`,
+  );
   for (const [phase, m] of Object.entries(totals)) {
-    process.stdout.write(`${phase}: ${sum(m).toFixed(1)} pages (${((sum(m) * PAGE) / G / 1024).toFixed(1)} kB a job)\n`);
-    for (const [name, v] of Object.entries(perCycle(m))) process.stdout.write(`  ${name.padEnd(34)}${v.toFixed(1).padStart(6)}\n`);
+    process.stdout.write(
+      `${phase}: ${sum(m).toFixed(1)} pages (${((sum(m) * PAGE) / G / 1024).toFixed(1)} kB a job)\n`,
+    );
+    for (const [name, v] of Object.entries(perCycle(m)))
+      process.stdout.write(`  ${name.padEnd(34)}${v.toFixed(1).padStart(6)}\n`);
   }
 }

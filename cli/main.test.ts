@@ -3,7 +3,19 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from './main.ts';
 
-const COMMANDS = ['attest', 'attest verify', 'verify', 'bench', 'proof', 'manifest', 'sim', 'model', 'chain', 'oracle', 'serve'];
+const COMMANDS = [
+  'attest',
+  'attest verify',
+  'verify',
+  'bench',
+  'proof',
+  'manifest',
+  'sim',
+  'model',
+  'chain',
+  'oracle',
+  'serve',
+];
 
 async function props(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -30,7 +42,11 @@ describe('props <command> --help and refused options', () => {
   });
 
   it('--help after a sub-command gets the command usage too', async () => {
-    for (const argv of [['model', 'info', '--help'], ['oracle', 'fetch', '--help'], ['chain', 'deploy', '-h']]) {
+    for (const argv of [
+      ['model', 'info', '--help'],
+      ['oracle', 'fetch', '--help'],
+      ['chain', 'deploy', '-h'],
+    ]) {
       const r = await props(...argv);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`props ${argv[0]}`);
@@ -44,16 +60,22 @@ describe('props <command> --help and refused options', () => {
     expect(r.stderr).toContain('ERR_FILE_UNREADABLE');
   });
 
-  it.each(['attest', 'verify', 'bench', 'manifest', 'sim', 'serve'])('props %s --no-such-option: named on stderr with the usage, exit 2', async (command) => {
-    const r = await props(command, '--no-such-option');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`props ${command}: Unknown option '--no-such-option'`);
-    expect(r.stderr).toContain(`usage: props ${command}`);
-    expect(r.stdout).toBe('');
-  });
+  it.each(['attest', 'verify', 'bench', 'manifest', 'sim', 'serve'])(
+    'props %s --no-such-option: named on stderr with the usage, exit 2',
+    async (command) => {
+      const r = await props(command, '--no-such-option');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`props ${command}: Unknown option '--no-such-option'`);
+      expect(r.stderr).toContain(`usage: props ${command}`);
+      expect(r.stdout).toBe('');
+    },
+  );
 
   it('a refused option after a sub-command: exit 2 with that command usage', async () => {
-    for (const [command, sub] of [['model', 'info'], ['chain', 'up']] as const) {
+    for (const [command, sub] of [
+      ['model', 'info'],
+      ['chain', 'up'],
+    ] as const) {
       const r = await props(command, sub, '--no-such-option');
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`props ${command}: Unknown option '--no-such-option'`);

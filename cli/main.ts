@@ -17,7 +17,9 @@ const commands: Record<string, () => Promise<Command>> = {
 
 /** The command list with each command's own summary (loads every command module: `--help` only). */
 async function usage(): Promise<string> {
-  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(8)} ${(await load()).summary}`));
+  const lines = await Promise.all(
+    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(8)} ${(await load()).summary}`),
+  );
   return ['usage: props <command> [options]', '', 'commands:', ...lines].join('\n');
 }
 
@@ -29,7 +31,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   // `props attest verify …` checks raw platform evidence (verifier); plain `props attest` boots a sim enclave (enclave).
   const sub = name === 'attest' && rest[0] === 'verify' ? rest.shift() : undefined;
-  const load = sub ? async () => (await import('../verifier/attest-cli.ts')).attestVerifyCommand : Object.hasOwn(commands, name) ? commands[name] : undefined;
+  const load = sub
+    ? async () => (await import('../verifier/attest-cli.ts')).attestVerifyCommand
+    : Object.hasOwn(commands, name)
+      ? commands[name]
+      : undefined;
   if (!load) {
     process.stderr.write(`props: unknown command "${name}"\n${await usage()}\n`);
     return 2;

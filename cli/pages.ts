@@ -12,8 +12,11 @@ const nodeStubs: Plugin = {
     b.onResolve({ filter: /(^|\/)real\.ts$/ }, (args) =>
       /platforms[\\/]index\.ts$/.test(args.importer) ? { path: 'real-platforms', namespace: 'real-stub' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'real-stub' }, () => ({ contents: 'export const realVerifiers = {};', loader: 'js' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => ({
+    b.onLoad({ filter: /.*/, namespace: 'real-stub' }, () => ({
+      contents: 'export const realVerifiers = {};',
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
       contents: `const fail = () => { throw new Error(${JSON.stringify(`${'${'}args.path${'}'} is not available in the browser`)}); };\nexport const readFileSync = fail, createRequire = fail;\nexport default {};`,
       loader: 'js',
     }));

@@ -9,7 +9,10 @@ import { buildPage } from './pages.ts';
 export const serveCommand = serveCommandWith({
   // The registry's head for the enclave key (treeSize 0: never checkpointed), read once at start.
   anchor: async ({ rpcUrl, registry, keyId }) => {
-    const chain = await createPropsChainClient({ rpcUrl, addresses: { registry, token: zeroAddress, escrow: zeroAddress } });
+    const chain = await createPropsChainClient({
+      rpcUrl,
+      addresses: { registry, token: zeroAddress, escrow: zeroAddress },
+    });
     const head = await chain.getHead(keyId);
     return head.treeSize === 0n ? undefined : { treeSize: Number(head.treeSize), root: head.root };
   },

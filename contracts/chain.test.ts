@@ -105,7 +105,12 @@ function resultFor(jobId: bigint, nonce: Hex, score = 712): ResultMessage {
 }
 
 function signResult(e: Enclave, result: ResultMessage, domain: Eip712DomainValue): Hex {
-  const digest = hashTypedData({ domain: toTypedDataDomain(domain), types: RESULT_TYPES, primaryType: 'PropsResult', message: result });
+  const digest = hashTypedData({
+    domain: toTypedDataDomain(domain),
+    types: RESULT_TYPES,
+    primaryType: 'PropsResult',
+    message: result,
+  });
   return signDigestP256(e.privateKey, digest);
 }
 
@@ -140,7 +145,12 @@ describe('TypeScript and Solidity compute the same EIP-712 digests', () => {
   it('result struct hash and digest', async () => {
     const r = resultFor(42n, randomHex32());
     expect(await gov.hashResultOnChain(r)).toBe(resultStructHash(r));
-    const digest = hashTypedData({ domain: toTypedDataDomain(gov.resultDomain()), types: RESULT_TYPES, primaryType: 'PropsResult', message: r });
+    const digest = hashTypedData({
+      domain: toTypedDataDomain(gov.resultDomain()),
+      types: RESULT_TYPES,
+      primaryType: 'PropsResult',
+      message: r,
+    });
     expect(await gov.resultDigestOnChain(r)).toBe(digest);
   });
 
@@ -190,7 +200,12 @@ describe('register → open → release', () => {
     const leaves = results.map((r) => leafHash(fromHex(resultStructHash(r))));
     const root = toHex(treeRoot(leaves));
     const head = { keyId: enclave.keyId, treeSize: 7n, root };
-    await relayer.postCheckpoint(enclave.publicKey, 7n, root, signDigestP256(enclave.privateKey, checkpointDigest(gov.registryDomain(), head)));
+    await relayer.postCheckpoint(
+      enclave.publicKey,
+      7n,
+      root,
+      signDigestP256(enclave.privateKey, checkpointDigest(gov.registryDomain(), head)),
+    );
     expect(await gov.getHead(enclave.keyId)).toEqual({ treeSize: 7n, root });
     const before = await gov.balanceOf(dataOwner);
     for (const [i, { jobId }] of jobs.entries()) {
@@ -234,14 +249,21 @@ describe('attacks on release', () => {
     });
   });
 
-  it('attack: another lender\'s result for the same inputs, naming this job\'s public id and the nonce hash it published, is refused', async () => {
+  it("attack: another lender's result for the same inputs, naming this job's public id and the nonce hash it published, is refused", async () => {
     const { jobId, nonce } = await openJob();
     // On chain the job keeps (and JobOpened shows) only the nonce's hash; the nonce is the lender's and the enclave's.
     const published = keccak256(nonce);
-    const terms = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }], [pipelineId, published, INPUTS]));
+    const terms = keccak256(
+      encodeAbiParameters(
+        [{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
+        [pipelineId, published, INPUTS],
+      ),
+    );
     expect((await gov.getJob(jobId)).terms).toBe(terms);
     const squatted = resultFor(jobId, published);
-    await expect(relayer.release(jobId, squatted, enclave.publicKey, signResult(enclave, squatted, relayer.resultDomain()))).rejects.toMatchObject({
+    await expect(
+      relayer.release(jobId, squatted, enclave.publicKey, signResult(enclave, squatted, relayer.resultDomain())),
+    ).rejects.toMatchObject({
       code: 'ERR_CHAIN_REVERTED',
       detail: 'EscrowTermsMismatch',
     });
@@ -250,7 +272,7 @@ describe('attacks on release', () => {
     expect((await gov.getJob(jobId)).status).toBe('released');
   });
 
-  it('attack: a result for another borrower\'s inputs, naming this job\'s public id and nonce, is refused', async () => {
+  it("attack: a result for another borrower's inputs, naming this job's public id and nonce, is refused", async () => {
     const { jobId, nonce } = await openJob();
     const result = { ...resultFor(jobId, nonce), inputCommitment: randomHex32() };
     const sig = signResult(enclave, result, relayer.resultDomain());
@@ -306,15 +328,28 @@ describe('attacks on release', () => {
   it('stale approval: one from an auditor since removed, sorting first, does not sink a registration that has a full quorum', async () => {
     // Four approvals; the auditor with the lowest address is then removed, so its signature would be the first the
     // registry checks. The other three still make the 3-of-5 quorum.
-    const four = [...auditorKeys.slice(0, 4)].sort((a, b) => (BigInt(privateKeyToAccount(a).address) < BigInt(privateKeyToAccount(b).address) ? -1 : 1));
+    const four = [...auditorKeys.slice(0, 4)].sort((a, b) =>
+      BigInt(privateKeyToAccount(a).address) < BigInt(privateKeyToAccount(b).address) ? -1 : 1,
+    );
     const removed = privateKeyToAccount(four[0]!).address;
     await gov.setAuditor(removed, false);
     try {
       const e = newEnclave();
       // Plus one approval that names an auditor it was not signed by, and a second one by the same auditor.
-      const reg = { pipelineId, keyId: e.keyId, evidenceDigest: randomHex32(), earDigest: randomHex32(), expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400) };
+      const reg = {
+        pipelineId,
+        keyId: e.keyId,
+        evidenceDigest: randomHex32(),
+        earDigest: randomHex32(),
+        expiresAt: BigInt(Math.floor(Date.now() / 1000) + 86400),
+      };
       const digest = keyRegistrationDigest(gov.registryDomain(), reg);
-      const approvals = await Promise.all(four.map(async (k) => ({ auditor: privateKeyToAccount(k).address, signature: await privateKeyToAccount(k).sign({ hash: digest }) })));
+      const approvals = await Promise.all(
+        four.map(async (k) => ({
+          auditor: privateKeyToAccount(k).address,
+          signature: await privateKeyToAccount(k).sign({ hash: digest }),
+        })),
+      );
       const forged = { auditor: privateKeyToAccount(auditorKeys[4]!).address, signature: approvals[1]!.signature };
       await relayer.registerKey(reg, [forged, approvals[1]!, ...approvals]);
       expect(await gov.checkKey(e.keyId, pipelineId)).toEqual({ valid: true });
@@ -341,7 +376,10 @@ describe('refund', () => {
   it('returns the escrow to the lender after the deadline, and not before', async () => {
     const { jobId } = await openJob([1000n, 0n]);
     const before = await gov.balanceOf(lender.account!);
-    await expect(relayer.refund(jobId)).rejects.toMatchObject({ code: 'ERR_CHAIN_REVERTED', detail: 'EscrowDeadlineNotReached' });
+    await expect(relayer.refund(jobId)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'EscrowDeadlineNotReached',
+    });
     const test = createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl) });
     await test.increaseTime({ seconds: 3601 });
     await test.mine({ blocks: 1 });
@@ -352,9 +390,18 @@ describe('refund', () => {
 
   it('a production registry refuses simulated pipelines', async () => {
     const prod = await deploy({ rpcUrl: chain.rpcUrl, privateKey: chain.privateKeys[0]!, simulationAllowed: false });
-    const client = await createPropsChainClient({ rpcUrl: chain.rpcUrl, privateKey: chain.privateKeys[0]!, addresses: prod });
+    const client = await createPropsChainClient({
+      rpcUrl: chain.rpcUrl,
+      privateKey: chain.privateKeys[0]!,
+      addresses: prod,
+    });
     await expect(
-      client.registerPipeline({ codeHash: randomHex32(), modelHash: randomHex32(), policyHash: randomHex32(), platform: 'sim' }),
+      client.registerPipeline({
+        codeHash: randomHex32(),
+        modelHash: randomHex32(),
+        policyHash: randomHex32(),
+        platform: 'sim',
+      }),
     ).rejects.toMatchObject({ code: 'ERR_CHAIN_REVERTED', detail: 'RegistrySimulationNotAllowed' });
   });
 });

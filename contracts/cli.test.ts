@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const BIN = new URL('../bin/props.js', import.meta.url).pathname;
 
-async function props(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function props(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };

@@ -60,7 +60,8 @@ async function up(argv: string[]): Promise<number> {
     const accounts = chain.privateKeys.map((k) => privateKeyToAccount(k).address);
     print({ ...d, rpcUrl: chain.rpcUrl, local: true, accounts }, values.json === true);
     if (values.once) return 0;
-    if (!values.json) process.stderr.write('anvil is running; accounts use its public test mnemonic. Ctrl-C stops it.\n');
+    if (!values.json)
+      process.stderr.write('anvil is running; accounts use its public test mnemonic. Ctrl-C stops it.\n');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -84,7 +85,8 @@ async function deployTo(argv: string[]): Promise<number> {
   });
   if (!values.rpc) return usageError('--rpc is required');
   const url = parseWith(rpcUrl, values.rpc, 'ERR_USAGE');
-  const governance = values.governance === undefined ? undefined : (parseWith(address, values.governance, 'ERR_USAGE') as Address);
+  const governance =
+    values.governance === undefined ? undefined : (parseWith(address, values.governance, 'ERR_USAGE') as Address);
   const key = parseWith(privateKey, process.env.PROPS_DEPLOYER_KEY, 'ERR_CHAIN_CONFIG_INVALID') as Hex;
   const d = await deploy({
     rpcUrl: url,

@@ -101,7 +101,12 @@ export type DeployParameters = ChainConnectParameters & {
   governance?: Address;
 };
 
-export type Deployment = ChainAddresses & { chainId: number; deployer: Address; governance: Address; simulationAllowed: boolean };
+export type Deployment = ChainAddresses & {
+  chainId: number;
+  deployer: Address;
+  governance: Address;
+  simulationAllowed: boolean;
+};
 
 /** Deploy token, registry and escrow; returns their addresses. */
 export async function deploy(params: DeployParameters): Promise<Deployment> {
@@ -117,7 +122,9 @@ export async function deploy(params: DeployParameters): Promise<Deployment> {
     return receipt.contractAddress;
   };
   try {
-    const token = await created(await walletClient.deployContract({ abi: propsTokenAbi, bytecode: propsTokenBytecode }));
+    const token = await created(
+      await walletClient.deployContract({ abi: propsTokenAbi, bytecode: propsTokenBytecode }),
+    );
     const registry = await created(
       await walletClient.deployContract({
         abi: propsRegistryAbi,
@@ -126,7 +133,11 @@ export async function deploy(params: DeployParameters): Promise<Deployment> {
       }),
     );
     const escrow = await created(
-      await walletClient.deployContract({ abi: propsEscrowAbi, bytecode: propsEscrowBytecode, args: [token, registry] }),
+      await walletClient.deployContract({
+        abi: propsEscrowAbi,
+        bytecode: propsEscrowBytecode,
+        args: [token, registry],
+      }),
     );
     return { token, registry, escrow, chainId, deployer, governance, simulationAllowed: params.simulationAllowed };
   } catch (e) {
@@ -226,10 +237,20 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
 
     // ------------------------------------------------------------ governance
     async setAuditor(auditor: Address, allowed: boolean): Promise<Hex> {
-      return write({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'setAuditor', args: [auditor, allowed] });
+      return write({
+        address: addresses.registry,
+        abi: propsRegistryAbi,
+        functionName: 'setAuditor',
+        args: [auditor, allowed],
+      });
     },
     async setQuorum(quorum: number): Promise<Hex> {
-      return write({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'setQuorum', args: [BigInt(quorum)] });
+      return write({
+        address: addresses.registry,
+        abi: propsRegistryAbi,
+        functionName: 'setQuorum',
+        args: [BigInt(quorum)],
+      });
     },
     async registerPipeline(p: PipelineFields): Promise<Hex> {
       await write({
@@ -263,7 +284,14 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
           approvals.map(async (a) => {
             const signer = await recoverAddress({ hash: digest, signature: a.signature }).catch(() => undefined);
             if (!signer || !isAddressEqual(signer, a.auditor)) return undefined;
-            const allowed = await read(publicClient.readContract({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'isAuditor', args: [signer] }));
+            const allowed = await read(
+              publicClient.readContract({
+                address: addresses.registry,
+                abi: propsRegistryAbi,
+                functionName: 'isAuditor',
+                args: [signer],
+              }),
+            );
             return allowed ? { signer, signature: a.signature } : undefined;
           }),
         ),
@@ -291,7 +319,12 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
     },
     async getKey(keyId: Hex): Promise<EnclaveKeyRecord> {
       const [pid, evidenceDigest, registeredAt, expiresAt, revoked] = await read(
-        publicClient.readContract({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'keys', args: [keyId] }),
+        publicClient.readContract({
+          address: addresses.registry,
+          abi: propsRegistryAbi,
+          functionName: 'keys',
+          args: [keyId],
+        }),
       );
       return { pipelineId: pid, evidenceDigest, registeredAt, expiresAt, revoked };
     },
@@ -313,7 +346,12 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
     },
     async getHead(keyId: Hex): Promise<{ treeSize: bigint; root: Hex }> {
       const [treeSize, root] = await read(
-        publicClient.readContract({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'heads', args: [keyId] }),
+        publicClient.readContract({
+          address: addresses.registry,
+          abi: propsRegistryAbi,
+          functionName: 'heads',
+          args: [keyId],
+        }),
       );
       return { treeSize, root };
     },
@@ -323,10 +361,22 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
       return write({ address: addresses.token, abi: propsTokenAbi, functionName: 'mint', args: [to, amount] });
     },
     async approveEscrow(amount: bigint): Promise<Hex> {
-      return write({ address: addresses.token, abi: propsTokenAbi, functionName: 'approve', args: [addresses.escrow, amount] });
+      return write({
+        address: addresses.token,
+        abi: propsTokenAbi,
+        functionName: 'approve',
+        args: [addresses.escrow, amount],
+      });
     },
     async balanceOf(owner: Address): Promise<bigint> {
-      return read(publicClient.readContract({ address: addresses.token, abi: propsTokenAbi, functionName: 'balanceOf', args: [owner] }));
+      return read(
+        publicClient.readContract({
+          address: addresses.token,
+          abi: propsTokenAbi,
+          functionName: 'balanceOf',
+          args: [owner],
+        }),
+      );
     },
 
     // ------------------------------------------------------------ escrow
@@ -337,7 +387,16 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
         abi: escrowCallAbi,
         functionName: 'open',
         // The nonce stays the lender's (and the enclave's) until a result reveals it at release: on chain, its hash.
-        args: [t.pipelineId, keccak256(t.nonce), t.inputCommitment, t.dataOwner, t.dataOwnerAmount, t.operator, t.operatorAmount, t.deadline],
+        args: [
+          t.pipelineId,
+          keccak256(t.nonce),
+          t.inputCommitment,
+          t.dataOwner,
+          t.dataOwnerAmount,
+          t.operator,
+          t.operatorAmount,
+          t.deadline,
+        ],
       });
       const receipt = await publicClient.getTransactionReceipt({ hash });
       for (const log of receipt.logs) {
@@ -349,9 +408,23 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
     },
     async getJob(jobId: bigint): Promise<Job> {
       const [lender, deadline, status, dataOwner, dataOwnerAmount, operator, operatorAmount, terms] = await read(
-        publicClient.readContract({ address: addresses.escrow, abi: propsEscrowAbi, functionName: 'jobs', args: [jobId] }),
+        publicClient.readContract({
+          address: addresses.escrow,
+          abi: propsEscrowAbi,
+          functionName: 'jobs',
+          args: [jobId],
+        }),
       );
-      return { lender, deadline, status: STATUS[status] ?? 'none', dataOwner, dataOwnerAmount, operator, operatorAmount, terms };
+      return {
+        lender,
+        deadline,
+        status: STATUS[status] ?? 'none',
+        dataOwner,
+        dataOwnerAmount,
+        operator,
+        operatorAmount,
+        terms,
+      };
     },
     /** Release against the enclave key's EIP-712 signature (r‖s over sha256(digest), low-s). */
     async release(jobId: bigint, result: ResultMessage, publicKey: Hex, signature: Hex): Promise<Hex> {
@@ -378,10 +451,24 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
     },
     /** The escrow's own EIP-712 struct hash of a result (for cross-checking protocol/eip712.ts). */
     async hashResultOnChain(result: ResultMessage): Promise<Hex> {
-      return read(publicClient.readContract({ address: addresses.escrow, abi: propsEscrowAbi, functionName: 'hashResult', args: [result] }));
+      return read(
+        publicClient.readContract({
+          address: addresses.escrow,
+          abi: propsEscrowAbi,
+          functionName: 'hashResult',
+          args: [result],
+        }),
+      );
     },
     async resultDigestOnChain(result: ResultMessage): Promise<Hex> {
-      return read(publicClient.readContract({ address: addresses.escrow, abi: propsEscrowAbi, functionName: 'resultDigest', args: [result] }));
+      return read(
+        publicClient.readContract({
+          address: addresses.escrow,
+          abi: propsEscrowAbi,
+          functionName: 'resultDigest',
+          args: [result],
+        }),
+      );
     },
     keyIdOf: (publicKey: Hex): Hex => chainKeyId(publicKey),
   };

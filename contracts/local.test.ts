@@ -12,8 +12,7 @@ describe('startLocalChain', () => {
       const client = createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0 }) });
       expect(await client.getChainId()).toBe(31337);
       // Wycheproof vector with r = 5, s = 1 (the one OpenZeppelin probes with): the precompile answers 1.
-      const input = (
-        '0xbb5a52f42f9c9261ed4361f59422a1e30036e7c32b270c8807a419feca605023' +
+      const input = ('0xbb5a52f42f9c9261ed4361f59422a1e30036e7c32b270c8807a419feca605023' +
         '0000000000000000000000000000000000000000000000000000000000000005' +
         '0000000000000000000000000000000000000000000000000000000000000001' +
         'a71af64de5126a4a4e02b7922d66ce9415ce88a4c9d25514d91082c8725ac957' +

@@ -69,12 +69,18 @@ export async function startLocalChain(params: StartLocalChainParameters = {}): P
   const chainId = params.chainId ?? LOCAL_CHAIN_ID;
   const accounts = params.accounts ?? 10;
   const args = [
-    '--host', '127.0.0.1',
-    '--port', String(params.port ?? 0),
-    '--chain-id', String(chainId),
-    '--hardfork', 'osaka',
-    '--accounts', String(accounts),
-    '--mnemonic', ANVIL_MNEMONIC,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(params.port ?? 0),
+    '--chain-id',
+    String(chainId),
+    '--hardfork',
+    'osaka',
+    '--accounts',
+    String(accounts),
+    '--mnemonic',
+    ANVIL_MNEMONIC,
   ];
   const child = spawn(resolveAnvil(params.anvilPath), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // 'error' without 'exit' when the binary cannot be spawned at all.

@@ -34,6 +34,7 @@ export function signDigestP256(privateKey: KeyObject, digest: Hex): Hex {
 /** Uncompressed SEC1 public key (0x04‖x‖y) of a P-256 key. */
 export function publicKeyP256(key: KeyObject): Hex {
   const jwk = key.export({ format: 'jwk' });
-  if (jwk.crv !== 'P-256' || !jwk.x || !jwk.y) throw new PropsError('ERR_CHAIN_KEY_INVALID', { detail: 'not a P-256 key' });
+  if (jwk.crv !== 'P-256' || !jwk.x || !jwk.y)
+    throw new PropsError('ERR_CHAIN_KEY_INVALID', { detail: 'not a P-256 key' });
   return `0x04${Buffer.from(jwk.x, 'base64url').toString('hex')}${Buffer.from(jwk.y, 'base64url').toString('hex')}`;
 }

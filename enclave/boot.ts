@@ -80,12 +80,18 @@ export type Enclave = {
   readonly signJws: JwsSigner;
   signResult(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<ResultAttestation>;
   /** signResult, also handing back the signed statement and its EIP-712 struct hash (the log leaf's datum). */
-  signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }>;
+  signResultWithBody(
+    request: ScoringRequest,
+    output: ResultOutput,
+    inputCommitment: Hex,
+  ): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }>;
   /**
    * One signature for a batch: a JWS over the RFC 9162 root of the results' leaves; each result carries its statement
    * and inclusion proof. The leaves (in order) are the results' transparency-log leaves.
    */
-  signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[]; structHashes: Hex[] }>;
+  signResultBatch(
+    items: readonly BatchItem[],
+  ): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[]; structHashes: Hex[] }>;
 };
 
 export type BatchItem = { request: ScoringRequest; output: ResultOutput; inputCommitment: Hex };
@@ -171,7 +177,12 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
       manifestHash: mHash,
       modelHash: manifest.modelHash,
       nonce: request.nonce,
-      output: { decision: output.decision, reasonCodes: output.reasonCodes, score: output.score, threshold: output.threshold },
+      output: {
+        decision: output.decision,
+        reasonCodes: output.reasonCodes,
+        score: output.score,
+        threshold: output.threshold,
+      },
       pipelineId: pid,
       platform: manifest.platform,
       requestId: request.requestId,
@@ -180,8 +191,11 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     };
   }
 
-  async function signResultBatch(items: readonly BatchItem[]): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[]; structHashes: Hex[] }> {
-    if (items.length < 1 || items.length > MAX_BATCH_SIZE) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `batch of ${items.length}` });
+  async function signResultBatch(
+    items: readonly BatchItem[],
+  ): Promise<{ head: string; results: BatchedResult[]; leaves: Uint8Array[]; structHashes: Hex[] }> {
+    if (items.length < 1 || items.length > MAX_BATCH_SIZE)
+      throw new PropsError('ERR_INPUT_MALFORMED', { detail: `batch of ${items.length}` });
     const iat = Math.floor(clock().getTime() / 1000);
     const bodies = items.map((x) => bodyFor(x.request, x.output, x.inputCommitment, iat));
     const structs = resultStructHashesOf(bodies);
@@ -212,18 +226,24 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
       }
     }
     const hexes = hexAll(nodes);
-    const results = bodies.map((body, i): BatchedResult => ({
-      version: 1,
-      kind: 'props-batched-result',
-      body,
-      head,
-      index: i,
-      path: (proofs[i] as Uint8Array[]).map((node) => hexes[index.get(node) as number] as Hex),
-    }));
+    const results = bodies.map(
+      (body, i): BatchedResult => ({
+        version: 1,
+        kind: 'props-batched-result',
+        body,
+        head,
+        index: i,
+        path: (proofs[i] as Uint8Array[]).map((node) => hexes[index.get(node) as number] as Hex),
+      }),
+    );
     return { head, results, leaves, structHashes: hexes.slice(0, structs.length) };
   }
 
-  async function signResultWithBody(request: ScoringRequest, output: ResultOutput, inputCommitment: Hex): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }> {
+  async function signResultWithBody(
+    request: ScoringRequest,
+    output: ResultOutput,
+    inputCommitment: Hex,
+  ): Promise<{ attestation: ResultAttestation; body: ResultBody; structHash: Hex }> {
     const body = bodyFor(request, output, inputCommitment, Math.floor(clock().getTime() / 1000));
     const struct = resultStructHashOf(body);
     const jws = await signJws(canonicalBytes(body), { typ: 'props-result+jws' });

@@ -1,6 +1,14 @@
 // Writes what an auditor needs offline: the evidence, manifest and JWKS of the boot that signed the results, the
 // results, and (added by the caller) their log proofs.
-import { parseAuditBundle, type AuditBundle, type BatchedResult, type Evidence, type Manifest, type PublicJwk, type ResultAttestation } from '../protocol/index.ts';
+import {
+  parseAuditBundle,
+  type AuditBundle,
+  type BatchedResult,
+  type Evidence,
+  type Manifest,
+  type PublicJwk,
+  type ResultAttestation,
+} from '../protocol/index.ts';
 
 /** One enclave boot as a bundle names it (an `Enclave` is one; so is an archived boot). */
 export type BootRecord = { evidence: Evidence; manifest: Manifest; jwks: { keys: PublicJwk[] } };

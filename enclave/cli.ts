@@ -37,18 +37,32 @@ export const attestCommand: Command = {
       process.stderr.write(`${USAGE}\n`);
       return 2;
     }
-    const root = values['sim-root'] ? simRootFromJwk(parseJsonText(readFileSync(values['sim-root'], 'utf8'), 16_384)) : undefined;
+    const root = values['sim-root']
+      ? simRootFromJwk(parseJsonText(readFileSync(values['sim-root'], 'utf8'), 16_384))
+      : undefined;
     const platform = await createSimPlatform(root ? { root } : {});
     const policy = loadPipelinePolicy();
     // The model must be the one the pipeline policy pins: a tampered or swapped file stops here (ERR_MODEL_HASH_MISMATCH).
-    const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, expectedHash: policy.modelHash, executionProvider: 'cpu' });
+    const model = await loadModel({
+      path: values.model ?? DEFAULT_MODEL_PATH,
+      expectedHash: policy.modelHash,
+      executionProvider: 'cpu',
+    });
     const enclave = await bootEnclave({ platform, model, pipelinePolicy: policy, chainScheme: scheme });
-    const request = { requestId: toHex(systemRandom(32)) as Hex, nonce: toHex(systemRandom(32)) as Hex, consentRef: commitInputs({ demo: 'consent' }) };
+    const request = {
+      requestId: toHex(systemRandom(32)) as Hex,
+      nonce: toHex(systemRandom(32)) as Hex,
+      consentRef: commitInputs({ demo: 'consent' }),
+    };
     const [assessment] = await assessStatements(model, [SAMPLE_STATEMENT], DEMO_THRESHOLD);
     if (!assessment) throw new Error('no assessment');
     const attestation = await enclave.signResult(request, assessment.output, commitInputs(SAMPLE_STATEMENT));
     await model.release();
-    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }], new Date());
+    const bundle = buildAuditBundle(
+      enclave,
+      [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }],
+      new Date(),
+    );
     writeFileSync(values.out, `${JSON.stringify(bundle, null, 2)}\n`);
     const summary = {
       out: values.out,
@@ -68,7 +82,9 @@ export const attestCommand: Command = {
     else {
       process.stdout.write(
         `SIMULATED enclave (platform "sim": no hardware guarantees)\n` +
-          Object.entries(summary).map(([k, v]) => `  ${k.padEnd(20)} ${String(v)}`).join('\n') +
+          Object.entries(summary)
+            .map(([k, v]) => `  ${k.padEnd(20)} ${String(v)}`)
+            .join('\n') +
           `\nwrote audit bundle to ${values.out}\n`,
       );
     }

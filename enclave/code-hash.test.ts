@@ -13,7 +13,14 @@ describe('code hash', () => {
 
   it('code swapped outside the TypeScript: a changed store migration, CLI entry, served page or oracle module changes it', () => {
     const files = codeFiles(dir);
-    for (const f of ['enclave/store/migrations/0003_nonces_in_jobs.sql', 'bin/props.js', 'cli/serve.ts', 'oracle/web/owner.html', 'oracle/check.ts', 'verifier/web/auditor.html']) {
+    for (const f of [
+      'enclave/store/migrations/0003_nonces_in_jobs.sql',
+      'bin/props.js',
+      'cli/serve.ts',
+      'oracle/web/owner.html',
+      'oracle/check.ts',
+      'verifier/web/auditor.html',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.endsWith('.test.ts'))).toBe(false);

@@ -5,7 +5,13 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { createSecureContext, rootCertificates, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
+import {
+  createSecureContext,
+  rootCertificates,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import type { CryptoKey, KeyObject } from 'jose';
 import {
   ATTESTED_FETCH_JWS_TYP,
@@ -98,7 +104,10 @@ const PIN_FAILED = 'PROPS_HOST_PIN_FAILED';
 export function certNamesHostExactly(cert: PeerCertificate, host: string): boolean {
   if (!cert.raw) return false;
   try {
-    return new X509Certificate(cert.raw).checkHost(host, { subject: 'never', wildcards: false, partialWildcards: false }) !== undefined;
+    return (
+      new X509Certificate(cert.raw).checkHost(host, { subject: 'never', wildcards: false, partialWildcards: false }) !==
+      undefined
+    );
   } catch {
     return false;
   }
@@ -109,7 +118,7 @@ function peerChain(socket: TLSSocket): Uint8Array[] {
   const out: Uint8Array[] = [];
   const seen = new Set<string>();
   let c: PeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (c && c.raw && !seen.has(c.fingerprint256)) {
+  while (c?.raw && !seen.has(c.fingerprint256)) {
     seen.add(c.fingerprint256);
     out.push(new Uint8Array(c.raw));
     const next: PeerCertificate | undefined = (c as { issuerCertificate?: PeerCertificate }).issuerCertificate;
@@ -122,7 +131,8 @@ function refusal(e: unknown): PropsError {
   if (e instanceof PropsError) return e;
   const code = (e as { code?: unknown } | null)?.code;
   if (code === PIN_FAILED || code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new PropsError('ERR_FETCH_HOST_MISMATCH');
-  if (typeof code === 'string' && CHAIN_CODES.has(code)) return new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID', { detail: code });
+  if (typeof code === 'string' && CHAIN_CODES.has(code))
+    return new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID', { detail: code });
   // Only Node's own symbolic code travels on; the underlying error (and anything it might hold) does not.
   const safe = typeof code === 'string' && /^[A-Z0-9_]{1,48}$/.test(code) ? code : undefined;
   return new PropsError('ERR_FETCH_FAILED', safe ? { detail: safe } : {});
@@ -290,7 +300,12 @@ export function createAttestedFetcher(policy: AttestedFetchPolicy, deps: Atteste
     const jws = await deps.signer(attestedFetchPayload(record), { typ: ATTESTED_FETCH_JWS_TYP });
     return {
       record,
-      proof: { version: PROVENANCE_PROOF_VERSION, kind: 'attested-fetch', jws, body: Buffer.from(body.buffer, body.byteOffset, body.length).toString('base64') },
+      proof: {
+        version: PROVENANCE_PROOF_VERSION,
+        kind: 'attested-fetch',
+        jws,
+        body: Buffer.from(body.buffer, body.byteOffset, body.length).toString('base64'),
+      },
       body,
     };
   };
@@ -327,7 +342,8 @@ export async function fetchDelegated(
     plaintext.fill(0);
   }
   if (d.delegationId !== id) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'delegation id' });
-  if (d.evidenceDigest !== opts.evidenceDigest) throw new PropsError('ERR_SUBMISSION_MISADDRESSED', { detail: 'evidenceDigest' });
+  if (d.evidenceDigest !== opts.evidenceDigest)
+    throw new PropsError('ERR_SUBMISSION_MISADDRESSED', { detail: 'evidenceDigest' });
   // Consumed before any I/O, with no await between the check and the add: copies racing in after decryption are
   // refused here, so the bank sees the token once per delegation. It stays consumed if the fetch fails — a host
   // that can break connections must not be able to turn one delegation into many requests; the owner retries
@@ -337,4 +353,3 @@ export async function fetchDelegated(
   const out = await fetcher({ url: d.url, token: d.token });
   return { ...out, delegationId: id };
 }
-

@@ -79,7 +79,11 @@ export async function decryptSubmission(
   const verified: unknown[] = [];
   for (const proof of submission.proofs) verified.push(await opts.verifyProvenance(proof, { now }));
 
-  const accepted: AcceptedSubmission = { submission, verified, inputCommitment: computeInputCommitment(submission.proofs) };
+  const accepted: AcceptedSubmission = {
+    submission,
+    verified,
+    inputCommitment: computeInputCommitment(submission.proofs),
+  };
   await opts.accept?.(accepted);
 
   // Re-check after the awaits: two copies racing through verification must not both be accepted.
@@ -89,7 +93,11 @@ export async function decryptSubmission(
 }
 
 /** The enclave's signed receipt for an accepted submission (JWS by its attested JWS key, typ props-receipt+json). */
-export async function signReceipt(accepted: AcceptedSubmission, signer: JwsSigner, now: () => Date): Promise<{ receipt: Receipt; jws: string }> {
+export async function signReceipt(
+  accepted: AcceptedSubmission,
+  signer: JwsSigner,
+  now: () => Date,
+): Promise<{ receipt: Receipt; jws: string }> {
   const s = accepted.submission;
   const receipt: Receipt = {
     version: ORACLE_VERSION,

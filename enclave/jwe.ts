@@ -40,15 +40,18 @@ export async function openEnclaveJwe(
     throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'protected header' });
   }
   if (header.typ !== opts.typ) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'typ' });
-  if (!(JWE_KEY_ALGS as readonly unknown[]).includes(header.alg)) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'alg' });
+  if (!(JWE_KEY_ALGS as readonly unknown[]).includes(header.alg))
+    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'alg' });
   if (header.enc !== JWE_CONTENT_ALG) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'enc' });
-  if (header.zip !== undefined || header.crit !== undefined) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'zip/crit' });
+  if (header.zip !== undefined || header.crit !== undefined)
+    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'zip/crit' });
   if (header.kid !== opts.expectedKid) throw new PropsError('ERR_SUBMISSION_MISADDRESSED', { detail: 'kid' });
   if (header[JWE_HEADER.evidenceDigest] !== opts.evidenceDigest) {
     throw new PropsError('ERR_SUBMISSION_MISADDRESSED', { detail: JWE_HEADER.evidenceDigest });
   }
   const id = header[JWE_HEADER.id];
-  if (typeof id !== 'string' || !HEX32.test(id)) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: JWE_HEADER.id });
+  if (typeof id !== 'string' || !HEX32.test(id))
+    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: JWE_HEADER.id });
   if (opts.isSeen(id as Hex)) throw new PropsError('ERR_SUBMISSION_REPLAYED');
   try {
     const { plaintext } = await compactDecrypt(jwe, key, {

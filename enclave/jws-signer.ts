@@ -18,7 +18,11 @@ const b64url = (b: Uint8Array | string): string => Buffer.from(b).toString('base
  * receipt and attested fetch with this one (`Enclave.signJws`).
  */
 export function nodeEs256Signer(key: NodeKeyObject, kid: string): JwsSigner {
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+  if (
+    key.type !== 'private' ||
+    key.asymmetricKeyType !== 'ec' ||
+    key.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
+  ) {
     throw new TypeError('nodeEs256Signer: expected a P-256 private key');
   }
   // The protected header depends only on `typ` (a handful of them): encoded once each.

@@ -7,15 +7,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { sign as viemSign, serializeSignature } from 'viem/accounts';
 import { publicKeyToAddress } from 'viem/utils';
-import {
-  PropsError,
-  fromHex,
-  toHex,
-  type ChainKey,
-  type EnclaveKeys,
-  type Hex,
-  type PublicJwk,
-} from '../protocol/index.ts';
+import { PropsError, toHex, type ChainKey, type EnclaveKeys, type Hex, type PublicJwk } from '../protocol/index.ts';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 export type Random = (n: number) => Uint8Array;
@@ -64,7 +56,9 @@ export function p256ChainSigner(pair: P256Pair): ChainSigner {
       if (digest.length !== 32) throw new RangeError('digest: expected 32 bytes');
       // The callback form signs on libuv's thread pool, off the event loop (the service signs one digest per result).
       const sig = await new Promise<Uint8Array>((resolve, reject) =>
-        nodeSign('sha256', digest, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }, (err, out) => (err ? reject(err) : resolve(out))),
+        nodeSign('sha256', digest, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }, (err, out) =>
+          err ? reject(err) : resolve(out),
+        ),
       );
       let s = BigInt(toHex(sig.subarray(32)));
       if (s > P256_HALF_N) s = P256_N - s; // low-s: one valid encoding per signature
@@ -103,7 +97,9 @@ async function publicJwk(pair: P256Pair, alg: PublicJwk['alg'], use: PublicJwk['
   return { kty: 'EC', crv: 'P-256', x: pair.jwk.x, y: pair.jwk.y, kid, alg, use };
 }
 
-export async function generateEnclaveKeys(opts: { random?: Random; chainScheme?: ChainKey['scheme'] } = {}): Promise<EnclaveKeyMaterial> {
+export async function generateEnclaveKeys(
+  opts: { random?: Random; chainScheme?: ChainKey['scheme'] } = {},
+): Promise<EnclaveKeyMaterial> {
   const random = opts.random ?? systemRandom;
   const jws = p256Pair(random);
   const enc = p256Pair(random);
@@ -122,4 +118,3 @@ export async function generateEnclaveKeys(opts: { random?: Random; chainScheme?:
     chainSigner,
   };
 }
-

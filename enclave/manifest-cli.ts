@@ -15,7 +15,13 @@ export const manifestCommand: Command = {
     const { values } = parseArgs({
       args: argv,
       strict: true,
-      options: { json: { type: 'boolean' }, root: { type: 'string' }, model: { type: 'string' }, platform: { type: 'string', default: 'sim' }, files: { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' },
+        root: { type: 'string' },
+        model: { type: 'string' },
+        platform: { type: 'string', default: 'sim' },
+        files: { type: 'boolean' },
+      },
     });
     const policy = loadPipelinePolicy();
     const { codeHash, files } = computeCodeHash(values.root ?? REPO_ROOT);
@@ -38,10 +44,19 @@ export const manifestCommand: Command = {
     };
     if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else {
-      for (const [k, v] of Object.entries({ ...manifest, runtime: JSON.stringify(manifest.runtime), manifestHash: out.manifestHash, pipelineId: out.pipelineId, files: files.length })) {
+      for (const [k, v] of Object.entries({
+        ...manifest,
+        runtime: JSON.stringify(manifest.runtime),
+        manifestHash: out.manifestHash,
+        pipelineId: out.pipelineId,
+        files: files.length,
+      })) {
         process.stdout.write(`${k.padEnd(18)} ${String(v)}\n`);
       }
-      if (!out.modelPinnedByPolicy) process.stdout.write('WARNING: the model file is not the one enclave/pipeline-policy.json pins; the enclave would refuse to boot\n');
+      if (!out.modelPinnedByPolicy)
+        process.stdout.write(
+          'WARNING: the model file is not the one enclave/pipeline-policy.json pins; the enclave would refuse to boot\n',
+        );
     }
     return out.modelPinnedByPolicy ? 0 : 1;
   },

@@ -2,14 +2,27 @@
 // policyHash, so a verifier pins exactly the rules the enclave ran under.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { assertVersion, digestJson, eip712Domain, hex32, parseJsonText, parseWith, TAGS, type Hex } from '../protocol/index.ts';
+import {
+  assertVersion,
+  digestJson,
+  eip712Domain,
+  hex32,
+  parseJsonText,
+  parseWith,
+  TAGS,
+  type Hex,
+} from '../protocol/index.ts';
 
 export const pipelinePolicySchema = z.strictObject({
   version: z.literal(1),
   id: z.string().min(1).max(128),
   /** SHA-256 of the model file this pipeline runs: a different file refuses to boot (ERR_MODEL_HASH_MISMATCH). */
   modelHash: hex32,
-  resultTtlSeconds: z.number().int().positive().max(365 * 24 * 3600),
+  resultTtlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(365 * 24 * 3600),
   eip712: eip712Domain,
 });
 export type PipelinePolicy = z.infer<typeof pipelinePolicySchema>;

@@ -83,7 +83,10 @@ describe('props serve --database-url', () => {
 
   it('a server that refuses (PROPS_DATABASE_URL too): ERR_STORE_UNAVAILABLE, exit 2, the password in no message', async () => {
     const url = 'postgres://props:S3CRET-PASSWORD@127.0.0.1:1/props';
-    for (const r of [await run(['serve', '--database-url', url, ...seals()]), await run(['serve', ...seals()], { PROPS_DATABASE_URL: url })]) {
+    for (const r of [
+      await run(['serve', '--database-url', url, ...seals()]),
+      await run(['serve', ...seals()], { PROPS_DATABASE_URL: url }),
+    ]) {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('ERR_STORE_UNAVAILABLE');
       expect(r.stderr).not.toContain('S3CRET');
@@ -93,7 +96,12 @@ describe('props serve --database-url', () => {
 
   it('--database-url with --db, without --seal or without --fleet-seal; --fleet-seal without a database URL: usage, exit 2', async () => {
     const url = 'postgres://u@127.0.0.1/x';
-    for (const argv of [['--database-url', url, '--db', 'x.db', ...seals()], ['--database-url', url], ['--database-url', url, '--seal', seal()], ['--fleet-seal', seal()]]) {
+    for (const argv of [
+      ['--database-url', url, '--db', 'x.db', ...seals()],
+      ['--database-url', url],
+      ['--database-url', url, '--seal', seal()],
+      ['--fleet-seal', seal()],
+    ]) {
       const r = await run(['serve', ...argv]);
       expect([argv, r.code, r.stderr]).toEqual([argv, 2, expect.stringContaining('usage: props serve')]);
     }

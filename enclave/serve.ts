@@ -33,7 +33,11 @@ const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --databa
 /** Static pages the dispatcher injects (the enclave part does not bundle other parts' browser code). */
 export type Pages = Record<string, { contentType: string; body: string }>;
 /** Reads an enclave key's last checkpoint from a registry (the dispatcher injects the chain client). */
-export type AnchorReader = (o: { rpcUrl: string; registry: Hex; keyId: Hex }) => Promise<{ treeSize: number; root: Hex } | undefined>;
+export type AnchorReader = (o: {
+  rpcUrl: string;
+  registry: Hex;
+  keyId: Hex;
+}) => Promise<{ treeSize: number; root: Hex } | undefined>;
 const DEFAULT_PROVENANCE_POLICY = fileURLToPath(new URL('./provenance-policy.json', import.meta.url));
 
 function seeded(seed: Uint8Array): Random {
@@ -93,18 +97,32 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
   const port = Number(values.port);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   const cap = values['borrower-cap'] === undefined ? undefined : Number(values['borrower-cap']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || (rate !== undefined && !(rate >= 1)) || (cap !== undefined && !(cap >= 1))) return '';
+  if (
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65535 ||
+    (rate !== undefined && !(rate >= 1)) ||
+    (cap !== undefined && !(cap >= 1))
+  )
+    return '';
   const resultSigning = values['result-signing'];
   if (resultSigning !== 'each' && resultSigning !== 'batch') return '--result-signing must be each or batch';
   if (values.provider !== 'cpu' && values.provider !== 'cuda') return '--provider must be cpu or cuda';
   const rpcUrl = values['anchor-rpc'];
   const registry = values['anchor-registry'];
-  if ((rpcUrl === undefined) !== (registry === undefined) || (registry !== undefined && !address.safeParse(registry).success) || (rpcUrl !== undefined && !/^https?:\/\/\S+$/.test(rpcUrl))) {
+  if (
+    (rpcUrl === undefined) !== (registry === undefined) ||
+    (registry !== undefined && !address.safeParse(registry).success) ||
+    (rpcUrl !== undefined && !/^https?:\/\/\S+$/.test(rpcUrl))
+  ) {
     return '--anchor-rpc URL and --anchor-registry ADDRESS go together';
   }
   if (rpcUrl !== undefined && !canAnchor) return 'this build has no chain client for --anchor-rpc';
   const databaseUrl = values['database-url'] ?? process.env.PROPS_DATABASE_URL;
-  if (databaseUrl !== undefined && (values.db !== ':memory:' || values.seal === undefined || values['fleet-seal'] === undefined)) {
+  if (
+    databaseUrl !== undefined &&
+    (values.db !== ':memory:' || values.seal === undefined || values['fleet-seal'] === undefined)
+  ) {
     return '--database-url takes --seal FILE and --fleet-seal FILE, and no --db';
   }
   if (databaseUrl === undefined && values['fleet-seal'] !== undefined) return '--fleet-seal goes with --database-url';
@@ -169,7 +187,8 @@ async function openState(o: ServeOptions): Promise<{ store: Store; seed: Uint8Ar
   try {
     const nullifierKey = nullifierKeyOf(readSeed(o.fleetSeal, true));
     const fingerprint = createHmac('sha256', nullifierKey).update('props.nullifier-key-id.v1').digest('hex');
-    if ((await store.firstValue('nullifier-key-id', fingerprint)) !== fingerprint) throw new PropsError('ERR_STATE_FLEET_SEAL_MISMATCH');
+    if ((await store.firstValue('nullifier-key-id', fingerprint)) !== fingerprint)
+      throw new PropsError('ERR_STATE_FLEET_SEAL_MISMATCH');
     return { store, seed: readSeed(o.seal, true), nullifierKey };
   } catch (e) {
     await store.close();
@@ -190,31 +209,54 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?
       const { store, seed, nullifierKey } = await openState(o);
       const svc = await bootService(o, { store, seed, nullifierKey }, extras.anchor);
       const pages = extras.pages ? await extras.pages() : {};
-      for (const [path, page] of Object.entries(pages)) svc.app.get(path, (c) => c.body(page.body, 200, { 'content-type': page.contentType, 'cache-control': 'no-cache' }));
+      for (const [path, page] of Object.entries(pages))
+        svc.app.get(path, (c) =>
+          c.body(page.body, 200, { 'content-type': page.contentType, 'cache-control': 'no-cache' }),
+        );
       const retention = setInterval(() => void svc.applyRetention().catch(() => {}), 60_000);
       retention.unref();
-      await listen(o, svc, store, Object.keys(pages).filter((p) => p.endsWith('.html')));
+      await listen(
+        o,
+        svc,
+        store,
+        Object.keys(pages).filter((p) => p.endsWith('.html')),
+      );
       return 0;
     },
   };
 }
 
 /** Boots the simulated enclave from the seed (its platform, the pinned model) and assembles the service on the store. */
-async function bootService(o: ServeOptions, state: { store: Store; seed: Uint8Array; nullifierKey: Uint8Array }, readAnchor: AnchorReader | undefined) {
+async function bootService(
+  o: ServeOptions,
+  state: { store: Store; seed: Uint8Array; nullifierKey: Uint8Array },
+  readAnchor: AnchorReader | undefined,
+) {
   const random = seeded(state.seed);
   const platform = await createSimPlatform({ random });
   // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
   const pipelinePolicy = loadPipelinePolicy();
-  const model = await loadModel({ path: o.model ?? DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: o.provider, allowCpuFallback: true });
+  const model = await loadModel({
+    path: o.model ?? DEFAULT_MODEL_PATH,
+    expectedHash: pipelinePolicy.modelHash,
+    executionProvider: o.provider,
+    allowCpuFallback: true,
+  });
   const enclave = await bootEnclave({ platform, random, model, pipelinePolicy });
   const provenancePolicy = parseProvenancePolicy(parseJsonText(readFileSync(o.provenancePolicy, 'utf8'), 1 << 20));
-  const boundary = oracleBoundary({ enclave, verifyProvenance: provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]), clock: () => new Date() });
+  const boundary = oracleBoundary({
+    enclave,
+    verifyProvenance: provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]),
+    clock: () => new Date(),
+  });
   const anchor = o.anchor;
   return createService({
     enclave,
     store: state.store,
     adminToken: process.env.PROPS_ADMIN_TOKEN ?? Buffer.from(systemRandom(32)).toString('base64url'),
-    ...(readAnchor && anchor ? { anchor: () => readAnchor({ ...anchor, keyId: chainKeyId(enclave.evidence.keys.chain.publicKey as Hex) }) } : {}),
+    ...(readAnchor && anchor
+      ? { anchor: () => readAnchor({ ...anchor, keyId: chainKeyId(enclave.evidence.keys.chain.publicKey as Hex) }) }
+      : {}),
     nullifierKey: state.nullifierKey,
     limits: { ...(o.rate ? { lenderRatePerSecond: o.rate } : {}), ...(o.cap ? { borrowerCap: o.cap } : {}) },
     scorer: modelScorer(model),
@@ -226,7 +268,12 @@ async function bootService(o: ServeOptions, state: { store: Store; seed: Uint8Ar
 }
 
 /** Serves until SIGINT or SIGTERM; the first stdout line says where and what (the admin token when it was made here). */
-function listen(o: ServeOptions, svc: Awaited<ReturnType<typeof bootService>>, store: Store, pages: string[]): Promise<void> {
+function listen(
+  o: ServeOptions,
+  svc: Awaited<ReturnType<typeof bootService>>,
+  store: Store,
+  pages: string[],
+): Promise<void> {
   const { enclave } = svc.deps;
   return new Promise<void>((resolve) => {
     const server = serve({ fetch: svc.app.fetch, port: o.port, hostname: o.host }, (info) => {

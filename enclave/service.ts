@@ -10,28 +10,48 @@ import { fleetLogs, openTransparencyLog } from './log/index.ts';
 import type { Store } from './store/index.ts';
 
 /** The model and the data-owner boundary are always injected: there is no default scorer or ingest to fall back on. */
-export type CreateServiceOptions = Partial<Omit<ServiceDeps, 'enclave' | 'store' | 'log' | 'logs' | 'decryptionKey' | 'limits' | 'adminTokenHash' | 'scorer' | 'ingest' | 'verifyConsent'>> &
+export type CreateServiceOptions = Partial<
+  Omit<
+    ServiceDeps,
+    | 'enclave'
+    | 'store'
+    | 'log'
+    | 'logs'
+    | 'decryptionKey'
+    | 'limits'
+    | 'adminTokenHash'
+    | 'scorer'
+    | 'ingest'
+    | 'verifyConsent'
+  >
+> &
   Pick<ServiceDeps, 'scorer' | 'ingest' | 'verifyConsent'> & {
-  enclave: Enclave;
-  store: Store;
-  adminToken: string;
-  limits?: Partial<Limits>;
-  /**
-   * The enclave key's last on-chain checkpoint (registry head), read at start. A local log shorter than it, or one
-   * that disagrees with it at that size, means the host restored an older or forged state: the service refuses to start.
-   */
-  anchor?: () => Promise<{ treeSize: number; root: Hex } | undefined>;
-};
+    enclave: Enclave;
+    store: Store;
+    adminToken: string;
+    limits?: Partial<Limits>;
+    /**
+     * The enclave key's last on-chain checkpoint (registry head), read at start. A local log shorter than it, or one
+     * that disagrees with it at that size, means the host restored an older or forged state: the service refuses to start.
+     */
+    anchor?: () => Promise<{ treeSize: number; root: Hex } | undefined>;
+  };
 
-export async function createService(opts: CreateServiceOptions): Promise<ScoringService & { deps: ServiceDeps; adminToken: string }> {
+export async function createService(
+  opts: CreateServiceOptions,
+): Promise<ScoringService & { deps: ServiceDeps; adminToken: string }> {
   const clock = opts.clock ?? (() => new Date());
   const random = opts.random ?? systemRandom;
   const { store, enclave } = opts;
   const log = await openTransparencyLog({ store, enclave, clock, eagerHeads: store.shared });
   const anchored = opts.anchor ? await opts.anchor() : undefined;
   if (anchored && anchored.treeSize > 0) {
-    if (anchored.treeSize > log.size()) throw new PropsError('ERR_STATE_ROLLED_BACK', { detail: `local log ${log.size()} < on-chain ${anchored.treeSize}` });
-    if (log.rootAt(anchored.treeSize) !== anchored.root) throw new PropsError('ERR_STATE_FORKED', { detail: `at size ${anchored.treeSize}` });
+    if (anchored.treeSize > log.size())
+      throw new PropsError('ERR_STATE_ROLLED_BACK', {
+        detail: `local log ${log.size()} < on-chain ${anchored.treeSize}`,
+      });
+    if (log.rootAt(anchored.treeSize) !== anchored.root)
+      throw new PropsError('ERR_STATE_FORKED', { detail: `at size ${anchored.treeSize}` });
   }
   // This boot's evidence is archived before any result names it: a bundle packs it after a restart or elsewhere.
   await store.putEvidence({

@@ -101,7 +101,9 @@ export async function checkEnclave(p: CheckEnclaveParameters): Promise<CheckedEn
   if (r.ok !== true || !Array.isArray(r.checks) || r.checks.some((c) => !c.ok)) {
     // A failed manifest check (binding, pins, the measurements of a simulated quote) refuses the manifest.
     const manifestFailed = Array.isArray(r.checks) && r.checks.find((c) => !c.ok)?.id.startsWith('manifest.') === true;
-    throw new PropsError(manifestFailed ? 'ERR_ORACLE_MANIFEST_REJECTED' : 'ERR_ORACLE_EVIDENCE_REJECTED', { detail: firstFailure(r.checks ?? []) });
+    throw new PropsError(manifestFailed ? 'ERR_ORACLE_MANIFEST_REJECTED' : 'ERR_ORACLE_EVIDENCE_REJECTED', {
+      detail: firstFailure(r.checks ?? []),
+    });
   }
   // The keys the verifier vouches for must be exactly the keys in the evidence we will use.
   let sameKeys = false;
@@ -110,12 +112,14 @@ export async function checkEnclave(p: CheckEnclaveParameters): Promise<CheckedEn
   } catch {
     sameKeys = false;
   }
-  if (!sameKeys) throw new PropsError('ERR_ORACLE_KEY_NOT_ATTESTED', { detail: 'verifier keys differ from evidence keys' });
+  if (!sameKeys)
+    throw new PropsError('ERR_ORACLE_KEY_NOT_ATTESTED', { detail: 'verifier keys differ from evidence keys' });
 
   if (manifestHash(manifest) !== evidence.manifestHash) {
     throw new PropsError('ERR_ORACLE_MANIFEST_REJECTED', { detail: 'not the manifest the evidence binds' });
   }
-  if (manifest.platform !== evidence.platform) throw new PropsError('ERR_ORACLE_MANIFEST_REJECTED', { detail: 'platform' });
+  if (manifest.platform !== evidence.platform)
+    throw new PropsError('ERR_ORACLE_MANIFEST_REJECTED', { detail: 'platform' });
   const pins: [readonly string[] | 'any', string, string][] = [
     [p.policy.manifest.codeHashes, manifest.codeHash, 'codeHash'],
     [p.policy.manifest.modelHashes, manifest.modelHash, 'modelHash'],
@@ -130,7 +134,13 @@ export async function checkEnclave(p: CheckEnclaveParameters): Promise<CheckedEn
   }
 
   const enc = evidence.keys.encryption;
-  if (enc.use !== 'enc' || enc.kty !== 'EC' || enc.crv !== 'P-256' || !enc.y || !(enc.alg === 'ECDH-ES' || enc.alg === 'ECDH-ES+A256KW')) {
+  if (
+    enc.use !== 'enc' ||
+    enc.kty !== 'EC' ||
+    enc.crv !== 'P-256' ||
+    !enc.y ||
+    !(enc.alg === 'ECDH-ES' || enc.alg === 'ECDH-ES+A256KW')
+  ) {
     throw new PropsError('ERR_ORACLE_KEY_NOT_ATTESTED', { detail: 'encryption key is not ECDH-ES on P-256' });
   }
   // A copy frozen all the way down: what was checked is what gets encrypted to, whoever else holds the inputs.

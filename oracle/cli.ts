@@ -98,8 +98,14 @@ function parseRoutes(list: string[] | undefined): Route | undefined {
   return (host) => table.get(host);
 }
 
-async function readToken(v: { 'token-env'?: string | undefined; 'token-file'?: string | undefined }, deps: OracleCliDeps): Promise<string> {
-  const token = v['token-file'] !== undefined ? (await readText(v['token-file'])).trim() : deps.env[v['token-env'] ?? 'PROPS_BANK_TOKEN']?.trim();
+async function readToken(
+  v: { 'token-env'?: string | undefined; 'token-file'?: string | undefined },
+  deps: OracleCliDeps,
+): Promise<string> {
+  const token =
+    v['token-file'] !== undefined
+      ? (await readText(v['token-file'])).trim()
+      : deps.env[v['token-env'] ?? 'PROPS_BANK_TOKEN']?.trim();
   if (!token) throw usageError('no bearer token: set PROPS_BANK_TOKEN (or --token-env NAME) or pass --token-file FILE');
   return token;
 }
@@ -113,7 +119,16 @@ const enclaveOptions = {
   json: { type: 'boolean' },
 } as const;
 
-async function checkedEnclaveFrom(v: { evidence?: string | undefined; manifest?: string | undefined; policy?: string | undefined; now?: string | undefined; 'allow-simulated'?: boolean | undefined }, deps: OracleCliDeps): Promise<CheckedEnclave> {
+async function checkedEnclaveFrom(
+  v: {
+    evidence?: string | undefined;
+    manifest?: string | undefined;
+    policy?: string | undefined;
+    now?: string | undefined;
+    'allow-simulated'?: boolean | undefined;
+  },
+  deps: OracleCliDeps,
+): Promise<CheckedEnclave> {
   const evidence = await readJson(need(v.evidence, 'evidence'));
   const manifest = await readJson(need(v.manifest, 'manifest'));
   const policy: Policy = parsePolicyText(await readText(need(v.policy, 'policy')));
@@ -142,7 +157,11 @@ const subs: Record<string, Sub> = {
   keygen: {
     summary: 'make the data owner key (ES256): keygen --out FILE',
     async run(argv) {
-      const { values: v } = parseArgs({ args: argv, strict: true, options: { out: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values: v } = parseArgs({
+        args: argv,
+        strict: true,
+        options: { out: { type: 'string' }, json: { type: 'boolean' } },
+      });
       const { file } = await generateOwnerKey();
       await writeOut(need(v.out, 'out'), file, 0o600);
       return { out: v.out, kid: file.publicJwk.kid };
@@ -150,7 +169,8 @@ const subs: Record<string, Sub> = {
   },
 
   fetch: {
-    summary: 'fetch a source-signed statement: fetch --url URL --ca PEM [--route host=addr:port] [--token-env NAME|--token-file F] --out FILE',
+    summary:
+      'fetch a source-signed statement: fetch --url URL --ca PEM [--route host=addr:port] [--token-env NAME|--token-file F] --out FILE',
     async run(argv, deps) {
       const { values: v } = parseArgs({
         args: argv,
@@ -172,7 +192,15 @@ const subs: Record<string, Sub> = {
       const token = await readToken(v, deps);
       const { proof, payload } = await fetchSignedStatement({ url, token, caPems, ...(route ? { route } : {}) });
       await writeOut(out, proof, 0o600);
-      return { out, kind: proof.kind, host: payload.iss, subject: payload.sub, iat: payload.iat, exp: payload.exp, transactions: payload.statement.transactions.length };
+      return {
+        out,
+        kind: proof.kind,
+        host: payload.iss,
+        subject: payload.sub,
+        iat: payload.iat,
+        exp: payload.exp,
+        transactions: payload.statement.transactions.length,
+      };
     },
   },
 
@@ -181,36 +209,68 @@ const subs: Record<string, Sub> = {
     async run(argv, deps) {
       const { values: v } = parseArgs({ args: argv, strict: true, options: enclaveOptions });
       const e = await checkedEnclaveFrom(v, deps);
-      return { platform: e.evidence.platform, evidenceDigest: e.evidenceDigest, encryptionKid: e.encryptionKey.kid, checks: e.checks };
+      return {
+        platform: e.evidence.platform,
+        evidenceDigest: e.evidenceDigest,
+        encryptionKid: e.encryptionKey.kid,
+        checks: e.checks,
+      };
     },
   },
 
   encrypt: {
-    summary: 'check the enclave, then encrypt proofs to it: encrypt --evidence E --manifest M --policy P --key OWNER --proof F… --out FILE',
+    summary:
+      'check the enclave, then encrypt proofs to it: encrypt --evidence E --manifest M --policy P --key OWNER --proof F… --out FILE',
     async run(argv, deps) {
       const { values: v } = parseArgs({
         args: argv,
         strict: true,
-        options: { ...enclaveOptions, key: { type: 'string' }, proof: { type: 'string', multiple: true }, out: { type: 'string' } },
+        options: {
+          ...enclaveOptions,
+          key: { type: 'string' },
+          proof: { type: 'string', multiple: true },
+          out: { type: 'string' },
+        },
       });
       const out = need(v.out, 'out');
       const owner = await loadOwnerKey(await readJson(need(v.key, 'key')));
       const proofs = await readProofs(v.proof);
       const enclave = await checkedEnclaveFrom(v, deps); // refuses here, before anything is encrypted
       const s = await encryptSubmission({ proofs, owner: owner.publicJwk }, enclave, { now: deps.now });
-      const envelope = { version: 1, kind: 'props-submission-envelope', jwe: s.jwe, submissionId: s.submissionId, evidenceDigest: enclave.evidenceDigest, inputCommitment: s.inputCommitment, jwsKey: enclave.jwsKey };
+      const envelope = {
+        version: 1,
+        kind: 'props-submission-envelope',
+        jwe: s.jwe,
+        submissionId: s.submissionId,
+        evidenceDigest: enclave.evidenceDigest,
+        inputCommitment: s.inputCommitment,
+        jwsKey: enclave.jwsKey,
+      };
       await writeOut(out, envelope);
-      return { out, submissionId: s.submissionId, evidenceDigest: enclave.evidenceDigest, inputCommitment: s.inputCommitment, proofs: proofs.length };
+      return {
+        out,
+        submissionId: s.submissionId,
+        evidenceDigest: enclave.evidenceDigest,
+        inputCommitment: s.inputCommitment,
+        proofs: proofs.length,
+      };
     },
   },
 
   submit: {
-    summary: 'check, encrypt, submit, verify the receipt: submit --evidence E --manifest M --policy P --key OWNER --proof F… --to URL --receipt-out FILE',
+    summary:
+      'check, encrypt, submit, verify the receipt: submit --evidence E --manifest M --policy P --key OWNER --proof F… --to URL --receipt-out FILE',
     async run(argv, deps) {
       const { values: v } = parseArgs({
         args: argv,
         strict: true,
-        options: { ...enclaveOptions, key: { type: 'string' }, proof: { type: 'string', multiple: true }, to: { type: 'string' }, 'receipt-out': { type: 'string' } },
+        options: {
+          ...enclaveOptions,
+          key: { type: 'string' },
+          proof: { type: 'string', multiple: true },
+          to: { type: 'string' },
+          'receipt-out': { type: 'string' },
+        },
       });
       const to = need(v.to, 'to');
       const receiptOut = need(v['receipt-out'], 'receipt-out');
@@ -219,32 +279,56 @@ const subs: Record<string, Sub> = {
       const enclave = await checkedEnclaveFrom(v, deps);
       const s = await encryptSubmission({ proofs, owner: owner.publicJwk }, enclave, { now: deps.now });
       const receiptJws = await submit(s.jwe, { endpoint: to, fetch: deps.fetch });
-      const receipt = await verifyReceipt(receiptJws, { jwsKey: enclave.jwsKey, submissionId: s.submissionId, evidenceDigest: enclave.evidenceDigest, inputCommitment: s.inputCommitment });
+      const receipt = await verifyReceipt(receiptJws, {
+        jwsKey: enclave.jwsKey,
+        submissionId: s.submissionId,
+        evidenceDigest: enclave.evidenceDigest,
+        inputCommitment: s.inputCommitment,
+      });
       await writeOut(receiptOut, { version: 1, kind: 'props-receipt-file', jws: receiptJws, receipt });
-      return { receiptOut, submissionId: s.submissionId, inputCommitment: receipt.inputCommitment, receivedAt: receipt.receivedAt };
+      return {
+        receiptOut,
+        submissionId: s.submissionId,
+        inputCommitment: receipt.inputCommitment,
+        receivedAt: receipt.receivedAt,
+      };
     },
   },
 
   delegate: {
-    summary: 'check the enclave, then send it your token encrypted for an attested fetch: delegate --evidence E --manifest M --policy P --url URL --out FILE',
+    summary:
+      'check the enclave, then send it your token encrypted for an attested fetch: delegate --evidence E --manifest M --policy P --url URL --out FILE',
     async run(argv, deps) {
       const { values: v } = parseArgs({
         args: argv,
         strict: true,
-        options: { ...enclaveOptions, url: { type: 'string' }, 'token-env': { type: 'string' }, 'token-file': { type: 'string' }, out: { type: 'string' } },
+        options: {
+          ...enclaveOptions,
+          url: { type: 'string' },
+          'token-env': { type: 'string' },
+          'token-file': { type: 'string' },
+          out: { type: 'string' },
+        },
       });
       const url = need(v.url, 'url');
       const out = need(v.out, 'out');
       const token = await readToken(v, deps);
       const enclave = await checkedEnclaveFrom(v, deps);
       const d = await delegateFetch({ url, token }, enclave, { now: deps.now });
-      await writeOut(out, { version: 1, kind: 'props-fetch-delegation-envelope', jwe: d.jwe, delegationId: d.delegationId, evidenceDigest: enclave.evidenceDigest });
+      await writeOut(out, {
+        version: 1,
+        kind: 'props-fetch-delegation-envelope',
+        jwe: d.jwe,
+        delegationId: d.delegationId,
+        evidenceDigest: enclave.evidenceDigest,
+      });
       return { out, delegationId: d.delegationId, evidenceDigest: enclave.evidenceDigest };
     },
   },
 
   consent: {
-    summary: 'grant a lender consent: consent --key OWNER --lender ID --days N --max-uses N (--receipt FILE | --input-commitment HEX) --out FILE',
+    summary:
+      'grant a lender consent: consent --key OWNER --lender ID --days N --max-uses N (--receipt FILE | --input-commitment HEX) --out FILE',
     async run(argv, deps) {
       const { values: v } = parseArgs({
         args: argv,
@@ -278,29 +362,55 @@ const subs: Record<string, Sub> = {
       } else throw usageError('one of --receipt, --input-commitment or --proof is required');
       let expiry: Date;
       if (v.expires !== undefined) expiry = new Date(Date.parse(v.expires));
-      else if (v.days !== undefined && /^\d{1,4}$/.test(v.days)) expiry = new Date(now.getTime() + Number(v.days) * 86_400_000);
+      else if (v.days !== undefined && /^\d{1,4}$/.test(v.days))
+        expiry = new Date(now.getTime() + Number(v.days) * 86_400_000);
       else throw usageError('--expires ISO or --days N is required');
       if (!Number.isFinite(expiry.getTime())) throw usageError('--expires must be an ISO time');
       const maxUses = Number(need(v['max-uses'], 'max-uses'));
       if (!Number.isInteger(maxUses)) throw usageError('--max-uses must be an integer');
       const { consent, jws, ref } = await grantConsent(
-        { lender: need(v.lender, 'lender'), purpose: v.purpose as 'credit-scoring', expiry, maxUses, inputCommitment: ic },
+        {
+          lender: need(v.lender, 'lender'),
+          purpose: v.purpose as 'credit-scoring',
+          expiry,
+          maxUses,
+          inputCommitment: ic,
+        },
         owner,
         { now: () => now },
       );
       await writeOut(out, { version: 1, kind: 'props-consent-file', jws, consentRef: ref, consent });
-      return { out, consentRef: ref, lender: consent.lender, purpose: consent.purpose, exp: new Date(consent.exp * 1000).toISOString(), maxUses: consent.maxUses };
+      return {
+        out,
+        consentRef: ref,
+        lender: consent.lender,
+        purpose: consent.purpose,
+        exp: new Date(consent.exp * 1000).toISOString(),
+        maxUses: consent.maxUses,
+      };
     },
   },
 };
 
 // Verification outcomes (exit 1) vs usage or unreadable input (exit 2).
-const VERDICT_PREFIXES = ['ERR_ORACLE_', 'ERR_RECEIPT_', 'ERR_PROVENANCE_', 'ERR_FETCH_', 'ERR_SUBMISSION_', 'ERR_CONSENT_', 'ERR_EVIDENCE_'];
+const VERDICT_PREFIXES = [
+  'ERR_ORACLE_',
+  'ERR_RECEIPT_',
+  'ERR_PROVENANCE_',
+  'ERR_FETCH_',
+  'ERR_SUBMISSION_',
+  'ERR_CONSENT_',
+  'ERR_EVIDENCE_',
+];
 const exitFor = (code: ErrorCode): number =>
   code === 'ERR_ORACLE_VERIFIER_UNAVAILABLE' ? 2 : VERDICT_PREFIXES.some((p) => code.startsWith(p)) ? 1 : 2;
 
 function usage(): string {
-  return ['usage: props oracle <sub-command> [options] [--json]', '', ...Object.entries(subs).map(([k, s]) => `  ${k.padEnd(8)} ${s.summary}`)].join('\n');
+  return [
+    'usage: props oracle <sub-command> [options] [--json]',
+    '',
+    ...Object.entries(subs).map(([k, s]) => `  ${k.padEnd(8)} ${s.summary}`),
+  ].join('\n');
 }
 
 export function makeOracleCommand(deps: OracleCliDeps): Command {
@@ -322,13 +432,25 @@ export function makeOracleCommand(deps: OracleCliDeps): Command {
       try {
         const result = await sub.run(rest, deps);
         if (json) deps.stdout(`${JSON.stringify({ ok: true, command: name, ...result, errors: [] })}\n`);
-        else deps.stdout(`props oracle ${name}: ok\n${Object.entries(result).filter(([k]) => k !== 'checks').map(([k, x]) => `  ${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join('\n')}\n`);
+        else
+          deps.stdout(
+            `props oracle ${name}: ok\n${Object.entries(result)
+              .filter(([k]) => k !== 'checks')
+              .map(([k, x]) => `  ${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
+              .join('\n')}\n`,
+          );
         return 0;
       } catch (e) {
         // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes: usage. Anything without a PropsError inside is
         // reported by code only, never by message, so nothing it may quote reaches the terminal.
-        const argErr = typeof (e as { code?: unknown })?.code === 'string' && String((e as { code: string }).code).startsWith('ERR_PARSE_ARGS');
-        const pe = findPropsError(e) ?? (argErr ? usageError((e as Error).message.split('\n')[0]!.slice(0, 200)) : new PropsError('ERR_INPUT_MALFORMED'));
+        const argErr =
+          typeof (e as { code?: unknown })?.code === 'string' &&
+          String((e as { code: string }).code).startsWith('ERR_PARSE_ARGS');
+        const pe =
+          findPropsError(e) ??
+          (argErr
+            ? usageError((e as Error).message.split('\n')[0]!.slice(0, 200))
+            : new PropsError('ERR_INPUT_MALFORMED'));
         if (json) deps.stdout(`${JSON.stringify({ ok: false, command: name, errors: [pe.toJSON()] })}\n`);
         else deps.stderr(`props oracle ${name}: ${pe.code}: ${pe.message}\n`);
         return exitFor(pe.code);

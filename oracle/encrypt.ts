@@ -24,7 +24,8 @@ import { assertChecked, type CheckedEnclave } from './check.ts';
 
 export type OracleDeps = { now: () => Date; random?: (n: number) => Uint8Array };
 
-const rand = (deps: OracleDeps, n: number): Uint8Array => (deps.random ?? ((k) => crypto.getRandomValues(new Uint8Array(k))))(n);
+const rand = (deps: OracleDeps, n: number): Uint8Array =>
+  (deps.random ?? ((k) => crypto.getRandomValues(new Uint8Array(k))))(n);
 
 async function encryptTo(enclave: CheckedEnclave, typ: string, id: Hex, plaintext: Uint8Array): Promise<string> {
   const k = enclave.encryptionKey;
@@ -43,7 +44,12 @@ async function encryptTo(enclave: CheckedEnclave, typ: string, id: Hex, plaintex
 }
 
 export type EncryptSubmissionParameters = { proofs: readonly ProvenanceProof[]; owner: PublicJwk };
-export type EncryptSubmissionReturnType = { jwe: string; submissionId: Hex; inputCommitment: Hex; submission: Submission };
+export type EncryptSubmissionReturnType = {
+  jwe: string;
+  submissionId: Hex;
+  inputCommitment: Hex;
+  submission: Submission;
+};
 
 /** Builds and encrypts a submission; the records travel only inside the proofs, only inside the JWE. */
 export async function encryptSubmission(
@@ -77,7 +83,13 @@ export async function delegateFetch(
   const delegationId = toHex(rand(deps, 32));
   const d: FetchDelegation = parseWith(
     fetchDelegation,
-    { version: ORACLE_VERSION, typ: 'props-fetch-delegation', delegationId, evidenceDigest: enclave.evidenceDigest, ...input },
+    {
+      version: ORACLE_VERSION,
+      typ: 'props-fetch-delegation',
+      delegationId,
+      evidenceDigest: enclave.evidenceDigest,
+      ...input,
+    },
     'ERR_INPUT_MALFORMED',
   );
   return { jwe: await encryptTo(enclave, DELEGATION_JWE_TYP, delegationId, canonicalBytes(d)), delegationId };

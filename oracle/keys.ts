@@ -18,7 +18,12 @@ export async function generateOwnerKey(): Promise<{ key: OwnerKey; file: OwnerKe
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
   const pub = await exportJWK(publicKey);
   const base = { kty: 'EC' as const, crv: 'P-256' as const, x: pub.x as string, y: pub.y as string };
-  const publicJwkValue: PublicJwk = { ...base, kid: jwkThumbprint({ ...base, kid: 'x', alg: 'ES256', use: 'sig' }), alg: 'ES256', use: 'sig' };
+  const publicJwkValue: PublicJwk = {
+    ...base,
+    kid: jwkThumbprint({ ...base, kid: 'x', alg: 'ES256', use: 'sig' }),
+    alg: 'ES256',
+    use: 'sig',
+  };
   const priv = (await exportJWK(privateKey)) as Record<string, string>;
   return {
     key: { publicJwk: publicJwkValue, privateKey: privateKey as CryptoKey },

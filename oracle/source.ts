@@ -48,8 +48,12 @@ const CHAIN = /^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|INVALID_CA|ERR_TLS_CERT
 function refusal(e: unknown): PropsError {
   if (e instanceof PropsError) return e;
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && CHAIN.test(code)) return new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID', { detail: code });
-  return new PropsError('ERR_FETCH_FAILED', typeof code === 'string' && /^[A-Z0-9_]{1,48}$/.test(code) ? { detail: code } : {});
+  if (typeof code === 'string' && CHAIN.test(code))
+    return new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID', { detail: code });
+  return new PropsError(
+    'ERR_FETCH_FAILED',
+    typeof code === 'string' && /^[A-Z0-9_]{1,48}$/.test(code) ? { detail: code } : {},
+  );
 }
 
 export async function fetchSignedStatement(
@@ -64,7 +68,8 @@ export async function fetchSignedStatement(
     throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED', { detail: 'not a URL' });
   }
   if (url.protocol !== 'https:' || url.username || url.password) throw new PropsError('ERR_FETCH_URL_NOT_ALLOWED');
-  if (!/^[\x21-\x7e]{1,4096}$/.test(p.token)) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'bearer token: printable ASCII, no spaces' });
+  if (!/^[\x21-\x7e]{1,4096}$/.test(p.token))
+    throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'bearer token: printable ASCII, no spaces' });
   const max = p.maxBytes ?? 4 * 1024 * 1024;
   const hop = routed(url.hostname.toLowerCase(), p.route);
   const timeoutMs = p.timeoutMs ?? 10_000;
@@ -116,7 +121,8 @@ export async function fetchSignedStatement(
     req.end();
   }).finally(() => clearTimeout(deadline));
   // Shape only (the verifier authenticates it): a JWS of the signed-source kind carrying a valid statement.
-  if (!compactJws.safeParse(text).success) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'not a compact JWS' });
+  if (!compactJws.safeParse(text).success)
+    throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'not a compact JWS' });
   let payload: SignedSourcePayload;
   try {
     if (decodeProtectedHeader(text).typ !== SIGNED_SOURCE_JWS_TYP) throw new Error('typ');

@@ -14,7 +14,10 @@ import {
 import { checkEnclave, type CheckEnclaveParameters, type CheckedEnclave } from './check.ts';
 import { encryptSubmission, type OracleDeps } from './encrypt.ts';
 
-export type FetchLike = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string },
+) => Promise<{
   status: number;
   text(): Promise<string>;
 }>;
@@ -24,7 +27,11 @@ export async function submit(jwe: string, opts: { endpoint: string; fetch: Fetch
   let res: Awaited<ReturnType<FetchLike>>;
   try {
     // The service's POST /v1/submissions takes {"jwe": …} and answers {"receipt": …} (errors: RFC 9457 with `code`).
-    res = await opts.fetch(opts.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jwe }) });
+    res = await opts.fetch(opts.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jwe }),
+    });
   } catch {
     throw new PropsError('ERR_ORACLE_SUBMIT_FAILED', { detail: 'network' });
   }
@@ -35,7 +42,11 @@ export async function submit(jwe: string, opts: { endpoint: string; fetch: Fetch
   } catch {
     body = undefined;
   }
-  const b = (typeof body === 'object' && body !== null ? body : {}) as { receipt?: unknown; code?: unknown; error?: { code?: unknown } };
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    receipt?: unknown;
+    code?: unknown;
+    error?: { code?: unknown };
+  };
   if (res.status < 200 || res.status > 299 || typeof b.receipt !== 'string') {
     const code = b.code ?? b.error?.code;
     throw new PropsError('ERR_ORACLE_SUBMIT_FAILED', { detail: isErrorCode(code) ? code : `HTTP ${res.status}` });
@@ -66,9 +77,12 @@ export async function verifyReceipt(
     throw new PropsError('ERR_RECEIPT_MALFORMED');
   }
   const r = parseReceipt(parsed);
-  if (r.submissionId !== expected.submissionId) throw new PropsError('ERR_RECEIPT_MISMATCH', { detail: 'submissionId' });
-  if (r.evidenceDigest !== expected.evidenceDigest) throw new PropsError('ERR_RECEIPT_MISMATCH', { detail: 'evidenceDigest' });
-  if (r.inputCommitment !== expected.inputCommitment) throw new PropsError('ERR_RECEIPT_MISMATCH', { detail: 'inputCommitment' });
+  if (r.submissionId !== expected.submissionId)
+    throw new PropsError('ERR_RECEIPT_MISMATCH', { detail: 'submissionId' });
+  if (r.evidenceDigest !== expected.evidenceDigest)
+    throw new PropsError('ERR_RECEIPT_MISMATCH', { detail: 'evidenceDigest' });
+  if (r.inputCommitment !== expected.inputCommitment)
+    throw new PropsError('ERR_RECEIPT_MISMATCH', { detail: 'inputCommitment' });
   return r;
 }
 

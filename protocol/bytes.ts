@@ -32,7 +32,8 @@ for (let i = 0; i < 6; i++) NIBBLE[97 + i] = NIBBLE[65 + i] = 10 + i;
 export function hexInto(hex: string, length: number, out: Uint8Array, offset: number): void {
   if (typeof hex !== 'string') throw new TypeError('hex: expected string');
   const start = hex.startsWith('0x') ? 2 : 0;
-  if (hex.length - start !== 2 * length) throw new RangeError(`hex: expected ${length} bytes, got ${(hex.length - start) / 2}`);
+  if (hex.length - start !== 2 * length)
+    throw new RangeError(`hex: expected ${length} bytes, got ${(hex.length - start) / 2}`);
   for (let i = 0; i < length; i++) {
     const hi = NIBBLE[hex.charCodeAt(start + 2 * i)] ?? -1;
     const lo = NIBBLE[hex.charCodeAt(start + 2 * i + 1)] ?? -1;

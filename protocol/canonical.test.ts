@@ -67,14 +67,28 @@ describe('canonicalJson (RFC 8785)', () => {
   // canonicalJson serializes values whose members are already in code-unit order with JSON.stringify (RFC 8785
   // §3.2.2: JCS's primitives are ECMAScript's) and everything else with the `canonicalize` package. Both paths must
   // give the package's answer for every value, sorted or not.
-  it('gives the canonicalize package\'s answer for random values, members sorted or not (fast path and general path)', () => {
+  it("gives the canonicalize package's answer for random values, members sorted or not (fast path and general path)", () => {
     const canonicalize = canonicalizeModule as unknown as (v: unknown) => string;
     let seed = 0x9e3779b9;
     const rnd = (n: number): number => {
       seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
       return seed % n;
     };
-    const strings = ['', 'a', 'B', '10', '9', '__proto__x', '\u20ac', '\ud83d\ude00', '\ud800', '"\\/\n\u0000', 'é', '\ufb33', 'z'.repeat(40)];
+    const strings = [
+      '',
+      'a',
+      'B',
+      '10',
+      '9',
+      '__proto__x',
+      '\u20ac',
+      '\ud83d\ude00',
+      '\ud800',
+      '"\\/\n\u0000',
+      'é',
+      '\ufb33',
+      'z'.repeat(40),
+    ];
     const numbers = [0, -0, 1, -1, 0.5, 1e21, 1e-7, 5e-324, 333333333.33333329, 9007199254740993, 1790000000];
     const value = (depth: number): unknown => {
       const kind = depth > 3 ? rnd(4) : rnd(6);

@@ -1,7 +1,14 @@
 // EIP-712 types shared by the enclave (signer), the verifier and the contracts (PropsEscrow/PropsRegistry).
 // The on-chain form of a result is a fixed-width struct; its `resultHash` commits to the full JWS payload (a tagged
 // SHA-256, as every other JSON commitment of Props: the contracts take it as an opaque word and never recompute it).
-import { domainSeparator as viemDomainSeparator, encodeAbiParameters, hashTypedData, keccak256, toBytes, type TypedDataDomain } from 'viem';
+import {
+  domainSeparator as viemDomainSeparator,
+  encodeAbiParameters,
+  hashTypedData,
+  keccak256,
+  toBytes,
+  type TypedDataDomain,
+} from 'viem';
 import { digestJson, keccak_256, sha256Digest, sha256TaggedJson, tagFrame, TAGS } from './hash.ts';
 import { concatBytes, fromHex, HEX_NIBBLE, hexInto, toHex, utf8, type Hex } from './bytes.ts';
 import type { Eip712DomainValue, Manifest, ResultBody } from './schemas.ts';
@@ -101,7 +108,9 @@ export function resultDigest(domain: Eip712DomainValue, body: ResultBody): Hex {
 // The hot path (one digest per scored result) hashes the fixed-width struct directly: 9 static words, no ABI
 // walker. `eip712.test.ts` checks it against viem's hashTypedData/hashStruct on random messages.
 const RESULT_TYPEHASH = keccak_256(
-  utf8('PropsResult(bytes32 requestId,bytes32 nonce,bytes32 pipelineId,bytes32 resultHash,bytes32 inputCommitment,uint16 score,bool approved,uint64 issuedAt)'),
+  utf8(
+    'PropsResult(bytes32 requestId,bytes32 nonce,bytes32 pipelineId,bytes32 resultHash,bytes32 inputCommitment,uint16 score,bool approved,uint64 issuedAt)',
+  ),
 );
 const domainSeparators = new Map<string, Uint8Array>();
 
@@ -116,16 +125,13 @@ function domainSeparatorOf(d: Eip712DomainValue): Uint8Array {
   return sep;
 }
 
-function word(value: bigint): Uint8Array {
-  if (value < 0n || value >= 1n << 256n) throw new RangeError('eip712: word out of range');
-  return fromHex(value.toString(16).padStart(64, '0'), 32);
-}
-
 // Nine static words written into one buffer (this runs for every scored result). The result hash comes as hex (a
 // message) or as the 32 bytes just computed (`resultStructHashOf`).
 function resultStructBytes(m: Omit<ResultMessage, 'resultHash'> & { resultHash: Hex | Uint8Array }): Uint8Array {
-  if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff) throw new RangeError('eip712: score is not a uint16');
-  if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n) throw new RangeError('eip712: issuedAt is not a uint64');
+  if (!Number.isInteger(m.score) || m.score < 0 || m.score > 0xffff)
+    throw new RangeError('eip712: score is not a uint16');
+  if (typeof m.issuedAt !== 'bigint' || m.issuedAt < 0n || m.issuedAt >= 1n << 64n)
+    throw new RangeError('eip712: issuedAt is not a uint64');
   const out = new Uint8Array(9 * 32);
   if (typeof m.resultHash === 'string') hexInto(m.resultHash, 32, out, 128);
   else if (m.resultHash.length !== 32) throw new RangeError('eip712: resultHash is not 32 bytes');
@@ -175,7 +181,18 @@ export function resultStructHashOf(body: ResultBody): Uint8Array {
 // The members of a result statement that every result of one enclave batch shares, in RFC 8785 order around the
 // per-result ones: consentRef | evidenceDigest executionProvider exp iat | inputCommitment | manifestHash modelHash |
 // nonce output | pipelineId platform | requestId | typ v.
-const SHARED_MEMBERS = ['evidenceDigest', 'executionProvider', 'exp', 'iat', 'manifestHash', 'modelHash', 'pipelineId', 'platform', 'typ', 'v'] as const;
+const SHARED_MEMBERS = [
+  'evidenceDigest',
+  'executionProvider',
+  'exp',
+  'iat',
+  'manifestHash',
+  'modelHash',
+  'pipelineId',
+  'platform',
+  'typ',
+  'v',
+] as const;
 
 // SHARED_MEMBERS spelled out: a loop over the names makes each lookup a keyed (megamorphic) one, ~30 µs a batch of 64.
 function sharesMembers(a: ResultBody, b: ResultBody): boolean {
@@ -240,7 +257,15 @@ const OUTPUT_THRESHOLD = utf8(',"threshold":');
 
 // A quoted 0x-hex string of 32 bytes, written as text and decoded into the struct in one pass; −1 for anything else.
 function hex32Into(s: unknown, text: Uint8Array, at: number, struct: Uint8Array, off: number): number {
-  if (at < 0 || typeof s !== 'string' || s.length !== 66 || at + 68 > text.length || s.charCodeAt(0) !== 0x30 || s.charCodeAt(1) !== 0x78) return -1;
+  if (
+    at < 0 ||
+    typeof s !== 'string' ||
+    s.length !== 66 ||
+    at + 68 > text.length ||
+    s.charCodeAt(0) !== 0x30 ||
+    s.charCodeAt(1) !== 0x78
+  )
+    return -1;
   text[at] = 0x22;
   text[at + 1] = 0x30;
   text[at + 2] = 0x78;
@@ -275,7 +300,9 @@ function resultBatchWriter(first: ResultBody): ResultBatchWriter | undefined {
   if (iat < 0) return undefined;
   const q = JSON.stringify;
   const p0 = concatBytes(tagFrame(TAGS.result), utf8('{"consentRef":'));
-  const p1 = utf8(`,"evidenceDigest":${q(first.evidenceDigest)},"executionProvider":${q(first.executionProvider)},"exp":${q(first.exp)},"iat":${q(iat)},"inputCommitment":`);
+  const p1 = utf8(
+    `,"evidenceDigest":${q(first.evidenceDigest)},"executionProvider":${q(first.executionProvider)},"exp":${q(first.exp)},"iat":${q(iat)},"inputCommitment":`,
+  );
   const p2 = utf8(`,"manifestHash":${q(first.manifestHash)},"modelHash":${q(first.modelHash)},"nonce":`);
   const p3 = utf8(`},"pipelineId":${q(first.pipelineId)},"platform":${q(first.platform)},"requestId":`);
   const p4 = utf8(`,"typ":${q(first.typ)},"v":${q(first.v)}}`);
@@ -290,7 +317,13 @@ function resultBatchWriter(first: ResultBody): ResultBatchWriter | undefined {
     const o = body.output as Partial<ResultBody['output']> | null;
     if (typeof o !== 'object' || o === null || !Array.isArray(o.reasonCodes) || !sharesMembers(first, body)) return -1;
     const score = o.score as number;
-    if (!(score >= 0 && score <= 0xffff) || Object.keys(o).length !== 4 || Object.keys(body).length !== 15 || struct.length < base.length) return -1;
+    if (
+      !(score >= 0 && score <= 0xffff) ||
+      Object.keys(o).length !== 4 ||
+      Object.keys(body).length !== 15 ||
+      struct.length < base.length
+    )
+      return -1;
     struct.set(base, 0);
     let at = bytesInto(p0, text, 0); // frame, {"consentRef":
     at = quotedInto(body.consentRef, text, at);

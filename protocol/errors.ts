@@ -21,7 +21,8 @@ export const ERROR_MESSAGES = {
   ERR_EVIDENCE_CHAIN_INVALID: 'evidence certificate chain does not verify',
   ERR_EVIDENCE_ROOT_UNTRUSTED: 'evidence chain ends at an untrusted root',
   ERR_EVIDENCE_CERT_EXPIRED: 'a certificate in the evidence chain is outside its validity period',
-  ERR_EVIDENCE_SIMULATED_NOT_ALLOWED: 'evidence is simulated (platform "sim") and the policy does not allow simulated evidence',
+  ERR_EVIDENCE_SIMULATED_NOT_ALLOWED:
+    'evidence is simulated (platform "sim") and the policy does not allow simulated evidence',
   ERR_EVIDENCE_PLATFORM_NOT_ALLOWED: 'evidence platform is not allowed by policy',
   ERR_EVIDENCE_DEBUG: 'evidence comes from a debug-mode enclave',
   ERR_EVIDENCE_REPORT_DATA_MISMATCH: 'evidence report_data does not bind the enclave keys and manifest',
@@ -108,7 +109,8 @@ export const ERROR_MESSAGES = {
   ERR_TSM_FAILED: 'configfs-tsm report generation failed',
   ERR_PLATFORM_COLLECT_UNAVAILABLE: 'evidence collection is not available for this platform here',
   ERR_DCAP_CROSS_CHECK_FAILED: 'the reference DCAP verifier (@phala/dcap-qvl) disagrees with this verdict',
-  ERR_TD_ATTRIBUTES_NOT_ALLOWED: 'TD attributes are not acceptable (reserved bits, SEPT_VE_DISABLE off, or a service TD)',
+  ERR_TD_ATTRIBUTES_NOT_ALLOWED:
+    'TD attributes are not acceptable (reserved bits, SEPT_VE_DISABLE off, or a service TD)',
   // data-owner oracle — attested fetcher, submissions (JWE), receipts, consents
   ERR_FETCH_URL_NOT_ALLOWED: 'fetch URL is not an https URL the policy allows',
   ERR_FETCH_HOST_MISMATCH: 'server certificate does not name the pinned host exactly',
@@ -173,7 +175,8 @@ export const ERROR_MESSAGES = {
   // state rollback detection
   ERR_STATE_ROLLED_BACK: "the enclave's state is older than its last on-chain checkpoint (host rolled it back)",
   ERR_STATE_FORKED: "the enclave's log disagrees with its on-chain checkpoint at the same size",
-  ERR_STATE_FLEET_SEAL_MISMATCH: "this instance's fleet seed differs from the one the fleet's database was started with",
+  ERR_STATE_FLEET_SEAL_MISMATCH:
+    "this instance's fleet seed differs from the one the fleet's database was started with",
   ERR_STATE_SEAL_MISSING: "the database exists but the enclave's sealed seed for it does not",
 } as const;
 

@@ -3,8 +3,8 @@
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { keccak_256 as nobleKeccak256 } from '@noble/hashes/sha3.js';
 import { createKeccak, createSHA256 } from 'hash-wasm';
-import { canonicalBytes, canonicalJson } from './canonical.ts';
-import { concatBytes, toHex, utf8, utf8Into, type Hex } from './bytes.ts';
+import { canonicalJson } from './canonical.ts';
+import { toHex, utf8, utf8Into, type Hex } from './bytes.ts';
 
 export const TAGS = {
   code: 'props/code/v1',
@@ -69,10 +69,11 @@ let fastSha256: SyncHash | undefined;
 // run time (`process.getBuiltinModule`, Node ≥ 20.16), so the browser bundle of this module has no Node import.
 const NATIVE_SHA256_MIN = 384;
 type NativeHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
-const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
-  | { hash?: NativeHash }
-  | undefined;
-const nativeHash = typeof nodeCrypto?.hash === 'function' && nativeHashWorks(nodeCrypto.hash) ? nodeCrypto.hash : undefined;
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as { hash?: NativeHash } | undefined;
+const nativeHash =
+  typeof nodeCrypto?.hash === 'function' && nativeHashWorks(nodeCrypto.hash) ? nodeCrypto.hash : undefined;
 const nativeSha256: SyncHash | undefined = nativeHash
   ? (data) => {
       const b = nativeHash('sha256', data, 'buffer');
@@ -133,7 +134,8 @@ export function sha256TaggedJson(tag: string, value: unknown): Uint8Array {
   const prefix = framePrefix(tag);
   const need = prefix.length + text.length * 3; // UTF-8 is at most 3 bytes per UTF-16 code unit
   // The scratch grows to 64 KiB at most; a larger text gets a buffer of its own (kept by nothing).
-  if (scratch.length < need && need <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(need, scratch.length * 2)));
+  if (scratch.length < need && need <= SCRATCH_MAX)
+    scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(need, scratch.length * 2)));
   const buf = need <= scratch.length ? scratch : new Uint8Array(need);
   buf.set(prefix, 0);
   const written = utf8Into(text, buf.subarray(prefix.length));

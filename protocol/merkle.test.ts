@@ -158,7 +158,9 @@ describe('treeWithProofs (one pass)', () => {
       const { root, proofs } = treeWithProofs(leaves);
       expect(Buffer.from(root).toString('hex')).toBe(Buffer.from(treeRoot(leaves)).toString('hex'));
       for (let i = 0; i < n; i++) {
-        expect(proofs[i]!.map((p) => Buffer.from(p).toString('hex'))).toEqual(inclusionProof(leaves, i).map((p) => Buffer.from(p).toString('hex')));
+        expect(proofs[i]!.map((p) => Buffer.from(p).toString('hex'))).toEqual(
+          inclusionProof(leaves, i).map((p) => Buffer.from(p).toString('hex')),
+        );
         expect(verifyInclusion(leaves[i]!, i, n, proofs[i]!, root)).toBe(true);
       }
     }
@@ -186,8 +188,10 @@ describe('MerkleTree (stored subtrees)', () => {
     expect(tree.size).toBe(N);
     for (let n = 0; n <= N; n++) {
       expect(toHex(tree.root(n)), `root ${n}`).toBe(toHex(treeRoot(leaves, n)));
-      for (let i = 0; i < n; i++) expect(hexes(tree.inclusionProof(i, n)), `${i} of ${n}`).toEqual(hexes(inclusionProof(leaves, i, n)));
-      for (let m = 0; m <= n; m++) expect(hexes(tree.consistencyProof(m, n)), `${m}→${n}`).toEqual(hexes(consistencyProof(leaves, m, n)));
+      for (let i = 0; i < n; i++)
+        expect(hexes(tree.inclusionProof(i, n)), `${i} of ${n}`).toEqual(hexes(inclusionProof(leaves, i, n)));
+      for (let m = 0; m <= n; m++)
+        expect(hexes(tree.consistencyProof(m, n)), `${m}→${n}`).toEqual(hexes(consistencyProof(leaves, m, n)));
     }
     for (let i = 0; i < N; i++) expect(toHex(tree.leaf(i))).toBe(toHex(leaves[i]!));
   });
@@ -202,7 +206,8 @@ describe('MerkleTree (stored subtrees)', () => {
         const proof = tree.inclusionProof(i, n);
         expect(verifyInclusion(leaves[i]!, i, n, proof, tree.root(n))).toBe(true);
       }
-      for (const m of [1, n >> 1, n - 1]) expect(verifyConsistency(m, n, tree.root(m), tree.root(n), tree.consistencyProof(m, n))).toBe(true);
+      for (const m of [1, n >> 1, n - 1])
+        expect(verifyConsistency(m, n, tree.root(m), tree.root(n), tree.consistencyProof(m, n))).toBe(true);
     }
   });
 

@@ -70,7 +70,9 @@ function pathIn(sub: Subtree, m: number, from: number, to: number): Uint8Array[]
   const n = to - from;
   if (n === 1) return [];
   const k = split(n);
-  return m < k ? [...pathIn(sub, m, from, from + k), sub(from + k, to)] : [...pathIn(sub, m - k, from + k, to), sub(from, from + k)];
+  return m < k
+    ? [...pathIn(sub, m, from, from + k), sub(from + k, to)]
+    : [...pathIn(sub, m - k, from + k, to), sub(from, from + k)];
 }
 
 // SUBPROOF(m, D[from:to], complete) of RFC 9162 §2.1.4.1.
@@ -230,7 +232,8 @@ export function treeWithProofs(leafHashes: readonly Uint8Array[]): { root: Uint8
       pos[i] = p >> 1;
     }
     const next: Uint8Array[] = [];
-    for (let j = 0; j + 1 < level.length; j += 2) next.push(nodeHash(level[j] as Uint8Array, level[j + 1] as Uint8Array));
+    for (let j = 0; j + 1 < level.length; j += 2)
+      next.push(nodeHash(level[j] as Uint8Array, level[j + 1] as Uint8Array));
     if (level.length % 2 === 1) next.push(level[level.length - 1] as Uint8Array);
     level = next;
   }

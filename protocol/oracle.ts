@@ -67,9 +67,16 @@ export const fetchDelegation = z.strictObject({
   typ: z.literal('props-fetch-delegation'),
   delegationId: hex32,
   evidenceDigest: hex32,
-  url: z.string().max(2048).regex(/^https:\/\/[^\s/?#@]+(\/[^\s#]*)?$/, 'expected an https URL without userinfo'),
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^https:\/\/[^\s/?#@]+(\/[^\s#]*)?$/, 'expected an https URL without userinfo'),
   /** The borrower's bearer token for the source; it exists in the clear only inside the enclave. */
-  token: z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, 'expected a printable token'),
+  token: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[\x21-\x7e]+$/, 'expected a printable token'),
 });
 export type FetchDelegation = z.infer<typeof fetchDelegation>;
 
@@ -143,6 +150,12 @@ export function inputCommitment(proofs: readonly ProvenanceProof[]): Hex {
  * no whitespace — exactly the RFC 8785 form of that member set.
  */
 export function jwkThumbprint(jwk: PublicJwk): string {
-  const members = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y ?? '' } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return toBase64(sha256(canonicalBytes(members))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const members =
+    jwk.kty === 'EC'
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y ?? '' }
+      : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  return toBase64(sha256(canonicalBytes(members)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }

@@ -19,5 +19,8 @@ export function assertVersion(input: unknown, field: string, known: readonly unk
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return;
   const v = (input as Record<string, unknown>)[field];
   // The detail names a small integer only: any other value could carry what the input holds (or not stringify).
-  if (!known.includes(v)) throw new PropsError('ERR_UNKNOWN_VERSION', { detail: `${field}=${Number.isSafeInteger(v) && Math.abs(v as number) < 1e6 ? String(v) : typeof v}` });
+  if (!known.includes(v))
+    throw new PropsError('ERR_UNKNOWN_VERSION', {
+      detail: `${field}=${Number.isSafeInteger(v) && Math.abs(v as number) < 1e6 ? String(v) : typeof v}`,
+    });
 }

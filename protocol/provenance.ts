@@ -21,10 +21,15 @@ export const PROVENANCE_TAGS = {
 export const hostName = z
   .string()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'expected a lower-case host name');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+    'expected a lower-case host name',
+  );
 
 /** ISO 8601 UTC timestamp with a Z suffix (milliseconds optional). */
-export const utcTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, 'expected ISO 8601 UTC time');
+export const utcTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, 'expected ISO 8601 UTC time');
 
 // ---------------------------------------------------------------- attested-fetch record
 export const ATTESTED_FETCH_VERSION = 1;
@@ -41,7 +46,10 @@ export const attestedFetchRecord = z.strictObject({
   version: z.literal(ATTESTED_FETCH_VERSION),
   kind: z.literal('attested-fetch'),
   /** Full request URL; https only. The bearer token is never part of it. */
-  url: z.string().max(2048).regex(/^https:\/\/[^\s/?#@]+(\/[^\s#]*)?$/, 'expected an https URL without userinfo'),
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^https:\/\/[^\s/?#@]+(\/[^\s#]*)?$/, 'expected an https URL without userinfo'),
   /** The host the fetcher pinned and validated the certificate for (equals the URL's host name, no port). */
   host: hostName,
   method: z.enum(['GET', 'POST']),
@@ -53,7 +61,11 @@ export const attestedFetchRecord = z.strictObject({
   time: utcTime,
   /** Plain SHA-256 of the response body bytes exactly as received (`bodyDigest`). */
   bodySha256: hex32,
-  bodyBytes: z.number().int().nonnegative().max(64 * 1024 * 1024),
+  bodyBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(64 * 1024 * 1024),
   /** Response Content-Type as sent by the server (lower case, parameters kept), or '' when absent. */
   contentType: z.string().max(256),
 });
@@ -74,7 +86,8 @@ export function certChainDigest(ders: readonly Uint8Array[]): Hex {
 }
 
 /** Plain SHA-256 of a response body (untagged, so anyone holding the body can check it). */
-export const bodyDigest = (body: Uint8Array | string): Hex => toHex(sha256(typeof body === 'string' ? utf8(body) : body));
+export const bodyDigest = (body: Uint8Array | string): Hex =>
+  toHex(sha256(typeof body === 'string' ? utf8(body) : body));
 
 // ---------------------------------------------------------------- signed-source payload
 export const SIGNED_SOURCE_VERSION = 1;
@@ -105,7 +118,10 @@ export const provenanceProof = z.discriminatedUnion('kind', [
     version: z.literal(PROVENANCE_PROOF_VERSION),
     kind: z.literal('tlsn'),
     /** bincode Presentation (tlsn 0.1.0-alpha.12), hex without 0x. */
-    presentation: z.string().max(MAX_PRESENTATION_HEX).regex(/^([0-9a-f]{2})+$/, 'expected lower-case hex'),
+    presentation: z
+      .string()
+      .max(MAX_PRESENTATION_HEX)
+      .regex(/^([0-9a-f]{2})+$/, 'expected lower-case hex'),
   }),
   z.strictObject({
     version: z.literal(PROVENANCE_PROOF_VERSION),
@@ -123,7 +139,11 @@ export const provenanceProof = z.discriminatedUnion('kind', [
     kind: z.literal('attested-fetch'),
     jws: compactJws,
     /** The response body, base64; present inside the enclave, absent when a proof is disclosed without records. */
-    body: z.string().max(96 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/).optional(),
+    body: z
+      .string()
+      .max(96 * 1024 * 1024)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+      .optional(),
   }),
 ]);
 export type ProvenanceProof = z.infer<typeof provenanceProof>;

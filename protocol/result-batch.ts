@@ -7,7 +7,15 @@ import { fromHex, toHex, type Hex } from './bytes.ts';
 import { resultStructHashOf } from './eip712.ts';
 import { leafHash, rootFromInclusionProof } from './merkle.ts';
 import { assertVersion, parseWith } from './parse.ts';
-import { BATCHED_RESULT_KIND, batchedResult, resultBatchHead, RESULT_VERSION, type BatchedResult, type ResultBatchHead, type ResultBody } from './schemas.ts';
+import {
+  BATCHED_RESULT_KIND,
+  batchedResult,
+  resultBatchHead,
+  RESULT_VERSION,
+  type BatchedResult,
+  type ResultBatchHead,
+  type ResultBody,
+} from './schemas.ts';
 
 export function isBatchedResult(input: unknown): boolean {
   return typeof input === 'object' && input !== null && (input as { kind?: unknown }).kind === BATCHED_RESULT_KIND;
@@ -30,6 +38,11 @@ export function resultLeafHash(body: ResultBody): Uint8Array {
 
 /** The batch root a result's inclusion proof implies, or undefined when the proof cannot fit a tree of `size`. */
 export function batchRootOf(result: Pick<BatchedResult, 'body' | 'index' | 'path'>, size: number): Hex | undefined {
-  const root = rootFromInclusionProof(resultLeafHash(result.body), result.index, size, result.path.map((p) => fromHex(p, 32)));
+  const root = rootFromInclusionProof(
+    resultLeafHash(result.body),
+    result.index,
+    size,
+    result.path.map((p) => fromHex(p, 32)),
+  );
   return root ? toHex(root) : undefined;
 }

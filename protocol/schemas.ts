@@ -145,7 +145,11 @@ export const batchedResult = z.strictObject({
   body: resultBody,
   /** Compact JWS over the batch head, `typ: props-result-batch+jws`, by the evidence-bound JWS key. */
   head: compactJws.max(4096),
-  index: z.number().int().nonnegative().max(MAX_BATCH_SIZE - 1),
+  index: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MAX_BATCH_SIZE - 1),
   /** RFC 9162 inclusion path, leaf to root. */
   path: z.array(hex32).max(12),
 });
@@ -161,13 +165,15 @@ export const auditBundle = z.strictObject({
   evidence,
   manifest,
   jwks: z.strictObject({ keys: z.array(publicJwk).min(1).max(8) }),
-  results: z.array(
-    z.strictObject({
-      request: z.strictObject({ requestId: hex32, nonce: hex32 }),
-      /** Singly signed or batched (see result-batch.ts); verifyResult tells them apart by `kind`. */
-      attestation: z.union([resultAttestation, batchedResult]),
-    }),
-  ).max(100_000),
+  results: z
+    .array(
+      z.strictObject({
+        request: z.strictObject({ requestId: hex32, nonce: hex32 }),
+        /** Singly signed or batched (see result-batch.ts); verifyResult tells them apart by `kind`. */
+        attestation: z.union([resultAttestation, batchedResult]),
+      }),
+    )
+    .max(100_000),
   /**
    * Reserved for provenance proofs a data owner chooses to disclose; nothing verifies them in a bundle yet (`props
    * proof verify` checks one alone), so a bundle carrying any is malformed rather than silently passed.

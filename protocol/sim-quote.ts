@@ -93,7 +93,8 @@ export function encodeSimQuoteBody(f: SimQuoteFields): Uint8Array {
 }
 
 export function assembleSimQuote(signed: Uint8Array, signature: Uint8Array, attestationKeyXY: Uint8Array): Uint8Array {
-  if (signature.length !== SIG_SIZE || attestationKeyXY.length !== ATT_KEY_SIZE) throw new RangeError('sim quote signature data');
+  if (signature.length !== SIG_SIZE || attestationKeyXY.length !== ATT_KEY_SIZE)
+    throw new RangeError('sim quote signature data');
   const out = new Uint8Array(QUOTE_SIZE);
   out.set(signed, 0);
   new DataView(out.buffer).setUint32(SIG_LEN_OFFSET, SIG_DATA_SIZE, true);
@@ -112,15 +113,21 @@ export type ParsedSimQuote = SimQuoteFields & {
 /** Parses a sim quote; lengths are checked before any slice. */
 export function parseSimQuote(q: Uint8Array): ParsedSimQuote {
   if (!(q instanceof Uint8Array)) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'quote is not bytes' });
-  if (q.length < QUOTE_SIZE) throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `${q.length} < ${QUOTE_SIZE} bytes` });
+  if (q.length < QUOTE_SIZE)
+    throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `${q.length} < ${QUOTE_SIZE} bytes` });
   if (q.length > QUOTE_SIZE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'trailing bytes after quote' });
   const dv = new DataView(q.buffer, q.byteOffset, q.byteLength);
-  if (dv.getUint16(HEADER_VERSION_OFFSET, true) !== SIM_QUOTE_VERSION) throw new PropsError('ERR_UNKNOWN_VERSION', { detail: 'sim quote version' });
-  if (dv.getUint16(HEADER_ATT_KEY_TYPE_OFFSET, true) !== SIM_ATT_KEY_TYPE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'attestation key type' });
-  if (dv.getUint32(HEADER_TEE_TYPE_OFFSET, true) !== SIM_TEE_TYPE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'tee type' });
+  if (dv.getUint16(HEADER_VERSION_OFFSET, true) !== SIM_QUOTE_VERSION)
+    throw new PropsError('ERR_UNKNOWN_VERSION', { detail: 'sim quote version' });
+  if (dv.getUint16(HEADER_ATT_KEY_TYPE_OFFSET, true) !== SIM_ATT_KEY_TYPE)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'attestation key type' });
+  if (dv.getUint32(HEADER_TEE_TYPE_OFFSET, true) !== SIM_TEE_TYPE)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'tee type' });
   const vendor = q.subarray(HEADER_QE_VENDOR_ID_OFFSET, HEADER_QE_VENDOR_ID_OFFSET + HEADER_QE_VENDOR_ID_SIZE);
-  if (!vendor.every((v, i) => v === SIM_VENDOR_ID[i])) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'not a sim vendor id' });
-  if (dv.getUint32(SIG_LEN_OFFSET, true) !== SIG_DATA_SIZE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature data length' });
+  if (!vendor.every((v, i) => v === SIM_VENDOR_ID[i]))
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'not a sim vendor id' });
+  if (dv.getUint32(SIG_LEN_OFFSET, true) !== SIG_DATA_SIZE)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature data length' });
   const b = BODY_OFFSET;
   const m = (off: number) => q.slice(b + off, b + off + MEASUREMENT_SIZE);
   const tdAttributes = q.slice(b + BODY_TD_ATTRIBUTES, b + BODY_TD_ATTRIBUTES + 8);

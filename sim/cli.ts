@@ -53,10 +53,15 @@ export const simCommand: Command = {
     if (values.attacks) {
       log('Props attack catalogue — every scenario must be rejected at its layer with its code, leaving no trace.');
       const r = await runAttacks({ log, threshold });
-      if (json) process.stdout.write(`${JSON.stringify({ ok: r.ok, attacks: r.attacks.map(({ name, rejected, layer, code, expected, traceFree }) => ({ name, rejected, layer, code, expected, traceFree })) })}\n`);
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify({ ok: r.ok, attacks: r.attacks.map(({ name, rejected, layer, code, expected, traceFree }) => ({ name, rejected, layer, code, expected, traceFree })) })}\n`,
+        );
       else {
         const n = r.attacks.filter((a) => a.ok).length;
-        process.stdout.write(`\n${n} of ${r.attacks.length} attacks rejected for the stated reason, leaving no trace${r.ok ? '' : ' — SOME FAILED'}\n`);
+        process.stdout.write(
+          `\n${n} of ${r.attacks.length} attacks rejected for the stated reason, leaving no trace${r.ok ? '' : ' — SOME FAILED'}\n`,
+        );
       }
       return r.ok ? 0 : 1;
     }
@@ -74,17 +79,36 @@ const int = (s: string, min: number, max: number) => {
 };
 
 /** `props sim --fleet N`: the database is opened once first, so an unreachable one is a usage-level error (exit 2). */
-async function fleetRun(o: { instances: number; databaseUrl: string; borrowers: number; lenders: number; seed: string; json: boolean; log: (line: string) => void }): Promise<number> {
+async function fleetRun(o: {
+  instances: number;
+  databaseUrl: string;
+  borrowers: number;
+  lenders: number;
+  seed: string;
+  json: boolean;
+  log: (line: string) => void;
+}): Promise<number> {
   // ERR_STORE_UNAVAILABLE (or ERR_STORE_URL_INVALID) propagates: the dispatcher prints its code and exits 2.
   const { openPostgresStore } = await import('../enclave/store/index.ts');
   const store = await openPostgresStore(o.databaseUrl);
   await store.close();
   const { runFleet } = await import('./fleet.ts');
-  o.log(`Props fleet simulation — ${o.instances} props serve processes on one PostgreSQL database; SIMULATED attestation (platform "sim").`);
-  const s = await runFleet({ instances: o.instances, databaseUrl: o.databaseUrl, borrowers: o.borrowers, lenders: o.lenders, seed: o.seed, log: o.log });
+  o.log(
+    `Props fleet simulation — ${o.instances} props serve processes on one PostgreSQL database; SIMULATED attestation (platform "sim").`,
+  );
+  const s = await runFleet({
+    instances: o.instances,
+    databaseUrl: o.databaseUrl,
+    borrowers: o.borrowers,
+    lenders: o.lenders,
+    seed: o.seed,
+    log: o.log,
+  });
   if (o.json) {
     const { ok, instances, killed, scoredBy, bundlesVerified, bundles, ...rest } = s;
-    process.stdout.write(`${JSON.stringify({ ok, fleet: { instances, killed, scoredBy, bundlesVerified, bundles }, ...rest })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok, fleet: { instances, killed, scoredBy, bundlesVerified, bundles }, ...rest })}\n`,
+    );
   } else process.stdout.write(fleetTable(s));
   return s.ok ? 0 : 1;
 }
@@ -98,7 +122,10 @@ function fleetTable(s: FleetSummary): string {
     ['jobs', `${s.jobs} (${s.crossInstance} accepted by one, scored by another)`],
     ['lost', String(s.lost)],
     ['duplicated', String(s.duplicated)],
-    ['bundles verified', `${s.bundlesVerified}/${s.bundles} (incl. pre-kill ${s.preKillBundlesVerified}/${s.preKillBundles})`],
+    [
+      'bundles verified',
+      `${s.bundlesVerified}/${s.bundles} (incl. pre-kill ${s.preKillBundlesVerified}/${s.preKillBundles})`,
+    ],
     ['consent uses exact', held(s.consentUsesExact)],
     ['borrower counts exact', held(s.borrowerCountsExact)],
     ['time', `${s.seconds} s`],

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { fromHex, leafHash, MerkleTree, toHex, type Hex } from '../protocol/index.ts';
-import { checkEnclave, encryptSubmission, fetchSignedStatement, generateOwnerKey, grantConsent, type CheckedEnclave } from '../oracle/index.ts';
+import {
+  checkEnclave,
+  encryptSubmission,
+  fetchSignedStatement,
+  generateOwnerKey,
+  grantConsent,
+  type CheckedEnclave,
+} from '../oracle/index.ts';
 import { loadDefaultPolicy, verifyBundle, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
 import { startBankPortal, type BankPortal } from './bank/portal.ts';
@@ -75,7 +82,9 @@ function track(child: ChildProcess): void {
 }
 
 const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 
 export type Instance = { index: number; name: string; url: string; logId: string; child: ChildProcess };
 type InstanceConfig = { databaseUrl: string; dir: string; policyFile: string; borrowerCap: number; adminToken: string };
@@ -85,9 +94,25 @@ const instanceName = (index: number) => `instance-${index + 1}`;
 /** Starts `props serve` for instance `index` (its seal file decides its keys and log) and reads its start line. */
 async function spawnInstance(index: number, c: InstanceConfig): Promise<Instance> {
   const name = instanceName(index);
-  const args = [BIN, 'serve', '--port', '0', '--database-url', c.databaseUrl, '--seal', join(c.dir, `${name}.seal`), '--fleet-seal', join(c.dir, 'fleet.seal'), '--quiet'];
+  const args = [
+    BIN,
+    'serve',
+    '--port',
+    '0',
+    '--database-url',
+    c.databaseUrl,
+    '--seal',
+    join(c.dir, `${name}.seal`),
+    '--fleet-seal',
+    join(c.dir, 'fleet.seal'),
+    '--quiet',
+  ];
   args.push('--rate', '1000000', '--borrower-cap', String(c.borrowerCap), '--provenance-policy', c.policyFile);
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, PROPS_ADMIN_TOKEN: c.adminToken }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, PROPS_ADMIN_TOKEN: c.adminToken },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   track(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4000)));
@@ -129,14 +154,27 @@ export type FleetBank = { portal: BankPortal; accounts: BankAccount[]; provenanc
 /** The bank portal (HTTPS, test CA) signing the generated borrowers' statements, and a policy trusting its key. */
 async function startBank(seed: string, count: number): Promise<FleetBank> {
   const borrowers = generateBorrowers(`${seed}/fleet`, count);
-  const accounts = borrowers.map((b, index) => ({ index, accountId: b.statement.accountId, token: `tok_${randomBytes(12).toString('hex')}` }));
+  const accounts = borrowers.map((b, index) => ({
+    index,
+    accountId: b.statement.accountId,
+    token: `tok_${randomBytes(12).toString('hex')}`,
+  }));
   const byId = new Map(borrowers.map((b) => [b.statement.accountId, b.statement]));
   const portal = await startBankPortal({ statementFor: (id) => byId.get(id), accounts });
   const provenancePolicy = {
-    version: 2, id: 'props-sim-fleet-provenance@1', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+    version: 2,
+    id: 'props-sim-fleet-provenance@1',
+    maxAgeSeconds: 3600,
+    clockSkewSeconds: 60,
+    maxTranscriptBytes: 1 << 20,
     tlsn: { hosts: [], notaryKeys: [] },
     reclaim: { hosts: [], witnesses: [] },
-    signedSource: { hosts: [portal.host], algorithms: ['ES256'], jwks: portal.jwks, kids: portal.jwks.keys.map((k) => ({ kid: String(k.kid), issuers: [portal.host] })) },
+    signedSource: {
+      hosts: [portal.host],
+      algorithms: ['ES256'],
+      jwks: portal.jwks,
+      kids: portal.jwks.keys.map((k) => ({ kid: String(k.kid), issuers: [portal.host] })),
+    },
     attestedFetch: { hosts: [], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
   };
   return { portal, accounts, provenancePolicy };
@@ -155,7 +193,14 @@ export type Fleet = {
   close(): Promise<void>;
 };
 
-export type StartFleetOptions = { instances: number; databaseUrl: string; borrowerCap: number; accounts: number; seed: string; log: (line: string) => void };
+export type StartFleetOptions = {
+  instances: number;
+  databaseUrl: string;
+  borrowerCap: number;
+  accounts: number;
+  seed: string;
+  log: (line: string) => void;
+};
 
 /** The bank and N instances, started together on one database (they migrate it once, under an advisory lock). */
 export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
@@ -163,7 +208,13 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
   const bank = await startBank(o.seed, o.accounts);
   const policyFile = join(dir, 'provenance-policy.json');
   writeFileSync(policyFile, JSON.stringify(bank.provenancePolicy));
-  const config: InstanceConfig = { databaseUrl: o.databaseUrl, dir, policyFile, borrowerCap: o.borrowerCap, adminToken: randomBytes(24).toString('base64url') };
+  const config: InstanceConfig = {
+    databaseUrl: o.databaseUrl,
+    dir,
+    policyFile,
+    borrowerCap: o.borrowerCap,
+    adminToken: randomBytes(24).toString('base64url'),
+  };
   const states: Promise<Instance>[] = Array.from({ length: o.instances }, (_, i) => spawnInstance(i, config));
   const close = async () => {
     const settled = await Promise.allSettled(states);
@@ -172,7 +223,8 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const inst of await Promise.all(states)) o.log(`✓ ${inst.name} serving at ${inst.url}, log ${inst.logId.slice(0, 14)}…`);
+    for (const inst of await Promise.all(states))
+      o.log(`✓ ${inst.name} serving at ${inst.url}, log ${inst.logId.slice(0, 14)}…`);
   } catch (e) {
     await close();
     throw e;
@@ -202,13 +254,26 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
 export type Lender = { index: number; lenderId: string; apiKey: string };
 export type EnrolledBorrower = { account: number; instance: number; submissionId: string; consents: string[] };
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -223,12 +288,21 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 
 /** Lenders, each created through a different instance (the admin token is the fleet's). */
 export async function createLenders(fleet: Fleet, count: number): Promise<Lender[]> {
-  return mapLimit(Array.from({ length: count }, (_, i) => i), 8, async (index) => {
-    const inst = await fleet.ready(index % fleet.size);
-    const r = await postJson(`${inst.url}/v1/admin/lenders`, { name: `fleet-lender-${index + 1}` }, { authorization: `Bearer ${fleet.adminToken}` });
-    if (r.status !== 201 || typeof r.json.lenderId !== 'string' || typeof r.json.apiKey !== 'string') throw new Error(`lender refused: ${String(r.json.code ?? r.status)}`);
-    return { index, lenderId: r.json.lenderId, apiKey: r.json.apiKey };
-  });
+  return mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    8,
+    async (index) => {
+      const inst = await fleet.ready(index % fleet.size);
+      const r = await postJson(
+        `${inst.url}/v1/admin/lenders`,
+        { name: `fleet-lender-${index + 1}` },
+        { authorization: `Bearer ${fleet.adminToken}` },
+      );
+      if (r.status !== 201 || typeof r.json.lenderId !== 'string' || typeof r.json.apiKey !== 'string')
+        throw new Error(`lender refused: ${String(r.json.code ?? r.status)}`);
+      return { index, lenderId: r.json.lenderId, apiKey: r.json.apiKey };
+    },
+  );
 }
 
 /** The data owners' policy: the default, with simulated evidence allowed (this is a simulation). */
@@ -242,7 +316,13 @@ export function ownerPolicy(): Policy {
 async function checkInstance(inst: Instance): Promise<CheckedEnclave> {
   const evidence = await (await fetch(`${inst.url}/v1/attestation/evidence`)).json();
   const manifest = await (await fetch(`${inst.url}/v1/attestation/manifest`)).json();
-  return checkEnclave({ evidence, manifest, policy: ownerPolicy(), now: new Date(), verifyEvidence: (e, opts) => verifyEvidence(e, opts) });
+  return checkEnclave({
+    evidence,
+    manifest,
+    policy: ownerPolicy(),
+    now: new Date(),
+    verifyEvidence: (e, opts) => verifyEvidence(e, opts),
+  });
 }
 
 export type EnrolOptions = { accounts: readonly number[]; lenders: readonly Lender[]; maxUses: number };
@@ -252,7 +332,9 @@ export type EnrolOptions = { accounts: readonly number[]; lenders: readonly Lend
  * round-robin by account) and submits it there, then grants each lender a consent through another instance.
  */
 export async function enrolBorrowers(fleet: Fleet, o: EnrolOptions): Promise<EnrolledBorrower[]> {
-  const checked = await Promise.all(Array.from({ length: fleet.size }, async (_, i) => checkInstance(await fleet.ready(i))));
+  const checked = await Promise.all(
+    Array.from({ length: fleet.size }, async (_, i) => checkInstance(await fleet.ready(i))),
+  );
   const now = () => new Date();
   const { portal } = fleet.bank;
   return mapLimit(o.accounts, 8, async (account) => {
@@ -260,18 +342,39 @@ export async function enrolBorrowers(fleet: Fleet, o: EnrolOptions): Promise<Enr
     if (!acct) throw new Error(`no bank account ${account}`);
     const instance = account % fleet.size;
     const inst = await fleet.ready(instance);
-    const { proof } = await fetchSignedStatement({ url: portal.statementUrl(acct.accountId), token: acct.token, caPems: [portal.caPem], route: portal.route });
+    const { proof } = await fetchSignedStatement({
+      url: portal.statementUrl(acct.accountId),
+      token: acct.token,
+      caPems: [portal.caPem],
+      route: portal.route,
+    });
     const owner = (await generateOwnerKey()).key;
-    const { jwe } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked[instance] as CheckedEnclave, { now });
+    const { jwe } = await encryptSubmission(
+      { proofs: [proof], owner: owner.publicJwk },
+      checked[instance] as CheckedEnclave,
+      { now },
+    );
     const sub = await postJson(`${inst.url}/v1/submissions`, { jwe });
-    if (sub.status !== 201) throw new Error(`submission refused by ${inst.name}: ${String(sub.json.code ?? sub.status)}`);
+    if (sub.status !== 201)
+      throw new Error(`submission refused by ${inst.name}: ${String(sub.json.code ?? sub.status)}`);
     const consents: string[] = [];
     for (const lender of o.lenders) {
       const expiry = new Date(Date.now() + 86_400_000);
-      const c = await grantConsent({ lender: lender.lenderId, purpose: 'credit-scoring', expiry, maxUses: o.maxUses, inputCommitment: sub.json.inputCommitment as Hex }, owner, { now });
+      const c = await grantConsent(
+        {
+          lender: lender.lenderId,
+          purpose: 'credit-scoring',
+          expiry,
+          maxUses: o.maxUses,
+          inputCommitment: sub.json.inputCommitment as Hex,
+        },
+        owner,
+        { now },
+      );
       const via = await fleet.ready((instance + 1 + lender.index) % fleet.size);
       const r = await postJson(`${via.url}/v1/consents`, { consent: c.jws });
-      if (r.status !== 201 || typeof r.json.consentId !== 'string') throw new Error(`consent refused by ${via.name}: ${String(r.json.code ?? r.status)}`);
+      if (r.status !== 201 || typeof r.json.consentId !== 'string')
+        throw new Error(`consent refused by ${via.name}: ${String(r.json.code ?? r.status)}`);
       consents.push(r.json.consentId);
     }
     return { account, instance, submissionId: sub.json.submissionId as string, consents };
@@ -280,11 +383,32 @@ export async function enrolBorrowers(fleet: Fleet, o: EnrolOptions): Promise<Enr
 
 // ---------------------------------------------------------------- jobs
 
-export type JobPlan = { lender: Lender; consentId: string; submissionId: string; scoredBy: number; via: number; key: string; nonce: Hex };
-export type JobAnswer = { plan: JobPlan; status: number; jobId?: string; state?: string; code?: string; attempts: number; doneBeforeKill: boolean };
+export type JobPlan = {
+  lender: Lender;
+  consentId: string;
+  submissionId: string;
+  scoredBy: number;
+  via: number;
+  key: string;
+  nonce: Hex;
+};
+export type JobAnswer = {
+  plan: JobPlan;
+  status: number;
+  jobId?: string;
+  state?: string;
+  code?: string;
+  attempts: number;
+  doneBeforeKill: boolean;
+};
 
 /** Job j of each lender uses borrower j mod B's consent; the jobs go to the instances in turn. */
-export function planJobs(borrowers: readonly EnrolledBorrower[], lenders: readonly Lender[], jobsPerLender: number, instances: number): JobPlan[] {
+export function planJobs(
+  borrowers: readonly EnrolledBorrower[],
+  lenders: readonly Lender[],
+  jobsPerLender: number,
+  instances: number,
+): JobPlan[] {
   const plans: JobPlan[] = [];
   for (let j = 0; j < jobsPerLender; j++) {
     const b = borrowers[j % borrowers.length] as EnrolledBorrower;
@@ -297,11 +421,24 @@ export function planJobs(borrowers: readonly EnrolledBorrower[], lenders: readon
 export function jobPlan(lender: Lender, b: EnrolledBorrower, consent: number, via: number): JobPlan {
   const consentId = b.consents[consent];
   if (consentId === undefined) throw new Error(`borrower ${b.account} granted no consent ${consent}`);
-  return { lender, consentId, submissionId: b.submissionId, scoredBy: b.instance, via, key: randomUUID(), nonce: `0x${randomBytes(32).toString('hex')}` };
+  return {
+    lender,
+    consentId,
+    submissionId: b.submissionId,
+    scoredBy: b.instance,
+    via,
+    key: randomUUID(),
+    nonce: `0x${randomBytes(32).toString('hex')}`,
+  };
 }
 
 export type SendJobsOptions = { kill?: { victim: number; afterAnswers: number } };
-export type SendJobsResult = { answers: JobAnswer[]; killedAt?: number; inFlightAtKill: number; restarted?: Promise<Instance> };
+export type SendJobsResult = {
+  answers: JobAnswer[];
+  killedAt?: number;
+  inFlightAtKill: number;
+  restarted?: Promise<Instance>;
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -310,7 +447,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * killed (kill -9) and restarted; a client whose connection was lost does not know whether its job was accepted, and
  * sends it again under the same idempotency key once the instance is back, as the API asks.
  */
-export async function sendJobs(fleet: Fleet, plans: readonly JobPlan[], o: SendJobsOptions = {}): Promise<SendJobsResult> {
+export async function sendJobs(
+  fleet: Fleet,
+  plans: readonly JobPlan[],
+  o: SendJobsOptions = {},
+): Promise<SendJobsResult> {
   const inFlight = new Array<number>(fleet.size).fill(0);
   const result: SendJobsResult = { answers: [], inFlightAtKill: 0 };
   let answered = 0;
@@ -355,18 +496,25 @@ export async function sendJobs(fleet: Fleet, plans: readonly JobPlan[], o: SendJ
   return result;
 }
 
-export const accepted = (a: JobAnswer): a is JobAnswer & { jobId: string } => a.jobId !== undefined && [200, 201, 202].includes(a.status);
+export const accepted = (a: JobAnswer): a is JobAnswer & { jobId: string } =>
+  a.jobId !== undefined && [200, 201, 202].includes(a.status);
 
 export type JobState = { jobId: string; state: string; logId?: string; logIndex?: number };
 
 /** Each accepted job read back with GET /v1/jobs/{id} (from the instance it was sent to) until it is done or failed. */
-export async function awaitJobs(fleet: Fleet, answers: readonly JobAnswer[], timeoutMs = 120_000): Promise<Map<string, JobState>> {
+export async function awaitJobs(
+  fleet: Fleet,
+  answers: readonly JobAnswer[],
+  timeoutMs = 120_000,
+): Promise<Map<string, JobState>> {
   const deadline = Date.now() + timeoutMs;
   const states = new Map<string, JobState>();
   await mapLimit(answers.filter(accepted), 16, async (a) => {
     for (;;) {
       const inst = await fleet.ready(a.plan.via);
-      const res = await fetch(`${inst.url}/v1/jobs/${a.jobId}`, { headers: { authorization: `Bearer ${a.plan.lender.apiKey}` } }).catch(() => undefined);
+      const res = await fetch(`${inst.url}/v1/jobs/${a.jobId}`, {
+        headers: { authorization: `Bearer ${a.plan.lender.apiKey}` },
+      }).catch(() => undefined);
       const j = res?.ok ? ((await res.json()) as JobState) : undefined;
       if (j && (j.state === 'done' || j.state === 'failed')) return void states.set(a.jobId, j);
       if (Date.now() > deadline) return void states.set(a.jobId, j ?? { jobId: a.jobId, state: 'unknown' });
@@ -413,10 +561,18 @@ export type DatabaseReport = {
 };
 
 /** This run's rows in a database that may hold others': its lenders' jobs, its borrowers' submissions, its logs. */
-export type DatabaseScope = { lenderIds: readonly string[]; submissionIds: readonly string[]; logIds: readonly string[] };
+export type DatabaseScope = {
+  lenderIds: readonly string[];
+  submissionIds: readonly string[];
+  logIds: readonly string[];
+};
 
 /** Reads the shared database directly (the `postgres` driver), not through any instance. */
-export async function checkDatabase(databaseUrl: string, expected: Expected, scope: DatabaseScope): Promise<DatabaseReport> {
+export async function checkDatabase(
+  databaseUrl: string,
+  expected: Expected,
+  scope: DatabaseScope,
+): Promise<DatabaseReport> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   const lenders = sql([...scope.lenderIds]);
   try {
@@ -430,14 +586,24 @@ export async function checkDatabase(databaseUrl: string, expected: Expected, sco
     const logs = await sql<{ logId: string; count: number; min: number; max: number }[]>`
       SELECT log_id "logId", count(*)::int count, min(log_index)::int min, max(log_index)::int max FROM results
       WHERE log_id IN ${sql([...scope.logIds])} GROUP BY log_id`;
-    const consents = await sql<{ id: string; uses: number; maxUses: number }[]>`SELECT id, uses, max_uses "maxUses" FROM consents WHERE lender_id IN ${lenders}`;
+    const consents = await sql<
+      { id: string; uses: number; maxUses: number }[]
+    >`SELECT id, uses, max_uses "maxUses" FROM consents WHERE lender_id IN ${lenders}`;
     const borrowers = await sql<{ id: string; count: number }[]>`
       SELECT s.id, coalesce(b.count, 0)::int count FROM submissions s LEFT JOIN borrower_queries b ON b.nullifier = s.nullifier
       WHERE s.id IN ${sql([...scope.submissionIds])}`;
     const heads = await headsAgainstLeaves(sql, [...scope.logIds]);
     const mismatches: string[] = [];
-    for (const c of consents) if (c.uses !== (expected.consentUses.get(c.id) ?? 0)) mismatches.push(`consent ${c.id.slice(0, 10)}… uses ${c.uses}, expected ${expected.consentUses.get(c.id) ?? 0}`);
-    for (const b of borrowers) if (b.count !== (expected.borrowerCounts.get(b.id) ?? 0)) mismatches.push(`borrower ${b.id.slice(0, 10)}… count ${b.count}, expected ${expected.borrowerCounts.get(b.id) ?? 0}`);
+    for (const c of consents)
+      if (c.uses !== (expected.consentUses.get(c.id) ?? 0))
+        mismatches.push(
+          `consent ${c.id.slice(0, 10)}… uses ${c.uses}, expected ${expected.consentUses.get(c.id) ?? 0}`,
+        );
+    for (const b of borrowers)
+      if (b.count !== (expected.borrowerCounts.get(b.id) ?? 0))
+        mismatches.push(
+          `borrower ${b.id.slice(0, 10)}… count ${b.count}, expected ${expected.borrowerCounts.get(b.id) ?? 0}`,
+        );
     return {
       jobs: jobs?.n ?? 0,
       done: jobs?.done ?? 0,
@@ -462,30 +628,46 @@ export async function checkDatabase(databaseUrl: string, expected: Expected, sco
  * Every signed head each log's instance stored — before and after the kill — must be a prefix of the log as it stands:
  * its root is the root of the log's first treeSize leaves (an instance that lost or rewrote an entry breaks this).
  */
-async function headsAgainstLeaves(sql: postgres.Sql, logIds: string[]): Promise<{ total: number; inconsistent: number }> {
+async function headsAgainstLeaves(
+  sql: postgres.Sql,
+  logIds: string[],
+): Promise<{ total: number; inconsistent: number }> {
   const heads = await sql<{ logId: string; treeSize: number; rootHash: string }[]>`
     SELECT log_id "logId", tree_size::int "treeSize", root_hash "rootHash" FROM tree_heads WHERE log_id IN ${sql(logIds)}`;
   let inconsistent = 0;
   for (const id of logIds) {
     const tree = new MerkleTree();
-    for (const r of await sql<{ h: string }[]>`SELECT struct_hash h FROM results WHERE log_id = ${id} ORDER BY log_index`) tree.append(leafHash(fromHex(r.h, 32)));
-    for (const h of heads.filter((x) => x.logId === id)) if (h.treeSize > tree.size || toHex(tree.root(h.treeSize)) !== h.rootHash) inconsistent++;
+    for (const r of await sql<
+      { h: string }[]
+    >`SELECT struct_hash h FROM results WHERE log_id = ${id} ORDER BY log_index`)
+      tree.append(leafHash(fromHex(r.h, 32)));
+    for (const h of heads.filter((x) => x.logId === id))
+      if (h.treeSize > tree.size || toHex(tree.root(h.treeSize)) !== h.rootHash) inconsistent++;
   }
   return { total: heads.length, inconsistent };
 }
 
 // ---------------------------------------------------------------- audit bundles
 
-export type BundleReport = { bundles: number; verified: number; preKill: number; preKillVerified: number; failures: string[] };
+export type BundleReport = {
+  bundles: number;
+  verified: number;
+  preKill: number;
+  preKillVerified: number;
+  failures: string[];
+};
 
 /** One bundle, from a random instance; ERR_LOG_HEAD_PENDING (another instance's head not yet signed) is retried briefly. */
 async function fetchBundle(fleet: Fleet, a: JobAnswer & { jobId: string }): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     const inst = await fleet.ready(Math.floor(Math.random() * fleet.size));
-    const res = await fetch(`${inst.url}/v1/jobs/${a.jobId}/bundle`, { headers: { authorization: `Bearer ${a.plan.lender.apiKey}` } });
+    const res = await fetch(`${inst.url}/v1/jobs/${a.jobId}/bundle`, {
+      headers: { authorization: `Bearer ${a.plan.lender.apiKey}` },
+    });
     const body = (await res.json()) as { code?: string };
     if (res.ok) return body;
-    if (body.code !== 'ERR_LOG_HEAD_PENDING' || attempt >= 40) throw new Error(`bundle of ${a.jobId} from ${inst.name}: ${body.code ?? res.status}`);
+    if (body.code !== 'ERR_LOG_HEAD_PENDING' || attempt >= 40)
+      throw new Error(`bundle of ${a.jobId} from ${inst.name}: ${body.code ?? res.status}`);
     await sleep(100);
   }
 }
@@ -499,7 +681,13 @@ export async function verifyBundles(fleet: Fleet, answers: readonly JobAnswer[])
     if (a.doneBeforeKill) report.preKill++;
     try {
       const r = await verifyBundle(await fetchBundle(fleet, a), { policy, now: new Date() });
-      if (!r.ok) throw new Error(`${a.jobId}: ${r.checks.filter((c) => !c.ok).map((c) => c.code ?? c.id).join(', ')}`);
+      if (!r.ok)
+        throw new Error(
+          `${a.jobId}: ${r.checks
+            .filter((c) => !c.ok)
+            .map((c) => c.code ?? c.id)
+            .join(', ')}`,
+        );
       report.verified++;
       if (a.doneBeforeKill) report.preKillVerified++;
     } catch (e) {
@@ -528,22 +716,53 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   };
   const shape = shapeOf(o);
   o.log(`starting ${o.instances} instances of props serve on one PostgreSQL database …`);
-  const fleet = await startFleet({ instances: o.instances, databaseUrl: o.databaseUrl, borrowerCap: shape.borrowerCap, accounts: o.borrowers, seed: o.seed, log: o.log });
+  const fleet = await startFleet({
+    instances: o.instances,
+    databaseUrl: o.databaseUrl,
+    borrowerCap: shape.borrowerCap,
+    accounts: o.borrowers,
+    seed: o.seed,
+    log: o.log,
+  });
   try {
     const lenders = await createLenders(fleet, o.lenders);
-    const borrowers = await enrolBorrowers(fleet, { accounts: Array.from({ length: o.borrowers }, (_, i) => i), lenders, maxUses: shape.maxUses });
-    step('borrowers checked their instance and submitted there; consents granted through the others', true, `${borrowers.length} borrowers, ${lenders.length} lenders, up to ${shape.maxUses} uses each`);
+    const borrowers = await enrolBorrowers(fleet, {
+      accounts: Array.from({ length: o.borrowers }, (_, i) => i),
+      lenders,
+      maxUses: shape.maxUses,
+    });
+    step(
+      'borrowers checked their instance and submitted there; consents granted through the others',
+      true,
+      `${borrowers.length} borrowers, ${lenders.length} lenders, up to ${shape.maxUses} uses each`,
+    );
     const plans = planJobs(borrowers, lenders, shape.jobsPerLender, o.instances);
     const victim = instanceName(shape.victim);
     const logIdsBefore = await fleetLogIds(fleet);
-    o.log(`sending ${plans.length} jobs to all ${o.instances} instances at once; ${victim} is killed (kill -9) once a third are answered …`);
-    const sent = await sendJobs(fleet, plans, { kill: { victim: shape.victim, afterAnswers: Math.ceil(plans.length / 3) } });
+    o.log(
+      `sending ${plans.length} jobs to all ${o.instances} instances at once; ${victim} is killed (kill -9) once a third are answered …`,
+    );
+    const sent = await sendJobs(fleet, plans, {
+      kill: { victim: shape.victim, afterAnswers: Math.ceil(plans.length / 3) },
+    });
     const restarted = await sent.restarted;
-    step(`${victim} killed with requests in flight and restarted with its seal`, sent.restarted !== undefined && sent.inFlightAtKill > 0 && restarted?.logId === logIdsBefore[shape.victim], `${sent.inFlightAtKill} in flight at the kill`);
+    step(
+      `${victim} killed with requests in flight and restarted with its seal`,
+      sent.restarted !== undefined && sent.inFlightAtKill > 0 && restarted?.logId === logIdsBefore[shape.victim],
+      `${sent.inFlightAtKill} in flight at the kill`,
+    );
     const unanswered = sent.answers.filter((a) => !accepted(a));
     const retried = sent.answers.filter((a) => a.attempts > 1).length;
-    step('every job accepted (lost connections retried under the same idempotency key)', unanswered.length === 0, `${retried} retried${unanswered.length ? `; refused: ${[...new Set(unanswered.map((a) => a.code))].join(', ')}` : ''}`);
-    const scope = { lenderIds: lenders.map((l) => l.lenderId), submissionIds: borrowers.map((b) => b.submissionId), logIds: logIdsBefore };
+    step(
+      'every job accepted (lost connections retried under the same idempotency key)',
+      unanswered.length === 0,
+      `${retried} retried${unanswered.length ? `; refused: ${[...new Set(unanswered.map((a) => a.code))].join(', ')}` : ''}`,
+    );
+    const scope = {
+      lenderIds: lenders.map((l) => l.lenderId),
+      submissionIds: borrowers.map((b) => b.submissionId),
+      logIds: logIdsBefore,
+    };
     return await concludeRun(o, fleet, sent, scope, { checks, step, t0, victim });
   } finally {
     await fleet.close();
@@ -554,32 +773,90 @@ async function fleetLogIds(fleet: Fleet): Promise<string[]> {
   return Promise.all(Array.from({ length: fleet.size }, async (_, i) => (await fleet.ready(i)).logId));
 }
 
-type Progress = { checks: FleetCheck[]; step: (name: string, ok: boolean, detail?: string) => void; t0: number; victim: string };
+type Progress = {
+  checks: FleetCheck[];
+  step: (name: string, ok: boolean, detail?: string) => void;
+  t0: number;
+  victim: string;
+};
 
 /** After the jobs: each read back through the API and in the database, each bundle verified; the summary. */
-async function concludeRun(o: FleetOptions, fleet: Fleet, sent: SendJobsResult, scope: DatabaseScope, p: Progress): Promise<FleetSummary> {
+async function concludeRun(
+  o: FleetOptions,
+  fleet: Fleet,
+  sent: SendJobsResult,
+  scope: DatabaseScope,
+  p: Progress,
+): Promise<FleetSummary> {
   const { step } = p;
   const states = await awaitJobs(fleet, sent.answers);
   const done = [...states.values()].filter((s) => s.state === 'done');
-  step('every job done (GET /v1/jobs/{id})', done.length === sent.answers.length, `${done.length} of ${sent.answers.length}`);
+  step(
+    'every job done (GET /v1/jobs/{id})',
+    done.length === sent.answers.length,
+    `${done.length} of ${sent.answers.length}`,
+  );
   const expected = expectedFrom(sent.answers);
   const db = await checkDatabase(o.databaseUrl, expected, scope);
   const jobs = sent.answers.length;
-  const exactlyOnce = db.jobs === jobs && db.done === jobs && db.results === jobs && db.distinctResultJobs === jobs && db.jobsNamingTheirResult === jobs;
-  step('database: one job row and one result per job, each naming its own log entry', exactlyOnce, `jobs ${db.jobs}, done ${db.done}, results ${db.results} (${db.distinctResultJobs} distinct jobs)`);
+  const exactlyOnce =
+    db.jobs === jobs &&
+    db.done === jobs &&
+    db.results === jobs &&
+    db.distinctResultJobs === jobs &&
+    db.jobsNamingTheirResult === jobs;
+  step(
+    'database: one job row and one result per job, each naming its own log entry',
+    exactlyOnce,
+    `jobs ${db.jobs}, done ${db.done}, results ${db.results} (${db.distinctResultJobs} distinct jobs)`,
+  );
   const logIds = await fleetLogIds(fleet);
-  const scoredBy = Object.fromEntries(logIds.map((id, i) => [instanceName(i), db.logs.find((l) => l.logId === id)?.count ?? 0]));
-  step("database: each instance's log indices contiguous from 0", db.logsContiguous, Object.entries(scoredBy).map(([name, n]) => `${name}: 0..${n - 1}`).join(', '));
-  step('database: every signed head of every log is a prefix of its log (pre-kill heads too)', db.headsConsistent && db.heads > 0, `${db.heads} heads`);
-  step('database: consent uses exact and within max_uses', db.consentUsesExact && db.consentWithinMax, db.mismatches.filter((m) => m.startsWith('consent'))[0]);
-  step('database: borrower query counts exact', db.borrowerCountsExact, db.mismatches.filter((m) => m.startsWith('borrower'))[0]);
-  const crossInstance = sent.answers.filter((a) => accepted(a) && states.get(a.jobId)?.logId !== undefined && states.get(a.jobId)?.logId !== logIds[a.plan.via]).length;
-  step('jobs scored by the instance that can decrypt them', sent.answers.every((a) => !accepted(a) || states.get(a.jobId)?.logId === logIds[a.plan.scoredBy]), `${crossInstance} accepted on one instance, scored by another`);
+  const scoredBy = Object.fromEntries(
+    logIds.map((id, i) => [instanceName(i), db.logs.find((l) => l.logId === id)?.count ?? 0]),
+  );
+  step(
+    "database: each instance's log indices contiguous from 0",
+    db.logsContiguous,
+    Object.entries(scoredBy)
+      .map(([name, n]) => `${name}: 0..${n - 1}`)
+      .join(', '),
+  );
+  step(
+    'database: every signed head of every log is a prefix of its log (pre-kill heads too)',
+    db.headsConsistent && db.heads > 0,
+    `${db.heads} heads`,
+  );
+  step(
+    'database: consent uses exact and within max_uses',
+    db.consentUsesExact && db.consentWithinMax,
+    db.mismatches.filter((m) => m.startsWith('consent'))[0],
+  );
+  step(
+    'database: borrower query counts exact',
+    db.borrowerCountsExact,
+    db.mismatches.filter((m) => m.startsWith('borrower'))[0],
+  );
+  const crossInstance = sent.answers.filter(
+    (a) => accepted(a) && states.get(a.jobId)?.logId !== undefined && states.get(a.jobId)?.logId !== logIds[a.plan.via],
+  ).length;
+  step(
+    'jobs scored by the instance that can decrypt them',
+    sent.answers.every((a) => !accepted(a) || states.get(a.jobId)?.logId === logIds[a.plan.scoredBy]),
+    `${crossInstance} accepted on one instance, scored by another`,
+  );
   const bundles = await verifyBundles(fleet, sent.answers);
-  step('every audit bundle verifies (fetched from a random instance)', bundles.verified === bundles.bundles && bundles.bundles === jobs, bundles.failures[0] ?? `${bundles.verified}/${bundles.bundles}, pre-kill ${bundles.preKillVerified}/${bundles.preKill}`);
+  step(
+    'every audit bundle verifies (fetched from a random instance)',
+    bundles.verified === bundles.bundles && bundles.bundles === jobs,
+    bundles.failures[0] ??
+      `${bundles.verified}/${bundles.bundles}, pre-kill ${bundles.preKillVerified}/${bundles.preKill}`,
+  );
   const lost = Math.max(0, jobs - Math.min(done.length, db.done));
   // Two requests answered with one job id would be one job counted for two.
-  const duplicated = Math.max(0, db.jobs - jobs) + Math.max(0, db.results - db.distinctResultJobs) + (sent.answers.filter(accepted).length - expected.jobs);
+  const duplicated =
+    Math.max(0, db.jobs - jobs) +
+    Math.max(0, db.results - db.distinctResultJobs) +
+    (sent.answers.filter(accepted).length - expected.jobs);
   return {
     ok: p.checks.every((c) => c.ok) && lost === 0 && duplicated === 0,
     instances: o.instances,

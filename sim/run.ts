@@ -5,12 +5,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  consistencyProof,
   fromHex,
   inclusionProof,
-  leafHash,
   resultMessage,
-  resultStructHash,
   toHex,
   treeRoot,
   verifyConsistency,
@@ -75,35 +72,73 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     const { enclave, gov, relayer, pid } = w;
     const reg = await w.registerEnclave(enclave);
     const keyCheck = await gov.checkKey(reg.keyId, pid);
-    step('enclave key registered by auditor quorum (3 of 5)', keyCheck.valid, `pipeline ${pid.slice(0, 12)}…, ${reg.gas} gas`);
+    step(
+      'enclave key registered by auditor quorum (3 of 5)',
+      keyCheck.valid,
+      `pipeline ${pid.slice(0, 12)}…, ${reg.gas} gas`,
+    );
 
-    const lenderEvidence = await verifyEvidence(enclave.evidence, { policy: w.lenderPolicy, now: new Date(), manifest: enclave.manifest });
-    step('lenders verified the enclave evidence against their pinned policy', lenderEvidence.ok, 'code, model and policy hashes pinned; EIP-712 domain = escrow');
+    const lenderEvidence = await verifyEvidence(enclave.evidence, {
+      policy: w.lenderPolicy,
+      now: new Date(),
+      manifest: enclave.manifest,
+    });
+    step(
+      'lenders verified the enclave evidence against their pinned policy',
+      lenderEvidence.ok,
+      'code, model and policy hashes pinned; EIP-712 domain = escrow',
+    );
 
     const borrowers = generateBorrowers(o.seed, o.borrowers);
     // Data owners check the enclave under their own policy (simulated evidence knowingly allowed, hashes pinned).
-    const side = await startBorrowerSide({ enclave, statements: borrowers.map((b) => b.statement), ownerPolicy: w.lenderPolicy });
+    const side = await startBorrowerSide({
+      enclave,
+      statements: borrowers.map((b) => b.statement),
+      ownerPolicy: w.lenderPolicy,
+    });
     closers.push(() => side.close());
     step('bank portal up', true, `https://${side.portal.host} on loopback, test CA`);
 
     // The scoring service, from inside the enclave boundary (SQLite, ONNX scorer, oracle formats), on loopback.
     mkdirSync(o.outDir, { recursive: true });
     const dbPath = join(o.outDir, 'props.db');
-    const service = await startScoringService({ enclave, model: w.model, provenancePolicy: side.provenancePolicy, dbPath, fresh: true });
+    const service = await startScoringService({
+      enclave,
+      model: w.model,
+      provenancePolicy: side.provenancePolicy,
+      dbPath,
+      fresh: true,
+    });
     closers.unshift(() => service.close());
     side.useService(service.url);
     const api = service.post;
     const accounts: { lenderId: string; apiKey: string }[] = [];
     for (const l of w.lenders) accounts.push(await service.createLender(`lender ${l.account}`));
-    step('scoring service up', accounts.length === w.lenders.length, `${service.url} (SQLite ${dbPath}), ${accounts.length} lender accounts`);
+    step(
+      'scoring service up',
+      accounts.length === w.lenders.length,
+      `${service.url} (SQLite ${dbPath}), ${accounts.length} lender accounts`,
+    );
 
     const ingested = [];
     for (const i of borrowers.keys()) {
-      ingested.push(await side.submitAndConsent(i, i % 2 === 0 ? 'signed-source' : 'attested-fetch', accounts[i % accounts.length]!.lenderId));
+      ingested.push(
+        await side.submitAndConsent(
+          i,
+          i % 2 === 0 ? 'signed-source' : 'attested-fetch',
+          accounts[i % accounts.length]!.lenderId,
+        ),
+      );
     }
-    const modes = { signed: ingested.filter((x) => x.mode === 'signed-source').length, fetched: ingested.filter((x) => x.mode === 'attested-fetch').length };
-    step(`${o.borrowers} borrowers checked the enclave, submitted encrypted proofs and granted consents`, ingested.length === o.borrowers,
-      `${modes.signed} source-signed, ${modes.fetched} attested fetches; every proof verified at ingest, receipts signed`);
+    const modes = {
+      signed: ingested.filter((x) => x.mode === 'signed-source').length,
+      fetched: ingested.filter((x) => x.mode === 'attested-fetch').length,
+    };
+    step(
+      `${o.borrowers} borrowers checked the enclave, submitted encrypted proofs and granted consents`,
+      ingested.length === o.borrowers,
+      `${modes.signed} source-signed, ${modes.fetched} attested fetches; every proof verified at ingest, receipts signed`,
+    );
 
     const results: { request: { requestId: string; nonce: string }; attestation: ResultAttestation }[] = [];
     let approved = 0;
@@ -125,9 +160,12 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     // on-chain key) and posts it: what an operator's relayer does in production.
     const postCheckpoint = async () => {
       const { chainId, verifyingContract } = gov.registryDomain();
-      const cp = (await (await fetch(`${service.url}/v1/log/checkpoint?chainId=${chainId}&registry=${verifyingContract}`)).json()) as { keyId: Hex; publicKey: Hex; treeSize: number; root: Hex; signature: Hex };
+      const cp = (await (
+        await fetch(`${service.url}/v1/log/checkpoint?chainId=${chainId}&registry=${verifyingContract}`)
+      ).json()) as { keyId: Hex; publicKey: Hex; treeSize: number; root: Hex; signature: Hex };
       const { treeSize, root } = cp;
-      if (cp.keyId !== keyId || treeSize !== leaves.length || root !== toHex(treeRoot(leaves))) throw new Error('service checkpoint does not match the results it returned');
+      if (cp.keyId !== keyId || treeSize !== leaves.length || root !== toHex(treeRoot(leaves)))
+        throw new Error('service checkpoint does not match the results it returned');
       await relayer.postCheckpoint(cp.publicKey, BigInt(treeSize), root, cp.signature);
       checkpoints.push({ treeSize, root });
     };
@@ -137,14 +175,19 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
       const account = accounts[i % accounts.length]!;
       const job = await w.openJob(lender, sub.inputCommitment);
       // The lender asks the service to score under the borrower's consent, naming the escrow job.
-      const scored = await api('/v1/jobs', { consentId: sub.consentId, nonce: job.nonce, escrowJobId: jobIdHex(job.jobId), threshold: o.threshold },
-        { authorization: `Bearer ${account.apiKey}`, 'idempotency-key': `sim-job-${job.jobId}` });
+      const scored = await api(
+        '/v1/jobs',
+        { consentId: sub.consentId, nonce: job.nonce, escrowJobId: jobIdHex(job.jobId), threshold: o.threshold },
+        { authorization: `Bearer ${account.apiKey}`, 'idempotency-key': `sim-job-${job.jobId}` },
+      );
       const attestation = scored.json.attestation as ResultAttestation | undefined;
       if (scored.status !== 201 || !attestation) {
         step(`job ${job.jobId} scored by the service`, false, String(scored.json.code ?? scored.status));
         continue;
       }
-      const output = (JSON.parse(Buffer.from(attestation.jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as ResultBody).output;
+      const output = (
+        JSON.parse(Buffer.from(attestation.jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as ResultBody
+      ).output;
       if (output.decision === 'approve') approved++;
       else declined++;
       const v = await verifyResult(attestation, {
@@ -157,7 +200,14 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
         nonceStore: { has: (n) => seen.has(n), add: (n) => void seen.add(n) },
       });
       if (!v.ok || !v.body) {
-        step(`result for job ${job.jobId} verified by lender`, false, v.checks.filter((c) => !c.ok).map((c) => c.code).join(','));
+        step(
+          `result for job ${job.jobId} verified by lender`,
+          false,
+          v.checks
+            .filter((c) => !c.ok)
+            .map((c) => c.code)
+            .join(','),
+        );
         continue;
       }
       verified++;
@@ -167,27 +217,43 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
       // proofs against a checkpoint the enclave key posts (one signature for the whole batch).
       let how = 'batched';
       if (i % 2 === 0) {
-        const hash = await relayer.release(job.jobId, resultMessage(v.body), enclave.evidence.keys.chain.publicKey as Hex, attestation.eip712.signature as Hex);
+        const hash = await relayer.release(
+          job.jobId,
+          resultMessage(v.body),
+          enclave.evidence.keys.chain.publicKey as Hex,
+          attestation.eip712.signature as Hex,
+        );
         releaseGas += await w.gasOf(hash);
         sigPaid++;
         paid++;
         paidAmount += DATA_OWNER_AMOUNT + OPERATOR_AMOUNT;
         how = 'paid ✓';
       } else batched.push({ jobId: job.jobId, body: v.body, index: leaves.length - 1 });
-      o.log(`  job ${String(job.jobId).padStart(3)}  ${sub.mode.padEnd(14)}  score ${String(output.score).padStart(4)}  ${output.decision.padEnd(7)}  ${output.reasonCodes.slice(0, 2).join(',') || '-'}  verified ✓ ${how}`);
+      o.log(
+        `  job ${String(job.jobId).padStart(3)}  ${sub.mode.padEnd(14)}  score ${String(output.score).padStart(4)}  ${output.decision.padEnd(7)}  ${output.reasonCodes.slice(0, 2).join(',') || '-'}  verified ✓ ${how}`,
+      );
     }
     await postCheckpoint();
     const head = checkpoints[checkpoints.length - 1]!;
     for (const b of batched) {
       const path = inclusionProof(leaves, b.index, head.treeSize).map((x) => toHex(x));
-      const hash = await relayer.releaseWithProof(b.jobId, resultMessage(b.body), { keyId, treeSize: BigInt(head.treeSize), root: head.root, leafIndex: BigInt(b.index), path });
+      const hash = await relayer.releaseWithProof(b.jobId, resultMessage(b.body), {
+        keyId,
+        treeSize: BigInt(head.treeSize),
+        root: head.root,
+        leafIndex: BigInt(b.index),
+        path,
+      });
       releaseGas += await w.gasOf(hash);
       proofPaid++;
       paid++;
       paidAmount += DATA_OWNER_AMOUNT + OPERATOR_AMOUNT;
     }
-    step(`${verified} results verified by lenders, ${paid} payments released`, verified === o.borrowers && paid === o.borrowers,
-      `${sigPaid} by signature, ${proofPaid} by inclusion proof against checkpoint (size ${head.treeSize}); ${releaseGas} gas in all`);
+    step(
+      `${verified} results verified by lenders, ${paid} payments released`,
+      verified === o.borrowers && paid === o.borrowers,
+      `${sigPaid} by signature, ${proofPaid} by inclusion proof against checkpoint (size ${head.treeSize}); ${releaseGas} gas in all`,
+    );
 
     // One job nobody answers: refunded after its deadline, and nobody can stop that.
     const lender0 = w.lenders[0]!;
@@ -202,38 +268,82 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
     // Each result's log inclusion proof under the service's current signed tree head: `props verify` checks them.
     const sth = (await (await fetch(`${service.url}/v1/log/head`)).json()) as { treeSize: number };
     for (const [i, r] of results.entries()) {
-      const inc = (await (await fetch(`${service.url}/v1/log/inclusion?index=${i}&treeSize=${sth.treeSize}`)).json()) as Record<string, unknown>;
-      bundle.logProofs.push({ type: 'props-log-inclusion', v: 1, requestId: r.request.requestId, ...inc, signedTreeHead: sth });
+      const inc = (await (
+        await fetch(`${service.url}/v1/log/inclusion?index=${i}&treeSize=${sth.treeSize}`)
+      ).json()) as Record<string, unknown>;
+      bundle.logProofs.push({
+        type: 'props-log-inclusion',
+        v: 1,
+        requestId: r.request.requestId,
+        ...inc,
+        signedTreeHead: sth,
+      });
     }
     const bundlePath = join(o.outDir, 'bundle.json');
     writeFileSync(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
     writeFileSync(join(o.outDir, 'policy.json'), `${JSON.stringify(w.lenderPolicy, null, 2)}\n`);
     const audit = await verifyBundle(bundle, { policy: w.lenderPolicy, now: new Date() });
-    step('auditor verified the audit bundle', audit.ok, `${audit.checks.length} checks, EAR ${audit.ear.submods['props-enclave']?.['ear.status']} (simulated hardware)`);
+    step(
+      'auditor verified the audit bundle',
+      audit.ok,
+      `${audit.checks.length} checks, EAR ${audit.ear.submods['props-enclave']?.['ear.status']} (simulated hardware)`,
+    );
 
     // The auditor recomputes every leaf from the bundle's results and checks the log against the chain.
     // Proofs come from the service's log API; the auditor recomputes every leaf from the results themselves.
     const auditLeaves = results.map((r) => resultLeafHash(resultBodyOfJws(r.attestation.jws)));
     let included = true;
     for (const [i, leaf] of auditLeaves.entries()) {
-      const p = (await (await fetch(`${service.url}/v1/log/inclusion?index=${i}&treeSize=${head.treeSize}`)).json()) as { proof: Hex[] };
-      included &&= verifyInclusion(leaf, i, head.treeSize, p.proof.map((x) => fromHex(x, 32)), fromHex(head.root, 32));
+      const p = (await (
+        await fetch(`${service.url}/v1/log/inclusion?index=${i}&treeSize=${head.treeSize}`)
+      ).json()) as { proof: Hex[] };
+      included &&= verifyInclusion(
+        leaf,
+        i,
+        head.treeSize,
+        p.proof.map((x) => fromHex(x, 32)),
+        fromHex(head.root, 32),
+      );
     }
     const first = checkpoints[0]!;
-    const cons = (await (await fetch(`${service.url}/v1/log/consistency?oldSize=${first.treeSize}&newSize=${head.treeSize}`)).json()) as { proof: Hex[] };
-    const consistent = checkpoints.length < 2 || verifyConsistency(first.treeSize, head.treeSize, fromHex(first.root, 32), fromHex(head.root, 32), cons.proof.map((x) => fromHex(x, 32)));
+    const cons = (await (
+      await fetch(`${service.url}/v1/log/consistency?oldSize=${first.treeSize}&newSize=${head.treeSize}`)
+    ).json()) as { proof: Hex[] };
+    const consistent =
+      checkpoints.length < 2 ||
+      verifyConsistency(
+        first.treeSize,
+        head.treeSize,
+        fromHex(first.root, 32),
+        fromHex(head.root, 32),
+        cons.proof.map((x) => fromHex(x, 32)),
+      );
     const onChain = await gov.getHead(keyId);
     const anchored = onChain.treeSize === BigInt(head.treeSize) && onChain.root === head.root;
-    step('auditor verified the transparency log', included && consistent && anchored,
-      `${auditLeaves.length} results included; checkpoints ${checkpoints.map((c) => c.treeSize).join(' → ')} consistent; on-chain head = size ${onChain.treeSize}`);
+    step(
+      'auditor verified the transparency log',
+      included && consistent && anchored,
+      `${auditLeaves.length} results included; checkpoints ${checkpoints.map((c) => c.treeSize).join(' → ')} consistent; on-chain head = size ${onChain.treeSize}`,
+    );
     // Records never reach the host's database in the clear: scan the SQLite files for every borrower's account id
     // and transaction descriptions (ciphertexts only are stored, and deleted by the retention policy).
     await closers.shift()?.();
-    const dbBytes = [dbPath, `${dbPath}-wal`].map((f) => (existsSync(f) ? readFileSync(f).toString('latin1') : '')).join('');
-    const needles = borrowers.flatMap((b) => [b.statement.accountId, ...new Set(b.statement.transactions.map((t) => t.description))]).filter((n) => n.length >= 8);
+    const dbBytes = [dbPath, `${dbPath}-wal`]
+      .map((f) => (existsSync(f) ? readFileSync(f).toString('latin1') : ''))
+      .join('');
+    const needles = borrowers
+      .flatMap((b) => [b.statement.accountId, ...new Set(b.statement.transactions.map((t) => t.description))])
+      .filter((n) => n.length >= 8);
     const leaked = needles.filter((n) => dbBytes.includes(n));
-    step('no record in the clear in the service database', leaked.length === 0, `${needles.length} record values searched in ${dbPath}: ${leaked.length} found`);
-    writeFileSync(join(o.outDir, 'log.json'), `${JSON.stringify({ keyId, checkpoints, leaves: leaves.map((l) => toHex(l)) }, null, 2)}\n`);
+    step(
+      'no record in the clear in the service database',
+      leaked.length === 0,
+      `${needles.length} record values searched in ${dbPath}: ${leaked.length} found`,
+    );
+    writeFileSync(
+      join(o.outDir, 'log.json'),
+      `${JSON.stringify({ keyId, checkpoints, leaves: leaves.map((l) => toHex(l)) }, null, 2)}\n`,
+    );
 
     const summary: SimSummary = {
       ok: checks.every((c) => c.ok),
@@ -247,7 +357,12 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
       paidAmount: paidAmount.toString(),
       paidBySignature: sigPaid,
       paidByInclusionProof: proofPaid,
-      gas: { registerKey: reg.gas, releaseTotal: releaseGas, releasePerPayment: paid ? Math.round(releaseGas / paid) : 0, refund: refundGas },
+      gas: {
+        registerKey: reg.gas,
+        releaseTotal: releaseGas,
+        releasePerPayment: paid ? Math.round(releaseGas / paid) : 0,
+        refund: refundGas,
+      },
       platform: 'sim',
       simulated: true,
       manifestHash: enclave.manifestHash,

@@ -14,7 +14,11 @@ import { provenanceVerifier, type ProvenancePolicy } from '../verifier/index.ts'
 export type RunningService = {
   url: string;
   adminToken: string;
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: Record<string, unknown> }>;
   createLender(name: string): Promise<{ lenderId: string; apiKey: string }>;
   logSize(): Promise<number>;
   close(): Promise<void>;
@@ -32,12 +36,23 @@ export async function startScoringService(o: {
   if (o.fresh) for (const f of [o.dbPath, `${o.dbPath}-wal`, `${o.dbPath}-shm`]) rmSync(f, { force: true });
   const store = openSqliteStore(o.dbPath);
   const adminToken = toHex(systemRandom(32));
-  const boundary = oracleBoundary({ enclave: o.enclave, verifyProvenance: provenanceVerifier(o.provenancePolicy, [o.enclave.evidence.keys.jws]), clock: () => new Date() });
+  const boundary = oracleBoundary({
+    enclave: o.enclave,
+    verifyProvenance: provenanceVerifier(o.provenancePolicy, [o.enclave.evidence.keys.jws]),
+    clock: () => new Date(),
+  });
   let svc: Awaited<ReturnType<typeof createService>>;
   try {
     svc = await createService({
-      enclave: o.enclave, store, adminToken, scorer: modelScorer(o.model), ingest: boundary.ingest, verifyConsent: boundary.verifyConsent,
-      logger: () => {}, limits: { lenderRatePerSecond: 10_000, ...o.limits }, ...(o.anchor ? { anchor: o.anchor } : {}),
+      enclave: o.enclave,
+      store,
+      adminToken,
+      scorer: modelScorer(o.model),
+      ingest: boundary.ingest,
+      verifyConsent: boundary.verifyConsent,
+      logger: () => {},
+      limits: { lenderRatePerSecond: 10_000, ...o.limits },
+      ...(o.anchor ? { anchor: o.anchor } : {}),
     });
   } catch (e) {
     store.close();
@@ -53,10 +68,15 @@ export async function startScoringService(o: {
             srv.close(() => r());
             (srv as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
           }),
-      }));
+      }),
+    );
   });
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const r = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const r = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: r.status, json: (await r.json().catch(() => ({}))) as Record<string, unknown> };
   };
   return {

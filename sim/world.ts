@@ -3,7 +3,14 @@
 // funded lenders, and the lenders' pinned verification policy.
 import { createTestClient, http, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { chainKeyId, digestJson, keyRegistrationDigest, toHex, type ResultOutput, type Statement } from '../protocol/index.ts';
+import {
+  chainKeyId,
+  digestJson,
+  keyRegistrationDigest,
+  toHex,
+  type ResultOutput,
+  type Statement,
+} from '../protocol/index.ts';
 import {
   assessStatements,
   bootEnclave,
@@ -16,7 +23,14 @@ import {
   type Enclave,
 } from '../enclave/index.ts';
 import { loadDefaultPolicy, verifyEvidence, type Policy } from '../verifier/index.ts';
-import { createPropsChainClient, deploy, startLocalChain, type Deployment, type LocalChain, type PropsChainClient } from '../contracts/index.ts';
+import {
+  createPropsChainClient,
+  deploy,
+  startLocalChain,
+  type Deployment,
+  type LocalChain,
+  type PropsChainClient,
+} from '../contracts/index.ts';
 
 export const random32 = (): Hex => toHex(systemRandom(32));
 export const jobIdHex = (id: bigint): Hex => `0x${id.toString(16).padStart(64, '0')}`;
@@ -41,22 +55,41 @@ export async function createWorld(o: { lenders: number; log: (line: string) => v
   o.log(`✓ contracts deployed — registry ${dep.registry}, escrow ${dep.escrow} (simulation allowed)`);
 
   const pipelinePolicy = loadPipelinePolicy();
-  const model = await loadModel({ path: DEFAULT_MODEL_PATH, expectedHash: pipelinePolicy.modelHash, executionProvider: 'cpu' });
+  const model = await loadModel({
+    path: DEFAULT_MODEL_PATH,
+    expectedHash: pipelinePolicy.modelHash,
+    executionProvider: 'cpu',
+  });
   const bootSim = async (extra: { debug?: boolean } = {}): Promise<Enclave> =>
-    bootEnclave({ platform: await createSimPlatform({ debug: extra.debug ?? false }), model, pipelinePolicy, eip712Domain: gov.resultDomain() });
+    bootEnclave({
+      platform: await createSimPlatform({ debug: extra.debug ?? false }),
+      model,
+      pipelinePolicy,
+      eip712Domain: gov.resultDomain(),
+    });
   const enclave = await bootSim();
-  o.log(`✓ enclave booted — SIMULATED platform, model ${model.modelHash.slice(0, 12)}…, provider ${model.executionProvider}`);
+  o.log(
+    `✓ enclave booted — SIMULATED platform, model ${model.modelHash.slice(0, 12)}…, provider ${model.executionProvider}`,
+  );
 
   for (const k of auditorKeys) await gov.setAuditor(privateKeyToAccount(k).address, true);
   await gov.setQuorum(3);
   const m = enclave.manifest;
-  const pid = await gov.registerPipeline({ codeHash: m.codeHash as Hex, modelHash: m.modelHash as Hex, policyHash: m.policyHash as Hex, platform: m.platform });
+  const pid = await gov.registerPipeline({
+    codeHash: m.codeHash as Hex,
+    modelHash: m.modelHash as Hex,
+    policyHash: m.policyHash as Hex,
+    platform: m.platform,
+  });
 
   const auditorPolicy: Policy = loadDefaultPolicy();
   auditorPolicy.evidence.allowSimulated = true;
 
   /** The auditors verify `e`'s evidence offline and `signers` of them sign its registration; returns the tx gas. */
-  async function registerEnclave(e: Enclave, opts: { signers?: number; ttlSeconds?: bigint } = {}): Promise<{ keyId: Hex; gas: number }> {
+  async function registerEnclave(
+    e: Enclave,
+    opts: { signers?: number; ttlSeconds?: bigint } = {},
+  ): Promise<{ keyId: Hex; gas: number }> {
     const report = await verifyEvidence(e.evidence, { policy: auditorPolicy, now: new Date(), manifest: e.manifest });
     if (!report.ok) throw new Error('auditors refused the enclave evidence');
     const keyId = chainKeyId(e.evidence.keys.chain.publicKey as Hex);
@@ -92,19 +125,43 @@ export async function createWorld(o: { lenders: number; log: (line: string) => v
   lenderPolicy.result.eip712Domains = [{ chainId: gov.chainId, verifyingContract: dep.escrow }];
 
   /** A lender opens an escrow job paying for the scoring of `inputCommitment` (the inputs its consent names). */
-  async function openJob(lender: PropsChainClient, inputCommitment: Hex, deadlineIn = 3600n): Promise<{ jobId: bigint; nonce: Hex; dataOwner: Address }> {
+  async function openJob(
+    lender: PropsChainClient,
+    inputCommitment: Hex,
+    deadlineIn = 3600n,
+  ): Promise<{ jobId: bigint; nonce: Hex; dataOwner: Address }> {
     const nonce = random32();
     const dataOwner = privateKeyToAccount(random32()).address;
     const deadline = (await gov.publicClient.getBlock()).timestamp + deadlineIn;
-    const jobId = await lender.openJob({ pipelineId: pid, nonce, inputCommitment, dataOwner, dataOwnerAmount: DATA_OWNER_AMOUNT, operator, operatorAmount: OPERATOR_AMOUNT, deadline });
+    const jobId = await lender.openJob({
+      pipelineId: pid,
+      nonce,
+      inputCommitment,
+      dataOwner,
+      dataOwnerAmount: DATA_OWNER_AMOUNT,
+      operator,
+      operatorAmount: OPERATOR_AMOUNT,
+      deadline,
+    });
     return { jobId, nonce, dataOwner };
   }
 
   /** The enclave's scoring step: one batched inference, then the signed result naming the escrow job. */
-  async function score(e: Enclave, statement: Statement, job: { jobId: bigint; nonce: Hex }, threshold: number, consentRef: Hex, inputCommitment: Hex = commitInputs(statement)): Promise<{ output: ResultOutput; attestation: Awaited<ReturnType<Enclave['signResult']>> }> {
+  async function score(
+    e: Enclave,
+    statement: Statement,
+    job: { jobId: bigint; nonce: Hex },
+    threshold: number,
+    consentRef: Hex,
+    inputCommitment: Hex = commitInputs(statement),
+  ): Promise<{ output: ResultOutput; attestation: Awaited<ReturnType<Enclave['signResult']>> }> {
     const [assessment] = await assessStatements(model, [statement], threshold);
     const output = assessment!.output;
-    const attestation = await e.signResult({ requestId: jobIdHex(job.jobId), nonce: job.nonce, consentRef }, output, inputCommitment);
+    const attestation = await e.signResult(
+      { requestId: jobIdHex(job.jobId), nonce: job.nonce, consentRef },
+      output,
+      inputCommitment,
+    );
     return { output, attestation };
   }
 
@@ -114,8 +171,24 @@ export async function createWorld(o: { lenders: number; log: (line: string) => v
   }
 
   return {
-    chain, dep, gov, relayer, operator, lenders, enclave, model, pid, auditorKeys, auditorPolicy, lenderPolicy, pipelinePolicy,
-    bootSim, registerEnclave, openJob, score, advanceTime,
+    chain,
+    dep,
+    gov,
+    relayer,
+    operator,
+    lenders,
+    enclave,
+    model,
+    pid,
+    auditorKeys,
+    auditorPolicy,
+    lenderPolicy,
+    pipelinePolicy,
+    bootSim,
+    registerEnclave,
+    openJob,
+    score,
+    advanceTime,
     gasOf: async (hash: Hex) => Number((await gov.publicClient.getTransactionReceipt({ hash })).gasUsed),
     async close() {
       await model.release();

@@ -42,8 +42,16 @@ const items = (n: number): BatchItem[] =>
     inputCommitment: commitInputs(SAMPLE_STATEMENT),
   }));
 
-const codes = (enclave: Enclave, result: unknown, o: { expected?: { requestId: string; nonce: string }; policy?: Policy; store?: Set<string> } = {}) =>
-  resultCodesFor(enclave, result, { ...(o.expected ? { expected: o.expected } : {}), ...(o.policy ? { policy: o.policy } : {}), ...(o.store ? { nonceStore: o.store } : {}) });
+const codes = (
+  enclave: Enclave,
+  result: unknown,
+  o: { expected?: { requestId: string; nonce: string }; policy?: Policy; store?: Set<string> } = {},
+) =>
+  resultCodesFor(enclave, result, {
+    ...(o.expected ? { expected: o.expected } : {}),
+    ...(o.policy ? { policy: o.policy } : {}),
+    ...(o.store ? { nonceStore: o.store } : {}),
+  });
 
 describe('batched results: round trip', () => {
   it.each([1, 2, 3, 7, 64, 65])('every result of a batch of %i verifies, answering its own request', async (n) => {
@@ -99,7 +107,12 @@ describe('batched results: attacks', () => {
 
   it('inconsistent decision in a signed batch: an approve below the threshold is refused (ERR_RESULT_DECISION_INCONSISTENT)', async () => {
     const enclave = await simEnclave({ clock: fixedClock() });
-    const { results } = await enclave.signResultBatch(items(2).map((x) => ({ ...x, output: { score: 10, decision: 'approve' as const, threshold: 900, reasonCodes: [] } })));
+    const { results } = await enclave.signResultBatch(
+      items(2).map((x) => ({
+        ...x,
+        output: { score: 10, decision: 'approve' as const, threshold: 900, reasonCodes: [] },
+      })),
+    );
     const v = await codes(enclave, results[1]!, { expected: { requestId: id(2), nonce: id(1001) } });
     expect(v.codes).toEqual(['ERR_RESULT_DECISION_INCONSISTENT']);
     expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['result.binding']);
@@ -114,13 +127,19 @@ describe('batched results: attacks', () => {
   it('proof of a sibling result presented for this one (index swap): refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
     const { enclave, results } = await batch();
     expect((await codes(enclave, { ...results[3]!, index: 4 })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
-    expect((await codes(enclave, { ...results[3]!, path: results[4]!.path })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+    expect((await codes(enclave, { ...results[3]!, path: results[4]!.path })).codes).toEqual([
+      'ERR_RESULT_BATCH_PROOF_INVALID',
+    ]);
   });
 
   it('truncated or padded inclusion path: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
     const { enclave, results } = await batch();
-    expect((await codes(enclave, { ...results[3]!, path: results[3]!.path.slice(1) })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
-    expect((await codes(enclave, { ...results[3]!, path: [...results[3]!.path, hex32('ab')] })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+    expect((await codes(enclave, { ...results[3]!, path: results[3]!.path.slice(1) })).codes).toEqual([
+      'ERR_RESULT_BATCH_PROOF_INVALID',
+    ]);
+    expect((await codes(enclave, { ...results[3]!, path: [...results[3]!.path, hex32('ab')] })).codes).toEqual([
+      'ERR_RESULT_BATCH_PROOF_INVALID',
+    ]);
   });
 
   it('index beyond the signed batch size: refused (ERR_RESULT_BATCH_PROOF_INVALID)', async () => {
@@ -132,7 +151,9 @@ describe('batched results: attacks', () => {
     const enclave = await simEnclave({ clock: fixedClock() });
     const a = await enclave.signResultBatch(items(4));
     const b = await enclave.signResultBatch(items(4).map((x) => ({ ...x, output: { ...x.output, score: 1 } })));
-    expect((await codes(enclave, { ...a.results[0]!, head: b.head })).codes).toEqual(['ERR_RESULT_BATCH_PROOF_INVALID']);
+    expect((await codes(enclave, { ...a.results[0]!, head: b.head })).codes).toEqual([
+      'ERR_RESULT_BATCH_PROOF_INVALID',
+    ]);
   });
 
   it('batch head from another enclave key: refused (ERR_RESULT_SIGNATURE_INVALID)', async () => {
@@ -142,9 +163,13 @@ describe('batched results: attacks', () => {
     // Same kid claimed, different key: the signature fails under the evidence-bound key.
     const [h, p, s] = foreign.head.split('.');
     const [ownH] = results[0]!.head.split('.');
-    expect((await codes(enclave, { ...foreign.results[0]!, head: `${ownH}.${p}.${s}` })).codes).toEqual(['ERR_RESULT_SIGNATURE_INVALID']);
+    expect((await codes(enclave, { ...foreign.results[0]!, head: `${ownH}.${p}.${s}` })).codes).toEqual([
+      'ERR_RESULT_SIGNATURE_INVALID',
+    ]);
     // Its own kid: not the key this evidence binds.
-    expect((await codes(enclave, { ...foreign.results[0]!, head: `${h}.${p}.${s}` })).codes).toEqual(['ERR_RESULT_KEY_NOT_BOUND']);
+    expect((await codes(enclave, { ...foreign.results[0]!, head: `${h}.${p}.${s}` })).codes).toEqual([
+      'ERR_RESULT_KEY_NOT_BOUND',
+    ]);
   });
 
   it('head payload re-signed by an attacker key claiming the enclave kid: refused (ERR_RESULT_SIGNATURE_INVALID)', async () => {
@@ -155,7 +180,9 @@ describe('batched results: attacks', () => {
     const forgedHead = await new CompactSign(Buffer.from(payload, 'base64url'))
       .setProtectedHeader({ alg: 'ES256', kid: enclave.jwks.keys[0]!.kid, typ: 'props-result-batch+jws' })
       .sign(privateKey);
-    expect((await codes(enclave, { ...results[0]!, head: forgedHead })).codes).toEqual(['ERR_RESULT_SIGNATURE_INVALID']);
+    expect((await codes(enclave, { ...results[0]!, head: forgedHead })).codes).toEqual([
+      'ERR_RESULT_SIGNATURE_INVALID',
+    ]);
   });
 
   it('single-result JWS presented as a batch head (type confusion): refused (ERR_RESULT_MALFORMED)', async () => {
@@ -167,8 +194,12 @@ describe('batched results: attacks', () => {
   it('batch head algorithm switched to none/HS256: refused (ERR_RESULT_ALG_NOT_ALLOWED)', async () => {
     const { enclave, results } = await batch();
     const [, p, s] = results[0]!.head.split('.');
-    const hdr = Buffer.from(JSON.stringify({ alg: 'HS256', kid: enclave.jwks.keys[0]!.kid, typ: 'props-result-batch+jws' })).toString('base64url');
-    expect((await codes(enclave, { ...results[0]!, head: `${hdr}.${p}.${s}` })).codes).toEqual(['ERR_RESULT_ALG_NOT_ALLOWED']);
+    const hdr = Buffer.from(
+      JSON.stringify({ alg: 'HS256', kid: enclave.jwks.keys[0]!.kid, typ: 'props-result-batch+jws' }),
+    ).toString('base64url');
+    expect((await codes(enclave, { ...results[0]!, head: `${hdr}.${p}.${s}` })).codes).toEqual([
+      'ERR_RESULT_ALG_NOT_ALLOWED',
+    ]);
   });
 
   it('batched result with an unknown field or version: refused (ERR_RESULT_MALFORMED, ERR_UNKNOWN_VERSION)', async () => {
@@ -186,7 +217,9 @@ describe('batched results: attacks', () => {
 
   it('batched result for another request: refused (ERR_RESULT_REQUEST_MISMATCH)', async () => {
     const { enclave, results } = await batch();
-    expect((await codes(enclave, results[0]!, { expected: { requestId: id(2), nonce: id(1000) } })).codes).toEqual(['ERR_RESULT_REQUEST_MISMATCH']);
+    expect((await codes(enclave, results[0]!, { expected: { requestId: id(2), nonce: id(1000) } })).codes).toEqual([
+      'ERR_RESULT_REQUEST_MISMATCH',
+    ]);
   });
 
   it('batched result verified against another enclave’s evidence: refused (ERR_RESULT_KEY_NOT_BOUND)', async () => {
@@ -205,7 +238,13 @@ describe('hot-path hashing', () => {
     expect([...out.subarray(0, 4), ...out.subarray(36)]).toEqual(new Array(8).fill(0xee));
     hexInto(hex.slice(2), 32, out, 0); // fromHex takes hex without 0x too
     expect(toHex(out.subarray(0, 32))).toBe(toHex(fromHex(hex, 32)));
-    for (const bad of [`0x${'0'.repeat(62)}`, `0x${'0'.repeat(66)}`, `0x${'0'.repeat(63)}g`, `0x${'0'.repeat(63)} `, `0x${'0'.repeat(63)}\u00e9`]) {
+    for (const bad of [
+      `0x${'0'.repeat(62)}`,
+      `0x${'0'.repeat(66)}`,
+      `0x${'0'.repeat(63)}g`,
+      `0x${'0'.repeat(63)} `,
+      `0x${'0'.repeat(63)}\u00e9`,
+    ]) {
       expect(() => hexInto(bad, 32, out, 0)).toThrow(RangeError);
       expect(() => fromHex(bad, 32)).toThrow();
     }
@@ -219,27 +258,65 @@ describe('hot-path hashing', () => {
     const each = (bs: readonly ResultBody[]) => bs.map((b) => toHex(resultStructHashOf(b)));
     expect(resultStructHashesOf(bodies).map(toHex)).toEqual(each(bodies));
     expect(resultStructHashesOf([])).toEqual([]);
-    const with_ = (i: number, patch: (b: ResultBody) => ResultBody): ResultBody[] => bodies.map((b, j) => (j === i ? patch(structuredClone(b)) : b));
+    const with_ = (i: number, patch: (b: ResultBody) => ResultBody): ResultBody[] =>
+      bodies.map((b, j) => (j === i ? patch(structuredClone(b)) : b));
     const variants: ResultBody[][] = [
       with_(2, (b) => ({ ...b, iat: b.iat + 1 })), // a shared member differs from the first statement's
       with_(0, (b) => ({ ...b, exp: b.exp + 5 })), // the first statement differs from the rest
-      with_(3, (b) => ({ ...b, output: { ...b.output, reasonCodes: ['QUOTE"IN', 'BACK\\SLASH', 'CTRL\u0001', 'NON_ASCII_\u00e9', '\u{1F600}'] } })),
+      with_(3, (b) => ({
+        ...b,
+        output: {
+          ...b.output,
+          reasonCodes: ['QUOTE"IN', 'BACK\\SLASH', 'CTRL\u0001', 'NON_ASCII_\u00e9', '\u{1F600}'],
+        },
+      })),
       with_(1, (b) => ({ ...b, output: { ...b.output, reasonCodes: [] } })),
-      with_(0, (b) => ({ ...b, output: { ...b.output, reasonCodes: ['LONG_' + 'X'.repeat(5000)] } })), // past the template's buffer
+      with_(0, (b) => ({ ...b, output: { ...b.output, reasonCodes: [`LONG_${'X'.repeat(5000)}`] } })), // past the template's buffer
       with_(4, (b) => ({ ...b, extra: 1 }) as ResultBody), // a member outside the schema
       with_(5, (b) => ({ ...b, output: { ...b.output, note: 'x' } }) as ResultBody),
-      with_(1, (b) => ({ ...b, platform: 'sim' as ResultBody['platform'], output: { threshold: b.output.threshold, score: b.output.score, reasonCodes: b.output.reasonCodes, decision: b.output.decision } })), // members in another order
+      with_(1, (b) => ({
+        ...b,
+        platform: 'sim' as ResultBody['platform'],
+        output: {
+          threshold: b.output.threshold,
+          score: b.output.score,
+          reasonCodes: b.output.reasonCodes,
+          decision: b.output.decision,
+        },
+      })), // members in another order
       bodies.map((b) => ({ ...b, executionProvider: 'cuda' as const })), // every statement, other shared values
       with_(2, (b) => ({ ...b, nonce: b.nonce.toUpperCase().replace('0X', '0x') })), // upper-case hex: the same bytes, another text
     ];
     // Each member every statement of a batch shares, differing in one statement (sharesMembers names them one by one).
-    const other = (v: unknown): unknown => (typeof v === 'number' ? v + 1 : /^0x[0-9a-f]{64}$/.test(String(v)) ? `${String(v).slice(0, -1)}${String(v).endsWith('0') ? '1' : '0'}` : `${String(v)}x`);
-    for (const k of ['evidenceDigest', 'executionProvider', 'exp', 'iat', 'manifestHash', 'modelHash', 'pipelineId', 'platform', 'typ', 'v'] as const) {
+    const other = (v: unknown): unknown =>
+      typeof v === 'number'
+        ? v + 1
+        : /^0x[0-9a-f]{64}$/.test(String(v))
+          ? `${String(v).slice(0, -1)}${String(v).endsWith('0') ? '1' : '0'}`
+          : `${String(v)}x`;
+    for (const k of [
+      'evidenceDigest',
+      'executionProvider',
+      'exp',
+      'iat',
+      'manifestHash',
+      'modelHash',
+      'pipelineId',
+      'platform',
+      'typ',
+      'v',
+    ] as const) {
       variants.push(with_(3, (b) => ({ ...b, [k]: other(b[k]) }) as ResultBody));
     }
     for (const v of variants) expect(resultStructHashesOf(v).map(toHex)).toEqual(each(v));
     // What the general path refuses, the batch path refuses the same way.
-    for (const bad of [with_(2, (b) => ({ ...b, output: { ...b.output, score: 70_000 } })), with_(3, (b) => ({ ...b, output: { ...b.output, score: 1.5 } })), with_(4, (b) => ({ ...b, output: { ...b.output, score: -1 } })), with_(1, (b) => ({ ...b, nonce: `0x${'zz'.repeat(32)}` })), with_(2, (b) => ({ ...b, requestId: 'not hex but plain' }))]) {
+    for (const bad of [
+      with_(2, (b) => ({ ...b, output: { ...b.output, score: 70_000 } })),
+      with_(3, (b) => ({ ...b, output: { ...b.output, score: 1.5 } })),
+      with_(4, (b) => ({ ...b, output: { ...b.output, score: -1 } })),
+      with_(1, (b) => ({ ...b, nonce: `0x${'zz'.repeat(32)}` })),
+      with_(2, (b) => ({ ...b, requestId: 'not hex but plain' })),
+    ]) {
       const general = (() => {
         try {
           each(bad);
@@ -256,9 +333,14 @@ describe('hot-path hashing', () => {
     await initHashes();
     // On a Node with node:crypto's one-shot hash (≥ 20.16), the native path is in use, so the lengths below reach it.
     const nodeCrypto = await import('node:crypto');
-    expect(hasNativeSha256).toBe(typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function' && typeof nodeCrypto.hash === 'function');
+    expect(hasNativeSha256).toBe(
+      typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function' &&
+        typeof nodeCrypto.hash === 'function',
+    );
     // SHA-256 from 384 bytes on goes to node:crypto: lengths on both sides of that line, and across block edges.
-    for (const n of [0, 1, 31, 32, 33, 55, 56, 64, 65, 135, 136, 137, 288, 383, 384, 385, 447, 448, 853, 4096, 70_000]) {
+    for (const n of [
+      0, 1, 31, 32, 33, 55, 56, 64, 65, 135, 136, 137, 288, 383, 384, 385, 447, 448, 853, 4096, 70_000,
+    ]) {
       const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
       expect(toHex(keccak_256(data))).toBe(toHex(nobleKeccak(data)));
       expect(toHex(sha256Digest(data))).toBe(toHex(nobleSha256(data)));
@@ -267,7 +349,13 @@ describe('hot-path hashing', () => {
 
   it('sha256TaggedJson equals sha256Tagged over canonicalBytes, for ASCII, non-ASCII and texts past the scratch size', async () => {
     await initHashes();
-    for (const v of [{ a: 1 }, { b: 'é€😀', a: [1, 2] }, { big: 'x'.repeat(5000), u: '\u20ac'.repeat(3000) }, { huge: 'é'.repeat(40_000) }, SAMPLE_STATEMENT]) {
+    for (const v of [
+      { a: 1 },
+      { b: 'é€😀', a: [1, 2] },
+      { big: 'x'.repeat(5000), u: '\u20ac'.repeat(3000) },
+      { huge: 'é'.repeat(40_000) },
+      SAMPLE_STATEMENT,
+    ]) {
       expect(toHex(sha256TaggedJson(TAGS.result, v))).toBe(toHex(sha256Tagged(TAGS.result, canonicalBytes(v))));
       const frame = tagFrame(TAGS.result);
       const text = canonicalBytes(v);

@@ -6,14 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBase64, toBase64, BODY_OFFSET, BODY_MRTD } from '../protocol/index.ts';
 
-
 const BIN = join(import.meta.dirname, '..', 'bin', 'props.js');
 const dir = mkdtempSync(join(tmpdir(), 'props-cli-'));
 const bundlePath = join(dir, 'bundle.json');
 
 function props(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; ok: boolean; code?: string }[]; ear: Record<string, unknown> } };
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json: () =>
+      JSON.parse(r.stdout) as {
+        ok: boolean;
+        checks: { id: string; ok: boolean; code?: string }[];
+        ear: Record<string, unknown>;
+      },
+  };
 }
 
 function variant(name: string, mutate: (b: Record<string, any>) => void): string {
@@ -24,7 +33,11 @@ function variant(name: string, mutate: (b: Record<string, any>) => void): string
   return p;
 }
 
-const failedCodes = (r: ReturnType<typeof props>) => r.json().checks.filter((c) => !c.ok).map((c) => c.code);
+const failedCodes = (r: ReturnType<typeof props>) =>
+  r
+    .json()
+    .checks.filter((c) => !c.ok)
+    .map((c) => c.code);
 
 describe('props attest / props verify', () => {
   beforeAll(() => {
@@ -37,7 +50,9 @@ describe('props attest / props verify', () => {
     const out = r.json();
     expect(out.ok).toBe(true);
     expect(out.checks.length).toBeGreaterThan(10);
-    expect((out.ear.submods as Record<string, Record<string, unknown>>)['props-enclave']?.['ear.status']).toBe('warning');
+    expect((out.ear.submods as Record<string, Record<string, unknown>>)['props-enclave']?.['ear.status']).toBe(
+      'warning',
+    );
   });
 
   it('without --allow-simulated exits 1 naming simulated evidence', () => {
@@ -54,23 +69,47 @@ describe('props attest / props verify', () => {
   });
 
   it.each([
-    ['quote MRTD byte', (b: Record<string, any>) => {
-      const q = fromBase64(b.evidence.quote);
-      q[BODY_OFFSET + BODY_MRTD] = (q[BODY_OFFSET + BODY_MRTD] ?? 0) ^ 1;
-      b.evidence.quote = toBase64(q);
-    }, 'ERR_EVIDENCE_SIGNATURE_INVALID'],
-    ['manifest model hash', (b: Record<string, any>) => (b.manifest.modelHash = `0x${'ab'.repeat(32)}`), 'ERR_MANIFEST_MISMATCH'],
-    ['evidence manifest hash', (b: Record<string, any>) => (b.evidence.manifestHash = `0x${'ab'.repeat(32)}`), 'ERR_EVIDENCE_REPORT_DATA_MISMATCH'],
-    ['result JWS payload', (b: Record<string, any>) => {
-      const [h, p, s] = b.results[0].attestation.jws.split('.');
-      const flipped = p[5] === 'A' ? 'B' : 'A';
-      b.results[0].attestation.jws = `${h}.${p.slice(0, 5)}${flipped}${p.slice(6)}.${s}`;
-    }, 'ERR_RESULT_SIGNATURE_INVALID'],
-    ['result EIP-712 signature', (b: Record<string, any>) => {
-      const s: string = b.results[0].attestation.eip712.signature;
-      b.results[0].attestation.eip712.signature = `${s.slice(0, 40)}${s[40] === 'f' ? 'e' : 'f'}${s.slice(41)}`;
-    }, 'ERR_RESULT_EIP712_SIGNATURE_INVALID'],
-    ['result nonce claimed by the bundle', (b: Record<string, any>) => (b.results[0].request.nonce = `0x${'00'.repeat(32)}`), 'ERR_RESULT_NONCE_MISMATCH'],
+    [
+      'quote MRTD byte',
+      (b: Record<string, any>) => {
+        const q = fromBase64(b.evidence.quote);
+        q[BODY_OFFSET + BODY_MRTD] = (q[BODY_OFFSET + BODY_MRTD] ?? 0) ^ 1;
+        b.evidence.quote = toBase64(q);
+      },
+      'ERR_EVIDENCE_SIGNATURE_INVALID',
+    ],
+    [
+      'manifest model hash',
+      (b: Record<string, any>) => (b.manifest.modelHash = `0x${'ab'.repeat(32)}`),
+      'ERR_MANIFEST_MISMATCH',
+    ],
+    [
+      'evidence manifest hash',
+      (b: Record<string, any>) => (b.evidence.manifestHash = `0x${'ab'.repeat(32)}`),
+      'ERR_EVIDENCE_REPORT_DATA_MISMATCH',
+    ],
+    [
+      'result JWS payload',
+      (b: Record<string, any>) => {
+        const [h, p, s] = b.results[0].attestation.jws.split('.');
+        const flipped = p[5] === 'A' ? 'B' : 'A';
+        b.results[0].attestation.jws = `${h}.${p.slice(0, 5)}${flipped}${p.slice(6)}.${s}`;
+      },
+      'ERR_RESULT_SIGNATURE_INVALID',
+    ],
+    [
+      'result EIP-712 signature',
+      (b: Record<string, any>) => {
+        const s: string = b.results[0].attestation.eip712.signature;
+        b.results[0].attestation.eip712.signature = `${s.slice(0, 40)}${s[40] === 'f' ? 'e' : 'f'}${s.slice(41)}`;
+      },
+      'ERR_RESULT_EIP712_SIGNATURE_INVALID',
+    ],
+    [
+      'result nonce claimed by the bundle',
+      (b: Record<string, any>) => (b.results[0].request.nonce = `0x${'00'.repeat(32)}`),
+      'ERR_RESULT_NONCE_MISMATCH',
+    ],
   ])('one flipped byte (%s) exits 1 with its code', (name, mutate, code) => {
     const r = props('verify', variant(name.replace(/\W+/g, '-'), mutate), '--allow-simulated', '--json');
     expect(r.code).toBe(1);
@@ -78,7 +117,14 @@ describe('props attest / props verify', () => {
   });
 
   it('expired result with --now far ahead exits 1 (ERR_RESULT_EXPIRED)', () => {
-    const r = props('verify', bundlePath, '--allow-simulated', '--json', '--now', new Date(Date.now() + 30 * 86400_000).toISOString());
+    const r = props(
+      'verify',
+      bundlePath,
+      '--allow-simulated',
+      '--json',
+      '--now',
+      new Date(Date.now() + 30 * 86400_000).toISOString(),
+    );
     expect(r.code).toBe(1);
     expect(failedCodes(r)).toContain('ERR_RESULT_EXPIRED');
   });
@@ -131,6 +177,7 @@ describe('props attest / props verify', () => {
     expect(r.status).toBe(0);
     const m = JSON.parse(r.stdout) as { manifest: Record<string, string>; pipelineId: string };
     const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as { manifest: Record<string, string> };
-    for (const k of ['codeHash', 'modelHash', 'policyHash', 'platform']) expect(m.manifest[k], k).toBe(bundle.manifest[k]);
+    for (const k of ['codeHash', 'modelHash', 'policyHash', 'platform'])
+      expect(m.manifest[k], k).toBe(bundle.manifest[k]);
   });
 });

@@ -21,8 +21,20 @@ async function fleetOfTwo(borrowerCap: number) {
   dropped.push(db.drop);
   const nullifierKey = new Uint8Array(32).fill(7);
   const limits = { borrowerCap, claimIntervalMs: 50 };
-  const a = await testService({ seed: 'fleet-a', enclave: await simEnclave({ seed: 'fleet-a' }), store: await openPostgresStore(db.url), nullifierKey, limits });
-  const b = await testService({ seed: 'fleet-b', enclave: await simEnclave({ seed: 'fleet-b' }), store: await openPostgresStore(db.url), nullifierKey, limits });
+  const a = await testService({
+    seed: 'fleet-a',
+    enclave: await simEnclave({ seed: 'fleet-a' }),
+    store: await openPostgresStore(db.url),
+    nullifierKey,
+    limits,
+  });
+  const b = await testService({
+    seed: 'fleet-b',
+    enclave: await simEnclave({ seed: 'fleet-b' }),
+    store: await openPostgresStore(db.url),
+    nullifierKey,
+    limits,
+  });
   const lender = await a.newLender('fleet-lender');
   const auth = { authorization: `Bearer ${lender.apiKey}` };
   const close = async () => {
@@ -43,9 +55,16 @@ describePg('a fleet of two instances on one PostgreSQL', () => {
     const owner = await newOwner();
     const sub = await f.b.call('POST', '/v1/submissions', { jwe: await makeSubmission(f.b.enclave, owner) });
     expect(sub.status).toBe(201);
-    const con = await f.a.call('POST', '/v1/consents', { consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: f.lender.lenderId }) });
+    const con = await f.a.call('POST', '/v1/consents', {
+      consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: f.lender.lenderId }),
+    });
     expect(con.status).toBe(201);
-    const job = await f.a.call('POST', '/v1/jobs', { consentId: con.json.consentId, nonce: nonce() }, { ...f.auth, 'idempotency-key': 'fleet-key-1' });
+    const job = await f.a.call(
+      'POST',
+      '/v1/jobs',
+      { consentId: con.json.consentId, nonce: nonce() },
+      { ...f.auth, 'idempotency-key': 'fleet-key-1' },
+    );
     expect(job.status).toBe(201);
     expect(job.json).toMatchObject({ state: 'done', logId: f.b.deps.log.id, logIndex: 0 });
     for (const s of [f.a, f.b]) {
@@ -73,16 +92,26 @@ describePg('a fleet of two instances on one PostgreSQL', () => {
     for (const s of [f.a, f.b]) {
       const owner = await newOwner();
       const sub = await s.call('POST', '/v1/submissions', { jwe: await makeSubmission(s.enclave, owner) });
-      const con = await s.call('POST', '/v1/consents', { consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: f.lender.lenderId }) });
+      const con = await s.call('POST', '/v1/consents', {
+        consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: f.lender.lenderId }),
+      });
       consents.push(con.json.consentId);
     }
     const answers = await Promise.all(
       [0, 1, 2, 3].map((i) =>
-        (i % 2 ? f.a : f.b).call('POST', '/v1/jobs', { consentId: consents[i % 2], nonce: nonce() }, { ...f.auth, 'idempotency-key': `cap-key-${i}` }),
+        (i % 2 ? f.a : f.b).call(
+          'POST',
+          '/v1/jobs',
+          { consentId: consents[i % 2], nonce: nonce() },
+          { ...f.auth, 'idempotency-key': `cap-key-${i}` },
+        ),
       ),
     );
     expect(answers.filter((r) => r.status === 201)).toHaveLength(2);
-    expect(answers.filter((r) => r.status === 429).map((r) => r.json.code)).toEqual(['ERR_BORROWER_QUERY_CAP', 'ERR_BORROWER_QUERY_CAP']);
+    expect(answers.filter((r) => r.status === 429).map((r) => r.json.code)).toEqual([
+      'ERR_BORROWER_QUERY_CAP',
+      'ERR_BORROWER_QUERY_CAP',
+    ]);
     await f.close();
   });
 
@@ -100,7 +129,17 @@ describePg('a fleet of two instances on one PostgreSQL', () => {
     const { vi } = await import('vitest');
     const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
     try {
-      expect(await main(['serve', '--database-url', db.url, '--seal', join(dir, 'i.seal'), '--fleet-seal', join(dir, 'fleet.seal')])).toBe(2);
+      expect(
+        await main([
+          'serve',
+          '--database-url',
+          db.url,
+          '--seal',
+          join(dir, 'i.seal'),
+          '--fleet-seal',
+          join(dir, 'fleet.seal'),
+        ]),
+      ).toBe(2);
     } finally {
       err.mockRestore();
     }

@@ -25,12 +25,20 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'props.js');
 const describePg = await pgDescribe();
 
 /** `props …` as a user runs it; resolves with the exit code and both streams. */
-function props(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+function props(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 170_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env, timeout: 170_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -71,7 +79,13 @@ describe('props sim --fleet: usage', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^usage: props sim/);
     }
-    const down = await inProcess(['sim', '--fleet', '3', '--database-url', 'postgres://postgres:secret-pw@127.0.0.1:1/x']);
+    const down = await inProcess([
+      'sim',
+      '--fleet',
+      '3',
+      '--database-url',
+      'postgres://postgres:secret-pw@127.0.0.1:1/x',
+    ]);
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/^props sim: ERR_STORE_UNAVAILABLE/);
     expect(down.stderr).not.toContain('secret-pw');
@@ -84,25 +98,48 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
     cleanup.push(() => db.drop());
     const lines: string[] = [];
     // 48 borrowers × 5 lenders, one use each: every borrower ends exactly at the cap (5), retries after the kill included.
-    const fleet: Fleet = await startFleet({ instances: 3, databaseUrl: db.url, borrowerCap: 5, accounts: 50, seed: 'fleet-test', log: (l) => lines.push(l) });
+    const fleet: Fleet = await startFleet({
+      instances: 3,
+      databaseUrl: db.url,
+      borrowerCap: 5,
+      accounts: 50,
+      seed: 'fleet-test',
+      log: (l) => lines.push(l),
+    });
     cleanup.push(() => fleet.close());
     const lenders = await createLenders(fleet, 5);
-    const main = await enrolBorrowers(fleet, { accounts: Array.from({ length: 48 }, (_, i) => i), lenders, maxUses: 1 });
-    const [consentRacer] = (await enrolBorrowers(fleet, { accounts: [48], lenders: [lenders[0] as (typeof lenders)[number]], maxUses: 3 })) as [EnrolledBorrower];
+    const main = await enrolBorrowers(fleet, {
+      accounts: Array.from({ length: 48 }, (_, i) => i),
+      lenders,
+      maxUses: 1,
+    });
+    const [consentRacer] = (await enrolBorrowers(fleet, {
+      accounts: [48],
+      lenders: [lenders[0] as (typeof lenders)[number]],
+      maxUses: 3,
+    })) as [EnrolledBorrower];
     const [capRacer] = (await enrolBorrowers(fleet, { accounts: [49], lenders, maxUses: 3 })) as [EnrolledBorrower];
 
     // Races, sent to all three instances at once: 9 jobs under a consent of 3 uses; 10 jobs for a borrower capped at 5
     // (two under each lender's consent, so only the cap can refuse them).
-    const consentRace = Array.from({ length: 9 }, (_, i) => jobPlan(lenders[0] as (typeof lenders)[number], consentRacer, 0, i % 3));
-    const capRace = Array.from({ length: 10 }, (_, i) => jobPlan(lenders[i % 5] as (typeof lenders)[number], capRacer, i % 5, i % 3));
+    const consentRace = Array.from({ length: 9 }, (_, i) =>
+      jobPlan(lenders[0] as (typeof lenders)[number], consentRacer, 0, i % 3),
+    );
+    const capRace = Array.from({ length: 10 }, (_, i) =>
+      jobPlan(lenders[i % 5] as (typeof lenders)[number], capRacer, i % 5, i % 3),
+    );
     const race = await sendJobs(fleet, [...consentRace, ...capRace]);
     const consentAnswers = race.answers.slice(0, 9);
     const capAnswers = race.answers.slice(9);
     expect(consentAnswers.filter(accepted)).toHaveLength(3);
-    expect(consentAnswers.filter((a) => !accepted(a)).map((a) => [a.status, a.code])).toEqual(Array(6).fill([403, 'ERR_CONSENT_EXHAUSTED']));
+    expect(consentAnswers.filter((a) => !accepted(a)).map((a) => [a.status, a.code])).toEqual(
+      Array(6).fill([403, 'ERR_CONSENT_EXHAUSTED']),
+    );
     expect(new Set(consentAnswers.map((a) => a.plan.via))).toEqual(new Set([0, 1, 2]));
     expect(capAnswers.filter(accepted)).toHaveLength(5);
-    expect(capAnswers.filter((a) => !accepted(a)).map((a) => [a.status, a.code])).toEqual(Array(5).fill([429, 'ERR_BORROWER_QUERY_CAP']));
+    expect(capAnswers.filter((a) => !accepted(a)).map((a) => [a.status, a.code])).toEqual(
+      Array(5).fill([429, 'ERR_BORROWER_QUERY_CAP']),
+    );
 
     // 240 jobs from 5 lenders at once over all three instances; instance-2 is killed once 80 are answered.
     const plans = planJobs(main, lenders, 48, 3);
@@ -127,11 +164,26 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
     expect(expected.jobs).toBe(248);
     expect(expected.consentUses.get(consentRacer.consents[0] as string)).toBe(3);
     expect(expected.borrowerCounts.get(capRacer.submissionId)).toBe(5);
-    const scope = { lenderIds: lenders.map((l) => l.lenderId), submissionIds: [...main, consentRacer, capRacer].map((b) => b.submissionId), logIds };
+    const scope = {
+      lenderIds: lenders.map((l) => l.lenderId),
+      submissionIds: [...main, consentRacer, capRacer].map((b) => b.submissionId),
+      logIds,
+    };
     const report = await checkDatabase(db.url, expected, scope);
     expect(report.mismatches).toEqual([]);
-    expect(report).toMatchObject({ jobs: 248, done: 248, results: 248, distinctResultJobs: 248, jobsNamingTheirResult: 248 });
-    expect(report).toMatchObject({ logsContiguous: true, consentUsesExact: true, consentWithinMax: true, borrowerCountsExact: true });
+    expect(report).toMatchObject({
+      jobs: 248,
+      done: 248,
+      results: 248,
+      distinctResultJobs: 248,
+      jobsNamingTheirResult: 248,
+    });
+    expect(report).toMatchObject({
+      logsContiguous: true,
+      consentUsesExact: true,
+      consentWithinMax: true,
+      borrowerCountsExact: true,
+    });
     expect(report.logs.map((l) => l.logId).sort()).toEqual([...logIds].sort());
 
     const bundles = await verifyBundles(fleet, all);
@@ -144,9 +196,31 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
   it('props sim --fleet 3 --json: exit 0, one instance killed, every bundle verified', async () => {
     const db = await createTestDatabase();
     cleanup.push(() => db.drop());
-    const r = await props(['sim', '--fleet', '3', '--database-url', db.url, '--borrowers', '6', '--lenders', '2', '--json']);
+    const r = await props([
+      'sim',
+      '--fleet',
+      '3',
+      '--database-url',
+      db.url,
+      '--borrowers',
+      '6',
+      '--lenders',
+      '2',
+      '--json',
+    ]);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; fleet: { instances: number; killed: number; scoredBy: Record<string, number>; bundlesVerified: number; bundles: number }; lost: number; duplicated: number };
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      fleet: {
+        instances: number;
+        killed: number;
+        scoredBy: Record<string, number>;
+        bundlesVerified: number;
+        bundles: number;
+      };
+      lost: number;
+      duplicated: number;
+    };
     expect(out.ok).toBe(true);
     expect(out.fleet).toMatchObject({ instances: 3, killed: 1 });
     expect(out.fleet.bundles).toBeGreaterThan(0);

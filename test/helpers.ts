@@ -3,7 +3,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bootEnclave, createSimPlatform, hashModelFile, type BootOptions, type Enclave, type Random } from '../enclave/index.ts';
+import {
+  bootEnclave,
+  createSimPlatform,
+  hashModelFile,
+  type BootOptions,
+  type Enclave,
+  type Random,
+} from '../enclave/index.ts';
 import { loadDefaultPolicy, verifyResult, type Policy } from '../verifier/index.ts';
 
 export function seededRandom(seed: string): Random {
@@ -19,7 +26,10 @@ export function seededRandom(seed: string): Random {
 }
 
 export const NOW = new Date('2026-11-22T12:00:00Z');
-export const fixedClock = (d: Date = NOW) => () => d;
+export const fixedClock =
+  (d: Date = NOW) =>
+  () =>
+    d;
 
 export function tempModel(content = 'test model bytes'): string {
   const dir = mkdtempSync(join(tmpdir(), 'props-model-'));
@@ -28,7 +38,9 @@ export function tempModel(content = 'test model bytes'): string {
   return p;
 }
 
-export async function simEnclave(opts: Partial<BootOptions> & { seed?: string; debug?: boolean } = {}): Promise<Enclave & { rootFingerprint: string }> {
+export async function simEnclave(
+  opts: Partial<BootOptions> & { seed?: string; debug?: boolean } = {},
+): Promise<Enclave & { rootFingerprint: string }> {
   const random = seededRandom(opts.seed ?? 'enclave');
   const platform = await createSimPlatform({ random, clock: opts.clock ?? fixedClock(), debug: opts.debug ?? false });
   const modelPath = opts.modelPath ?? tempModel();

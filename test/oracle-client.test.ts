@@ -2,13 +2,7 @@
 // keeps a verified receipt, and signs consents; plus the end-to-end run against the bank portal over real TLS.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeProtectedHeader } from 'jose';
-import {
-  JWE_HEADER,
-  inputCommitment,
-  proofDigest,
-  type Hex,
-  type ProvenanceProof,
-} from '../protocol/index.ts';
+import { JWE_HEADER, inputCommitment, proofDigest, type Hex, type ProvenanceProof } from '../protocol/index.ts';
 import { startBankPortal, type BankPortal } from '../sim/bank/portal.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
 import { decryptSubmission, signReceipt } from '../enclave/ingest.ts';
@@ -35,10 +29,21 @@ let owner: OwnerKey;
 let proof: ProvenanceProof;
 
 beforeAll(async () => {
-  portal = await startBankPortal({ statementFor: sampleStatement, accounts: [{ accountId: 'acc-7', token: TOKEN }], now: () => NOW });
+  portal = await startBankPortal({
+    statementFor: sampleStatement,
+    accounts: [{ accountId: 'acc-7', token: TOKEN }],
+    now: () => NOW,
+  });
   enc = await fakeEnclave();
   owner = (await generateOwnerKey()).key;
-  proof = (await fetchSignedStatement({ url: portal.statementUrl('acc-7'), token: TOKEN, caPems: [portal.caPem], route: portal.route })).proof;
+  proof = (
+    await fetchSignedStatement({
+      url: portal.statementUrl('acc-7'),
+      token: TOKEN,
+      caPems: [portal.caPem],
+      route: portal.route,
+    })
+  ).proof;
 });
 afterAll(() => portal.close());
 
@@ -79,8 +84,12 @@ describe('data-owner client: check before sending', () => {
   it('refuses an enclave whose evidence fails policy, before encrypting or sending anything', async () => {
     const encrypt = vi.fn(encryptSubmission);
     const fetch = vi.fn(enclaveEndpoint());
-    await expect(sendToEnclave({ ...base(), verifyEvidence: enc.verifyFail, fetch }, { ...deps, encrypt }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_EVIDENCE_REJECTED', detail: 'evidence.simulated: ERR_EVIDENCE_SIMULATED_NOT_ALLOWED' });
+    await expect(
+      sendToEnclave({ ...base(), verifyEvidence: enc.verifyFail, fetch }, { ...deps, encrypt }),
+    ).rejects.toMatchObject({
+      code: 'ERR_ORACLE_EVIDENCE_REJECTED',
+      detail: 'evidence.simulated: ERR_EVIDENCE_SIMULATED_NOT_ALLOWED',
+    });
     expect(encrypt).not.toHaveBeenCalled();
     expect(fetch).not.toHaveBeenCalled();
   });
@@ -90,35 +99,54 @@ describe('data-owner client: check before sending', () => {
     const verifyEvidence = async () => {
       throw new Error('boom');
     };
-    await expect(sendToEnclave({ ...base(), verifyEvidence, fetch: enclaveEndpoint() }, { ...deps, encrypt }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_EVIDENCE_REJECTED' });
+    await expect(
+      sendToEnclave({ ...base(), verifyEvidence, fetch: enclaveEndpoint() }, { ...deps, encrypt }),
+    ).rejects.toMatchObject({ code: 'ERR_ORACLE_EVIDENCE_REJECTED' });
     expect(encrypt).not.toHaveBeenCalled();
   });
 
   it('refuses an enclave whose manifest code hash the owner policy does not pin, before encrypting', async () => {
     const encrypt = vi.fn(encryptSubmission);
     const policy = { ...enc.policy, manifest: { ...enc.policy.manifest, codeHashes: [`0x${'99'.repeat(32)}`] } };
-    await expect(sendToEnclave({ ...base(), policy, verifyEvidence: enc.verifyOk, fetch: enclaveEndpoint() }, { ...deps, encrypt }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'codeHash not allowed' });
+    await expect(
+      sendToEnclave(
+        { ...base(), policy, verifyEvidence: enc.verifyOk, fetch: enclaveEndpoint() },
+        { ...deps, encrypt },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'codeHash not allowed' });
     expect(encrypt).not.toHaveBeenCalled();
   });
 
   it('attack: a manifest other than the one the evidence binds', async () => {
     const manifest = { ...enc.manifest, executionProvider: 'cuda' as const };
-    await expect(checkEnclave({ ...base(), manifest, verifyEvidence: enc.verifyOk }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'not the manifest the evidence binds' });
+    await expect(checkEnclave({ ...base(), manifest, verifyEvidence: enc.verifyOk })).rejects.toMatchObject({
+      code: 'ERR_ORACLE_MANIFEST_REJECTED',
+      detail: 'not the manifest the evidence binds',
+    });
   });
 
   it('attack: evidence whose encryption key was swapped after verification', async () => {
-    const swapped = { ...enc.evidence, keys: { ...enc.evidence.keys, encryption: { ...enc.encryptionKey, x: enc.jwsKey.x, y: enc.jwsKey.y } } };
-    const verifyEvidence = async () => ({ ok: true, checks: [{ id: 'evidence.signature', ok: true }], keys: enc.evidence.keys });
-    await expect(checkEnclave({ ...base(), evidence: swapped, verifyEvidence }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_KEY_NOT_ATTESTED' });
+    const swapped = {
+      ...enc.evidence,
+      keys: { ...enc.evidence.keys, encryption: { ...enc.encryptionKey, x: enc.jwsKey.x, y: enc.jwsKey.y } },
+    };
+    const verifyEvidence = async () => ({
+      ok: true,
+      checks: [{ id: 'evidence.signature', ok: true }],
+      keys: enc.evidence.keys,
+    });
+    await expect(checkEnclave({ ...base(), evidence: swapped, verifyEvidence })).rejects.toMatchObject({
+      code: 'ERR_ORACLE_KEY_NOT_ATTESTED',
+    });
   });
 
   it('attack: swapping the encryption key inside a checked enclave (or in the evidence it was checked from)', async () => {
     const evidence = structuredClone(enc.evidence);
-    const checked = await checkEnclave({ ...base(), evidence, verifyEvidence: async () => ({ ok: true, checks: [], keys: evidence.keys }) });
+    const checked = await checkEnclave({
+      ...base(),
+      evidence,
+      verifyEvidence: async () => ({ ok: true, checks: [], keys: evidence.keys }),
+    });
     expect(() => {
       (checked.encryptionKey as { x: string }).x = enc.jwsKey.x;
     }).toThrow(TypeError);
@@ -129,9 +157,13 @@ describe('data-owner client: check before sending', () => {
   });
 
   it('attack: encrypting to an enclave object that did not come from checkEnclave', async () => {
-    const forged = { encryptionKey: enc.encryptionKey, evidenceDigest: enc.evidenceDigest } as unknown as CheckedEnclave;
-    await expect(encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, forged, deps))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_EVIDENCE_REJECTED' });
+    const forged = {
+      encryptionKey: enc.encryptionKey,
+      evidenceDigest: enc.evidenceDigest,
+    } as unknown as CheckedEnclave;
+    await expect(encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, forged, deps)).rejects.toMatchObject({
+      code: 'ERR_ORACLE_EVIDENCE_REJECTED',
+    });
   });
 });
 
@@ -147,12 +179,22 @@ describe('data-owner client: encrypt, submit, receipt', () => {
     const checked = await checkEnclave({ ...base(), verifyEvidence: enc.verifyOk });
     const { jwe, submissionId } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, deps);
     const h = decodeProtectedHeader(jwe) as Record<string, unknown>;
-    expect(h).toMatchObject({ kid: enc.encryptionKey.kid, enc: 'A256GCM', [JWE_HEADER.evidenceDigest]: enc.evidenceDigest, [JWE_HEADER.id]: submissionId });
+    expect(h).toMatchObject({
+      kid: enc.encryptionKey.kid,
+      enc: 'A256GCM',
+      [JWE_HEADER.evidenceDigest]: enc.evidenceDigest,
+      [JWE_HEADER.id]: submissionId,
+    });
     // Neither in the text nor in any segment decoded: a JWE whose "ciphertext" merely base64url-encoded the proofs
     // would pass a search of the text alone.
     const decoded = jwe.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1'));
     const jws = proof.kind === 'signed-source' ? proof.jws : 'x';
-    for (const secret of ['ACME', jws, jws.split('.')[1]!, Buffer.from(jws.split('.')[1]!, 'base64url').toString('latin1')]) {
+    for (const secret of [
+      'ACME',
+      jws,
+      jws.split('.')[1]!,
+      Buffer.from(jws.split('.')[1]!, 'base64url').toString('latin1'),
+    ]) {
       expect(jwe).not.toContain(secret);
       for (const d of decoded) expect(d).not.toContain(secret);
     }
@@ -163,11 +205,23 @@ describe('data-owner client: encrypt, submit, receipt', () => {
     const { jwe, submissionId } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, deps);
     const res = await enclaveEndpoint()('x', { method: 'POST', headers: {}, body: JSON.stringify({ jwe }) });
     const { receipt } = JSON.parse(await res.text()) as { receipt: string };
-    await expect(verifyReceipt(receipt, { jwsKey: enc.jwsKey, submissionId, evidenceDigest: enc.evidenceDigest, inputCommitment: `0x${'00'.repeat(32)}` }))
-      .rejects.toMatchObject({ code: 'ERR_RECEIPT_MISMATCH' });
+    await expect(
+      verifyReceipt(receipt, {
+        jwsKey: enc.jwsKey,
+        submissionId,
+        evidenceDigest: enc.evidenceDigest,
+        inputCommitment: `0x${'00'.repeat(32)}`,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_RECEIPT_MISMATCH' });
     const other = await fakeEnclave();
-    await expect(verifyReceipt(receipt, { jwsKey: other.jwsKey, submissionId, evidenceDigest: enc.evidenceDigest, inputCommitment: inputCommitment([proof]) }))
-      .rejects.toMatchObject({ code: 'ERR_RECEIPT_SIGNATURE_INVALID' });
+    await expect(
+      verifyReceipt(receipt, {
+        jwsKey: other.jwsKey,
+        submissionId,
+        evidenceDigest: enc.evidenceDigest,
+        inputCommitment: inputCommitment([proof]),
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_RECEIPT_SIGNATURE_INVALID' });
   });
 
   it('a replayed submission is refused by the enclave and surfaces as its code', async () => {
@@ -207,15 +261,28 @@ describe('data-owner client: the real evidence verifier sees the manifest', () =
     const enclave = await bootEnclave({ platform, pipelinePolicy, model, codeHash, clock: () => NOW });
     const policy = loadDefaultPolicy();
     policy.evidence.allowSimulated = true;
-    policy.manifest = { codeHashes: [enclave.manifest.codeHash], modelHashes: [enclave.manifest.modelHash], policyHashes: [enclave.manifest.policyHash] };
+    policy.manifest = {
+      codeHashes: [enclave.manifest.codeHash],
+      modelHashes: [enclave.manifest.modelHash],
+      policyHashes: [enclave.manifest.policyHash],
+    };
     const encrypt = vi.fn(encryptSubmission);
     const fetch = vi.fn(enclaveEndpoint());
-    await expect(sendToEnclave({ ...base(), evidence: enclave.evidence, manifest: enclave.manifest, policy, verifyEvidence, fetch }, { ...deps, encrypt }))
-      .rejects.toMatchObject({ code: 'ERR_ORACLE_MANIFEST_REJECTED', detail: 'manifest.measurements: ERR_EVIDENCE_MEASUREMENT_MISMATCH' });
+    await expect(
+      sendToEnclave(
+        { ...base(), evidence: enclave.evidence, manifest: enclave.manifest, policy, verifyEvidence, fetch },
+        { ...deps, encrypt },
+      ),
+    ).rejects.toMatchObject({
+      code: 'ERR_ORACLE_MANIFEST_REJECTED',
+      detail: 'manifest.measurements: ERR_EVIDENCE_MEASUREMENT_MISMATCH',
+    });
     expect(encrypt).not.toHaveBeenCalled();
     expect(fetch).not.toHaveBeenCalled();
     // The same enclave honestly measured passes the same check.
     const honest = await bootEnclave({ platform: inner, pipelinePolicy, model, codeHash, clock: () => NOW });
-    await expect(checkEnclave({ evidence: honest.evidence, manifest: honest.manifest, policy, now: NOW, verifyEvidence })).resolves.toMatchObject({ manifest: honest.manifest });
+    await expect(
+      checkEnclave({ evidence: honest.evidence, manifest: honest.manifest, policy, now: NOW, verifyEvidence }),
+    ).resolves.toMatchObject({ manifest: honest.manifest });
   });
 });

@@ -11,11 +11,19 @@ let jws: string;
 
 beforeAll(async () => {
   owner = (await generateOwnerKey()).key;
-  jws = (await grantConsent(
-    { lender: 'lender.acme-bank', purpose: 'credit-scoring', expiry: new Date(NOW.getTime() + 86_400_000), maxUses: 2, inputCommitment: IC },
-    owner,
-    { now: () => NOW },
-  )).jws;
+  jws = (
+    await grantConsent(
+      {
+        lender: 'lender.acme-bank',
+        purpose: 'credit-scoring',
+        expiry: new Date(NOW.getTime() + 86_400_000),
+        maxUses: 2,
+        inputCommitment: IC,
+      },
+      owner,
+      { now: () => NOW },
+    )
+  ).jws;
 });
 
 const params = (over: Partial<VerifyConsentParameters> = {}): VerifyConsentParameters => ({
@@ -38,7 +46,8 @@ describe('consent', () => {
   });
 
   it('consent missing', async () => {
-    for (const m of [undefined, null, '']) await expect(verifyConsent(m, params())).rejects.toMatchObject({ code: 'ERR_CONSENT_MISSING' });
+    for (const m of [undefined, null, ''])
+      await expect(verifyConsent(m, params())).rejects.toMatchObject({ code: 'ERR_CONSENT_MISSING' });
   });
 
   it('consent malformed', async () => {
@@ -46,23 +55,33 @@ describe('consent', () => {
   });
 
   it('consent expired', async () => {
-    await expect(verifyConsent(jws, params({ now: new Date(NOW.getTime() + 2 * 86_400_000) }))).rejects.toMatchObject({ code: 'ERR_CONSENT_EXPIRED' });
+    await expect(verifyConsent(jws, params({ now: new Date(NOW.getTime() + 2 * 86_400_000) }))).rejects.toMatchObject({
+      code: 'ERR_CONSENT_EXPIRED',
+    });
   });
 
   it('attack: a consent checked at an invalid time (every bound compares false against it) is refused', async () => {
-    await expect(verifyConsent(jws, params({ now: new Date(Number.NaN) }))).rejects.toMatchObject({ code: 'ERR_NOW_INVALID' });
+    await expect(verifyConsent(jws, params({ now: new Date(Number.NaN) }))).rejects.toMatchObject({
+      code: 'ERR_NOW_INVALID',
+    });
   });
 
   it('consent not yet valid', async () => {
-    await expect(verifyConsent(jws, params({ now: new Date(NOW.getTime() - 3_600_000) }))).rejects.toMatchObject({ code: 'ERR_CONSENT_NOT_YET_VALID' });
+    await expect(verifyConsent(jws, params({ now: new Date(NOW.getTime() - 3_600_000) }))).rejects.toMatchObject({
+      code: 'ERR_CONSENT_NOT_YET_VALID',
+    });
   });
 
   it('attack: consent for another lender presented by this one', async () => {
-    await expect(verifyConsent(jws, params({ lender: 'lender.other' }))).rejects.toMatchObject({ code: 'ERR_CONSENT_WRONG_LENDER' });
+    await expect(verifyConsent(jws, params({ lender: 'lender.other' }))).rejects.toMatchObject({
+      code: 'ERR_CONSENT_WRONG_LENDER',
+    });
   });
 
   it('attack: consent reused for another purpose or other inputs', async () => {
-    await expect(verifyConsent(jws, params({ inputCommitment: `0x${'cd'.repeat(32)}` }))).rejects.toMatchObject({ code: 'ERR_CONSENT_WRONG_INPUTS' });
+    await expect(verifyConsent(jws, params({ inputCommitment: `0x${'cd'.repeat(32)}` }))).rejects.toMatchObject({
+      code: 'ERR_CONSENT_WRONG_INPUTS',
+    });
   });
 
   it('attack: consent used more than maxUses times', async () => {
@@ -71,11 +90,19 @@ describe('consent', () => {
 
   it('attack: consent signed by someone other than the data owner', async () => {
     const mallory = (await generateOwnerKey()).key;
-    const forged = (await grantConsent(
-      { lender: 'lender.acme-bank', purpose: 'credit-scoring', expiry: new Date(NOW.getTime() + 86_400_000), maxUses: 99, inputCommitment: IC },
-      mallory,
-      { now: () => NOW },
-    )).jws;
+    const forged = (
+      await grantConsent(
+        {
+          lender: 'lender.acme-bank',
+          purpose: 'credit-scoring',
+          expiry: new Date(NOW.getTime() + 86_400_000),
+          maxUses: 99,
+          inputCommitment: IC,
+        },
+        mallory,
+        { now: () => NOW },
+      )
+    ).jws;
     await expect(verifyConsent(forged, params())).rejects.toMatchObject({ code: 'ERR_CONSENT_SIGNATURE_INVALID' });
     const [h, , s] = jws.split('.');
     const tampered = `${h}.${forged.split('.')[1]}.${s}`;
@@ -83,7 +110,10 @@ describe('consent', () => {
   });
 
   it('refuses to grant a consent that is already expired', async () => {
-    await expect(grantConsent({ lender: 'l', purpose: 'credit-scoring', expiry: NOW, maxUses: 1, inputCommitment: IC }, owner, { now: () => NOW }))
-      .rejects.toMatchObject({ code: 'ERR_CONSENT_EXPIRED' });
+    await expect(
+      grantConsent({ lender: 'l', purpose: 'credit-scoring', expiry: NOW, maxUses: 1, inputCommitment: IC }, owner, {
+        now: () => NOW,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_CONSENT_EXPIRED' });
   });
 });

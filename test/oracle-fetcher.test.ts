@@ -41,19 +41,30 @@ beforeAll(async () => {
 afterAll(() => portal.close());
 
 const fetcherFor = (p: BankPortal, over: Partial<AttestedFetchPolicy> = {}, route = p.route) =>
-  createAttestedFetcher(policyFor(p, over), { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws'), route });
+  createAttestedFetcher(policyFor(p, over), {
+    now: () => NOW,
+    signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws'),
+    route,
+  });
 
 describe('attested fetch', () => {
   it('records url, status, TLS version, chain digest, time and body digest, signed by the enclave key', async () => {
     const out = await fetcherFor(portal)({ url: portal.statementUrl('acc-1'), token: TOKEN });
     const { record } = out;
     expect(attestedFetchRecord.parse(record)).toEqual(record);
-    expect(record).toMatchObject({ url: portal.statementUrl('acc-1'), host: 'bank.props.test', status: 200, time: NOW.toISOString() });
+    expect(record).toMatchObject({
+      url: portal.statementUrl('acc-1'),
+      host: 'bank.props.test',
+      status: 200,
+      time: NOW.toISOString(),
+    });
     expect(['TLSv1.2', 'TLSv1.3']).toContain(record.tlsVersion);
     expect(record.bodySha256).toBe(bodyDigest(out.body));
     expect(record.certChainSha256).toBe(certChainDigest([portal.leafDer, portal.ca.der])); // leaf, then the anchor
     expect(new URL(record.url).port).toBe(''); // the URL a real bank would have; routing to the fixture is injected
-    expect(statementSchema.parse(JSON.parse(new TextDecoder().decode(fromBase64(out.proof.body!))))).toEqual(sampleStatement('acc-1'));
+    expect(statementSchema.parse(JSON.parse(new TextDecoder().decode(fromBase64(out.proof.body!))))).toEqual(
+      sampleStatement('acc-1'),
+    );
     const v = await compactVerify(out.proof.jws, enclaveKey.publicKey);
     expect(v.protectedHeader.typ).toBe(ATTESTED_FETCH_JWS_TYP);
     expect(JSON.parse(new TextDecoder().decode(v.payload))).toEqual(record);
@@ -63,7 +74,11 @@ describe('attested fetch', () => {
 
   it('the node:crypto ES256 signer makes a JWS jose verifies', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const f = createAttestedFetcher(policyFor(portal), { now: () => NOW, signer: nodeEs256Signer(privateKey, 'k1'), route: portal.route });
+    const f = createAttestedFetcher(policyFor(portal), {
+      now: () => NOW,
+      signer: nodeEs256Signer(privateKey, 'k1'),
+      route: portal.route,
+    });
     const out = await f({ url: portal.statementUrl('acc-1'), token: TOKEN });
     const v = await compactVerify(out.proof.jws, publicKey, { algorithms: ['ES256'] });
     expect(v.protectedHeader).toEqual({ alg: 'ES256', typ: ATTESTED_FETCH_JWS_TYP, kid: 'k1' });
@@ -76,29 +91,42 @@ describe('attested fetch', () => {
   });
 
   it('refuses a host the policy does not list', async () => {
-    await expect(fetcherFor(portal, { allowedHosts: ['other.props.test'] })({ url: portal.statementUrl('acc-1'), token: TOKEN }))
-      .rejects.toMatchObject({ code: 'ERR_PROVENANCE_HOST_NOT_ALLOWED' });
+    await expect(
+      fetcherFor(portal, { allowedHosts: ['other.props.test'] })({ url: portal.statementUrl('acc-1'), token: TOKEN }),
+    ).rejects.toMatchObject({ code: 'ERR_PROVENANCE_HOST_NOT_ALLOWED' });
   });
 
   it('refuses plain http, userinfo and IP literals', async () => {
     const f = fetcherFor(portal, { allowedHosts: ['bank.props.test', '127.0.0.1'] });
-    await expect(f({ url: 'http://bank.props.test/x', token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_URL_NOT_ALLOWED' });
-    await expect(f({ url: 'https://u:p@bank.props.test/x', token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_URL_NOT_ALLOWED' });
-    await expect(f({ url: `https://127.0.0.1:${portal.port}/x`, token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_URL_NOT_ALLOWED' });
+    await expect(f({ url: 'http://bank.props.test/x', token: TOKEN })).rejects.toMatchObject({
+      code: 'ERR_FETCH_URL_NOT_ALLOWED',
+    });
+    await expect(f({ url: 'https://u:p@bank.props.test/x', token: TOKEN })).rejects.toMatchObject({
+      code: 'ERR_FETCH_URL_NOT_ALLOWED',
+    });
+    await expect(f({ url: `https://127.0.0.1:${portal.port}/x`, token: TOKEN })).rejects.toMatchObject({
+      code: 'ERR_FETCH_URL_NOT_ALLOWED',
+    });
   });
 
   it('attack: DNS points an allowed name at a server whose certificate names another host', async () => {
     const route = staticRoute({ 'other.props.test': { address: '127.0.0.1', port: portal.port } });
     const f = fetcherFor(portal, { allowedHosts: ['other.props.test'] }, route);
-    await expect(f({ url: 'https://other.props.test/accounts/acc-1/statement', token: TOKEN }))
-      .rejects.toMatchObject({ code: 'ERR_FETCH_HOST_MISMATCH' });
+    await expect(f({ url: 'https://other.props.test/accounts/acc-1/statement', token: TOKEN })).rejects.toMatchObject({
+      code: 'ERR_FETCH_HOST_MISMATCH',
+    });
   });
 
   it('attack: a certificate cached from a good fetch is still refused for a name it does not cover', async () => {
-    const route = staticRoute({ [portal.host]: { address: '127.0.0.1', port: portal.port }, 'other.props.test': { address: '127.0.0.1', port: portal.port } });
+    const route = staticRoute({
+      [portal.host]: { address: '127.0.0.1', port: portal.port },
+      'other.props.test': { address: '127.0.0.1', port: portal.port },
+    });
     const f = fetcherFor(portal, { allowedHosts: [portal.host, 'other.props.test'] }, route);
     expect((await f({ url: portal.statementUrl('acc-1'), token: TOKEN })).record.status).toBe(200);
-    await expect(f({ url: 'https://other.props.test/accounts/acc-1/statement', token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_HOST_MISMATCH' });
+    await expect(f({ url: 'https://other.props.test/accounts/acc-1/statement', token: TOKEN })).rejects.toMatchObject({
+      code: 'ERR_FETCH_HOST_MISMATCH',
+    });
     expect((await f({ url: portal.statementUrl('acc-1'), token: TOKEN })).record.status).toBe(200);
   });
 
@@ -109,7 +137,9 @@ describe('attested fetch', () => {
       tls: { certNames: ['*.props.test'] },
     });
     try {
-      await expect(fetcherFor(wild)({ url: wild.statementUrl('acc-1'), token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_HOST_MISMATCH' });
+      await expect(fetcherFor(wild)({ url: wild.statementUrl('acc-1'), token: TOKEN })).rejects.toMatchObject({
+        code: 'ERR_FETCH_HOST_MISMATCH',
+      });
     } finally {
       await wild.close();
     }
@@ -123,15 +153,18 @@ describe('attested fetch', () => {
     });
     try {
       const f = fetcherFor(rogue, { extraCaPems: [portal.caPem] }); // trusts the real bank CA, not the rogue one
-      await expect(f({ url: rogue.statementUrl('acc-1'), token: TOKEN })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_CERT_CHAIN_INVALID' });
+      await expect(f({ url: rogue.statementUrl('acc-1'), token: TOKEN })).rejects.toMatchObject({
+        code: 'ERR_PROVENANCE_CERT_CHAIN_INVALID',
+      });
     } finally {
       await rogue.close();
     }
   });
 
   it('refuses a response over the size limit', async () => {
-    await expect(fetcherFor(portal, { maxBodyBytes: 64 })({ url: portal.statementUrl('acc-1'), token: TOKEN }))
-      .rejects.toMatchObject({ code: 'ERR_FETCH_RESPONSE_TOO_LARGE' });
+    await expect(
+      fetcherFor(portal, { maxBodyBytes: 64 })({ url: portal.statementUrl('acc-1'), token: TOKEN }),
+    ).rejects.toMatchObject({ code: 'ERR_FETCH_RESPONSE_TOO_LARGE' });
   });
 
   it('never puts the token in an error', async () => {
@@ -171,14 +204,25 @@ describe('attested fetch: what the network can do', () => {
     }, 'localhost');
     try {
       const f = createAttestedFetcher(
-        { allowedHosts: ['localhost'], extraCaPems: [other.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 2000 },
+        {
+          allowedHosts: ['localhost'],
+          extraCaPems: [other.caPem],
+          useSystemRoots: false,
+          maxBodyBytes: 1 << 20,
+          timeoutMs: 2000,
+        },
         { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws') },
       );
-      await expect(f({ url: `https://localhost:${other.port}/statement`, token: TOKEN }))
-        .rejects.toMatchObject({ code: 'ERR_FETCH_URL_NOT_ALLOWED', detail: 'port' });
+      await expect(f({ url: `https://localhost:${other.port}/statement`, token: TOKEN })).rejects.toMatchObject({
+        code: 'ERR_FETCH_URL_NOT_ALLOWED',
+        detail: 'port',
+      });
       expect(requests).toBe(0);
       // The default port written out is the same URL (the URL parser drops it), and is fetched.
-      expect((await fetcherFor(portal)({ url: `https://${portal.host}:443/accounts/acc-1/statement`, token: TOKEN })).record.status).toBe(200);
+      expect(
+        (await fetcherFor(portal)({ url: `https://${portal.host}:443/accounts/acc-1/statement`, token: TOKEN })).record
+          .status,
+      ).toBe(200);
     } finally {
       await other.close();
     }
@@ -196,16 +240,31 @@ describe('attested fetch: what the network can do', () => {
     });
     try {
       const f = createAttestedFetcher(
-        { allowedHosts: [bank.host], extraCaPems: [bank.caPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 300 },
+        {
+          allowedHosts: [bank.host],
+          extraCaPems: [bank.caPem],
+          useSystemRoots: false,
+          maxBodyBytes: 1 << 20,
+          timeoutMs: 300,
+        },
         { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws'), route: bank.route },
       );
       const t0 = Date.now();
-      await expect(f({ url: `https://${bank.host}/statement`, token: TOKEN })).rejects.toMatchObject({ code: 'ERR_FETCH_TIMEOUT' });
+      await expect(f({ url: `https://${bank.host}/statement`, token: TOKEN })).rejects.toMatchObject({
+        code: 'ERR_FETCH_TIMEOUT',
+      });
       expect(Date.now() - t0).toBeLessThan(1500);
       // The data owner's own fetch of a signed statement has the same deadline.
       const t1 = Date.now();
-      await expect(fetchSignedStatement({ url: `https://${bank.host}/statement`, token: TOKEN, caPems: [bank.caPem], route: bank.route, timeoutMs: 300 }))
-        .rejects.toMatchObject({ code: 'ERR_FETCH_TIMEOUT' });
+      await expect(
+        fetchSignedStatement({
+          url: `https://${bank.host}/statement`,
+          token: TOKEN,
+          caPems: [bank.caPem],
+          route: bank.route,
+          timeoutMs: 300,
+        }),
+      ).rejects.toMatchObject({ code: 'ERR_FETCH_TIMEOUT' });
       expect(Date.now() - t1).toBeLessThan(1500);
     } finally {
       for (const t of timers) clearInterval(t);
@@ -221,18 +280,30 @@ describe('attested fetch: what the network can do', () => {
     const srv: NetServer = netServer((raw) => {
       const s = new TLSSocket(raw, { isServer: true, secureContext: ctx });
       s.once('data', () => {
-        s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"ok":1', () => setTimeout(() => raw.end(), 20));
+        s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"ok":1', () =>
+          setTimeout(() => raw.end(), 20),
+        );
       });
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     try {
-      const route = staticRoute({ 'cut.props.test': { address: '127.0.0.1', port: (srv.address() as AddressInfo).port } });
+      const route = staticRoute({
+        'cut.props.test': { address: '127.0.0.1', port: (srv.address() as AddressInfo).port },
+      });
       const f = createAttestedFetcher(
-        { allowedHosts: ['cut.props.test'], extraCaPems: [ca.certPem], useSystemRoots: false, maxBodyBytes: 1 << 20, timeoutMs: 2000 },
+        {
+          allowedHosts: ['cut.props.test'],
+          extraCaPems: [ca.certPem],
+          useSystemRoots: false,
+          maxBodyBytes: 1 << 20,
+          timeoutMs: 2000,
+        },
         { now: () => NOW, signer: joseJwsSigner(enclaveKey.privateKey, 'enclave-jws'), route },
       );
-      await expect(f({ url: 'https://cut.props.test/statement', token: TOKEN }))
-        .rejects.toMatchObject({ code: 'ERR_FETCH_FAILED', detail: 'close-delimited response' });
+      await expect(f({ url: 'https://cut.props.test/statement', token: TOKEN })).rejects.toMatchObject({
+        code: 'ERR_FETCH_FAILED',
+        detail: 'close-delimited response',
+      });
     } finally {
       await new Promise<void>((r) => srv.close(() => r()));
     }

@@ -5,7 +5,13 @@ import { canonicalJson, type ProvenanceProof } from '../protocol/index.ts';
 import { startBankPortal, staticRoute, type BankPortal } from '../sim/bank/portal.ts';
 import { sampleStatement } from '../sim/bank/sample.ts';
 import { fakeEnclave, type FakeEnclave } from './helpers/fake-enclave.ts';
-import { checkEnclave, delegateFetch, encryptSubmission, fetchSignedStatement, generateOwnerKey } from '../oracle/index.ts';
+import {
+  checkEnclave,
+  delegateFetch,
+  encryptSubmission,
+  fetchSignedStatement,
+  generateOwnerKey,
+} from '../oracle/index.ts';
 import { createAttestedFetcher, fetchDelegated } from '../enclave/fetcher.ts';
 import { decryptSubmission } from '../enclave/ingest.ts';
 
@@ -45,28 +51,66 @@ afterAll(async () => {
 describe('no records or tokens outside the enclave', () => {
   it('errors and logs of every failing path hold no token or record content', async () => {
     const errors: unknown[] = [];
-    const catchIt = (p: Promise<unknown>) => p.then(() => errors.push(new Error('unexpected success')), (e: unknown) => errors.push(e));
-    const policy = { allowedHosts: [portal.host], extraCaPems: [portal.caPem], useSystemRoots: false, maxBodyBytes: 64, timeoutMs: 5000 };
+    const catchIt = (p: Promise<unknown>) =>
+      p.then(
+        () => errors.push(new Error('unexpected success')),
+        (e: unknown) => errors.push(e),
+      );
+    const policy = {
+      allowedHosts: [portal.host],
+      extraCaPems: [portal.caPem],
+      useSystemRoots: false,
+      maxBodyBytes: 64,
+      timeoutMs: 5000,
+    };
     const deps = { now: () => NOW, signer: enc.signer, route: portal.route };
     const url = portal.statementUrl('acc-1');
     await catchIt(createAttestedFetcher(policy, deps)({ url, token: TOKEN })); // too large
-    await catchIt(createAttestedFetcher({ ...policy, maxBodyBytes: 1 << 20 }, { ...deps, route: staticRoute({}) })({ url, token: TOKEN }));
+    await catchIt(
+      createAttestedFetcher(
+        { ...policy, maxBodyBytes: 1 << 20 },
+        { ...deps, route: staticRoute({}) },
+      )({ url, token: TOKEN }),
+    );
     await catchIt(createAttestedFetcher({ ...policy, allowedHosts: ['x.test'] }, deps)({ url, token: TOKEN }));
     await catchIt(fetchSignedStatement({ url, token: `${TOKEN}x`, caPems: [portal.caPem], route: portal.route })); // 401
     await catchIt(fetchSignedStatement({ url, token: TOKEN, caPems: [], route: portal.route })); // untrusted CA
 
-    const checked = await checkEnclave({ evidence: enc.evidence, manifest: enc.manifest, policy: enc.policy, now: NOW, verifyEvidence: enc.verifyOk });
+    const checked = await checkEnclave({
+      evidence: enc.evidence,
+      manifest: enc.manifest,
+      policy: enc.policy,
+      now: NOW,
+      verifyEvidence: enc.verifyOk,
+    });
     const { proof } = await fetchSignedStatement({ url, token: TOKEN, caPems: [portal.caPem], route: portal.route });
     const owner = (await generateOwnerKey()).key;
     const { jwe } = await encryptSubmission({ proofs: [proof], owner: owner.publicJwk }, checked, { now: () => NOW });
     const seen = new Set<string>();
-    const base = { expectedKid: enc.encryptionKey.kid, evidenceDigest: enc.evidenceDigest, seenSubmissionIds: seen, now: () => NOW };
+    const base = {
+      expectedKid: enc.encryptionKey.kid,
+      evidenceDigest: enc.evidenceDigest,
+      seenSubmissionIds: seen,
+      now: () => NOW,
+    };
     // The provenance verifier fails: its own error passes through, and ingest adds nothing of the submission to it.
-    await catchIt(decryptSubmission(jwe, enc.decryptionKey, { ...base, verifyProvenance: async () => Promise.reject(new Error('bad')) }));
-    await catchIt(decryptSubmission(jwe, enc.decryptionKey, { ...base, expectedKid: 'other', verifyProvenance: async () => null }));
+    await catchIt(
+      decryptSubmission(jwe, enc.decryptionKey, {
+        ...base,
+        verifyProvenance: async () => Promise.reject(new Error('bad')),
+      }),
+    );
+    await catchIt(
+      decryptSubmission(jwe, enc.decryptionKey, { ...base, expectedKid: 'other', verifyProvenance: async () => null }),
+    );
     const { jwe: djwe } = await delegateFetch({ url, token: TOKEN }, checked, { now: () => NOW });
     const usedDelegations = new Set<string>();
-    await catchIt(fetchDelegated(djwe, enc.decryptionKey, createAttestedFetcher(policy, deps), { ...base, seenDelegationIds: usedDelegations }));
+    await catchIt(
+      fetchDelegated(djwe, enc.decryptionKey, createAttestedFetcher(policy, deps), {
+        ...base,
+        seenDelegationIds: usedDelegations,
+      }),
+    );
 
     expect(errors).toHaveLength(8);
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
@@ -84,7 +128,9 @@ describe('no records or tokens outside the enclave', () => {
     // What the host could store for a submission: the JWE and ids only.
     const stored = jwe + djwe + [...seen, ...usedDelegations].join(',');
     // Also each JWE segment decoded: an "encryption" that only base64url-encoded would pass a search of the text.
-    const decoded = [jwe, djwe].flatMap((j) => j.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1'))).join('\n');
+    const decoded = [jwe, djwe]
+      .flatMap((j) => j.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1')))
+      .join('\n');
     for (const s of SECRETS) {
       expect(stored).not.toContain(s);
       expect(decoded).not.toContain(s);

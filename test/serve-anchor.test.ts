@@ -30,7 +30,7 @@ describe('props serve --anchor-rpc', () => {
     }
   });
 
-  it('host rollback: a local log behind the key\'s on-chain checkpoint refuses to start (ERR_STATE_ROLLED_BACK)', async () => {
+  it("host rollback: a local log behind the key's on-chain checkpoint refuses to start (ERR_STATE_ROLLED_BACK)", async () => {
     const asked: Array<{ rpcUrl: string; registry: Hex; keyId: Hex }> = [];
     const cmd = serveCommandWith({
       anchor: async (o) => {
@@ -41,7 +41,19 @@ describe('props serve --anchor-rpc', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const db = join(dir, 'rolled-back.db');
-      await expect(cmd.run(['--db', db, '--port', '0', '--quiet', '--anchor-rpc', 'http://127.0.0.1:1', '--anchor-registry', REGISTRY])).rejects.toMatchObject({ code: 'ERR_STATE_ROLLED_BACK' });
+      await expect(
+        cmd.run([
+          '--db',
+          db,
+          '--port',
+          '0',
+          '--quiet',
+          '--anchor-rpc',
+          'http://127.0.0.1:1',
+          '--anchor-registry',
+          REGISTRY,
+        ]),
+      ).rejects.toMatchObject({ code: 'ERR_STATE_ROLLED_BACK' });
     } finally {
       err.mockRestore();
     }
@@ -55,12 +67,29 @@ describe('props serve --anchor-rpc', () => {
     let registry: Hex;
     beforeAll(async () => {
       chain = await startLocalChain();
-      registry = (await deploy({ rpcUrl: chain.rpcUrl, privateKey: chain.privateKeys[0]!, simulationAllowed: true })).registry;
+      registry = (await deploy({ rpcUrl: chain.rpcUrl, privateKey: chain.privateKeys[0]!, simulationAllowed: true }))
+        .registry;
     }, 60_000);
     afterAll(async () => chain?.close());
 
-    it('reads the key\'s head from the registry and starts when the key was never checkpointed', async () => {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--db', join(dir, 'fresh.db'), '--anchor-rpc', chain.rpcUrl, '--anchor-registry', registry], { stdio: ['ignore', 'pipe', 'pipe'] });
+    it("reads the key's head from the registry and starts when the key was never checkpointed", async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'serve',
+          '--port',
+          '0',
+          '--quiet',
+          '--db',
+          join(dir, 'fresh.db'),
+          '--anchor-rpc',
+          chain.rpcUrl,
+          '--anchor-registry',
+          registry,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       try {
         const started = await new Promise<{ url: string }>((resolve, reject) => {
           let buf = '';
@@ -70,7 +99,9 @@ describe('props serve --anchor-rpc', () => {
           });
           child.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
         });
-        const manifest = (await (await fetch(`${started.url}/v1/attestation/evidence`)).json()) as { keys: { chain: { publicKey: Hex } } };
+        const manifest = (await (await fetch(`${started.url}/v1/attestation/evidence`)).json()) as {
+          keys: { chain: { publicKey: Hex } };
+        };
         expect(chainKeyId(manifest.keys.chain.publicKey)).toMatch(/^0x[0-9a-f]{64}$/);
       } finally {
         child.kill('SIGKILL');

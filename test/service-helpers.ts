@@ -25,7 +25,11 @@ export const testScorer: Scorer = {
   },
 };
 
-export const SENTINEL = { account: 'SENTINELACCT9931', description: 'SENTINEL-DESC-7731', subject: 'sentinel-borrower-4417@bank.example' };
+export const SENTINEL = {
+  account: 'SENTINELACCT9931',
+  description: 'SENTINEL-DESC-7731',
+  subject: 'sentinel-borrower-4417@bank.example',
+};
 
 export function sentinelStatement(): Statement {
   return {
@@ -36,8 +40,20 @@ export function sentinelStatement(): Statement {
     to: '2026-03-31',
     openingBalance: 123_456,
     transactions: [
-      { date: '2026-01-02', amount: 987_654, category: 'salary', description: SENTINEL.description, balanceAfter: 1_111_110 },
-      { date: '2026-01-05', amount: -55_555, category: 'rent', description: SENTINEL.description, balanceAfter: 1_055_555 },
+      {
+        date: '2026-01-02',
+        amount: 987_654,
+        category: 'salary',
+        description: SENTINEL.description,
+        balanceAfter: 1_111_110,
+      },
+      {
+        date: '2026-01-05',
+        amount: -55_555,
+        category: 'rent',
+        description: SENTINEL.description,
+        balanceAfter: 1_055_555,
+      },
     ],
   };
 }
@@ -49,7 +65,11 @@ export async function newOwner(): Promise<Owner> {
   return { privateKey, jwk: { ...jwk, kid: 'owner', alg: 'ES256', use: 'sig' } };
 }
 
-export async function makeSubmission(enclave: Enclave, owner: Owner, opts: { subject?: string; statement?: Statement; payload?: unknown } = {}): Promise<string> {
+export async function makeSubmission(
+  enclave: Enclave,
+  owner: Owner,
+  opts: { subject?: string; statement?: Statement; payload?: unknown } = {},
+): Promise<string> {
   const payload = opts.payload ?? {
     v: 1,
     statement: opts.statement ?? sentinelStatement(),
@@ -103,7 +123,10 @@ export async function testService(opts: Partial<CreateServiceOptions> & { seed?:
     adminToken: ADMIN,
   });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
+    const init: RequestInit = {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const res = await svc.app.request(path, init);
     const text = await res.text();
@@ -124,14 +147,26 @@ export async function testService(opts: Partial<CreateServiceOptions> & { seed?:
 
 // ---------------------------------------------------------------- the oracle's wire formats against a running service
 /** A provenance policy trusting one bank key for source-signed statements from bank.props.test. */
-export async function bankTrust(): Promise<{ key: Awaited<ReturnType<typeof import('../verifier/provenance/test-helpers.ts').makeKey>>; policy: unknown }> {
+export async function bankTrust(): Promise<{
+  key: Awaited<ReturnType<typeof import('../verifier/provenance/test-helpers.ts').makeKey>>;
+  policy: unknown;
+}> {
   const { makeKey } = await import('../verifier/provenance/test-helpers.ts');
   const key = await makeKey('bank-test-1');
   const policy = {
-    version: 2, id: 'service-test', maxAgeSeconds: 3600, clockSkewSeconds: 60, maxTranscriptBytes: 1 << 20,
+    version: 2,
+    id: 'service-test',
+    maxAgeSeconds: 3600,
+    clockSkewSeconds: 60,
+    maxTranscriptBytes: 1 << 20,
     tlsn: { hosts: [], notaryKeys: [] },
     reclaim: { hosts: [], witnesses: [] },
-    signedSource: { hosts: ['bank.props.test'], algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [{ kid: key.jwk.kid, issuers: ['bank.props.test'] }] },
+    signedSource: {
+      hosts: ['bank.props.test'],
+      algorithms: ['ES256'],
+      jwks: { keys: [key.jwk] },
+      kids: [{ kid: key.jwk.kid, issuers: ['bank.props.test'] }],
+    },
     attestedFetch: { hosts: [], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
   };
   return { key, policy };
@@ -142,7 +177,14 @@ export async function submitViaOracle(
   url: string,
   bank: Awaited<ReturnType<typeof bankTrust>>['key'],
   o: { lender: string; maxUses: number; statement?: Statement },
-): Promise<{ submissionId: string; consentId: string; consentStatus: number; submitStatus: number; inputCommitment: `0x${string}`; owner: Awaited<ReturnType<typeof import('../oracle/index.ts').generateOwnerKey>>['key'] }> {
+): Promise<{
+  submissionId: string;
+  consentId: string;
+  consentStatus: number;
+  submitStatus: number;
+  inputCommitment: `0x${string}`;
+  owner: Awaited<ReturnType<typeof import('../oracle/index.ts').generateOwnerKey>>['key'];
+}> {
   const { makeSignedSource } = await import('../verifier/provenance/test-helpers.ts');
   const { checkEnclave, encryptSubmission, generateOwnerKey, grantConsent } = await import('../oracle/index.ts');
   const { loadDefaultPolicy, verifyEvidence } = await import('../verifier/index.ts');
@@ -151,16 +193,54 @@ export async function submitViaOracle(
   const policy = loadDefaultPolicy();
   policy.evidence.allowSimulated = true;
   const now = () => new Date();
-  const checked = await checkEnclave({ evidence, manifest, policy, now: now(), verifyEvidence: (e, opts) => verifyEvidence(e, opts) });
+  const checked = await checkEnclave({
+    evidence,
+    manifest,
+    policy,
+    now: now(),
+    verifyEvidence: (e, opts) => verifyEvidence(e, opts),
+  });
   const t = Math.floor(Date.now() / 1000);
-  const jws = await makeSignedSource(bank, { iss: 'bank.props.test', sub: 'acc_1', iat: t - 60, exp: t + 3600, statement: o.statement ?? sentinelStatement() });
+  const jws = await makeSignedSource(bank, {
+    iss: 'bank.props.test',
+    sub: 'acc_1',
+    iat: t - 60,
+    exp: t + 3600,
+    statement: o.statement ?? sentinelStatement(),
+  });
   const owner = (await generateOwnerKey()).key;
-  const { jwe } = await encryptSubmission({ proofs: [{ version: 1, kind: 'signed-source', jws }], owner: owner.publicJwk }, checked, { now });
-  const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const { jwe } = await encryptSubmission(
+    { proofs: [{ version: 1, kind: 'signed-source', jws }], owner: owner.publicJwk },
+    checked,
+    { now },
+  );
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const sres = await post('/v1/submissions', { jwe });
   const sub = (await sres.json()) as { submissionId: string; inputCommitment: `0x${string}` };
-  const consent = await grantConsent({ lender: o.lender, purpose: 'credit-scoring', expiry: new Date(Date.now() + 86400_000), maxUses: o.maxUses, inputCommitment: sub.inputCommitment }, owner, { now });
+  const consent = await grantConsent(
+    {
+      lender: o.lender,
+      purpose: 'credit-scoring',
+      expiry: new Date(Date.now() + 86400_000),
+      maxUses: o.maxUses,
+      inputCommitment: sub.inputCommitment,
+    },
+    owner,
+    { now },
+  );
   const cres = await post('/v1/consents', { consent: consent.jws });
   const c = (await cres.json()) as { consentId: string };
-  return { submissionId: sub.submissionId, consentId: c.consentId, consentStatus: cres.status, submitStatus: sres.status, inputCommitment: sub.inputCommitment, owner };
+  return {
+    submissionId: sub.submissionId,
+    consentId: c.consentId,
+    consentStatus: cres.status,
+    submitStatus: sres.status,
+    inputCommitment: sub.inputCommitment,
+    owner,
+  };
 }

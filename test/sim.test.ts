@@ -11,7 +11,14 @@ describe('props sim', () => {
   it('runs the whole pipeline for 4 borrowers and 2 lenders with every check held', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'props-sim-'));
     const lines: string[] = [];
-    const s = await runSimulation({ borrowers: 4, lenders: 2, outDir, seed: 'test', threshold: 600, log: (l) => lines.push(l) });
+    const s = await runSimulation({
+      borrowers: 4,
+      lenders: 2,
+      outDir,
+      seed: 'test',
+      threshold: 600,
+      log: (l) => lines.push(l),
+    });
     expect(s.checks.filter((c) => !c.ok)).toEqual([]);
     expect(s.ok).toBe(true);
     expect(s.scored).toBe(4);
@@ -25,7 +32,11 @@ describe('props sim', () => {
     expect(s.gas.registerKey).toBeGreaterThan(0);
     expect(lines.some((l) => l.includes('registered by auditor quorum'))).toBe(true);
     const bin = join(import.meta.dirname, '..', 'bin', 'props.js');
-    const r = spawnSync(process.execPath, [bin, 'verify', s.auditBundle, '--policy', join(outDir, 'policy.json'), '--json'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'verify', s.auditBundle, '--policy', join(outDir, 'policy.json'), '--json'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as { ok: boolean }).ok).toBe(true);
   }, 120_000);

@@ -23,9 +23,16 @@ describePg('store outage (PostgreSQL)', () => {
     const lender = await s.newLender('outage');
     const auth = { authorization: `Bearer ${lender.apiKey}` };
     const sub = await s.call('POST', '/v1/submissions', { jwe: await makeSubmission(s.enclave, owner) });
-    const con = await s.call('POST', '/v1/consents', { consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: lender.lenderId, maxUses: 10 }) });
+    const con = await s.call('POST', '/v1/consents', {
+      consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: lender.lenderId, maxUses: 10 }),
+    });
     const score = (i: number) =>
-      s.call('POST', '/v1/jobs', { consentId: con.json.consentId, nonce: `0x${i.toString(16).padStart(64, '0')}` }, { ...auth, 'idempotency-key': `outage-key-${i}` });
+      s.call(
+        'POST',
+        '/v1/jobs',
+        { consentId: con.json.consentId, nonce: `0x${i.toString(16).padStart(64, '0')}` },
+        { ...auth, 'idempotency-key': `outage-key-${i}` },
+      );
     const before = await score(1);
     expect(before.status).toBe(201);
 
@@ -33,7 +40,11 @@ describePg('store outage (PostgreSQL)', () => {
     try {
       await admin.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${db.name}`;
-      for (const r of [await score(2), await s.call('GET', `/v1/jobs/${before.json.jobId}`, undefined, auth), await s.call('GET', '/v1/jobs', undefined, auth)]) {
+      for (const r of [
+        await score(2),
+        await s.call('GET', `/v1/jobs/${before.json.jobId}`, undefined, auth),
+        await s.call('GET', '/v1/jobs', undefined, auth),
+      ]) {
         expect([r.status, r.type, r.json.code]).toEqual([503, 'application/problem+json', 'ERR_STORE_UNAVAILABLE']);
       }
       await admin.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
@@ -47,7 +58,10 @@ describePg('store outage (PostgreSQL)', () => {
       again = await score(2);
     }
     expect(again.status).toBe(201);
-    expect((await s.call('GET', `/v1/jobs/${before.json.jobId}`, undefined, auth)).json).toMatchObject({ state: 'done', logIndex: 0 });
+    expect((await s.call('GET', `/v1/jobs/${before.json.jobId}`, undefined, auth)).json).toMatchObject({
+      state: 'done',
+      logIndex: 0,
+    });
     expect((await s.call('GET', '/v1/jobs', undefined, auth)).json.jobs).toHaveLength(2);
     expect(s.logLines.filter((l) => l.includes('"ERR_INTERNAL"'))).toEqual([]);
     s.runner.stop();

@@ -60,10 +60,15 @@ export async function pgSuitesRun(): Promise<boolean> {
   if (await pgAvailable()) return true;
   const where = new URL(PG_BASE_URL);
   const target = `${where.hostname}:${where.port || '5432'}`;
-  if (isCi()) throw new Error(`PostgreSQL is unreachable at ${target}, and CI must run the PostgreSQL suites (start it, or set PROPS_TEST_PG_URL)`);
+  if (isCi())
+    throw new Error(
+      `PostgreSQL is unreachable at ${target}, and CI must run the PostgreSQL suites (start it, or set PROPS_TEST_PG_URL)`,
+    );
   if (process.env.PROPS_PG_SKIP_NOTICE_SHOWN !== '1') {
     process.env.PROPS_PG_SKIP_NOTICE_SHOWN = '1';
-    process.stderr.write(`notice: PostgreSQL is unreachable at ${target}; its store suites are skipped (set PROPS_TEST_PG_URL, or start it)\n`);
+    process.stderr.write(
+      `notice: PostgreSQL is unreachable at ${target}; its store suites are skipped (set PROPS_TEST_PG_URL, or start it)\n`,
+    );
   }
   return false;
 }

@@ -3,7 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findPropsError, parseJsonText, PLATFORMS, PropsError, type ErrorCode, type Platform } from '../protocol/index.ts';
+import {
+  findPropsError,
+  parseJsonText,
+  PLATFORMS,
+  PropsError,
+  type ErrorCode,
+  type Platform,
+} from '../protocol/index.ts';
 import { parsePolicyText, type Policy } from './policy.ts';
 import { appraise, type AttestVerdict, type VerifierMap } from './platforms/appraise.ts';
 import type { RealInputs } from './platforms/inputs.ts';
@@ -24,7 +31,16 @@ const USAGE = `usage: props attest verify --platform sim|tdx|sgx|sev-snp|nitro|n
 exit: 0 accepted, 1 rejected, 2 usage or unreadable input`;
 
 /** Codes that mean "could not even start": exit 2 rather than 1. */
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_USAGE', 'ERR_FILE_UNREADABLE', 'ERR_JSON_MALFORMED', 'ERR_POLICY_MALFORMED', 'ERR_UNKNOWN_PLATFORM', 'ERR_UNKNOWN_VERSION', 'ERR_PLATFORM_VERIFIER_UNAVAILABLE', 'ERR_INPUT_TOO_LARGE']);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'ERR_USAGE',
+  'ERR_FILE_UNREADABLE',
+  'ERR_JSON_MALFORMED',
+  'ERR_POLICY_MALFORMED',
+  'ERR_UNKNOWN_PLATFORM',
+  'ERR_UNKNOWN_VERSION',
+  'ERR_PLATFORM_VERIFIER_UNAVAILABLE',
+  'ERR_INPUT_TOO_LARGE',
+]);
 
 const MAX_FILE = 16 * 1024 * 1024;
 
@@ -38,7 +54,9 @@ export type AttestVerifyDeps = {
 const simPlaceholder: NonNullable<VerifierMap['sim']> = {
   platform: 'sim',
   verify: async () => {
-    throw new PropsError('ERR_PLATFORM_VERIFIER_UNAVAILABLE', { detail: 'sim evidence is handled by the sim verifier (props verify)' });
+    throw new PropsError('ERR_PLATFORM_VERIFIER_UNAVAILABLE', {
+      detail: 'sim evidence is handled by the sim verifier (props verify)',
+    });
   },
 };
 
@@ -62,11 +80,13 @@ function decodeEvidence(platform: Platform, raw: Uint8Array): { evidence: Uint8A
   const head = text(raw.subarray(0, 16)).trimStart();
   if (head.startsWith('{')) {
     const j = parseJsonText(text(raw), MAX_FILE) as Record<string, unknown>;
-    if (typeof j?.quote !== 'string' || !HEX_RE.test(j.quote)) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'JSON evidence without a hex "quote"' });
+    if (typeof j?.quote !== 'string' || !HEX_RE.test(j.quote))
+      throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'JSON evidence without a hex "quote"' });
     const evidence = new Uint8Array(Buffer.from(j.quote.trim().replace(/^0x/, ''), 'hex'));
     return typeof j.event_log === 'string' ? { evidence, eventLog: j.event_log } : { evidence };
   }
-  if (raw.length < 1 << 20 && HEX_RE.test(text(raw))) return { evidence: new Uint8Array(Buffer.from(text(raw).trim().replace(/^0x/, ''), 'hex')) };
+  if (raw.length < 1 << 20 && HEX_RE.test(text(raw)))
+    return { evidence: new Uint8Array(Buffer.from(text(raw).trim().replace(/^0x/, ''), 'hex')) };
   return { evidence: raw };
 }
 
@@ -118,8 +138,17 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
       const platform = args.platform as Platform | undefined;
       const now = args.now === undefined ? NaN : Date.parse(args.now);
       const hexOk = (h: string | undefined) => h === undefined || /^0x([0-9a-fA-F]{2})+$/.test(h);
-      if (!platform || !(PLATFORMS as readonly string[]).includes(platform) || !args.evidence || !Number.isFinite(now) || !hexOk(args['report-data']) || !hexOk(args.nonce)) {
-        err(`props attest verify: --platform, --evidence and a valid --now are required (hex options as 0x-hex)\n${USAGE}\n`);
+      if (
+        !platform ||
+        !(PLATFORMS as readonly string[]).includes(platform) ||
+        !args.evidence ||
+        !Number.isFinite(now) ||
+        !hexOk(args['report-data']) ||
+        !hexOk(args.nonce)
+      ) {
+        err(
+          `props attest verify: --platform, --evidence and a valid --now are required (hex options as 0x-hex)\n${USAGE}\n`,
+        );
         return 2;
       }
       let verdict: AttestVerdict;
@@ -145,13 +174,18 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
         const pe = findPropsError(e);
         if (!pe) throw e;
         const code = USAGE_CODES.has(pe.code) ? 2 : 1;
-        if (args.json) out(`${JSON.stringify({ ok: false, platform, debug: null, reportData: null, measurements: {}, errors: [{ code: pe.code, message: pe.message }] })}\n`);
+        if (args.json)
+          out(
+            `${JSON.stringify({ ok: false, platform, debug: null, reportData: null, measurements: {}, errors: [{ code: pe.code, message: pe.message }] })}\n`,
+          );
         else err(`props attest verify: ${pe.code}: ${pe.message}\n`);
         return code;
       }
       if (args.json) out(`${JSON.stringify(verdict)}\n`);
       else {
-        out(`${verdict.ok ? 'ACCEPTED' : 'REJECTED'} ${verdict.platform}${verdict.status ? ` status=${verdict.status}` : ''} debug=${verdict.debug}\n`);
+        out(
+          `${verdict.ok ? 'ACCEPTED' : 'REJECTED'} ${verdict.platform}${verdict.status ? ` status=${verdict.status}` : ''} debug=${verdict.debug}\n`,
+        );
         for (const e of verdict.errors) out(`  ${e.code}: ${e.message}\n`);
       }
       if (verdict.ok) return 0;

@@ -27,14 +27,23 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
   // verified: a bundle refused for anything else leaves a later genuine delivery of its results acceptable.
   const store = opts.nonceStore;
   const staged = new Set<string>();
-  const nonceStore: NonceStore | undefined = store && { has: async (n) => staged.has(n) || (await store.has(n)), add: (n) => void staged.add(n) };
+  const nonceStore: NonceStore | undefined = store && {
+    has: async (n) => staged.has(n) || (await store.has(n)),
+    add: (n) => void staged.add(n),
+  };
   if (bundle) {
     const ev = await verifyEvidence(bundle.evidence, { ...opts, manifest: bundle.manifest });
     simulated = ev.simulated;
     checks.push(...ev.checks);
-    const jwksOk = bundle.jwks.keys.length === 1 && canonicalJson(bundle.jwks.keys[0]) === canonicalJson(bundle.evidence.keys.jws);
-    checks.push(jwksOk ? pass('bundle.jwks', 'JWKS is the evidence-bound JWS key') : fail('bundle.jwks', 'ERR_RESULT_KEY_NOT_BOUND'));
-    if (bundle.platform !== bundle.evidence.platform) checks.push(fail('bundle.platform', 'ERR_BUNDLE_MALFORMED', 'platform label'));
+    const jwksOk =
+      bundle.jwks.keys.length === 1 && canonicalJson(bundle.jwks.keys[0]) === canonicalJson(bundle.evidence.keys.jws);
+    checks.push(
+      jwksOk
+        ? pass('bundle.jwks', 'JWKS is the evidence-bound JWS key')
+        : fail('bundle.jwks', 'ERR_RESULT_KEY_NOT_BOUND'),
+    );
+    if (bundle.platform !== bundle.evidence.platform)
+      checks.push(fail('bundle.platform', 'ERR_BUNDLE_MALFORMED', 'platform label'));
     if (ev.ok && ev.manifest && ev.evidence && ev.evidenceDigest) {
       const verified = new Map<string, ResultBody>();
       for (const [i, r] of bundle.results.entries()) {
@@ -56,7 +65,11 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions): P
         const id = `logProofs[${i}]`;
         try {
           const requestId = (lp as { requestId?: unknown } | null)?.requestId;
-          const head = await verifyBundleLogProof(lp, typeof requestId === 'string' ? verified.get(requestId) : undefined, ev.evidence.keys);
+          const head = await verifyBundleLogProof(
+            lp,
+            typeof requestId === 'string' ? verified.get(requestId) : undefined,
+            ev.evidence.keys,
+          );
           checks.push(pass(id, `result in the log under a signed head of ${head.treeSize} leaves`));
         } catch (e) {
           checks.push(failFrom(id, e, 'ERR_LOG_INCLUSION_INVALID'));

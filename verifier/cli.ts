@@ -11,7 +11,8 @@ import { signEar } from './ear.ts';
 import { parsePolicy, type Policy } from './policy.ts';
 
 export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
-const USAGE = 'usage: props verify FILE [--policy P] [--allow-simulated] [--now ISO] [--json] [--ear-jwt VERIFIER_KEY_JWK] [--ear-out FILE]';
+const USAGE =
+  'usage: props verify FILE [--policy P] [--allow-simulated] [--now ISO] [--json] [--ear-jwt VERIFIER_KEY_JWK] [--ear-out FILE]';
 
 export const verifyCommand: Command = {
   summary: 'verify an audit bundle (evidence, manifest, results) offline',
@@ -49,19 +50,30 @@ export const verifyCommand: Command = {
     let earJwt: string | undefined;
     if (values['ear-jwt']) {
       try {
-        earJwt = await signEar(report.ear, parseJsonText(readFileSync(values['ear-jwt'], 'utf8'), 16_384) as Parameters<typeof signEar>[1]);
+        earJwt = await signEar(
+          report.ear,
+          parseJsonText(readFileSync(values['ear-jwt'], 'utf8'), 16_384) as Parameters<typeof signEar>[1],
+        );
         if (values['ear-out']) writeFileSync(values['ear-out'], `${earJwt}\n`);
       } catch (e) {
         return unreadable(e, json);
       }
     }
     if (json) {
-      process.stdout.write(`${JSON.stringify({ ok: report.ok, simulated: report.simulated, checks: report.checks, ear: report.ear, ...(earJwt ? { earJwt } : {}) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: report.ok, simulated: report.simulated, checks: report.checks, ear: report.ear, ...(earJwt ? { earJwt } : {}) })}\n`,
+      );
     } else {
-      const lines = report.checks.map((c) => `${c.ok ? '  ✓' : '  ✗'} ${c.id}${c.code ? `  ${c.code}` : ''}${c.detail ? `  — ${c.detail}` : ''}`);
+      const lines = report.checks.map(
+        (c) => `${c.ok ? '  ✓' : '  ✗'} ${c.id}${c.code ? `  ${c.code}` : ''}${c.detail ? `  — ${c.detail}` : ''}`,
+      );
       const status = report.ear.submods['props-enclave']?.['ear.status'] ?? 'none';
-      const head = report.simulated ? 'SIMULATED evidence (platform "sim"): this proves the flow, not the hardware.\n' : '';
-      process.stdout.write(`${head}${lines.join('\n')}\n${report.ok ? 'OK' : 'FAILED'} — EAR status: ${status}, policy ${policy.id}\n`);
+      const head = report.simulated
+        ? 'SIMULATED evidence (platform "sim"): this proves the flow, not the hardware.\n'
+        : '';
+      process.stdout.write(
+        `${head}${lines.join('\n')}\n${report.ok ? 'OK' : 'FAILED'} — EAR status: ${status}, policy ${policy.id}\n`,
+      );
       if (earJwt && !values['ear-out']) process.stdout.write(`${earJwt}\n`);
     }
     return report.ok ? 0 : 1;
@@ -72,7 +84,10 @@ function unreadable(e: unknown, json: boolean): number {
   const pe = findPropsError(e);
   const code: ErrorCode = pe?.code ?? 'ERR_FILE_UNREADABLE';
   const message = pe?.message ?? 'input could not be read';
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, checks: [{ id: 'input', ok: false, code, detail: message }], error: { code, message } })}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, checks: [{ id: 'input', ok: false, code, detail: message }], error: { code, message } })}\n`,
+    );
   else process.stderr.write(`props verify: ${code}: ${message}\n`);
   return 2;
 }

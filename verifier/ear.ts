@@ -21,7 +21,15 @@ export type Ear = {
   eat_profile: 'tag:github.com,2023:veraison/ear';
   iat: number;
   'ear.verifier-id': { developer: string; build: string };
-  submods: Record<string, { 'ear.status': EarStatus; 'ear.trustworthiness-vector': TrustVector; 'ear.appraisal-policy-id': string; 'props.simulated': boolean }>;
+  submods: Record<
+    string,
+    {
+      'ear.status': EarStatus;
+      'ear.trustworthiness-vector': TrustVector;
+      'ear.appraisal-policy-id': string;
+      'props.simulated': boolean;
+    }
+  >;
 };
 
 function tier(v: number): EarStatus {
@@ -51,12 +59,16 @@ export function buildEar(checks: Check[], opts: { policy: Policy; now: Date; sim
     // Unpinned (policy "any"): nothing was compared, so no approved configuration (0, no claim) and no recognized
     // executables (33, unrecognized run-time: a warning) are claimed.
     configuration: v(
-      state(checks, 'evidence.debug') === 'fail' || state(checks, 'manifest.policy-hash') === 'fail' ? 'fail' : state(checks, 'manifest.policy-hash'),
+      state(checks, 'evidence.debug') === 'fail' || state(checks, 'manifest.policy-hash') === 'fail'
+        ? 'fail'
+        : state(checks, 'manifest.policy-hash'),
       pinned(checks, 'manifest.policy-hash') ? 2 : 0,
       96,
     ),
     executables: v(
-      ['manifest.code-hash', 'manifest.model-hash', 'manifest.measurements', 'manifest.binding'].some((p) => state(checks, p) === 'fail')
+      ['manifest.code-hash', 'manifest.model-hash', 'manifest.measurements', 'manifest.binding'].some(
+        (p) => state(checks, p) === 'fail',
+      )
         ? 'fail'
         : state(checks, 'manifest.code-hash'),
       pinned(checks, 'manifest.code-hash') && pinned(checks, 'manifest.model-hash') ? 2 : 33,
@@ -68,7 +80,9 @@ export function buildEar(checks: Check[], opts: { policy: Policy; now: Date; sim
     'storage-opaque': 0,
     'sourced-data': v(state(checks, 'provenance'), 2, 96),
   };
-  let status = Object.values(vector).map(tier).reduce<EarStatus>((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'none');
+  let status = Object.values(vector)
+    .map(tier)
+    .reduce<EarStatus>((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'none');
   if (!opts.ok) status = 'contraindicated';
   return {
     eat_profile: 'tag:github.com,2023:veraison/ear',
@@ -89,6 +103,10 @@ export function buildEar(checks: Check[], opts: { policy: Policy; now: Date; sim
 export async function signEar(ear: Ear, privateJwk: JWK): Promise<string> {
   const alg = privateJwk.crv === 'Ed25519' ? 'EdDSA' : 'ES256';
   const key = await importJWK(privateJwk, alg);
-  const jwt = new SignJWT({ ...ear }).setProtectedHeader({ alg, typ: 'JWT', ...(privateJwk.kid ? { kid: privateJwk.kid } : {}) });
+  const jwt = new SignJWT({ ...ear }).setProtectedHeader({
+    alg,
+    typ: 'JWT',
+    ...(privateJwk.kid ? { kid: privateJwk.kid } : {}),
+  });
   return jwt.setIssuedAt(ear.iat).sign(key);
 }

@@ -19,7 +19,12 @@ import {
 } from '../protocol/index.ts';
 import { fail, pass, runCheck, type Check } from './checks.ts';
 import { verificationTime } from './now.ts';
-import { platformVerifiers, type PlatformClaims, type PlatformVerifier, type RealPlatformVerifier } from './platforms/index.ts';
+import {
+  platformVerifiers,
+  type PlatformClaims,
+  type PlatformVerifier,
+  type RealPlatformVerifier,
+} from './platforms/index.ts';
 import { checkPinned, type Policy } from './policy.ts';
 
 export type VerifyEvidenceOptions = {
@@ -71,11 +76,22 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   // Platform acceptance (policy), checked before and independently of authenticity.
   const platformPolicy = opts.policy.evidence.platforms[ev.platform as keyof Policy['evidence']['platforms']];
   if (simulated && !(opts.policy.evidence.allowSimulated || opts.allowSimulated)) {
-    checks.push(fail('evidence.platform', 'ERR_EVIDENCE_SIMULATED_NOT_ALLOWED', 'SIMULATED evidence: proves nothing about hardware'));
+    checks.push(
+      fail(
+        'evidence.platform',
+        'ERR_EVIDENCE_SIMULATED_NOT_ALLOWED',
+        'SIMULATED evidence: proves nothing about hardware',
+      ),
+    );
   } else if (!platformPolicy) {
     checks.push(fail('evidence.platform', 'ERR_EVIDENCE_PLATFORM_NOT_ALLOWED', ev.platform));
   } else {
-    checks.push(pass('evidence.platform', simulated ? 'SIMULATED evidence (allowed): proves nothing about hardware' : ev.platform));
+    checks.push(
+      pass(
+        'evidence.platform',
+        simulated ? 'SIMULATED evidence (allowed): proves nothing about hardware' : ev.platform,
+      ),
+    );
   }
 
   const verifier = (opts.verifiers ?? platformVerifiers)[ev.platform];
@@ -86,7 +102,12 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   let claims: PlatformClaims;
   try {
     claims = await verifier.verify(fromBase64(ev.quote), { now: opts.now, collateral: ev.collateral });
-    checks.push(pass('evidence.signature', simulated ? 'signed by a simulated attestation key' : 'platform signature and chain verify'));
+    checks.push(
+      pass(
+        'evidence.signature',
+        simulated ? 'signed by a simulated attestation key' : 'platform signature and chain verify',
+      ),
+    );
   } catch (e) {
     checks.push(failFrom('evidence.signature', e, 'ERR_EVIDENCE_SIGNATURE_INVALID'));
     return done(base);
@@ -95,8 +116,17 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   // Real platforms carry their own policy step (TCB status, collateral age, measurement pins) on their section.
   const validate = (verifier as Partial<RealPlatformVerifier<unknown>>).validate;
   if (validate && platformPolicy) {
-    const violations = validate.call(verifier, claims, platformPolicy, { now: opts.now, allowDebugGlobal: opts.policy.evidence.allowDebug });
-    if (violations.length === 0) checks.push(pass('evidence.platform-policy', claims.status ? `TCB status ${claims.status}` : 'accepted by the platform section of the policy'));
+    const violations = validate.call(verifier, claims, platformPolicy, {
+      now: opts.now,
+      allowDebugGlobal: opts.policy.evidence.allowDebug,
+    });
+    if (violations.length === 0)
+      checks.push(
+        pass(
+          'evidence.platform-policy',
+          claims.status ? `TCB status ${claims.status}` : 'accepted by the platform section of the policy',
+        ),
+      );
     for (const v of violations) checks.push(fail('evidence.platform-policy', v.code, v.detail));
   }
 
@@ -109,10 +139,14 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   if (simulated) {
     const roots = opts.policy.evidence.platforms.sim?.rootKeys ?? [];
     checks.push(
-      await runCheck('evidence.root', () => {
-        const r = checkPinned(roots, claims.rootFingerprint ?? '', 'ERR_EVIDENCE_ROOT_UNTRUSTED');
-        return r === 'any' ? 'simulated root not pinned (policy: any)' : 'simulated root pinned';
-      }, 'ERR_EVIDENCE_ROOT_UNTRUSTED'),
+      await runCheck(
+        'evidence.root',
+        () => {
+          const r = checkPinned(roots, claims.rootFingerprint ?? '', 'ERR_EVIDENCE_ROOT_UNTRUSTED');
+          return r === 'any' ? 'simulated root not pinned (policy: any)' : 'simulated root pinned';
+        },
+        'ERR_EVIDENCE_ROOT_UNTRUSTED',
+      ),
     );
   }
 
@@ -127,7 +161,8 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
   if (opts.manifest !== undefined) {
     try {
       manifest = parseManifest(opts.manifest);
-      if (manifestHash(manifest) !== ev.manifestHash || manifest.platform !== ev.platform) throw new PropsError('ERR_MANIFEST_MISMATCH');
+      if (manifestHash(manifest) !== ev.manifestHash || manifest.platform !== ev.platform)
+        throw new PropsError('ERR_MANIFEST_MISMATCH');
       checks.push(pass('manifest.binding', `manifest ${ev.manifestHash.slice(0, 18)}…`));
     } catch (e) {
       checks.push(failFrom('manifest.binding', e, 'ERR_MANIFEST_MISMATCH'));
@@ -136,20 +171,41 @@ export async function verifyEvidence(input: unknown, opts: VerifyEvidenceOptions
     if (manifest) {
       const m = manifest;
       if (simulated) {
-        checks.push(await runCheck('manifest.measurements', () => checkSimMeasurements(claims, m, ev.manifestHash), 'ERR_EVIDENCE_MEASUREMENT_MISMATCH'));
+        checks.push(
+          await runCheck(
+            'manifest.measurements',
+            () => checkSimMeasurements(claims, m, ev.manifestHash),
+            'ERR_EVIDENCE_MEASUREMENT_MISMATCH',
+          ),
+        );
       }
       const pins = opts.policy.manifest;
-      checks.push(await pinCheck('manifest.code-hash', pins.codeHashes, m.codeHash, 'ERR_MANIFEST_CODE_HASH_NOT_ALLOWED'));
-      checks.push(await pinCheck('manifest.model-hash', pins.modelHashes, m.modelHash, 'ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED'));
-      checks.push(await pinCheck('manifest.policy-hash', pins.policyHashes, m.policyHash, 'ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED'));
+      checks.push(
+        await pinCheck('manifest.code-hash', pins.codeHashes, m.codeHash, 'ERR_MANIFEST_CODE_HASH_NOT_ALLOWED'),
+      );
+      checks.push(
+        await pinCheck('manifest.model-hash', pins.modelHashes, m.modelHash, 'ERR_MANIFEST_MODEL_HASH_NOT_ALLOWED'),
+      );
+      checks.push(
+        await pinCheck('manifest.policy-hash', pins.policyHashes, m.policyHash, 'ERR_MANIFEST_POLICY_HASH_NOT_ALLOWED'),
+      );
     }
   }
   return done(manifest ? { ...base, claims, manifest } : { ...base, claims });
 }
 
 // A pin check that passes under policy "any" compared nothing; it says so, in its detail and its `pinned` flag.
-async function pinCheck(id: string, list: 'any' | readonly string[], value: string, code: Parameters<typeof checkPinned>[2]): Promise<Check> {
-  const c = await runCheck(id, () => (checkPinned(list, value, code) === 'pinned' ? 'pinned by policy' : 'NOT pinned (policy: any)'), code);
+async function pinCheck(
+  id: string,
+  list: 'any' | readonly string[],
+  value: string,
+  code: Parameters<typeof checkPinned>[2],
+): Promise<Check> {
+  const c = await runCheck(
+    id,
+    () => (checkPinned(list, value, code) === 'pinned' ? 'pinned by policy' : 'NOT pinned (policy: any)'),
+    code,
+  );
   return c.ok ? { ...c, pinned: list !== 'any' } : c;
 }
 

@@ -5,7 +5,12 @@ export { verifyBundle, type BundleReport, type VerifyBundleOptions } from './bun
 export { buildEar, signEar, type Ear, type EarStatus, type TrustVector } from './ear.ts';
 export { parsePolicy, parsePolicyText, policyHash, checkPinned, type Policy } from './policy.ts';
 export { loadDefaultPolicy } from './default-policy.ts';
-export { platformVerifiers, type PlatformClaims, type PlatformVerifier, type VerifyContext } from './platforms/index.ts';
+export {
+  platformVerifiers,
+  type PlatformClaims,
+  type PlatformVerifier,
+  type VerifyContext,
+} from './platforms/index.ts';
 export type { Check } from './checks.ts';
 export * from './provenance/index.ts';
 export { verifyConsent } from './consent.ts';

@@ -66,7 +66,8 @@ export async function verifySignedTreeHead(input: unknown, keys: Evidence['keys'
   let payload: Uint8Array;
   try {
     const header = decodeProtectedHeader(sth.jws);
-    if (header.alg !== 'ES256' || header.kid !== keys.jws.kid || header.typ !== 'props-sth+jws') throw new Error('header');
+    if (header.alg !== 'ES256' || header.kid !== keys.jws.kid || header.typ !== 'props-sth+jws')
+      throw new Error('header');
     const key = await importJWK({ ...keys.jws } as JWK, 'ES256');
     ({ payload } = await compactVerify(sth.jws, key, { algorithms: ['ES256'] }));
   } catch (cause) {
@@ -80,7 +81,8 @@ export async function verifySignedTreeHead(input: unknown, keys: Evidence['keys'
   const sig = fromHex(sth.chainSignature);
   const chainKey = await importP256(fromHex(keys.chain.publicKey), 'ERR_LOG_HEAD_INVALID');
   const digest = fromHex(treeHeadDigest(body.treeSize, body.rootHash as Hex, body.timestamp), 32);
-  if (!isLowS(sig) || !(await verifyP256(chainKey, sig, digest))) throw new PropsError('ERR_LOG_HEAD_INVALID', { detail: 'chain signature' });
+  if (!isLowS(sig) || !(await verifyP256(chainKey, sig, digest)))
+    throw new PropsError('ERR_LOG_HEAD_INVALID', { detail: 'chain signature' });
   return body;
 }
 
@@ -103,18 +105,37 @@ export type BundleLogProof = z.infer<typeof bundleLogProof>;
  * Checks a bundle's log proof for a result already verified: the head is signed by the evidence-bound keys, the
  * proof's leaf is this result's leaf, and it sits at `index` under the head's root. Returns the checked head.
  */
-export async function verifyBundleLogProof(input: unknown, body: ResultBody | undefined, keys: Evidence['keys']): Promise<TreeHeadBody> {
+export async function verifyBundleLogProof(
+  input: unknown,
+  body: ResultBody | undefined,
+  keys: Evidence['keys'],
+): Promise<TreeHeadBody> {
   const lp = parseWith(bundleLogProof, input, 'ERR_BUNDLE_MALFORMED');
-  if (!body || body.requestId !== lp.requestId) throw new PropsError('ERR_BUNDLE_MALFORMED', { detail: 'names no verified result of this bundle' });
-  if (toHex(resultLeafHash(body)) !== lp.leafHash) throw new PropsError('ERR_LOG_INCLUSION_INVALID', { detail: 'leaf is not this result' });
+  if (!body || body.requestId !== lp.requestId)
+    throw new PropsError('ERR_BUNDLE_MALFORMED', { detail: 'names no verified result of this bundle' });
+  if (toHex(resultLeafHash(body)) !== lp.leafHash)
+    throw new PropsError('ERR_LOG_INCLUSION_INVALID', { detail: 'leaf is not this result' });
   const head = await verifySignedTreeHead(lp.signedTreeHead, keys);
-  if (head.treeSize !== lp.treeSize) throw new PropsError('ERR_LOG_INCLUSION_INVALID', { detail: 'tree size differs from the signed head' });
-  verifyLogInclusion({ leafHash: lp.leafHash as Hex, index: lp.index, treeSize: lp.treeSize, proof: lp.proof, rootHash: head.rootHash as Hex });
+  if (head.treeSize !== lp.treeSize)
+    throw new PropsError('ERR_LOG_INCLUSION_INVALID', { detail: 'tree size differs from the signed head' });
+  verifyLogInclusion({
+    leafHash: lp.leafHash as Hex,
+    index: lp.index,
+    treeSize: lp.treeSize,
+    proof: lp.proof,
+    rootHash: head.rootHash as Hex,
+  });
   return head;
 }
 
 /** Checks that `leaf` (a leaf hash) sits at `index` in the tree of `treeSize` leaves with root `rootHash`. */
-export function verifyLogInclusion(p: { leafHash: Hex; index: number; treeSize: number; proof: unknown; rootHash: Hex }): void {
+export function verifyLogInclusion(p: {
+  leafHash: Hex;
+  index: number;
+  treeSize: number;
+  proof: unknown;
+  rootHash: Hex;
+}): void {
   const proof = parseWith(hexList, p.proof, 'ERR_LOG_INCLUSION_INVALID').map((h) => fromHex(h, 32));
   if (!verifyInclusion(fromHex(p.leafHash, 32), p.index, p.treeSize, proof, fromHex(p.rootHash, 32))) {
     throw new PropsError('ERR_LOG_INCLUSION_INVALID');
@@ -122,10 +143,15 @@ export function verifyLogInclusion(p: { leafHash: Hex; index: number; treeSize: 
 }
 
 /** Checks that the tree (oldSize, oldRoot) is a prefix of (newSize, newRoot): the log never rewrote history. */
-export function verifyLogConsistency(p: { oldSize: number; newSize: number; oldRoot: Hex; newRoot: Hex; proof: unknown }): void {
+export function verifyLogConsistency(p: {
+  oldSize: number;
+  newSize: number;
+  oldRoot: Hex;
+  newRoot: Hex;
+  proof: unknown;
+}): void {
   const proof = parseWith(hexList, p.proof, 'ERR_LOG_CONSISTENCY_INVALID').map((h) => fromHex(h, 32));
   if (!verifyConsistency(p.oldSize, p.newSize, fromHex(p.oldRoot, 32), fromHex(p.newRoot, 32), proof)) {
     throw new PropsError('ERR_LOG_CONSISTENCY_INVALID');
   }
 }
-

@@ -134,7 +134,11 @@ export function parsePolicyText(text: string): Policy {
 export const policyHash = (p: Policy): Hex => digestJson(TAGS.policy, p);
 
 /** Is `value` allowed by a pin list? Returns 'pinned' | 'any' or throws `code`. */
-export function checkPinned(list: 'any' | readonly string[], value: string, code: ConstructorParameters<typeof PropsError>[0]): 'pinned' | 'any' {
+export function checkPinned(
+  list: 'any' | readonly string[],
+  value: string,
+  code: ConstructorParameters<typeof PropsError>[0],
+): 'pinned' | 'any' {
   if (list === 'any') return 'any';
   if (list.includes(value)) return 'pinned';
   throw new PropsError(code);

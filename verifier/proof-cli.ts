@@ -59,14 +59,23 @@ export async function runProofVerify(argv: string[]): Promise<{ exit: number; re
   try {
     const { values, positionals } = parseArgsOrUsage(argv);
     json = values.json === true;
-    if (positionals[0] !== 'verify' || positionals.length !== 2) throw new PropsError('ERR_USAGE', { detail: 'expected: verify FILE' });
-    if (!values.kind || !(CLI_KINDS as readonly string[]).includes(values.kind)) throw new PropsError('ERR_USAGE', { detail: '--kind' });
+    if (positionals[0] !== 'verify' || positionals.length !== 2)
+      throw new PropsError('ERR_USAGE', { detail: 'expected: verify FILE' });
+    if (!values.kind || !(CLI_KINDS as readonly string[]).includes(values.kind))
+      throw new PropsError('ERR_USAGE', { detail: '--kind' });
     kind = values.kind;
     const now = values.now === undefined ? new Date() : parseNow(values.now);
     const policy = await buildPolicy(kind as CliKind, values);
     const text = await readInput(positionals[1] as string);
     const verdict = await verifyFile(kind as CliKind, text, { policy, now });
-    const result: ProofCliResult = { ok: true, kind, signer: verdict.signer, host: verdict.host, time: verdict.time, errors: [] };
+    const result: ProofCliResult = {
+      ok: true,
+      kind,
+      signer: verdict.signer,
+      host: verdict.host,
+      time: verdict.time,
+      errors: [],
+    };
     return { exit: 0, result, json };
   } catch (e) {
     const pe = findPropsError(e);
@@ -82,7 +91,8 @@ export const proofCommand: Command = {
   async run(argv) {
     const { exit, result, json } = await runProofVerify(argv);
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else if (result.ok) process.stdout.write(`ok ${result.kind} signer=${result.signer} host=${result.host} time=${result.time}\n`);
+    else if (result.ok)
+      process.stdout.write(`ok ${result.kind} signer=${result.signer} host=${result.host} time=${result.time}\n`);
     else {
       for (const err of result.errors) process.stderr.write(`props proof: ${err.code}: ${err.message}\n`);
       if (exit === 2) process.stderr.write(`${USAGE}\n`);
@@ -123,7 +133,8 @@ function parseNow(s: string): Date {
 async function readInput(path: string): Promise<string> {
   try {
     const s = await stat(path);
-    if (s.size > MAX_FILE_BYTES) throw new PropsError('ERR_INPUT_TOO_LARGE', { detail: `over ${MAX_FILE_BYTES} bytes` });
+    if (s.size > MAX_FILE_BYTES)
+      throw new PropsError('ERR_INPUT_TOO_LARGE', { detail: `over ${MAX_FILE_BYTES} bytes` });
     return await readFile(path, 'utf8');
   } catch (e) {
     if (e instanceof PropsError) throw e;
@@ -149,7 +160,8 @@ async function buildPolicy(kind: CliKind, values: Values): Promise<ProvenancePol
   const trust = values.trust ?? [];
   if (trust.length === 0) throw new PropsError('ERR_USAGE', { detail: '--trust is required' });
   // A source key is trusted only for the issuer it is pinned to; the CLI never guesses which that is.
-  if (kind === 'jws' && values.host === undefined) throw new PropsError('ERR_USAGE', { detail: '--kind jws needs --host (the issuer the trusted keys sign for)' });
+  if (kind === 'jws' && values.host === undefined)
+    throw new PropsError('ERR_USAGE', { detail: '--kind jws needs --host (the issuer the trusted keys sign for)' });
   let hosts: 'any' | string[] = 'any';
   if (values.host !== undefined) {
     const h = hostName.safeParse(values.host);
@@ -192,34 +204,47 @@ async function trustedJwks(trust: string[]): Promise<PinnedJwk[]> {
   for (const t of trust) {
     const text = t.trimStart().startsWith('{') ? t : await readInput(t);
     const v = parseJson(text) as { keys?: unknown[] } & Record<string, unknown>;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key: not a JWK or JWKS' });
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key: not a JWK or JWKS' });
     const list = Array.isArray(v.keys) ? v.keys : [v];
     for (const k of list) {
-      if (typeof k !== 'object' || k === null || Array.isArray(k)) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key: not a JWK' });
+      if (typeof k !== 'object' || k === null || Array.isArray(k))
+        throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key: not a JWK' });
       const jwk = { ...(k as Record<string, unknown>) };
-      if (jwk.alg === undefined) jwk.alg = jwk.crv === 'P-256' ? 'ES256' : jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'Ed25519' ? 'EdDSA' : undefined;
-      if (!(JWS_ALGORITHMS as readonly unknown[]).includes(jwk.alg)) throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key alg' });
+      if (jwk.alg === undefined)
+        jwk.alg =
+          jwk.crv === 'P-256' ? 'ES256' : jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'Ed25519' ? 'EdDSA' : undefined;
+      if (!(JWS_ALGORITHMS as readonly unknown[]).includes(jwk.alg))
+        throw new PropsError('ERR_PROVENANCE_POLICY_MALFORMED', { detail: 'trusted key alg' });
       out.push(jwk as PinnedJwk);
     }
   }
   return out;
 }
 
-async function verifyFile(kind: CliKind, text: string, opts: { policy: ProvenancePolicy; now: Date }): Promise<ProvenanceVerdict> {
+async function verifyFile(
+  kind: CliKind,
+  text: string,
+  opts: { policy: ProvenancePolicy; now: Date },
+): Promise<ProvenanceVerdict> {
   const trimmed = text.trim();
   const envelope = trimmed.startsWith('{') ? (parseJson(trimmed) as Record<string, unknown>) : undefined;
   switch (kind) {
     case 'tlsn':
       return verifyTlsn(envelope ? String(envelope.presentation ?? '') : trimmed, opts);
     case 'reclaim':
-      return verifyReclaim(envelope?.kind === 'reclaim' ? envelope.claim : envelope ?? trimmed, opts);
+      return verifyReclaim(envelope?.kind === 'reclaim' ? envelope.claim : (envelope ?? trimmed), opts);
     case 'jws':
       return verifySignedSource(envelope ? String(envelope.jws ?? '') : trimmed, opts);
     case 'attested-fetch': {
       if (!envelope) return verifyAttestedFetch({ jws: trimmed }, opts);
       const body = envelope.body;
-      if (body !== undefined && typeof body !== 'string') throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'body' });
-      return verifyAttestedFetch(body === undefined ? { jws: String(envelope.jws ?? '') } : { jws: String(envelope.jws ?? ''), body }, opts);
+      if (body !== undefined && typeof body !== 'string')
+        throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'body' });
+      return verifyAttestedFetch(
+        body === undefined ? { jws: String(envelope.jws ?? '') } : { jws: String(envelope.jws ?? ''), body },
+        opts,
+      );
     }
   }
 }

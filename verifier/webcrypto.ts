@@ -5,7 +5,8 @@ const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
 /** Imports an uncompressed SEC1 P-256 point (0x04‖x‖y) as a verify key; refuses points off the curve with `code`. */
 export async function importP256(publicKey: Uint8Array, code: ErrorCode): Promise<CryptoKey> {
-  if (publicKey.length !== 65 || publicKey[0] !== 4) throw new PropsError(code, { detail: 'not an uncompressed P-256 point' });
+  if (publicKey.length !== 65 || publicKey[0] !== 4)
+    throw new PropsError(code, { detail: 'not an uncompressed P-256 point' });
   try {
     return await crypto.subtle.importKey('raw', publicKey as BufferSource, P256, false, ['verify']);
   } catch (cause) {
@@ -25,4 +26,3 @@ const P256_HALF_N = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e
 export function isLowS(signature: Uint8Array): boolean {
   return signature.length === 64 && BigInt(toHex(signature.subarray(32))) <= P256_HALF_N;
 }
-

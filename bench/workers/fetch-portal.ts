@@ -10,6 +10,10 @@ const statementFor = (id: string): Statement => {
   const s = sampleStatement(id);
   return { ...s, transactions: Array.from({ length: txs }, (_, i) => s.transactions[i % s.transactions.length]!) };
 };
-const portal = await startBankPortal({ statementFor, accounts: [{ accountId: 'acc-1', token }], responseDelayMs: serverMs });
+const portal = await startBankPortal({
+  statementFor,
+  accounts: [{ accountId: 'acc-1', token }],
+  responseDelayMs: serverMs,
+});
 parentPort!.postMessage({ port: portal.port, caPem: portal.caPem, host: portal.host });
 parentPort!.once('message', () => void portal.close().then(() => process.exit(0)));

@@ -4,8 +4,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
-import { chainKeyId, checkpointDigest, consentRef, fromHex, PropsError, propsDomain, type Hex } from '../../protocol/index.ts';
-import { resultBodyOfJws, resultLeafHash, verifyBundle, verifyLogConsistency, verifyLogInclusion, verifyResult, verifySignedTreeHead } from '../../verifier/index.ts';
+import {
+  chainKeyId,
+  checkpointDigest,
+  consentRef,
+  fromHex,
+  PropsError,
+  propsDomain,
+  type Hex,
+} from '../../protocol/index.ts';
+import {
+  resultBodyOfJws,
+  resultLeafHash,
+  verifyBundle,
+  verifyLogConsistency,
+  verifyLogInclusion,
+  verifyResult,
+  verifySignedTreeHead,
+} from '../../verifier/index.ts';
 import { hex32, NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
 import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
 import { attestationJson } from './jobs.ts';
@@ -17,7 +33,11 @@ const nonce = () => `0x${(++n).toString(16).padStart(64, '0')}`;
 const idem = () => ({ 'idempotency-key': `idem-key-${++n}` });
 
 /** The lender's check of a scoring answer: its attestation, for its own request and nonce. */
-const verifyAnswer = (w: Awaited<ReturnType<typeof testService>>, json: { attestation: unknown; requestId: string; nonce: string }, policy = simPolicy()) =>
+const verifyAnswer = (
+  w: Awaited<ReturnType<typeof testService>>,
+  json: { attestation: unknown; requestId: string; nonce: string },
+  policy = simPolicy(),
+) =>
   verifyResult(json.attestation, {
     evidence: w.enclave.evidence,
     evidenceDigest: w.enclave.evidenceDigest,
@@ -40,7 +60,17 @@ async function world(opts: Parameters<typeof testService>[0] = {}) {
   expect(con.status).toBe(201);
   const score = (body: Record<string, unknown> = {}, headers: Record<string, string> = { ...auth, ...idem() }) =>
     s.call('POST', '/v1/jobs', { consentId: con.json.consentId, nonce: nonce(), ...body }, headers);
-  return { ...s, owner, lender, auth, jwe, consentJws, submissionId: sub.json.submissionId as string, consentId: con.json.consentId as string, score };
+  return {
+    ...s,
+    owner,
+    lender,
+    auth,
+    jwe,
+    consentJws,
+    submissionId: sub.json.submissionId as string,
+    consentId: con.json.consentId as string,
+    score,
+  };
 }
 
 describe('attestation routes', () => {
@@ -54,7 +84,18 @@ describe('attestation routes', () => {
     expect((await s.call('GET', '/metrics')).json).toContain('props_log_size 0');
     const doc = (await s.call('GET', '/openapi.json')).json;
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/v1/submissions', '/v1/consents', '/v1/jobs', '/v1/jobs/{id}', '/v1/log/head', '/v1/log/inclusion', '/v1/log/consistency', '/v1/log/checkpoint', '/v1/admin/lenders', '/.well-known/jwks.json']) {
+    for (const p of [
+      '/v1/submissions',
+      '/v1/consents',
+      '/v1/jobs',
+      '/v1/jobs/{id}',
+      '/v1/log/head',
+      '/v1/log/inclusion',
+      '/v1/log/consistency',
+      '/v1/log/checkpoint',
+      '/v1/admin/lenders',
+      '/.well-known/jwks.json',
+    ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect((await s.call('GET', '/docs')).json).toContain('/openapi.json');
@@ -147,7 +188,11 @@ describe('audit bundle log proofs', () => {
 
 describe('batched result signing (resultSigning: batch)', () => {
   it('a stored batched result gets its head back as its first member; a single result is served as stored', () => {
-    expect(JSON.parse(attestationJson('{"version":1,"index":2}', 'a.b.c'))).toEqual({ head: 'a.b.c', version: 1, index: 2 });
+    expect(JSON.parse(attestationJson('{"version":1,"index":2}', 'a.b.c'))).toEqual({
+      head: 'a.b.c',
+      version: 1,
+      index: 2,
+    });
     expect(attestationJson('{"version":1}', 'a.b.c')).toBe('{"head":"a.b.c","version":1}');
     expect(JSON.parse(attestationJson('{}', 'a.b.c'))).toEqual({ head: 'a.b.c' });
     expect(attestationJson('{"jws":"x"}', null)).toBe('{"jws":"x"}');
@@ -173,9 +218,17 @@ describe('batched result signing (resultSigning: batch)', () => {
     expect(heads.size).toBeLessThan(answers.length);
     // Each head is stored once, not in each of its results, and a result read back from the store is the one answered.
     const sqlite = (w.store as unknown as { sqlite: import('better-sqlite3').Database }).sqlite;
-    expect(sqlite.prepare('SELECT head FROM result_heads').all().map((r) => (r as { head: string }).head).sort()).toEqual([...heads].sort());
-    for (const row of sqlite.prepare('SELECT attestation FROM results').all() as Array<{ attestation: string }>) expect(JSON.parse(row.attestation).head).toBeUndefined();
-    for (const a of answers) expect((await w.call('GET', `/v1/jobs/${a.json.jobId}`, undefined, w.auth)).json).toEqual(a.json);
+    expect(
+      sqlite
+        .prepare('SELECT head FROM result_heads')
+        .all()
+        .map((r) => (r as { head: string }).head)
+        .sort(),
+    ).toEqual([...heads].sort());
+    for (const row of sqlite.prepare('SELECT attestation FROM results').all() as Array<{ attestation: string }>)
+      expect(JSON.parse(row.attestation).head).toBeUndefined();
+    for (const a of answers)
+      expect((await w.call('GET', `/v1/jobs/${a.json.jobId}`, undefined, w.auth)).json).toEqual(a.json);
     const b = await w.call('GET', `/v1/jobs/${answers[2]!.json.jobId}/bundle`, undefined, w.auth);
     const report = await verifyBundle(b.json, { policy, now: NOW });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
@@ -213,7 +266,15 @@ describe('round trip', () => {
     const inc = (await w.call('GET', `/v1/log/inclusion?index=0&treeSize=1`)).json;
     const leaf = resultLeafHash(resultBodyOfJws(r.json.attestation.jws));
     expect(inc.leafHash).toBe(`0x${Buffer.from(leaf).toString('hex')}`);
-    expect(() => verifyLogInclusion({ leafHash: inc.leafHash, index: 0, treeSize: 1, proof: inc.proof, rootHash: sth.rootHash as Hex })).not.toThrow();
+    expect(() =>
+      verifyLogInclusion({
+        leafHash: inc.leafHash,
+        index: 0,
+        treeSize: 1,
+        proof: inc.proof,
+        rootHash: sth.rootHash as Hex,
+      }),
+    ).not.toThrow();
     // GET /v1/jobs/{id} returns the same result to its lender
     const g = await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, w.auth);
     expect(g).toMatchObject({ status: 200, json: { state: 'done', attestation: r.json.attestation } });
@@ -224,9 +285,20 @@ describe('round trip', () => {
     expect(report.ok).toBe(true);
     const lp = b.json.logProofs[0];
     const bh = await verifySignedTreeHead(lp.signedTreeHead, w.enclave.evidence.keys);
-    expect(() => verifyLogInclusion({ leafHash: lp.leafHash, index: lp.index, treeSize: lp.treeSize, proof: lp.proof, rootHash: bh.rootHash as Hex })).not.toThrow();
+    expect(() =>
+      verifyLogInclusion({
+        leafHash: lp.leafHash,
+        index: lp.index,
+        treeSize: lp.treeSize,
+        proof: lp.proof,
+        rootHash: bh.rootHash as Hex,
+      }),
+    ).not.toThrow();
     const other = await w.newLender('bank-z');
-    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, { authorization: `Bearer ${other.apiKey}` })).json.code).toBe('ERR_JOB_NOT_FOUND');
+    expect(
+      (await w.call('GET', `/v1/jobs/${r.json.jobId}/bundle`, undefined, { authorization: `Bearer ${other.apiKey}` }))
+        .json.code,
+    ).toBe('ERR_JOB_NOT_FOUND');
   });
 
   it('grows the log consistently: heads at 1 and 3 leaves are proven consistent', async () => {
@@ -237,20 +309,39 @@ describe('round trip', () => {
     await w.score();
     const h3 = await verifySignedTreeHead((await w.call('GET', '/v1/log/head')).json, w.enclave.evidence.keys);
     const c = (await w.call('GET', '/v1/log/consistency?oldSize=1&newSize=3')).json;
-    expect(() => verifyLogConsistency({ oldSize: 1, newSize: 3, oldRoot: h1.rootHash as Hex, newRoot: h3.rootHash as Hex, proof: c.proof })).not.toThrow();
-    expect(() => verifyLogConsistency({ oldSize: 1, newSize: 3, oldRoot: h3.rootHash as Hex, newRoot: h3.rootHash as Hex, proof: c.proof })).toThrow(
-      expect.objectContaining({ code: 'ERR_LOG_CONSISTENCY_INVALID' }),
-    );
-    expect(() => verifyLogInclusion({ leafHash: hex32('00'), index: 0, treeSize: 3, proof: [], rootHash: h3.rootHash as Hex })).toThrow(
-      expect.objectContaining({ code: 'ERR_LOG_INCLUSION_INVALID' }),
-    );
+    expect(() =>
+      verifyLogConsistency({
+        oldSize: 1,
+        newSize: 3,
+        oldRoot: h1.rootHash as Hex,
+        newRoot: h3.rootHash as Hex,
+        proof: c.proof,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      verifyLogConsistency({
+        oldSize: 1,
+        newSize: 3,
+        oldRoot: h3.rootHash as Hex,
+        newRoot: h3.rootHash as Hex,
+        proof: c.proof,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_LOG_CONSISTENCY_INVALID' }));
+    expect(() =>
+      verifyLogInclusion({ leafHash: hex32('00'), index: 0, treeSize: 3, proof: [], rootHash: h3.rootHash as Hex }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_LOG_INCLUSION_INVALID' }));
   });
 });
 
 describe('response headers', () => {
   it('clickjacking and sniffing: every answer forbids framing and MIME sniffing, errors too; API answers are not cached', async () => {
     const w = await world();
-    for (const [path, status] of [['/v1/attestation/manifest', 200], ['/healthz', 200], ['/v1/jobs/nope', 401], ['/nowhere', 404]] as const) {
+    for (const [path, status] of [
+      ['/v1/attestation/manifest', 200],
+      ['/healthz', 200],
+      ['/v1/jobs/nope', 401],
+      ['/nowhere', 404],
+    ] as const) {
       const res = await w.app.request(path);
       expect(res.status, path).toBe(status);
       expect(res.headers.get('x-frame-options'), path).toBe('DENY');
@@ -267,10 +358,18 @@ describe('log routes: coded failures', () => {
     await w.score();
     expect((await w.call('GET', '/v1/log/inclusion?index=1&treeSize=1')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
     expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=9')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
-    expect((await w.call('GET', '/v1/log/consistency?oldSize=2&newSize=1')).json.code).toBe('ERR_LOG_INDEX_OUT_OF_RANGE');
+    expect((await w.call('GET', '/v1/log/consistency?oldSize=2&newSize=1')).json.code).toBe(
+      'ERR_LOG_INDEX_OUT_OF_RANGE',
+    );
     expect((await w.call('GET', '/v1/log/inclusion?index=x&treeSize=1')).json.code).toBe('ERR_INPUT_MALFORMED');
     // Not read as numbers: an empty value (coercion made it 0), exponent notation, padding, a sign, leading zeros.
-    for (const q of ['index=&treeSize=', 'index=0&treeSize=1e0', 'index=%200&treeSize=1', 'index=-0&treeSize=1', 'index=00&treeSize=1']) {
+    for (const q of [
+      'index=&treeSize=',
+      'index=0&treeSize=1e0',
+      'index=%200&treeSize=1',
+      'index=-0&treeSize=1',
+      'index=00&treeSize=1',
+    ]) {
       expect((await w.call('GET', `/v1/log/inclusion?${q}`)).json.code).toBe('ERR_INPUT_MALFORMED');
     }
     expect((await w.call('GET', '/v1/log/inclusion?index=0&treeSize=1&extra=1')).json.code).toBe('ERR_INPUT_MALFORMED');
@@ -286,13 +385,26 @@ describe('log routes: coded failures', () => {
     await w.score();
     const cp = (await w.call('GET', path)).json;
     const publicKey = w.enclave.evidence.keys.chain.publicKey as Hex;
-    expect(cp).toMatchObject({ keyId: chainKeyId(publicKey), publicKey, chainId: 31337, registry, treeSize: 2, root: (await w.call('GET', '/v1/log/head')).json.rootHash });
+    expect(cp).toMatchObject({
+      keyId: chainKeyId(publicKey),
+      publicKey,
+      chainId: 31337,
+      registry,
+      treeSize: 2,
+      root: (await w.call('GET', '/v1/log/head')).json.rootHash,
+    });
     const digest = checkpointDigest(propsDomain(31337, registry), { keyId: cp.keyId, treeSize: 2n, root: cp.root });
     expect(p256.verify(fromHex(cp.signature, 64), fromHex(digest, 32), fromHex(publicKey, 65))).toBe(true);
     // Another registry's domain gets its own signature; this one's is not valid there.
     const other = (await w.call('GET', `/v1/log/checkpoint?chainId=1&registry=${registry}`)).json;
     expect(other.signature).not.toBe(cp.signature);
-    for (const q of ['chainId=0&registry=' + registry, 'chainId=1e3&registry=' + registry, 'chainId=1&registry=0x12', 'chainId=1', `chainId=1&registry=${registry}&x=1`]) {
+    for (const q of [
+      `chainId=0&registry=${registry}`,
+      `chainId=1e3&registry=${registry}`,
+      'chainId=1&registry=0x12',
+      'chainId=1',
+      `chainId=1&registry=${registry}&x=1`,
+    ]) {
       expect((await w.call('GET', `/v1/log/checkpoint?${q}`)).json.code).toBe('ERR_INPUT_MALFORMED');
     }
   });
@@ -301,9 +413,15 @@ describe('log routes: coded failures', () => {
     const w = await world();
     await w.score();
     const head = (await w.call('GET', '/v1/log/head')).json;
-    await expect(verifySignedTreeHead({ ...head, rootHash: hex32('11') }, w.enclave.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
-    await expect(verifySignedTreeHead({ ...head, treeSize: 7 }, w.enclave.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
-    await expect(verifySignedTreeHead({ ...head, chainSignature: `0x${'0'.repeat(128)}` }, w.enclave.evidence.keys)).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
+    await expect(
+      verifySignedTreeHead({ ...head, rootHash: hex32('11') }, w.enclave.evidence.keys),
+    ).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
+    await expect(verifySignedTreeHead({ ...head, treeSize: 7 }, w.enclave.evidence.keys)).rejects.toMatchObject({
+      code: 'ERR_LOG_HEAD_INVALID',
+    });
+    await expect(
+      verifySignedTreeHead({ ...head, chainSignature: `0x${'0'.repeat(128)}` }, w.enclave.evidence.keys),
+    ).rejects.toMatchObject({ code: 'ERR_LOG_HEAD_INVALID' });
   });
 });
 
@@ -314,12 +432,23 @@ describe('submissions', () => {
     const other = await testService({ seed: 'other-enclave' });
     const foreign = await makeSubmission(other.enclave, w.owner);
     expect((await w.call('POST', '/v1/submissions', { jwe: foreign })).json.code).toBe('ERR_SUBMISSION_DECRYPT_FAILED');
-    expect((await w.call('POST', '/v1/submissions', { jwe: 'a.b.c.d.e' })).json.code).toBe('ERR_SUBMISSION_DECRYPT_FAILED');
+    expect((await w.call('POST', '/v1/submissions', { jwe: 'a.b.c.d.e' })).json.code).toBe(
+      'ERR_SUBMISSION_DECRYPT_FAILED',
+    );
     const bad = await makeSubmission(w.enclave, w.owner, { payload: { v: 1, statement: { nope: 1 } } });
-    expect((await w.call('POST', '/v1/submissions', { jwe: bad })).json).toMatchObject({ status: 422, code: 'ERR_SUBMISSION_MALFORMED' });
-    expect((await w.call('POST', '/v1/submissions', { jwe: w.jwe, extra: true })).json.code).toBe('ERR_INPUT_MALFORMED');
+    expect((await w.call('POST', '/v1/submissions', { jwe: bad })).json).toMatchObject({
+      status: 422,
+      code: 'ERR_SUBMISSION_MALFORMED',
+    });
+    expect((await w.call('POST', '/v1/submissions', { jwe: w.jwe, extra: true })).json.code).toBe(
+      'ERR_INPUT_MALFORMED',
+    );
     expect((await w.call('POST', '/v1/submissions', '{"jwe":', {})).json.code).toBe('ERR_JSON_MALFORMED');
-    const media = await w.app.request('/v1/submissions', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const media = await w.app.request('/v1/submissions', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(media.status).toBe(415);
     expect((await media.json()).code).toBe('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
     const big = await w.call('POST', '/v1/submissions', { jwe: 'x'.repeat(70 * 1024) });
@@ -335,10 +464,20 @@ describe('consents', () => {
     expect((await w.call('POST', '/v1/consents', { consent: forged })).json.code).toBe('ERR_CONSENT_SIGNATURE_INVALID');
     const unknown = await signConsent(w.owner, { submissionId: hex32('77'), lender: w.lender.lenderId });
     expect((await w.call('POST', '/v1/consents', { consent: unknown })).json.code).toBe('ERR_SUBMISSION_NOT_FOUND');
-    const expired = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, expiresAt: nowS - 1 });
+    const expired = await signConsent(w.owner, {
+      submissionId: w.submissionId,
+      lender: w.lender.lenderId,
+      expiresAt: nowS - 1,
+    });
     expect((await w.call('POST', '/v1/consents', { consent: expired })).json.code).toBe('ERR_CONSENT_EXPIRED');
-    const purpose = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, purpose: 'marketing' });
-    expect((await w.call('POST', '/v1/consents', { consent: purpose })).json.code).toBe('ERR_CONSENT_PURPOSE_NOT_ALLOWED');
+    const purpose = await signConsent(w.owner, {
+      submissionId: w.submissionId,
+      lender: w.lender.lenderId,
+      purpose: 'marketing',
+    });
+    expect((await w.call('POST', '/v1/consents', { consent: purpose })).json.code).toBe(
+      'ERR_CONSENT_PURPOSE_NOT_ALLOWED',
+    );
     const again = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, maxUses: 2 });
     expect((await w.call('POST', '/v1/consents', { consent: again })).status).toBe(201);
     expect((await w.call('POST', '/v1/consents', { consent: again })).json.code).toBe('ERR_CONSENT_DUPLICATE');
@@ -351,7 +490,10 @@ describe('jobs', () => {
     const w = await world();
     expect((await w.score({}, idem())).json.code).toBe('ERR_AUTH_MISSING');
     expect((await w.score({}, { authorization: 'Basic x', ...idem() })).json.code).toBe('ERR_AUTH_INVALID');
-    expect((await w.score({}, { authorization: `Bearer ${'A'.repeat(43)}`, ...idem() })).json).toMatchObject({ status: 401, code: 'ERR_AUTH_INVALID' });
+    expect((await w.score({}, { authorization: `Bearer ${'A'.repeat(43)}`, ...idem() })).json).toMatchObject({
+      status: 401,
+      code: 'ERR_AUTH_INVALID',
+    });
   });
 
   it('is idempotent per key: a repeat returns the same job, a changed body under the same key conflicts', async () => {
@@ -364,7 +506,9 @@ describe('jobs', () => {
     expect(b.status).toBe(200);
     expect(b.json.jobId).toBe(a.json.jobId);
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(1);
-    expect((await w.call('POST', '/v1/jobs', { ...body, nonce: hex32('0b') }, headers)).json.code).toBe('ERR_IDEMPOTENCY_CONFLICT');
+    expect((await w.call('POST', '/v1/jobs', { ...body, nonce: hex32('0b') }, headers)).json.code).toBe(
+      'ERR_IDEMPOTENCY_CONFLICT',
+    );
     expect((await w.call('POST', '/v1/jobs', body, w.auth)).json.code).toBe('ERR_INPUT_MALFORMED');
   });
 
@@ -378,7 +522,9 @@ describe('jobs', () => {
       expect(r.json.detail, key).toMatch(/^header\.idempotency-key: /);
     }
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(0);
-    expect((await w.call('POST', '/v1/jobs', body, { ...w.auth, 'idempotency-key': 'k'.repeat(128) })).status).toBe(201);
+    expect((await w.call('POST', '/v1/jobs', body, { ...w.auth, 'idempotency-key': 'k'.repeat(128) })).status).toBe(
+      201,
+    );
   });
 
   it('job and request ids start with the request time in milliseconds and end in random bytes, so later ids sort after earlier ones', async () => {
@@ -398,7 +544,12 @@ describe('jobs', () => {
     // Same millisecond: the random parts differ.
     expect(ids[0]!.jobId).not.toBe(ids[1]!.jobId);
     expect(ids[0]!.requestId).not.toBe(ids[1]!.requestId);
-    expect(ids.slice(2).map((x) => x.requestId)).toEqual(ids.slice(2).map((x) => x.requestId).sort());
+    expect(ids.slice(2).map((x) => x.requestId)).toEqual(
+      ids
+        .slice(2)
+        .map((x) => x.requestId)
+        .sort(),
+    );
   });
 
   it('nonce replay: a lender reusing a nonce is refused and nothing is written', async () => {
@@ -412,31 +563,46 @@ describe('jobs', () => {
     const w = await world();
     const escrowJobId = hex32('e1');
     expect((await w.score({ escrowJobId, nonce: hex32('0d') })).status).toBe(201);
-    expect((await w.score({ escrowJobId, nonce: hex32('0e') })).json).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
+    expect((await w.score({ escrowJobId, nonce: hex32('0e') })).json).toMatchObject({
+      status: 409,
+      code: 'ERR_ESCROW_JOB_TAKEN',
+    });
     // The refused job consumed neither its nonce nor a consent use.
     expect((await w.score({ nonce: hex32('0e') })).status).toBe(201);
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(2);
   });
 
-  it('a job the model refuses finishes within the wait as 201 with state failed and the model\'s code, and nothing is logged', async () => {
-    const refusing = { modelHash: hex32('ab'), executionProvider: 'none' as const, score: async () => { throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT'); } };
+  it("a job the model refuses finishes within the wait as 201 with state failed and the model's code, and nothing is logged", async () => {
+    const refusing = {
+      modelHash: hex32('ab'),
+      executionProvider: 'none' as const,
+      score: async () => {
+        throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT');
+      },
+    };
     const w = await world({ scorer: refusing });
     const r = await w.score();
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ state: 'failed', error: 'ERR_FEATURES_HISTORY_TOO_SHORT' });
     expect(r.json.attestation).toBeUndefined();
-    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, w.auth)).json).toMatchObject({ state: 'failed', error: 'ERR_FEATURES_HISTORY_TOO_SHORT' });
+    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, w.auth)).json).toMatchObject({
+      state: 'failed',
+      error: 'ERR_FEATURES_HISTORY_TOO_SHORT',
+    });
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(0);
   });
 
-  it('escrow job squatting: a lender naming another lender\'s escrow job id first does not shut that lender out of its job', async () => {
+  it("escrow job squatting: a lender naming another lender's escrow job id first does not shut that lender out of its job", async () => {
     const w = await world();
     // Escrow job ids are public and sequential on chain: lender B can see (or guess) the id lender A is opening.
     const escrowJobId = hex32('e2');
     const squatter = await w.newLender('bank-b');
     const consent = await signConsent(w.owner, { submissionId: w.submissionId, lender: squatter.lenderId });
     const cid = (await w.call('POST', '/v1/consents', { consent })).json.consentId;
-    const squat = await w.score({ consentId: cid, escrowJobId, nonce: hex32('0f') }, { authorization: `Bearer ${squatter.apiKey}`, ...idem() });
+    const squat = await w.score(
+      { consentId: cid, escrowJobId, nonce: hex32('0f') },
+      { authorization: `Bearer ${squatter.apiKey}`, ...idem() },
+    );
     expect(squat.status).toBe(201);
     // A's own job for its escrow job is still scored, under the same request id (what its escrow releases for).
     const own = await w.score({ escrowJobId, nonce: hex32('0f') });
@@ -445,19 +611,35 @@ describe('jobs', () => {
     expect(squat.json.requestId).toBe(escrowJobId);
     expect(own.json.jobId).not.toBe(squat.json.jobId);
     // Each lender still gets one scoring job per escrow job.
-    expect((await w.score({ escrowJobId, nonce: hex32('10') })).json).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
-    expect((await w.score({ consentId: cid, escrowJobId, nonce: hex32('10') }, { authorization: `Bearer ${squatter.apiKey}`, ...idem() })).json).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
+    expect((await w.score({ escrowJobId, nonce: hex32('10') })).json).toMatchObject({
+      status: 409,
+      code: 'ERR_ESCROW_JOB_TAKEN',
+    });
+    expect(
+      (
+        await w.score(
+          { consentId: cid, escrowJobId, nonce: hex32('10') },
+          { authorization: `Bearer ${squatter.apiKey}`, ...idem() },
+        )
+      ).json,
+    ).toMatchObject({ status: 409, code: 'ERR_ESCROW_JOB_TAKEN' });
     expect((await w.call('GET', '/healthz')).json.logSize).toBe(2);
   });
 
   it('consent limits: wrong lender, unknown consent, exhausted uses, expiry', async () => {
     const w = await world();
     const other = await w.newLender('bank-b');
-    expect((await w.score({}, { authorization: `Bearer ${other.apiKey}`, ...idem() })).json.code).toBe('ERR_CONSENT_WRONG_LENDER');
+    expect((await w.score({}, { authorization: `Bearer ${other.apiKey}`, ...idem() })).json.code).toBe(
+      'ERR_CONSENT_WRONG_LENDER',
+    );
     expect((await w.score({ consentId: hex32('99') })).json.code).toBe('ERR_CONSENT_NOT_FOUND');
     for (let i = 0; i < 5; i++) expect((await w.score()).status).toBe(201);
     expect((await w.score()).json).toMatchObject({ status: 403, code: 'ERR_CONSENT_EXHAUSTED' });
-    const c2 = await signConsent(w.owner, { submissionId: w.submissionId, lender: w.lender.lenderId, expiresAt: nowS + 10 });
+    const c2 = await signConsent(w.owner, {
+      submissionId: w.submissionId,
+      lender: w.lender.lenderId,
+      expiresAt: nowS + 10,
+    });
     const id2 = (await w.call('POST', '/v1/consents', { consent: c2 })).json.consentId;
     w.setNow(new Date(NOW.getTime() + 11_000));
     expect((await w.score({ consentId: id2 })).json.code).toBe('ERR_CONSENT_EXPIRED');
@@ -491,8 +673,13 @@ describe('jobs', () => {
     const w = await world();
     const r = await w.score();
     const other = await w.newLender('bank-c');
-    expect((await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, { authorization: `Bearer ${other.apiKey}` })).json.code).toBe('ERR_JOB_NOT_FOUND');
-    expect((await w.call('GET', `/v1/jobs/0x${'0'.repeat(32)}`, undefined, w.auth)).json.code).toBe('ERR_JOB_NOT_FOUND');
+    expect(
+      (await w.call('GET', `/v1/jobs/${r.json.jobId}`, undefined, { authorization: `Bearer ${other.apiKey}` })).json
+        .code,
+    ).toBe('ERR_JOB_NOT_FOUND');
+    expect((await w.call('GET', `/v1/jobs/0x${'0'.repeat(32)}`, undefined, w.auth)).json.code).toBe(
+      'ERR_JOB_NOT_FOUND',
+    );
     expect((await w.call('GET', '/v1/jobs/zzz', undefined, w.auth)).json.code).toBe('ERR_INPUT_MALFORMED');
   });
 
@@ -508,8 +695,12 @@ describe('admin', () => {
     const w = await world();
     expect((await w.call('POST', '/v1/admin/lenders', { name: 'x' })).json.code).toBe('ERR_AUTH_MISSING');
     expect((await w.call('POST', '/v1/admin/lenders', { name: 'x' }, w.auth)).json.code).toBe('ERR_AUTH_FORBIDDEN');
-    expect((await w.call('POST', '/v1/admin/lenders', { name: 'x' }, { authorization: `Bearer ${ADMIN}x` })).json.code).toBe('ERR_AUTH_FORBIDDEN');
-    expect((await w.call('POST', '/v1/admin/lenders', { name: '' }, { authorization: `Bearer ${ADMIN}` })).json.code).toBe('ERR_INPUT_MALFORMED');
+    expect(
+      (await w.call('POST', '/v1/admin/lenders', { name: 'x' }, { authorization: `Bearer ${ADMIN}x` })).json.code,
+    ).toBe('ERR_AUTH_FORBIDDEN');
+    expect(
+      (await w.call('POST', '/v1/admin/lenders', { name: '' }, { authorization: `Bearer ${ADMIN}` })).json.code,
+    ).toBe('ERR_INPUT_MALFORMED');
   });
 
   it('stores API keys only as hashes', async () => {
@@ -565,7 +756,9 @@ describe('confidentiality', () => {
     for (let i = 0; i < 3; i++) expect((await w.score()).status).toBe(201);
     await w.call('POST', '/v1/submissions', { jwe: 'a.b.c.d.e' }); // a failure path logs too
     const dir = dirname(w.dbFile);
-    const bytes = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('\n');
+    const bytes = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+      .join('\n');
     const logs = w.logLines.join('\n');
     expect(logs.length).toBeGreaterThan(0);
     for (const s of [SENTINEL.account, SENTINEL.description, SENTINEL.subject, '987654', '1111110']) {
@@ -574,4 +767,3 @@ describe('confidentiality', () => {
     }
   });
 });
-

@@ -38,13 +38,23 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
     }
     return n;
   }
-  const ctx: ApiContext = { deps, runner, statementCache, metrics, ids: idSource(deps.random, clock), nowS, applyRetention };
+  const ctx: ApiContext = {
+    deps,
+    runner,
+    statementCache,
+    metrics,
+    ids: idSource(deps.random, clock),
+    nowS,
+    applyRetention,
+  };
 
   const app = router();
   app.onError((err, c) => {
     let e: unknown = err;
     if (err instanceof HTTPException && !(err.cause instanceof PropsError)) {
-      e = new PropsError(err.status === 400 ? 'ERR_JSON_MALFORMED' : err.status === 413 ? 'ERR_INPUT_TOO_LARGE' : 'ERR_INPUT_MALFORMED');
+      e = new PropsError(
+        err.status === 400 ? 'ERR_JSON_MALFORMED' : err.status === 413 ? 'ERR_INPUT_TOO_LARGE' : 'ERR_INPUT_MALFORMED',
+      );
     }
     const p = problemOf(e);
     if (p.status >= 500) deps.logger({ event: 'http.error', code: p.code, route: c.req.routePath });
@@ -56,6 +66,8 @@ export function createScoringApp(deps: ServiceDeps): ScoringService {
   });
   useRequestRules(app, { maxBodyBytes: limits.maxBodyBytes, metrics });
   for (const routes of [attestationRoutes, ownerRoutes, jobRoutes, logRoutes, adminRoutes]) app.route('/', routes(ctx));
-  docsRoutes(app, () => metrics.text({ props_log_size: deps.logs.own.size(), props_store_queries_total: store.queryCount?.() }));
+  docsRoutes(app, () =>
+    metrics.text({ props_log_size: deps.logs.own.size(), props_store_queries_total: store.queryCount?.() }),
+  );
   return { app, runner, applyRetention };
 }

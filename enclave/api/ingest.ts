@@ -23,7 +23,11 @@ export const submissionPayload = z.strictObject({
   v: z.literal(1),
   statement,
   /** Who the records belong to, as established by the provenance proof (checked by the oracle's verifier). */
-  provenance: z.strictObject({ type: z.string().min(1).max(32), subject: z.string().min(1).max(256), proof: z.unknown() }),
+  provenance: z.strictObject({
+    type: z.string().min(1).max(32),
+    subject: z.string().min(1).max(256),
+    proof: z.unknown(),
+  }),
   owner: publicJwk,
 });
 export type SubmissionPayload = z.infer<typeof submissionPayload>;
@@ -56,12 +60,20 @@ export function defaultIngest(enclave: Enclave): Ingest {
     } catch (cause) {
       throw new PropsError('ERR_SUBMISSION_DECRYPT_FAILED', { cause });
     }
-    const payload = parseWith(submissionPayload, parseJsonText(new TextDecoder().decode(plaintext), 4_000_000), 'ERR_SUBMISSION_MALFORMED');
+    const payload = parseWith(
+      submissionPayload,
+      parseJsonText(new TextDecoder().decode(plaintext), 4_000_000),
+      'ERR_SUBMISSION_MALFORMED',
+    );
     plaintext.fill(0);
-    if (payload.owner.alg !== 'ES256' || payload.owner.crv !== 'P-256') throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'owner: ES256 key expected' });
+    if (payload.owner.alg !== 'ES256' || payload.owner.crv !== 'P-256')
+      throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'owner: ES256 key expected' });
     return {
       submissionId: submissionIdOf(jwe),
-      inputCommitment: digestJson(TAGS.inputCommitment, { statement: payload.statement, provenance: payload.provenance }),
+      inputCommitment: digestJson(TAGS.inputCommitment, {
+        statement: payload.statement,
+        provenance: payload.provenance,
+      }),
       borrowerIdentity: `${payload.provenance.type}:${payload.provenance.subject}`,
       statement: payload.statement,
       ownerKey: payload.owner,
@@ -70,7 +82,14 @@ export function defaultIngest(enclave: Enclave): Ingest {
 }
 
 export const defaultVerifyConsent: VerifyConsent = async (input, ownerKeyOf) => {
-  const jws = parseWith(z.string().max(8192).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/), input, 'ERR_CONSENT_MALFORMED');
+  const jws = parseWith(
+    z
+      .string()
+      .max(8192)
+      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/),
+    input,
+    'ERR_CONSENT_MALFORMED',
+  );
   let claimed: ConsentPayload;
   try {
     const header = decodeProtectedHeader(jws);

@@ -47,10 +47,13 @@ export function jobFailures(
         await fail(job.id, new PropsError('ERR_MODEL_RUNTIME', { cause: e }));
         return false;
       }
-      const timer = setTimeout(() => {
-        retries.set(job.id, { attempts });
-        if (!runner.stopped()) runner.enqueue(job);
-      }, runner.retryDelayMs * 2 ** (attempts - 1));
+      const timer = setTimeout(
+        () => {
+          retries.set(job.id, { attempts });
+          if (!runner.stopped()) runner.enqueue(job);
+        },
+        runner.retryDelayMs * 2 ** (attempts - 1),
+      );
       timer.unref();
       retries.set(job.id, { attempts, timer });
       deps.logger({ event: 'job.retry', job: job.id, attempt: attempts });

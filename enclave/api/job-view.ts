@@ -10,7 +10,14 @@ export async function loadJob(store: Store, id: string): Promise<{ job: JobRow; 
   const job = await store.getJob(id);
   if (!job) throw new PropsError('ERR_JOB_NOT_FOUND');
   const row = job.state === 'done' ? await store.getResult(id) : undefined;
-  return { job, result: row && { attestation: attestationJson(row.attestation, row.head), logId: row.logId, logIndex: row.logIndex } };
+  return {
+    job,
+    result: row && {
+      attestation: attestationJson(row.attestation, row.head),
+      logId: row.logId,
+      logIndex: row.logIndex,
+    },
+  };
 }
 
 /** The job's fields a lender sees (no result), as an object. */
@@ -41,5 +48,7 @@ export function jobJson(job: JobRow, result?: JobResult): string {
     ...(job.escrowJobId ? { escrowJobId: job.escrowJobId } : {}),
     ...(job.errorCode ? { error: job.errorCode } : {}),
   });
-  return result ? `${head.slice(0, -1)},"attestation":${result.attestation},"logId":"${result.logId}","logIndex":${result.logIndex}}` : head;
+  return result
+    ? `${head.slice(0, -1)},"attestation":${result.attestation},"logId":"${result.logId}","logIndex":${result.logIndex}}`
+    : head;
 }

@@ -8,16 +8,33 @@ import { createJobRunner } from './jobs.ts';
 
 const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const row = (i: number): JobRow => ({
-  id: `job-${i}`, lenderId: 'l', idempotencyKey: `k-${i}`, requestHash: hex(1), consentId: hex(2), submissionId: 'sub', requestId: hex(100 + i),
-  nonce: hex(200 + i), escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt: 0, updatedAt: 0,
-  decryptionKey: 'k', claimedBy: null, leaseUntil: null,
+  id: `job-${i}`,
+  lenderId: 'l',
+  idempotencyKey: `k-${i}`,
+  requestHash: hex(1),
+  consentId: hex(2),
+  submissionId: 'sub',
+  requestId: hex(100 + i),
+  nonce: hex(200 + i),
+  escrowJobId: null,
+  threshold: 600,
+  state: 'accepted',
+  errorCode: null,
+  createdAt: 0,
+  updatedAt: 0,
+  decryptionKey: 'k',
+  claimedBy: null,
+  leaseUntil: null,
 });
 
 function runner(gate?: () => Promise<void>) {
   const batches: number[] = [];
   const deps = {
-    store: { submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
-        consentMeta: async () => ({ ref: hex(6) }), failJob: async () => {} },
+    store: {
+      submissionMeta: async () => ({ inputCommitment: hex(3), nullifier: hex(4), live: true }),
+      consentMeta: async () => ({ ref: hex(6) }),
+      failJob: async () => {},
+    },
     scorer: {
       score: async (s: unknown[]) => {
         await gate?.();
@@ -70,7 +87,9 @@ describe('job runner batching', () => {
   it('16 or more queued while a batch ran start at once; once the load has passed, a lone job does not wait', async () => {
     let open: () => void = () => {};
     let gated = true;
-    const { r, batches, enqueue } = runner(() => (gated ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve()));
+    const { r, batches, enqueue } = runner(() =>
+      gated ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve(),
+    );
     enqueue(1);
     await turns();
     // Job 1's batch is scoring; 16 more arrive meanwhile and are taken as one batch when it ends, with no wait.
@@ -89,10 +108,15 @@ describe('job runner batching', () => {
 
 describe('job runner failures', () => {
   // Statements by submission: "bad" is one the model refuses (as computeFeatures refuses a history that is too short).
-  const statements = new Map<string, Statement>([['good', { accountId: 'good' } as unknown as Statement], ['bad', { accountId: 'bad' } as unknown as Statement]]);
+  const statements = new Map<string, Statement>([
+    ['good', { accountId: 'good' } as unknown as Statement],
+    ['bad', { accountId: 'bad' } as unknown as Statement],
+  ]);
   const jobOf = (i: number, submissionId: string): JobRow => ({ ...row(i), submissionId });
 
-  function failingRunner(opts: { pending?: JobRow[]; appendFails?: boolean; runtimeFaults?: number; retryDelayMs?: number } = {}) {
+  function failingRunner(
+    opts: { pending?: JobRow[]; appendFails?: boolean; runtimeFaults?: number; retryDelayMs?: number } = {},
+  ) {
     const failed: Array<[string, string]> = [];
     const completed: string[] = [];
     const logs: Array<Record<string, unknown>> = [];
@@ -106,14 +130,17 @@ describe('job runner failures', () => {
         // Keyset pages in (createdAt, id) order, as the store reads them.
         pendingJobs: async (limit: number, after?: { createdAt: number; id: string }) =>
           (opts.pending ?? [])
-            .filter((j) => !after || j.createdAt > after.createdAt || (j.createdAt === after.createdAt && j.id > after.id))
+            .filter(
+              (j) => !after || j.createdAt > after.createdAt || (j.createdAt === after.createdAt && j.id > after.id),
+            )
             .slice(0, limit),
       },
       scorer: {
         score: async (s: Array<{ accountId: string }>) => {
           scoreCalls++;
           // The model runtime's own failure: not a coded refusal, and with a code of its own that is not ours.
-          if (scoreCalls <= (opts.runtimeFaults ?? 0)) throw Object.assign(new Error('onnxruntime: failed to allocate'), { code: 'ERR_OUT_OF_MEMORY' });
+          if (scoreCalls <= (opts.runtimeFaults ?? 0))
+            throw Object.assign(new Error('onnxruntime: failed to allocate'), { code: 'ERR_OUT_OF_MEMORY' });
           if (s.some((x) => x.accountId === 'bad')) throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT');
           return s.map(() => ({ score: 700, decision: 'approve', threshold: 600, reasonCodes: [] }));
         },
@@ -130,7 +157,13 @@ describe('job runner failures', () => {
       clock: () => new Date(0),
       resultSigning: 'each',
     } as unknown as ServiceDeps;
-    return { r: createJobRunner(deps, new Map(statements), { retryDelayMs: opts.retryDelayMs ?? 1 }), failed, completed, logs, scoreCalls: () => scoreCalls };
+    return {
+      r: createJobRunner(deps, new Map(statements), { retryDelayMs: opts.retryDelayMs ?? 1 }),
+      failed,
+      completed,
+      logs,
+      scoreCalls: () => scoreCalls,
+    };
   }
 
   it('attack: one statement the model refuses does not hold back the other jobs of its batch', async () => {
@@ -155,7 +188,7 @@ describe('job runner failures', () => {
     expect(logs.filter((l) => l.event === 'job.retry').map((l) => l.attempt)).toEqual([1, 2]);
   });
 
-  it('a runtime fault that persists fails the job after three attempts with ERR_MODEL_RUNTIME, not the runtime\'s own code', async () => {
+  it("a runtime fault that persists fails the job after three attempts with ERR_MODEL_RUNTIME, not the runtime's own code", async () => {
     const { r, failed, completed, scoreCalls } = failingRunner({ runtimeFaults: Infinity });
     const waited = r.waitFor('job-1', 10_000);
     r.enqueue('job-1', jobOf(1, 'good'));
@@ -179,7 +212,11 @@ describe('job runner failures', () => {
 
   it('a stuck backlog: more jobs than a page left accepted by failing batches do not keep the jobs after them from being tried', async () => {
     // 2,500 jobs in one second (ids order them within it), every batch failing at the commit.
-    const pending = Array.from({ length: 2500 }, (_, i) => ({ ...jobOf(i, 'good'), id: `job-${String(i).padStart(5, '0')}`, createdAt: 1000 }));
+    const pending = Array.from({ length: 2500 }, (_, i) => ({
+      ...jobOf(i, 'good'),
+      id: `job-${String(i).padStart(5, '0')}`,
+      createdAt: 1000,
+    }));
     const { r, completed, scoreCalls } = failingRunner({ pending, appendFails: true });
     expect(await r.resume()).toBe(2500);
     expect(completed).toEqual([]);
@@ -199,7 +236,15 @@ describe('job runner: a submission re-opened from the store', () => {
   it('attack: another valid ciphertext swapped into the submission row is refused, not scored under the row commitment', async () => {
     const failed: Array<[string, string]> = [];
     let signed = 0;
-    const stored = { id: 'sub-a', ciphertext: 'jwe-of-b', inputCommitment: hex(3), nullifier: hex(4), ownerKey: '{}', createdAt: 0, deletedAt: null };
+    const stored = {
+      id: 'sub-a',
+      ciphertext: 'jwe-of-b',
+      inputCommitment: hex(3),
+      nullifier: hex(4),
+      ownerKey: '{}',
+      createdAt: 0,
+      deletedAt: null,
+    };
     const deps = {
       store: {
         getSubmission: async () => stored,
@@ -209,9 +254,16 @@ describe('job runner: a submission re-opened from the store', () => {
       },
       // The swapped-in ciphertext opens to submission B, with B's commitment.
       ingest: async () => ({ submissionId: 'sub-b', inputCommitment: hex(9), statement: {} as Statement }),
-      scorer: { score: async (s: unknown[]) => s.map(() => ({ score: 450, decision: 'decline', threshold: 600, reasonCodes: [] })) },
-      enclave: { signResultWithBody: async () => (signed++, { attestation: { version: 1, jws: 'a.b.c' }, structHash: hex(5) }) },
-      log: { appendResults: async (done: Array<{ jobId: string }>) => done.map((d, i) => ({ jobId: d.jobId, logIndex: i })) },
+      scorer: {
+        score: async (s: unknown[]) =>
+          s.map(() => ({ score: 450, decision: 'decline', threshold: 600, reasonCodes: [] })),
+      },
+      enclave: {
+        signResultWithBody: async () => (signed++, { attestation: { version: 1, jws: 'a.b.c' }, structHash: hex(5) }),
+      },
+      log: {
+        appendResults: async (done: Array<{ jobId: string }>) => done.map((d, i) => ({ jobId: d.jobId, logIndex: i })),
+      },
       logger: () => {},
       clock: () => new Date(0),
       resultSigning: 'each',

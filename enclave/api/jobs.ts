@@ -46,7 +46,11 @@ const SMALL_BATCH = 16;
 
 export type { StatementCache } from './score-group.ts';
 
-export function createJobRunner(deps: ServiceDeps, statementCache: StatementCache, opts: { retryDelayMs?: number } = {}): JobRunner {
+export function createJobRunner(
+  deps: ServiceDeps,
+  statementCache: StatementCache,
+  opts: { retryDelayMs?: number } = {},
+): JobRunner {
   const queue: string[] = [];
   const queued = new Set<string>();
   const rows = new Map<string, JobRow>();
@@ -56,7 +60,12 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
   let lastBatchEnd = Number.NEGATIVE_INFINITY;
   // Jobs being scored now: a claim that returns one of them again does not queue it twice.
   const inFlight = new Set<string>();
-  const failures = jobFailures(deps, { settle, enqueue: (job) => enqueue(job.id, job), stopped: () => stopped, retryDelayMs: opts.retryDelayMs ?? RETRY_DELAY_MS });
+  const failures = jobFailures(deps, {
+    settle,
+    enqueue: (job) => enqueue(job.id, job),
+    stopped: () => stopped,
+    retryDelayMs: opts.retryDelayMs ?? RETRY_DELAY_MS,
+  });
   const { fail, failOrRetry } = failures;
 
   async function processBatch(ids: string[]): Promise<void> {
@@ -65,7 +74,7 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
       const fresh = rows.get(id);
       rows.delete(id);
       const job = fresh ?? (await deps.store.getJob(id));
-      if (!job || job.state !== 'accepted') {
+      if (job?.state !== 'accepted') {
         settle(id);
         continue;
       }
@@ -167,11 +176,15 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
           if (n < RESUME_PAGE) return tried;
         }
       }
-      return resumeBacklog(deps, (j) => {
-        if (queued.has(j.id)) return false;
-        enqueue(j.id);
-        return true;
-      }, () => this.idle());
+      return resumeBacklog(
+        deps,
+        (j) => {
+          if (queued.has(j.id)) return false;
+          enqueue(j.id);
+          return true;
+        },
+        () => this.idle(),
+      );
     },
     async idle() {
       while (running) await running;
@@ -190,7 +203,11 @@ export function createJobRunner(deps: ServiceDeps, statementCache: StatementCach
  * reason of the service's (the store, the signer) stays accepted for the next start, behind the page key, instead of
  * being retried here without end or holding back the jobs after it. `take` queues a job (false: it already was).
  */
-async function resumeBacklog(deps: ServiceDeps, take: (job: JobRow) => boolean, idle: () => Promise<void>): Promise<number> {
+async function resumeBacklog(
+  deps: ServiceDeps,
+  take: (job: JobRow) => boolean,
+  idle: () => Promise<void>,
+): Promise<number> {
   let tried = 0;
   let after: Pick<JobRow, 'createdAt' | 'id'> | undefined;
   for (;;) {

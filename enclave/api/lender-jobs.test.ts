@@ -15,9 +15,17 @@ async function scored(s: Awaited<ReturnType<typeof testService>>, o: { maxUses?:
   const lender = await s.newLender('bank-a');
   const auth = { authorization: `Bearer ${lender.apiKey}` };
   const sub = await s.call('POST', '/v1/submissions', { jwe: await makeSubmission(s.enclave, owner) });
-  const con = await s.call('POST', '/v1/consents', { consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: lender.lenderId, ...o }) });
+  const con = await s.call('POST', '/v1/consents', {
+    consent: await signConsent(owner, { submissionId: sub.json.submissionId, lender: lender.lenderId, ...o }),
+  });
   expect(con.status).toBe(201);
-  const score = (key: string, body: Record<string, unknown> = {}) => s.call('POST', '/v1/jobs', { consentId: con.json.consentId, nonce: nonce(), ...body }, { ...auth, 'idempotency-key': key });
+  const score = (key: string, body: Record<string, unknown> = {}) =>
+    s.call(
+      'POST',
+      '/v1/jobs',
+      { consentId: con.json.consentId, nonce: nonce(), ...body },
+      { ...auth, 'idempotency-key': key },
+    );
   return { auth, score, consentId: con.json.consentId as string };
 }
 
@@ -58,7 +66,7 @@ describe('audit bundles across restarts', () => {
 });
 
 describe('lenders find their jobs', () => {
-  it('GET /v1/jobs lists the calling lender\'s jobs newest first, paged by `after`; another lender sees none of them', async () => {
+  it("GET /v1/jobs lists the calling lender's jobs newest first, paged by `after`; another lender sees none of them", async () => {
     const s = await testService();
     const w = await scored(s, { maxUses: 10 });
     const ids: string[] = [];

@@ -6,7 +6,9 @@ export function metrics(): Metrics {
   return {
     count: (k) => counters.set(k, (counters.get(k) ?? 0) + 1),
     text: (gauges) => {
-      const lines = Object.entries(gauges).flatMap(([k, v]) => (v === undefined ? [] : [`# TYPE ${k} ${k.endsWith('_total') ? 'counter' : 'gauge'}`, `${k} ${v}`]));
+      const lines = Object.entries(gauges).flatMap(([k, v]) =>
+        v === undefined ? [] : [`# TYPE ${k} ${k.endsWith('_total') ? 'counter' : 'gauge'}`, `${k} ${v}`],
+      );
       return `${[...lines, ...[...counters].map(([k, v]) => `${k} ${v}`)].join('\n')}\n`;
     },
   };

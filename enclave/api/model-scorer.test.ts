@@ -11,7 +11,12 @@ describe('modelScorer', () => {
       executionProvider: 'cpu',
       async scoreBatch(rows: number[][]) {
         seen.push(rows);
-        return rows.map(() => ({ score: 700, probabilityOfDefault: 0.1, reasonCodes: ['LOW_INCOME'], contributions: [] }));
+        return rows.map(() => ({
+          score: 700,
+          probabilityOfDefault: 0.1,
+          reasonCodes: ['LOW_INCOME'],
+          contributions: [],
+        }));
       },
     } as unknown as CreditModel;
     const scorer = modelScorer(model);

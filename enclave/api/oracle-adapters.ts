@@ -22,14 +22,21 @@ export type OracleBoundary = { ingest: Ingest; verifyConsent: VerifyConsent };
 /** The one verdict that certifies a statement (the service scores exactly one statement per submission). */
 function certified(verified: unknown[]): ProvenanceVerdict & { statement: Statement } {
   const withStatement = (verified as ProvenanceVerdict[]).filter((v) => v.statement !== undefined);
-  if (withStatement.length !== 1) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'exactly one certified statement is required' });
+  if (withStatement.length !== 1)
+    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'exactly one certified statement is required' });
   return withStatement[0] as ProvenanceVerdict & { statement: Statement };
 }
 
 /** Ids remembered by the boundary (each map, unless `cachedIds` says otherwise), least recently used dropped first. */
 const CACHED_IDS = 65_536;
 
-export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: ProvenanceVerifier; clock: () => Date; clockSkewSeconds?: number; cachedIds?: number }): OracleBoundary {
+export function oracleBoundary(o: {
+  enclave: Enclave;
+  verifyProvenance: ProvenanceVerifier;
+  clock: () => Date;
+  clockSkewSeconds?: number;
+  cachedIds?: number;
+}): OracleBoundary {
   const { enclave } = o;
   const signer = enclave.signJws;
   // Replays are refused here (ids seen lately by this process) and by the store's unique submission id (all of
@@ -83,7 +90,8 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
       throw new PropsError('ERR_CONSENT_MALFORMED');
     }
     // Only read to find the submission (the signature is checked below): but it must be an object to be read at all.
-    if (typeof claimed !== 'object' || claimed === null || Array.isArray(claimed)) throw new PropsError('ERR_CONSENT_MALFORMED');
+    if (typeof claimed !== 'object' || claimed === null || Array.isArray(claimed))
+      throw new PropsError('ERR_CONSENT_MALFORMED');
     const inputCommitment = String(claimed.inputCommitment);
     // Signature, owner key, inputs and time are checked here; lender and uses are enforced per job by the service.
     // With several submissions of the same inputs, the consent belongs to the one whose owner key signed it.
@@ -102,7 +110,14 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
             usesSoFar: 0,
             clockSkewSeconds: o.clockSkewSeconds ?? 60,
           });
-          return { consentId: c.consentId as Hex, submissionId: submissionId as Hex, lender: c.lender, purpose: c.purpose, expiresAt: c.exp, maxUses: c.maxUses };
+          return {
+            consentId: c.consentId as Hex,
+            submissionId: submissionId as Hex,
+            lender: c.lender,
+            purpose: c.purpose,
+            expiresAt: c.exp,
+            maxUses: c.maxUses,
+          };
         } catch (e) {
           lastError = e;
         }
@@ -114,7 +129,9 @@ export function oracleBoundary(o: { enclave: Enclave; verifyProvenance: Provenan
     const known = submissionOf.get(inputCommitment);
     const found =
       (known ? await tryEach([known]) : undefined) ??
-      (submissionsFor ? await tryEach((await submissionsFor(inputCommitment)).filter((id) => id !== known)) : undefined);
+      (submissionsFor
+        ? await tryEach((await submissionsFor(inputCommitment)).filter((id) => id !== known))
+        : undefined);
     if (found) return found;
     throw lastError;
   };

@@ -5,10 +5,17 @@ import type { JobRow } from '../store/index.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** Decrypted statements by submission id; may forget any of them (a forgotten one is re-opened from the store). */
-export type StatementCache = { get(submissionId: string): Statement | undefined; set(submissionId: string, statement: Statement): unknown };
+export type StatementCache = {
+  get(submissionId: string): Statement | undefined;
+  set(submissionId: string, statement: Statement): unknown;
+};
 
 /** A job's statement: from the cache, else its stored submission re-opened (decrypted, proofs checked) in the enclave. */
-export async function openStatement(deps: ServiceDeps, statementCache: StatementCache, job: JobRow): Promise<Statement> {
+export async function openStatement(
+  deps: ServiceDeps,
+  statementCache: StatementCache,
+  job: JobRow,
+): Promise<Statement> {
   const cached = statementCache.get(job.submissionId);
   if (cached) return cached;
   const sub = await deps.store.getSubmission(job.submissionId);
@@ -17,7 +24,8 @@ export async function openStatement(deps: ServiceDeps, statementCache: Statement
   const ingested = await deps.ingest(sub.ciphertext, { acceptedAt: new Date(sub.createdAt * 1000) });
   // The result is signed with the row's input commitment: the ciphertext must be the one that row was made from,
   // not another valid submission put in its place in the database.
-  if (ingested.submissionId !== sub.id || ingested.inputCommitment !== sub.inputCommitment) throw new PropsError('ERR_SUBMISSION_MISMATCH');
+  if (ingested.submissionId !== sub.id || ingested.inputCommitment !== sub.inputCommitment)
+    throw new PropsError('ERR_SUBMISSION_MISMATCH');
   statementCache.set(job.submissionId, ingested.statement);
   return ingested.statement;
 }
@@ -36,7 +44,13 @@ export async function scoreGroup<G extends { job: JobRow; statement: Statement }
 ): Promise<{ group: G[]; outputs: ResultOutput[] }> {
   if (group.length > 1) {
     try {
-      return { group, outputs: await deps.scorer.score(group.map((g) => g.statement), threshold) };
+      return {
+        group,
+        outputs: await deps.scorer.score(
+          group.map((g) => g.statement),
+          threshold,
+        ),
+      };
     } catch {
       // Each job alone, below.
     }

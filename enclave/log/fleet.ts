@@ -50,7 +50,8 @@ export function fleetLogs(store: Store, own: TransparencyLog): Logs {
         if (!row) return undefined;
         if (row.treeSize > tree.size) await refresh();
         // A head whose root is not the stored leaves' root: the store was changed under the owner's signature.
-        if (row.treeSize > tree.size || toHex(tree.root(row.treeSize)) !== row.rootHash) throw new PropsError('ERR_STATE_FORKED', { detail: `log ${id} at ${row.treeSize}` });
+        if (row.treeSize > tree.size || toHex(tree.root(row.treeSize)) !== row.rootHash)
+          throw new PropsError('ERR_STATE_FORKED', { detail: `log ${id} at ${row.treeSize}` });
         return row as SignedTreeHead;
       },
     };

@@ -3,7 +3,16 @@
 // from the tree held in memory (every complete subtree stored, so a head or a proof costs O(log n) lookups however
 // long the log grows; rebuilt from the store's leaves at start, so a crash loses nothing committed). The log's id is
 // the enclave's on-chain key id: in a fleet every instance appends to its own log in the shared store.
-import { canonicalBytes, chainKeyId, fromHex, leafHash, MerkleTree, PropsError, toHex, type Hex } from '../../protocol/index.ts';
+import {
+  canonicalBytes,
+  chainKeyId,
+  fromHex,
+  leafHash,
+  MerkleTree,
+  PropsError,
+  toHex,
+  type Hex,
+} from '../../protocol/index.ts';
 import { treeHeadDigest, type SignedTreeHead } from '../../verifier/index.ts';
 import type { Enclave } from '../boot.ts';
 import type { CompletedJob, Store } from '../store/types.ts';
@@ -22,7 +31,12 @@ export type TransparencyLog = LogProofs & {
  * `eagerHeads`: sign a head after every append (coalesced), for a log other instances serve proofs of — they cannot
  * sign its heads, only hand out the latest one its owner stored.
  */
-export async function openTransparencyLog(deps: { store: Store; enclave: Enclave; clock: () => Date; eagerHeads?: boolean }): Promise<TransparencyLog> {
+export async function openTransparencyLog(deps: {
+  store: Store;
+  enclave: Enclave;
+  clock: () => Date;
+  eagerHeads?: boolean;
+}): Promise<TransparencyLog> {
   const { store, enclave, clock } = deps;
   const id = chainKeyId(enclave.keys.chainSigner.publicKey);
   const tree = new MerkleTree();
@@ -31,8 +45,10 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
   // host editing results while keeping tree_heads) refuse the start, as an on-chain checkpoint does (enclave/service.ts);
   // otherwise the stale head would be served for a different tree and new heads signed over the fork.
   const latest = await store.treeHead(id);
-  if (latest && latest.treeSize > tree.size) throw new PropsError('ERR_STATE_ROLLED_BACK', { detail: `log ${tree.size} < signed head ${latest.treeSize}` });
-  if (latest && toHex(tree.root(latest.treeSize)) !== latest.rootHash) throw new PropsError('ERR_STATE_FORKED', { detail: `at signed head ${latest.treeSize}` });
+  if (latest && latest.treeSize > tree.size)
+    throw new PropsError('ERR_STATE_ROLLED_BACK', { detail: `log ${tree.size} < signed head ${latest.treeSize}` });
+  if (latest && toHex(tree.root(latest.treeSize)) !== latest.rootHash)
+    throw new PropsError('ERR_STATE_FORKED', { detail: `at signed head ${latest.treeSize}` });
   let head: SignedTreeHead | undefined;
   let signing: Promise<SignedTreeHead> | undefined;
 
@@ -41,13 +57,16 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
     const stored = await store.treeHead(id, treeSize);
     const rootHash = toHex(tree.root(treeSize));
     if (stored) {
-      if (stored.rootHash !== rootHash) throw new PropsError('ERR_STATE_FORKED', { detail: `stored head at ${treeSize}` });
+      if (stored.rootHash !== rootHash)
+        throw new PropsError('ERR_STATE_FORKED', { detail: `stored head at ${treeSize}` });
       return { ...stored, rootHash: stored.rootHash } as SignedTreeHead;
     }
     const timestamp = Math.floor(clock().getTime() / 1000);
     const body = { v: 1, typ: 'props-sth', treeSize, rootHash, timestamp };
     const jws = await enclave.signJws(canonicalBytes(body), { typ: 'props-sth+jws' });
-    const chainSignature = await enclave.keys.chainSigner.signDigest(fromHex(treeHeadDigest(treeSize, rootHash, timestamp), 32));
+    const chainSignature = await enclave.keys.chainSigner.signDigest(
+      fromHex(treeHeadDigest(treeSize, rootHash, timestamp), 32),
+    );
     const sth = { treeSize, rootHash, timestamp, jws, chainSignature };
     await store.putTreeHead(id, sth);
     return sth;
@@ -62,7 +81,10 @@ export async function openTransparencyLog(deps: { store: Store; enclave: Enclave
       for (const a of assigned) {
         // Indices are assigned in order inside the transaction, and this process is the log's only appender: anything
         // else means the store and this tree have parted, and no further head may be signed over either.
-        if (a.logIndex !== tree.size) throw new PropsError('ERR_INTERNAL', { detail: `log out of step: store assigned ${a.logIndex}, tree holds ${tree.size}` });
+        if (a.logIndex !== tree.size)
+          throw new PropsError('ERR_INTERNAL', {
+            detail: `log out of step: store assigned ${a.logIndex}, tree holds ${tree.size}`,
+          });
         tree.append(leafHash(fromHex((byJob.get(a.jobId) as CompletedJob).structHash, 32)));
       }
       // A failed head is signed again at the next append or request; the results are stored either way.

@@ -1,5 +1,5 @@
 // Proofs over a log's tree held in memory, the same for this instance's own log and for another's read from the store.
-import { MerkleTree, PropsError, toHex, type Hex } from '../../protocol/index.ts';
+import { type MerkleTree, PropsError, toHex, type Hex } from '../../protocol/index.ts';
 
 export type LogProofs = {
   size(): number;
@@ -26,11 +26,28 @@ export function proofsOf(tree: MerkleTree): LogProofs {
       return toHex(tree.root(treeSize));
     },
     inclusion(index, treeSize) {
-      checkRange(Number.isSafeInteger(index) && Number.isSafeInteger(treeSize) && index >= 0 && index < treeSize && treeSize <= tree.size);
-      return { index, treeSize, leafHash: toHex(tree.leaf(index)), proof: tree.inclusionProof(index, treeSize).map(toHex) };
+      checkRange(
+        Number.isSafeInteger(index) &&
+          Number.isSafeInteger(treeSize) &&
+          index >= 0 &&
+          index < treeSize &&
+          treeSize <= tree.size,
+      );
+      return {
+        index,
+        treeSize,
+        leafHash: toHex(tree.leaf(index)),
+        proof: tree.inclusionProof(index, treeSize).map(toHex),
+      };
     },
     consistency(oldSize, newSize) {
-      checkRange(Number.isSafeInteger(oldSize) && Number.isSafeInteger(newSize) && oldSize >= 0 && oldSize <= newSize && newSize <= tree.size);
+      checkRange(
+        Number.isSafeInteger(oldSize) &&
+          Number.isSafeInteger(newSize) &&
+          oldSize >= 0 &&
+          oldSize <= newSize &&
+          newSize <= tree.size,
+      );
       return { oldSize, newSize, proof: tree.consistencyProof(oldSize, newSize).map(toHex) };
     },
   };

@@ -21,14 +21,18 @@ export const modelCard = z.strictObject({
   opset: z.number().int(),
   /** Learned parameters (weights and intercept). */
   params: z.number().int().nonnegative(),
-  features: z.array(z.strictObject({
-    name: z.string(),
-    adverse: z.enum(['high', 'low']),
-    reasonCode: z.string().regex(/^[A-Z0-9_]{1,48}$/),
-    mean: z.number(),
-    std: z.number(),
-    weight: z.number(),
-  })).max(256),
+  features: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        adverse: z.enum(['high', 'low']),
+        reasonCode: z.string().regex(/^[A-Z0-9_]{1,48}$/),
+        mean: z.number(),
+        std: z.number(),
+        weight: z.number(),
+      }),
+    )
+    .max(256),
   intercept: z.number(),
   training: z.strictObject({
     generatorVersion: z.number().int(),

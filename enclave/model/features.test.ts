@@ -18,7 +18,12 @@ describe('statement features', () => {
 
   it('reads history length, income and overdrafts from the records', () => {
     const s: Statement = {
-      version: 1, accountId: 'a', currency: 'USD', from: '2026-01-01', to: '2026-03-31', openingBalance: 10_000,
+      version: 1,
+      accountId: 'a',
+      currency: 'USD',
+      from: '2026-01-01',
+      to: '2026-03-31',
+      openingBalance: 10_000,
       transactions: [
         { date: '2026-01-05', amount: 300_000, category: 'salary', description: 'PAY', balanceAfter: 310_000 },
         { date: '2026-01-06', amount: -320_000, category: 'rent', description: 'RENT', balanceAfter: -10_000 },
@@ -37,7 +42,15 @@ describe('statement features', () => {
   });
 
   it('stay finite for a statement with no transactions at all', () => {
-    const s: Statement = { version: 1, accountId: 'a', currency: 'USD', from: '2026-01-01', to: '2026-02-28', openingBalance: 0, transactions: [] };
+    const s: Statement = {
+      version: 1,
+      accountId: 'a',
+      currency: 'USD',
+      from: '2026-01-01',
+      to: '2026-02-28',
+      openingBalance: 0,
+      transactions: [],
+    };
     expect(computeFeatures(s).every(Number.isFinite)).toBe(true);
   });
 
@@ -67,7 +80,15 @@ describe('statement features', () => {
   });
 
   it('refuses a history too short to score', () => {
-    const s: Statement = { version: 1, accountId: 'a', currency: 'USD', from: '2026-01-01', to: '2026-01-20', openingBalance: 0, transactions: [] };
+    const s: Statement = {
+      version: 1,
+      accountId: 'a',
+      currency: 'USD',
+      from: '2026-01-01',
+      to: '2026-01-20',
+      openingBalance: 0,
+      transactions: [],
+    };
     expect(() => computeFeatures(s)).toThrow(expect.objectContaining({ code: 'ERR_FEATURES_HISTORY_TOO_SHORT' }));
   });
 });
@@ -79,7 +100,8 @@ describe('dayIndex', () => {
       const iso = new Date(t).toISOString().slice(0, 10);
       expect(dayIndex(iso)).toBe(t / 86_400_000);
     }
-    for (const bad of ['2026-02-29', '2026-13-01', '2026-00-10', '2026-04-31', '2026-1-01', 'abcd-ef-gh', '2026/01/01']) expect(dayIndex(bad)).toBeNaN();
+    for (const bad of ['2026-02-29', '2026-13-01', '2026-00-10', '2026-04-31', '2026-1-01', 'abcd-ef-gh', '2026/01/01'])
+      expect(dayIndex(bad)).toBeNaN();
     expect(dayIndex('2024-02-29')).toBe(Date.UTC(2024, 1, 29) / 86_400_000);
   });
 });

@@ -12,20 +12,85 @@ export type FeatureSpec = {
 };
 
 export const FEATURES = [
-  { name: 'months_history', adverse: 'low', reasonCode: 'SHORT_HISTORY', description: 'statement length in months (days / 30.4375)' },
-  { name: 'log_income', adverse: 'low', reasonCode: 'LOW_INCOME', description: 'ln(1 + mean monthly inflow from salary, benefits and incoming transfers, in currency units)' },
-  { name: 'income_cv', adverse: 'high', reasonCode: 'IRREGULAR_INCOME', description: 'coefficient of variation of monthly income (capped at 3)' },
-  { name: 'regular_income_share', adverse: 'low', reasonCode: 'LOW_REGULAR_INCOME_SHARE', description: 'share of income from salary and benefits (0..1)' },
-  { name: 'min_balance_ratio', adverse: 'low', reasonCode: 'LOW_MIN_BALANCE', description: 'lowest end-of-day balance / monthly income, clipped to [-2, 5]' },
-  { name: 'avg_balance_ratio', adverse: 'low', reasonCode: 'LOW_AVG_BALANCE', description: 'day-weighted mean end-of-day balance / monthly income, clipped to [-2, 12]' },
-  { name: 'days_overdrawn_frac', adverse: 'high', reasonCode: 'FREQUENT_OVERDRAFT', description: 'share of days ending below zero (0..1)' },
-  { name: 'returned_payments_pm', adverse: 'high', reasonCode: 'RETURNED_PAYMENTS', description: 'returned-payment fees per month (capped at 10)' },
-  { name: 'overdraft_fees_pm', adverse: 'high', reasonCode: 'OVERDRAFT_FEES', description: 'overdraft fees per month (capped at 31)' },
-  { name: 'debt_service_ratio', adverse: 'high', reasonCode: 'HIGH_DEBT_SERVICE', description: 'loan repayments / income (capped at 2)' },
-  { name: 'spend_ratio', adverse: 'high', reasonCode: 'HIGH_SPENDING', description: 'card spend, cash, outgoing transfers and other debits / income (capped at 3)' },
+  {
+    name: 'months_history',
+    adverse: 'low',
+    reasonCode: 'SHORT_HISTORY',
+    description: 'statement length in months (days / 30.4375)',
+  },
+  {
+    name: 'log_income',
+    adverse: 'low',
+    reasonCode: 'LOW_INCOME',
+    description: 'ln(1 + mean monthly inflow from salary, benefits and incoming transfers, in currency units)',
+  },
+  {
+    name: 'income_cv',
+    adverse: 'high',
+    reasonCode: 'IRREGULAR_INCOME',
+    description: 'coefficient of variation of monthly income (capped at 3)',
+  },
+  {
+    name: 'regular_income_share',
+    adverse: 'low',
+    reasonCode: 'LOW_REGULAR_INCOME_SHARE',
+    description: 'share of income from salary and benefits (0..1)',
+  },
+  {
+    name: 'min_balance_ratio',
+    adverse: 'low',
+    reasonCode: 'LOW_MIN_BALANCE',
+    description: 'lowest end-of-day balance / monthly income, clipped to [-2, 5]',
+  },
+  {
+    name: 'avg_balance_ratio',
+    adverse: 'low',
+    reasonCode: 'LOW_AVG_BALANCE',
+    description: 'day-weighted mean end-of-day balance / monthly income, clipped to [-2, 12]',
+  },
+  {
+    name: 'days_overdrawn_frac',
+    adverse: 'high',
+    reasonCode: 'FREQUENT_OVERDRAFT',
+    description: 'share of days ending below zero (0..1)',
+  },
+  {
+    name: 'returned_payments_pm',
+    adverse: 'high',
+    reasonCode: 'RETURNED_PAYMENTS',
+    description: 'returned-payment fees per month (capped at 10)',
+  },
+  {
+    name: 'overdraft_fees_pm',
+    adverse: 'high',
+    reasonCode: 'OVERDRAFT_FEES',
+    description: 'overdraft fees per month (capped at 31)',
+  },
+  {
+    name: 'debt_service_ratio',
+    adverse: 'high',
+    reasonCode: 'HIGH_DEBT_SERVICE',
+    description: 'loan repayments / income (capped at 2)',
+  },
+  {
+    name: 'spend_ratio',
+    adverse: 'high',
+    reasonCode: 'HIGH_SPENDING',
+    description: 'card spend, cash, outgoing transfers and other debits / income (capped at 3)',
+  },
   { name: 'rent_ratio', adverse: 'high', reasonCode: 'HIGH_HOUSING_COST', description: 'rent / income (capped at 2)' },
-  { name: 'net_flow_volatility', adverse: 'high', reasonCode: 'VOLATILE_CASH_FLOW', description: 'std of monthly net flow / monthly income (capped at 3)' },
-  { name: 'balance_trend', adverse: 'low', reasonCode: 'FALLING_BALANCE', description: '(closing - opening balance) / monthly income / months, clipped to [-2, 2]' },
+  {
+    name: 'net_flow_volatility',
+    adverse: 'high',
+    reasonCode: 'VOLATILE_CASH_FLOW',
+    description: 'std of monthly net flow / monthly income (capped at 3)',
+  },
+  {
+    name: 'balance_trend',
+    adverse: 'low',
+    reasonCode: 'FALLING_BALANCE',
+    description: '(closing - opening balance) / monthly income / months, clipped to [-2, 2]',
+  },
 ] as const satisfies readonly FeatureSpec[];
 
 export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);
@@ -35,7 +100,6 @@ export const MIN_HISTORY_DAYS = 28;
 /** Longest statement we score (about ten years): bounds the day-by-day walk. */
 export const MAX_HISTORY_DAYS = 3_700;
 
-const DAY_MS = 86_400_000;
 const MONTH_DAYS = 30.4375;
 /** Income floor (cents) for ratios, so a borrower with no income gets large but finite ratios. */
 const INCOME_FLOOR = 50_000;
@@ -50,7 +114,8 @@ export function dayIndex(iso: string): number {
   const y0 = Number(iso.slice(0, 4));
   const m = Number(iso.slice(5, 7));
   const d = Number(iso.slice(8, 10));
-  if (!Number.isInteger(y0) || !Number.isInteger(m) || !Number.isInteger(d) || m < 1 || m > 12 || d < 1) return Number.NaN;
+  if (!Number.isInteger(y0) || !Number.isInteger(m) || !Number.isInteger(d) || m < 1 || m > 12 || d < 1)
+    return Number.NaN;
   const leap = (y0 % 4 === 0 && y0 % 100 !== 0) || y0 % 400 === 0;
   const monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] as number;
   if (d > monthDays) return Number.NaN;
@@ -82,7 +147,8 @@ export function checkStatement(s: Statement): void {
   if (!Number.isFinite(from) || !Number.isFinite(to)) inconsistent('period dates');
   if (to < from) inconsistent('period ends before it starts');
   if (to - from + 1 > MAX_HISTORY_DAYS) inconsistent('period longer than the scoring limit');
-  if (to - from + 1 < MIN_HISTORY_DAYS) throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT', { detail: `${to - from + 1} days` });
+  if (to - from + 1 < MIN_HISTORY_DAYS)
+    throw new PropsError('ERR_FEATURES_HISTORY_TOO_SHORT', { detail: `${to - from + 1} days` });
   let balance = s.openingBalance;
   let prev = from;
   s.transactions.forEach((t, i) => {

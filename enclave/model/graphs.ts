@@ -22,12 +22,19 @@ export const f32 = (xs: readonly number[]): number[] => xs.map((x) => Math.froun
  */
 export function buildCreditModel(p: CreditParams, features: readonly FeatureSpec[] = FEATURES): Uint8Array {
   const f = features.length;
-  if (p.mean.length !== f || p.std.length !== f || p.weights.length !== f) throw new RangeError('credit graph: parameter sizes');
+  if (p.mean.length !== f || p.std.length !== f || p.weights.length !== f)
+    throw new RangeError('credit graph: parameter sizes');
   const nodes: Node[] = [
     { name: 'center', opType: 'Sub', inputs: [INPUT_NAME, 'mean'], outputs: ['centered'] },
     { name: 'scale', opType: 'Div', inputs: ['centered', 'std'], outputs: ['standardized'] },
     { name: 'contribute', opType: 'Mul', inputs: ['standardized', 'weights'], outputs: [OUTPUT_CONTRIBUTIONS] },
-    { name: 'sum', opType: 'ReduceSum', inputs: [OUTPUT_CONTRIBUTIONS, 'axes'], outputs: ['partial_logit'], attrs: [{ name: 'keepdims', int: 1 }] },
+    {
+      name: 'sum',
+      opType: 'ReduceSum',
+      inputs: [OUTPUT_CONTRIBUTIONS, 'axes'],
+      outputs: ['partial_logit'],
+      attrs: [{ name: 'keepdims', int: 1 }],
+    },
     { name: 'bias', opType: 'Add', inputs: ['partial_logit', 'intercept'], outputs: ['logit'] },
     { name: 'link', opType: 'Sigmoid', inputs: ['logit'], outputs: [OUTPUT_PROBABILITY] },
   ];
@@ -40,7 +47,8 @@ export function buildCreditModel(p: CreditParams, features: readonly FeatureSpec
   ];
   return encodeModel({
     name: CREDIT_MODEL_NAME,
-    docString: 'Props credit model v1: logistic regression on statement features; outputs probability of default and per-feature log-odds contributions.',
+    docString:
+      'Props credit model v1: logistic regression on statement features; outputs probability of default and per-feature log-odds contributions.',
     nodes,
     initializers,
     inputs: [{ name: INPUT_NAME, dims: ['batch', f] }],
@@ -50,7 +58,9 @@ export function buildCreditModel(p: CreditParams, features: readonly FeatureSpec
     ],
     metadata: {
       [META.name]: CREDIT_MODEL_NAME,
-      [META.features]: JSON.stringify(features.map((x) => ({ name: x.name, adverse: x.adverse, reasonCode: x.reasonCode }))),
+      [META.features]: JSON.stringify(
+        features.map((x) => ({ name: x.name, adverse: x.adverse, reasonCode: x.reasonCode })),
+      ),
       [META.outputs]: `${OUTPUT_PROBABILITY},${OUTPUT_CONTRIBUTIONS}`,
     },
   });
@@ -81,7 +91,10 @@ export function buildSyntheticMlp(o: MlpOptions): { bytes: Uint8Array; params: n
     const bound = Math.sqrt(6 / fanIn);
     const w = new Float32Array(fanIn * fanOut);
     for (let i = 0; i < w.length; i++) w[i] = (o.random() * 2 - 1) * bound;
-    initializers.push({ name: `${name}_w`, dims: [fanIn, fanOut], float32: w }, { name: `${name}_b`, dims: [fanOut], float32: new Float32Array(fanOut) });
+    initializers.push(
+      { name: `${name}_w`, dims: [fanIn, fanOut], float32: w },
+      { name: `${name}_b`, dims: [fanOut], float32: new Float32Array(fanOut) },
+    );
     nodes.push({ name, opType: 'Gemm', inputs: [input, `${name}_w`, `${name}_b`], outputs: [output] });
   };
   let prev = INPUT_NAME;

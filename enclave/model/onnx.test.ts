@@ -19,7 +19,10 @@ describe('hand-written ONNX encoder', () => {
   });
 
   it('round-trips metadata_props', () => {
-    expect(readModelMetadata(encodeModel(spec({ 'props.model': 'x', k: 'v'.repeat(300) })))).toEqual({ 'props.model': 'x', k: 'v'.repeat(300) });
+    expect(readModelMetadata(encodeModel(spec({ 'props.model': 'x', k: 'v'.repeat(300) })))).toEqual({
+      'props.model': 'x',
+      k: 'v'.repeat(300),
+    });
   });
 
   it('rejects truncated protobuf', () => {
@@ -28,6 +31,8 @@ describe('hand-written ONNX encoder', () => {
   });
 
   it('refuses initializers whose data does not match their shape', () => {
-    expect(() => encodeModel({ ...spec({}), initializers: [{ name: 'w', dims: [3], float32: [1] }] })).toThrow(RangeError);
+    expect(() => encodeModel({ ...spec({}), initializers: [{ name: 'w', dims: [3], float32: [1] }] })).toThrow(
+      RangeError,
+    );
   });
 });

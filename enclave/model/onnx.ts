@@ -3,7 +3,15 @@
 // hash. Also reads back the model's metadata_props, which the runtime checks against this build.
 
 // onnx.proto field numbers (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto), named so each is checkable.
-const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, docString: 6, graph: 7, opsetImport: 8, metadataProps: 14 } as const;
+const MODEL = {
+  irVersion: 1,
+  producerName: 2,
+  producerVersion: 3,
+  docString: 6,
+  graph: 7,
+  opsetImport: 8,
+  metadataProps: 14,
+} as const;
 const OPSET_ID = { domain: 1, version: 2 } as const;
 const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12 } as const;
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
@@ -111,7 +119,8 @@ function tensorMsg(t: Initializer): Msg {
   for (const d of t.dims) m.int(TENSOR.dims, d);
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.float32) {
-    if (t.float32.length !== count) throw new RangeError(`onnx: initializer ${t.name} has ${t.float32.length} values for ${count}`);
+    if (t.float32.length !== count)
+      throw new RangeError(`onnx: initializer ${t.name} has ${t.float32.length} values for ${count}`);
     m.int(TENSOR.dataType, DATA_TYPE.FLOAT);
     m.string(TENSOR.name, t.name);
     const raw = new Uint8Array(count * 4);
@@ -119,7 +128,8 @@ function tensorMsg(t: Initializer): Msg {
     for (let i = 0; i < count; i++) dv.setFloat32(i * 4, t.float32[i] as number, true);
     m.bytes(TENSOR.rawData, raw);
   } else if (t.int64) {
-    if (t.int64.length !== count) throw new RangeError(`onnx: initializer ${t.name} has ${t.int64.length} values for ${count}`);
+    if (t.int64.length !== count)
+      throw new RangeError(`onnx: initializer ${t.name} has ${t.int64.length} values for ${count}`);
     m.int(TENSOR.dataType, DATA_TYPE.INT64);
     m.string(TENSOR.name, t.name);
     const raw = new Uint8Array(count * 8);
@@ -173,7 +183,10 @@ export function encodeModel(g: GraphSpec): Uint8Array {
     .msg(MODEL.opsetImport, new Msg().string(OPSET_ID.domain, '').int(OPSET_ID.version, OPSET_VERSION));
   // Sorted keys: the file does not depend on object insertion order.
   for (const k of Object.keys(g.metadata).sort()) {
-    model.msg(MODEL.metadataProps, new Msg().string(STRING_ENTRY.key, k).string(STRING_ENTRY.value, g.metadata[k] as string));
+    model.msg(
+      MODEL.metadataProps,
+      new Msg().string(STRING_ENTRY.key, k).string(STRING_ENTRY.value, g.metadata[k] as string),
+    );
   }
   return model.finish();
 }

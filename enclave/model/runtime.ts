@@ -53,7 +53,11 @@ export function modelHashOf(bytes: Uint8Array): Hex {
   return toHex(sha256(bytes));
 }
 
-async function createSession(bytes: Uint8Array, provider: ExecutionProvider, threads: number | undefined): Promise<InferenceSession> {
+async function createSession(
+  bytes: Uint8Array,
+  provider: ExecutionProvider,
+  threads: number | undefined,
+): Promise<InferenceSession> {
   const options: InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
   if (threads !== undefined) options.intraOpNumThreads = threads;
   return InferenceSession.create(bytes, options);
@@ -67,7 +71,9 @@ function checkLayout(bytes: Uint8Array): void {
   } catch (e) {
     throw new PropsError('ERR_MODEL_LOAD_FAILED', { detail: 'not an ONNX model', cause: e });
   }
-  const expected = JSON.stringify(FEATURES.map((f) => ({ name: f.name, adverse: f.adverse, reasonCode: f.reasonCode })));
+  const expected = JSON.stringify(
+    FEATURES.map((f) => ({ name: f.name, adverse: f.adverse, reasonCode: f.reasonCode })),
+  );
   if (meta[META.features] !== expected) throw new PropsError('ERR_MODEL_FEATURES_MISMATCH', { detail: META.features });
   if (meta[META.outputs] !== `${OUTPUT_PROBABILITY},${OUTPUT_CONTRIBUTIONS}`) {
     throw new PropsError('ERR_MODEL_FEATURES_MISMATCH', { detail: META.outputs });
@@ -104,7 +110,8 @@ export async function loadModel(p: LoadModelParameters): Promise<CreditModel> {
   } finally {
     await fh.close();
   }
-  if (bytes.length === 0 || bytes.length > MAX_MODEL_BYTES) throw new PropsError('ERR_MODEL_LOAD_FAILED', { detail: `size ${bytes.length}` });
+  if (bytes.length === 0 || bytes.length > MAX_MODEL_BYTES)
+    throw new PropsError('ERR_MODEL_LOAD_FAILED', { detail: `size ${bytes.length}` });
   const modelHash = modelHashOf(bytes);
   if (p.expectedHash !== undefined && modelHash !== p.expectedHash) throw new PropsError('ERR_MODEL_HASH_MISMATCH');
   checkLayout(bytes);
@@ -123,7 +130,11 @@ export async function loadModel(p: LoadModelParameters): Promise<CreditModel> {
     }
     used = 'cpu';
   }
-  if (!session.inputNames.includes(INPUT_NAME) || !session.outputNames.includes(OUTPUT_PROBABILITY) || !session.outputNames.includes(OUTPUT_CONTRIBUTIONS)) {
+  if (
+    !session.inputNames.includes(INPUT_NAME) ||
+    !session.outputNames.includes(OUTPUT_PROBABILITY) ||
+    !session.outputNames.includes(OUTPUT_CONTRIBUTIONS)
+  ) {
     await session.release();
     throw new PropsError('ERR_MODEL_FEATURES_MISMATCH', { detail: 'graph inputs/outputs' });
   }
@@ -144,10 +155,12 @@ export function packBatch(rows: unknown, width = FEATURES.length): Float32Array 
   }
   const data = new Float32Array(rows.length * width);
   rows.forEach((row: unknown, i) => {
-    if (!Array.isArray(row) || row.length !== width) throw new PropsError('ERR_MODEL_INPUT_INVALID', { detail: `row ${i}: expected ${width} features` });
+    if (!Array.isArray(row) || row.length !== width)
+      throw new PropsError('ERR_MODEL_INPUT_INVALID', { detail: `row ${i}: expected ${width} features` });
     for (let j = 0; j < width; j++) {
       const v: unknown = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new PropsError('ERR_MODEL_INPUT_INVALID', { detail: `row ${i}, feature ${j}: not a finite number` });
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new PropsError('ERR_MODEL_INPUT_INVALID', { detail: `row ${i}, feature ${j}: not a finite number` });
       data[i * width + j] = v;
     }
   });
@@ -155,7 +168,10 @@ export function packBatch(rows: unknown, width = FEATURES.length): Float32Array 
 }
 
 /** The strongest adverse factors: positive contributions above the floor, largest first, ties by feature order. */
-export function reasonCodesFrom(contributions: ArrayLike<number>, features: readonly FeatureSpec[] = FEATURES): string[] {
+export function reasonCodesFrom(
+  contributions: ArrayLike<number>,
+  features: readonly FeatureSpec[] = FEATURES,
+): string[] {
   // Insertion into a top-k list of indices: no per-feature allocations on the scoring path.
   const top: number[] = [];
   for (let j = 0; j < contributions.length; j++) {
@@ -177,7 +193,12 @@ export async function scoreBatch(session: InferenceSession, rows: readonly (read
   const out = await session.run({ [INPUT_NAME]: new Tensor('float32', data, [n, width]) });
   const prob = out[OUTPUT_PROBABILITY]?.data;
   const contrib = out[OUTPUT_CONTRIBUTIONS]?.data;
-  if (!(prob instanceof Float32Array) || !(contrib instanceof Float32Array) || prob.length !== n || contrib.length !== n * width) {
+  if (
+    !(prob instanceof Float32Array) ||
+    !(contrib instanceof Float32Array) ||
+    prob.length !== n ||
+    contrib.length !== n * width
+  ) {
     throw new PropsError('ERR_MODEL_LOAD_FAILED', { detail: 'unexpected model outputs' });
   }
   const scores: Score[] = [];
@@ -198,9 +219,15 @@ export async function scoreBatch(session: InferenceSession, rows: readonly (read
 
 /** The signed output for one score under a lender's threshold: approve when score ≥ threshold. */
 export function decide(s: Pick<Score, 'score' | 'reasonCodes'>, threshold: number): ResultOutput {
-  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 1000) throw new PropsError('ERR_MODEL_THRESHOLD_INVALID');
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 1000)
+    throw new PropsError('ERR_MODEL_THRESHOLD_INVALID');
   // Members in RFC 8785 order, as the signed statement wants them (enclave/boot.ts bodyFor).
-  return { decision: s.score >= threshold ? 'approve' : 'decline', reasonCodes: [...s.reasonCodes], score: s.score, threshold };
+  return {
+    decision: s.score >= threshold ? 'approve' : 'decline',
+    reasonCodes: [...s.reasonCodes],
+    score: s.score,
+    threshold,
+  };
 }
 
 export type Assessment = { output: ResultOutput; probabilityOfDefault: number; contributions: number[] };
@@ -219,5 +246,9 @@ export async function assessStatements(
   decide({ score: 0, reasonCodes: [] }, threshold);
   const rows = statements.map((s) => features(s));
   const scores = await model.scoreBatch(rows);
-  return scores.map((s) => ({ output: decide(s, threshold), probabilityOfDefault: s.probabilityOfDefault, contributions: s.contributions }));
+  return scores.map((s) => ({
+    output: decide(s, threshold),
+    probabilityOfDefault: s.probabilityOfDefault,
+    contributions: s.contributions,
+  }));
 }

@@ -48,17 +48,20 @@ async function readGeneration(dir: string): Promise<number> {
 
 export async function collect(reportData: Uint8Array, params: CollectParameters = {}): Promise<CollectReturnType> {
   if (!(reportData instanceof Uint8Array)) throw new TypeError('reportData: expected Uint8Array');
-  if (reportData.length !== REPORT_DATA_SIZE) throw new RangeError(`reportData: expected ${REPORT_DATA_SIZE} bytes, got ${reportData.length}`);
+  if (reportData.length !== REPORT_DATA_SIZE)
+    throw new RangeError(`reportData: expected ${REPORT_DATA_SIZE} bytes, got ${reportData.length}`);
   const root = params.root ?? DEFAULT_TSM_ROOT;
   const dir = join(root, params.entryName ?? `props-${randomUUID()}`);
   // Never create the root itself: its absence means this kernel/guest has no configfs-tsm.
   const rootStat = await stat(root).catch(() => undefined);
-  if (!rootStat?.isDirectory()) throw new PropsError('ERR_TSM_UNAVAILABLE', { detail: 'no configfs-tsm report directory' });
+  if (!rootStat?.isDirectory())
+    throw new PropsError('ERR_TSM_UNAVAILABLE', { detail: 'no configfs-tsm report directory' });
   try {
     await mkdir(dir);
   } catch (e) {
     // An existing entry may be reused: the generation check below catches interleaved writers.
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PropsError('ERR_TSM_UNAVAILABLE', { detail: 'cannot create report entry', cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new PropsError('ERR_TSM_UNAVAILABLE', { detail: 'cannot create report entry', cause: e });
   }
   try {
     try {
@@ -75,8 +78,9 @@ export async function collect(reportData: Uint8Array, params: CollectParameters 
     if (!platform) throw new PropsError('ERR_TSM_UNAVAILABLE', { detail: `provider "${provider.slice(0, 32)}"` });
     const auxblob = await readOptional(join(dir, 'auxblob'));
     // Someone else wrote inblob between our write and read: the report may bind their data, not ours.
-    if ((await readGeneration(dir)) !== before) throw new PropsError('ERR_TSM_FAILED', { detail: 'concurrent use of the report entry' });
-    return { platform, provider, outblob, ...(auxblob && auxblob.length ? { auxblob } : {}), generation: before };
+    if ((await readGeneration(dir)) !== before)
+      throw new PropsError('ERR_TSM_FAILED', { detail: 'concurrent use of the report entry' });
+    return { platform, provider, outblob, ...(auxblob?.length ? { auxblob } : {}), generation: before };
   } finally {
     if (params.cleanup ?? true) await rmdir(dir).catch(() => undefined);
   }

@@ -5,5 +5,7 @@
 import { PropsError } from '../../protocol/index.ts';
 
 export async function collect(_reportData: Uint8Array): Promise<never> {
-  throw new PropsError('ERR_PLATFORM_COLLECT_UNAVAILABLE', { detail: 'nitro: needs the NSM ioctl (native addon), not built' });
+  throw new PropsError('ERR_PLATFORM_COLLECT_UNAVAILABLE', {
+    detail: 'nitro: needs the NSM ioctl (native addon), not built',
+  });
 }

@@ -69,7 +69,9 @@ export type SimPlatformOptions = {
   certLifetimeSeconds?: number;
 };
 
-export async function createSimPlatform(opts: SimPlatformOptions = {}): Promise<AttestationPlatform & { root: SimRoot }> {
+export async function createSimPlatform(
+  opts: SimPlatformOptions = {},
+): Promise<AttestationPlatform & { root: SimRoot }> {
   const random = opts.random ?? systemRandom;
   const clock = opts.clock ?? (() => new Date());
   const root = opts.root ?? generateSimRoot(random);
@@ -87,13 +89,22 @@ export async function createSimPlatform(opts: SimPlatformOptions = {}): Promise<
   const cert = await new CompactSign(canonicalBytes(payload))
     .setProtectedHeader({ alg: 'ES256', typ: 'props-sim-cert+jws' })
     .sign(root.privateKey);
-  const collateral: SimCollateral = { v: 1, kind: 'props-sim-collateral', rootPublicKey: toHex(root.publicKey), chain: [cert] };
+  const collateral: SimCollateral = {
+    v: 1,
+    kind: 'props-sim-collateral',
+    rootPublicKey: toHex(root.publicKey),
+    chain: [cert],
+  };
 
   return {
     platform: 'sim',
     root,
     async collect({ reportData, manifest, manifestHash }) {
-      const signed = encodeSimQuoteBody({ ...simMeasurementsFor(manifest, manifestHash), reportData, debug: opts.debug ?? false });
+      const signed = encodeSimQuoteBody({
+        ...simMeasurementsFor(manifest, manifestHash),
+        reportData,
+        debug: opts.debug ?? false,
+      });
       const sig = nodeSign('sha256', signed, { key: ak.privateKey, dsaEncoding: 'ieee-p1363' });
       return { quote: assembleSimQuote(signed, sig, ak.publicKey.subarray(1)), collateral };
     },

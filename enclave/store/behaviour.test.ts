@@ -58,24 +58,65 @@ const NOW = 1_800_000_000;
 const DK = 'dk-1';
 const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const job = (i: number, createdAt = NOW): JobRow => ({
-  id: `job-${i}`, lenderId: 'lender-1', idempotencyKey: `idem-${i}`, requestHash: hex(100 + i), consentId: hex(3), submissionId: 'sub-1',
-  requestId: hex(200 + i), nonce: hex(300 + i), escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt, updatedAt: createdAt,
-  decryptionKey: DK, claimedBy: null, leaseUntil: null,
+  id: `job-${i}`,
+  lenderId: 'lender-1',
+  idempotencyKey: `idem-${i}`,
+  requestHash: hex(100 + i),
+  consentId: hex(3),
+  submissionId: 'sub-1',
+  requestId: hex(200 + i),
+  nonce: hex(300 + i),
+  escrowJobId: null,
+  threshold: 600,
+  state: 'accepted',
+  errorCode: null,
+  createdAt,
+  updatedAt: createdAt,
+  decryptionKey: DK,
+  claimedBy: null,
+  leaseUntil: null,
 });
 const JOB_KEYS = Object.keys(job(0)) as Array<keyof JobRow>;
 /** A job's JobRow fields only (an implementation may return more columns). */
 const jobRow = (j: JobRow | undefined) => (j ? Object.fromEntries(JOB_KEYS.map((k) => [k, j[k]])) : j);
 const ids = (jobs: JobRow[]) => jobs.map((j) => j.id);
 const codeOf = (e: unknown) => (e as { code?: string }).code;
-const accept = (store: Store, j: JobRow, input: Partial<{ now: number; borrowerCap: number; borrowerWindowSeconds: number }> = {}) =>
-  store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400, ...input });
+const accept = (
+  store: Store,
+  j: JobRow,
+  input: Partial<{ now: number; borrowerCap: number; borrowerWindowSeconds: number }> = {},
+) => store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400, ...input });
 const outcome = (p: Promise<unknown>) => p.then(() => 'accepted', codeOf);
-const done = (id: string, h: number, head?: string) => ({ jobId: id, attestation: `{"job":"${id}"}`, structHash: hex(h), ...(head ? { head } : {}) });
+const done = (id: string, h: number, head?: string) => ({
+  jobId: id,
+  attestation: `{"job":"${id}"}`,
+  structHash: hex(h),
+  ...(head ? { head } : {}),
+});
 
 async function seed(store: Store, jobs: JobRow[], maxUses = 100) {
   await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
-  await store.insertSubmission({ id: 'sub-1', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', decryptionKey: DK, createdAt: NOW, deletedAt: null });
-  await store.insertConsent({ id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses, uses: 0, jws: 'a.b.c', createdAt: NOW });
+  await store.insertSubmission({
+    id: 'sub-1',
+    ciphertext: 'c',
+    inputCommitment: hex(1),
+    nullifier: hex(2),
+    ownerKey: 'o',
+    decryptionKey: DK,
+    createdAt: NOW,
+    deletedAt: null,
+  });
+  await store.insertConsent({
+    id: hex(3),
+    submissionId: 'sub-1',
+    lenderId: 'lender-1',
+    purpose: 'credit-scoring',
+    expiresAt: NOW + 3600,
+    maxUses,
+    uses: 0,
+    jws: 'a.b.c',
+    createdAt: NOW,
+  });
   for (const j of jobs) await accept(store, j);
 }
 
@@ -91,37 +132,101 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     test('stores them, finds a lender by key hash, and refuses a duplicate submission or consent', async () => {
       const { store } = await h.open();
       await seed(store, []);
-      expect(await store.lenderByKeyHash('kh-1')).toEqual({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
+      expect(await store.lenderByKeyHash('kh-1')).toEqual({
+        id: 'lender-1',
+        name: 'L',
+        keyHash: 'kh-1',
+        ratePerSecond: 10,
+        createdAt: NOW,
+      });
       expect(await store.lenderByKeyHash('kh-2')).toBeUndefined();
       expect(await store.getSubmission('sub-1')).toEqual({
-        id: 'sub-1', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', decryptionKey: DK, createdAt: NOW, deletedAt: null,
+        id: 'sub-1',
+        ciphertext: 'c',
+        inputCommitment: hex(1),
+        nullifier: hex(2),
+        ownerKey: 'o',
+        decryptionKey: DK,
+        createdAt: NOW,
+        deletedAt: null,
       });
-      expect(await store.submissionMeta('sub-1')).toEqual({ inputCommitment: hex(1), nullifier: hex(2), decryptionKey: DK, live: true });
+      expect(await store.submissionMeta('sub-1')).toEqual({
+        inputCommitment: hex(1),
+        nullifier: hex(2),
+        decryptionKey: DK,
+        live: true,
+      });
       expect(await store.submissionMeta('sub-2')).toBeUndefined();
       expect(await store.getConsent(hex(3))).toEqual({
-        id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 100, uses: 0, jws: 'a.b.c', createdAt: NOW,
+        id: hex(3),
+        submissionId: 'sub-1',
+        lenderId: 'lender-1',
+        purpose: 'credit-scoring',
+        expiresAt: NOW + 3600,
+        maxUses: 100,
+        uses: 0,
+        jws: 'a.b.c',
+        createdAt: NOW,
       });
       expect(await store.consentMeta(hex(3))).toEqual({
-        id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 100,
+        id: hex(3),
+        submissionId: 'sub-1',
+        lenderId: 'lender-1',
+        purpose: 'credit-scoring',
+        expiresAt: NOW + 3600,
+        maxUses: 100,
         ref: expect.stringMatching(/^0x[0-9a-f]{64}$/),
       });
       expect(await store.consentMeta(hex(4))).toBeUndefined();
-      const sub = { id: 'sub-1', ciphertext: 'd', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', decryptionKey: DK, createdAt: NOW, deletedAt: null };
+      const sub = {
+        id: 'sub-1',
+        ciphertext: 'd',
+        inputCommitment: hex(1),
+        nullifier: hex(2),
+        ownerKey: 'o',
+        decryptionKey: DK,
+        createdAt: NOW,
+        deletedAt: null,
+      };
       await expect(store.insertSubmission(sub)).rejects.toMatchObject({ code: 'ERR_SUBMISSION_DUPLICATE' });
-      const consent = { id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'x', expiresAt: NOW, maxUses: 1, uses: 0, jws: 'd.e.f', createdAt: NOW };
+      const consent = {
+        id: hex(3),
+        submissionId: 'sub-1',
+        lenderId: 'lender-1',
+        purpose: 'x',
+        expiresAt: NOW,
+        maxUses: 1,
+        uses: 0,
+        jws: 'd.e.f',
+        createdAt: NOW,
+      };
       await expect(store.insertConsent(consent)).rejects.toMatchObject({ code: 'ERR_CONSENT_DUPLICATE' });
     });
 
     test('retention deletes old ciphertexts: the submission is no longer live, and a job on it is ERR_SUBMISSION_NOT_FOUND', async () => {
       const { store } = await h.open();
       await seed(store, [job(1)]);
-      await store.insertSubmission({ id: 'sub-2', ciphertext: 'c2', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', decryptionKey: DK, createdAt: NOW + 10, deletedAt: null });
+      await store.insertSubmission({
+        id: 'sub-2',
+        ciphertext: 'c2',
+        inputCommitment: hex(1),
+        nullifier: hex(2),
+        ownerKey: 'o',
+        decryptionKey: DK,
+        createdAt: NOW + 10,
+        deletedAt: null,
+      });
       expect(await store.liveSubmissionIds(hex(1))).toEqual(['sub-2', 'sub-1']);
       expect(await store.deleteCiphertexts(NOW + 5, NOW + 100)).toBe(1);
       expect(await store.deleteCiphertexts(NOW + 5, NOW + 100)).toBe(0);
       expect(await store.liveSubmissionIds(hex(1))).toEqual(['sub-2']);
       expect(await store.getSubmission('sub-1')).toMatchObject({ ciphertext: null, deletedAt: NOW + 100 });
-      expect(await store.submissionMeta('sub-1')).toEqual({ inputCommitment: hex(1), nullifier: hex(2), decryptionKey: DK, live: false });
+      expect(await store.submissionMeta('sub-1')).toEqual({
+        inputCommitment: hex(1),
+        nullifier: hex(2),
+        decryptionKey: DK,
+        live: false,
+      });
       expect(await outcome(accept(store, job(2)))).toBe('ERR_SUBMISSION_NOT_FOUND');
       // Refused without a trace: the consent's use is not spent.
       expect(await store.getConsent(hex(3))).toMatchObject({ uses: 1 });
@@ -147,7 +252,9 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     test('acceptances in one turn are answered each with its own outcome, in order', async () => {
       const { store } = await h.open();
       await seed(store, [], 2);
-      const outcomes = await Promise.all([job(1), job(2), { ...job(3), nonce: job(1).nonce }, job(4), job(1)].map((j) => outcome(accept(store, j))));
+      const outcomes = await Promise.all(
+        [job(1), job(2), { ...job(3), nonce: job(1).nonce }, job(4), job(1)].map((j) => outcome(accept(store, j))),
+      );
       expect(outcomes).toEqual(['accepted', 'accepted', 'ERR_NONCE_REPLAYED', 'ERR_CONSENT_EXHAUSTED', 'accepted']);
       expect(ids(await store.pendingJobs(10))).toEqual(['job-1', 'job-2']);
     });
@@ -165,8 +272,12 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       expect(await outcome(accept(store, { ...job(2), nonce: job(1).nonce }))).toBe('ERR_NONCE_REPLAYED');
       expect(await outcome(accept(store, job(3), { borrowerCap: 1 }))).toBe('ERR_BORROWER_QUERY_CAP');
       expect(await outcome(accept(store, { ...job(4), consentId: hex(99) }))).toBe('ERR_CONSENT_NOT_FOUND');
-      expect(await outcome(accept(store, { ...job(5), escrowJobId: hex(7), requestId: job(1).requestId }))).toBe('ERR_ESCROW_JOB_TAKEN');
-      expect(await outcome(accept(store, { ...job(6), idempotencyKey: job(1).idempotencyKey }))).toBe('ERR_IDEMPOTENCY_CONFLICT');
+      expect(await outcome(accept(store, { ...job(5), escrowJobId: hex(7), requestId: job(1).requestId }))).toBe(
+        'ERR_ESCROW_JOB_TAKEN',
+      );
+      expect(await outcome(accept(store, { ...job(6), idempotencyKey: job(1).idempotencyKey }))).toBe(
+        'ERR_IDEMPOTENCY_CONFLICT',
+      );
       // Same key and same nonce (both unique indexes hit): the idempotency key decides, as an exact repeat shows.
       expect(await outcome(accept(store, { ...job(1), requestHash: hex(999) }))).toBe('ERR_IDEMPOTENCY_CONFLICT');
       expect(await accept(store, job(1))).toMatchObject({ created: false, job: { id: 'job-1' } });
@@ -181,13 +292,31 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       const { store, query } = await h.open();
       await seed(store, [], 3);
       const turn = (from: number, n: number, now: number) =>
-        Promise.all(Array.from({ length: n }, (_, k) => outcome(accept(store, { ...job(from + k), createdAt: now, updatedAt: now }, { now, borrowerCap: 2, borrowerWindowSeconds: 60 }))));
+        Promise.all(
+          Array.from({ length: n }, (_, k) =>
+            outcome(
+              accept(
+                store,
+                { ...job(from + k), createdAt: now, updatedAt: now },
+                { now, borrowerCap: 2, borrowerWindowSeconds: 60 },
+              ),
+            ),
+          ),
+        );
       const state = async () => ({
         uses: (await store.getConsent(hex(3)))?.uses,
-        borrower: (await query('SELECT window_start AS w, count AS c FROM borrower_queries')).map((r) => [Number(r.w), Number(r.c)]),
+        borrower: (await query('SELECT window_start AS w, count AS c FROM borrower_queries')).map((r) => [
+          Number(r.w),
+          Number(r.c),
+        ]),
         jobs: ids(await store.pendingJobs(20)),
       });
-      expect(await turn(1, 4, NOW)).toEqual(['accepted', 'accepted', 'ERR_BORROWER_QUERY_CAP', 'ERR_BORROWER_QUERY_CAP']);
+      expect(await turn(1, 4, NOW)).toEqual([
+        'accepted',
+        'accepted',
+        'ERR_BORROWER_QUERY_CAP',
+        'ERR_BORROWER_QUERY_CAP',
+      ]);
       expect(await state()).toEqual({ uses: 2, borrower: [[NOW, 2]], jobs: ['job-1', 'job-2'] });
       // Still within the window: refused at once, nothing written.
       expect(await turn(5, 2, NOW + 59)).toEqual(['ERR_BORROWER_QUERY_CAP', 'ERR_BORROWER_QUERY_CAP']);
@@ -200,22 +329,47 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     test('a first query refused by the cap leaves no borrower row; a retention-deleted submission spends no use in a shared turn', async () => {
       const { store, query } = await h.open();
       await seed(store, []);
-      await store.insertSubmission({ id: 'sub-2', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(22), ownerKey: 'o', decryptionKey: DK, createdAt: NOW + 10, deletedAt: null });
-      await store.insertConsent({ id: hex(33), submissionId: 'sub-2', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 5, uses: 0, jws: 'd.e.f', createdAt: NOW });
-      expect(await outcome(accept(store, { ...job(1), consentId: hex(33) }, { borrowerCap: 0 }))).toBe('ERR_BORROWER_QUERY_CAP');
+      await store.insertSubmission({
+        id: 'sub-2',
+        ciphertext: 'c',
+        inputCommitment: hex(1),
+        nullifier: hex(22),
+        ownerKey: 'o',
+        decryptionKey: DK,
+        createdAt: NOW + 10,
+        deletedAt: null,
+      });
+      await store.insertConsent({
+        id: hex(33),
+        submissionId: 'sub-2',
+        lenderId: 'lender-1',
+        purpose: 'credit-scoring',
+        expiresAt: NOW + 3600,
+        maxUses: 5,
+        uses: 0,
+        jws: 'd.e.f',
+        createdAt: NOW,
+      });
+      expect(await outcome(accept(store, { ...job(1), consentId: hex(33) }, { borrowerCap: 0 }))).toBe(
+        'ERR_BORROWER_QUERY_CAP',
+      );
       expect(await query('SELECT nullifier FROM borrower_queries')).toEqual([]);
       expect(await store.getConsent(hex(33))).toMatchObject({ uses: 0 });
       // Retention deletes sub-1's ciphertext: in the next turn its job is refused without spending a use, beside an
       // acceptance on the other submission.
       expect(await outcome(accept(store, job(2)))).toBe('accepted');
       await store.deleteCiphertexts(NOW + 1, NOW + 100);
-      expect(await Promise.all([outcome(accept(store, job(3))), outcome(accept(store, { ...job(4), consentId: hex(33) }))])).toEqual([
-        'ERR_SUBMISSION_NOT_FOUND',
-        'accepted',
-      ]);
+      expect(
+        await Promise.all([outcome(accept(store, job(3))), outcome(accept(store, { ...job(4), consentId: hex(33) }))]),
+      ).toEqual(['ERR_SUBMISSION_NOT_FOUND', 'accepted']);
       expect(await store.getConsent(hex(3))).toMatchObject({ uses: 1 });
       expect(await store.getConsent(hex(33))).toMatchObject({ uses: 1 });
-      expect((await query('SELECT nullifier, count FROM borrower_queries ORDER BY nullifier')).map((r) => [r.nullifier, Number(r.count)])).toEqual([
+      expect(
+        (await query('SELECT nullifier, count FROM borrower_queries ORDER BY nullifier')).map((r) => [
+          r.nullifier,
+          Number(r.count),
+        ]),
+      ).toEqual([
         [hex(2), 1],
         [hex(22), 1],
       ]);
@@ -226,14 +380,21 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       await seed(store, [job(1)]);
       await store.createLender({ id: 'lender-2', name: 'M', keyHash: 'kh-2', ratePerSecond: 10, createdAt: NOW });
       expect(await outcome(accept(store, { ...job(2), lenderId: 'lender-2', nonce: job(1).nonce }))).toBe('accepted');
-      expect(await outcome(accept(store, { ...job(3), lenderId: 'lender-2', nonce: job(1).nonce }))).toBe('ERR_NONCE_REPLAYED');
+      expect(await outcome(accept(store, { ...job(3), lenderId: 'lender-2', nonce: job(1).nonce }))).toBe(
+        'ERR_NONCE_REPLAYED',
+      );
     });
 
     test('escrow job squatting: another lender holding an escrow job id (request id) does not refuse the same id to this lender', async () => {
       const { store } = await h.open();
       await seed(store, []);
       await store.createLender({ id: 'lender-2', name: 'M', keyHash: 'kh-2', ratePerSecond: 10, createdAt: NOW });
-      const paid = (i: number, lenderId: string): JobRow => ({ ...job(i), lenderId, requestId: hex(7), escrowJobId: hex(7) });
+      const paid = (i: number, lenderId: string): JobRow => ({
+        ...job(i),
+        lenderId,
+        requestId: hex(7),
+        escrowJobId: hex(7),
+      });
       const acceptId = (j: JobRow) => accept(store, j).then((o) => o.job.id, codeOf);
       expect(await acceptId(paid(1, 'lender-2'))).toBe('job-1');
       expect(await acceptId(paid(2, 'lender-1'))).toBe('job-2');
@@ -244,9 +405,24 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     test('counts a borrower per window: the cap holds within it, a new window starts over at one', async () => {
       const { store, query } = await h.open();
       await seed(store, []);
-      const at = (i: number, now: number) => outcome(accept(store, { ...job(i), createdAt: now, updatedAt: now }, { now, borrowerCap: 2, borrowerWindowSeconds: 60 }));
-      expect([await at(1, NOW), await at(2, NOW + 30), await at(3, NOW + 59)]).toEqual(['accepted', 'accepted', 'ERR_BORROWER_QUERY_CAP']);
-      expect([await at(4, NOW + 60), await at(5, NOW + 61), await at(6, NOW + 62)]).toEqual(['accepted', 'accepted', 'ERR_BORROWER_QUERY_CAP']);
+      const at = (i: number, now: number) =>
+        outcome(
+          accept(
+            store,
+            { ...job(i), createdAt: now, updatedAt: now },
+            { now, borrowerCap: 2, borrowerWindowSeconds: 60 },
+          ),
+        );
+      expect([await at(1, NOW), await at(2, NOW + 30), await at(3, NOW + 59)]).toEqual([
+        'accepted',
+        'accepted',
+        'ERR_BORROWER_QUERY_CAP',
+      ]);
+      expect([await at(4, NOW + 60), await at(5, NOW + 61), await at(6, NOW + 62)]).toEqual([
+        'accepted',
+        'accepted',
+        'ERR_BORROWER_QUERY_CAP',
+      ]);
       const rows = await query('SELECT window_start AS w, count AS c FROM borrower_queries');
       expect(rows.map((r) => ({ w: Number(r.w), c: Number(r.c) }))).toEqual([{ w: NOW + 60, c: 2 }]);
     });
@@ -256,7 +432,10 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       if (!second) return; // one process: acceptances are serialized by its event loop (the tests above)
       const other = await second();
       await seed(store, [job(1)], 5);
-      const replays = [{ ...job(11), nonce: job(1).nonce }, { ...job(12), nonce: job(1).nonce }];
+      const replays = [
+        { ...job(11), nonce: job(1).nonce },
+        { ...job(12), nonce: job(1).nonce },
+      ];
       const jobs = [...Array.from({ length: 9 }, (_, i) => job(i + 2)), ...replays];
       const all = await Promise.all(jobs.map((j, i) => outcome(accept(i % 2 ? other : store, j))));
       expect(all.filter((o) => o === 'accepted')).toHaveLength(4);
@@ -268,7 +447,7 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
   });
 
   describe('jobs', () => {
-    test('lists a lender\'s jobs newest first by (createdAt, id), a page after the last page\'s last key', async () => {
+    test("lists a lender's jobs newest first by (createdAt, id), a page after the last page's last key", async () => {
       const { store } = await h.open();
       await seed(store, [job(5, NOW + 1), job(1, NOW), job(3, NOW), job(2, NOW), job(4, NOW + 1)]);
       await store.createLender({ id: 'lender-2', name: 'M', keyHash: 'kh-2', ratePerSecond: 10, createdAt: NOW });
@@ -319,13 +498,21 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       await store.failJob('job-2', 'ERR_MODEL_RUNTIME', NOW + 3);
       await store.failJob('job-2', 'ERR_INTERNAL', NOW + 4);
       expect(await store.getJob('job-1')).toMatchObject({ state: 'done', errorCode: null, updatedAt: NOW + 1 });
-      expect(await store.getJob('job-2')).toMatchObject({ state: 'failed', errorCode: 'ERR_MODEL_RUNTIME', updatedAt: NOW + 3 });
+      expect(await store.getJob('job-2')).toMatchObject({
+        state: 'failed',
+        errorCode: 'ERR_MODEL_RUNTIME',
+        updatedAt: NOW + 3,
+      });
     });
   });
 
   describe('claims', () => {
-    const claim = (store: Store, owner: string, now: number, more: Partial<{ limit: number; includeOwn: boolean; decryptionKey: string }> = {}) =>
-      store.claimJobs({ decryptionKey: DK, owner, limit: 10, now, leaseMs: 100, includeOwn: false, ...more });
+    const claim = (
+      store: Store,
+      owner: string,
+      now: number,
+      more: Partial<{ limit: number; includeOwn: boolean; decryptionKey: string }> = {},
+    ) => store.claimJobs({ decryptionKey: DK, owner, limit: 10, now, leaseMs: 100, includeOwn: false, ...more });
 
     test('claims only jobs encrypted to the decryption key, oldest first, leased to the owner', async () => {
       const { store } = await h.open();
@@ -346,7 +533,9 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       expect(ids(await claim(store, 'owner-a', 1_000, { limit: 1 }))).toEqual(['job-1']);
       expect(ids(await claim(store, 'owner-b', 1_050))).toEqual(['job-2']);
       expect(await claim(store, 'owner-a', 1_050)).toEqual([]);
-      expect((await claim(store, 'owner-a', 1_050, { includeOwn: true })).map((j) => [j.id, j.claimedBy, j.leaseUntil])).toEqual([['job-1', 'owner-a', 1_150]]);
+      expect(
+        (await claim(store, 'owner-a', 1_050, { includeOwn: true })).map((j) => [j.id, j.claimedBy, j.leaseUntil]),
+      ).toEqual([['job-1', 'owner-a', 1_150]]);
       // The lease lasts until its end: at 1_150 it still holds, past it the job is free.
       expect(await claim(store, 'owner-b', 1_150)).toEqual([]);
       expect((await claim(store, 'owner-b', 1_151)).map((j) => [j.id, j.claimedBy, j.leaseUntil])).toEqual([
@@ -358,8 +547,14 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     test('two claims at once never return the same job, and between them take every job', async () => {
       const { store, second } = await h.open();
       const other = second ? await second() : store;
-      await seed(store, Array.from({ length: 20 }, (_, i) => job(i + 1, NOW + i)));
-      const [a, b] = await Promise.all([claim(store, 'owner-a', 1_000, { limit: 15 }), claim(other, 'owner-b', 1_000, { limit: 15 })]);
+      await seed(
+        store,
+        Array.from({ length: 20 }, (_, i) => job(i + 1, NOW + i)),
+      );
+      const [a, b] = await Promise.all([
+        claim(store, 'owner-a', 1_000, { limit: 15 }),
+        claim(other, 'owner-b', 1_000, { limit: 15 }),
+      ]);
       const taken = [...ids(a), ...ids(b)];
       expect(new Set(taken).size).toBe(taken.length);
       expect(taken.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `job-${i + 1}`).sort());
@@ -381,7 +576,13 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       const { store } = await h.open();
       await seed(store, [job(1), job(2), job(3)]);
       await store.failJob('job-3', 'ERR_SUBMISSION_NOT_FOUND', NOW);
-      expect(await store.completeJobs('log-a', [done('job-1', 10), done('job-1', 11), done('job-3', 12), done('job-2', 13)], NOW + 1)).toEqual([
+      expect(
+        await store.completeJobs(
+          'log-a',
+          [done('job-1', 10), done('job-1', 11), done('job-3', 12), done('job-2', 13)],
+          NOW + 1,
+        ),
+      ).toEqual([
         { jobId: 'job-1', logIndex: 0 },
         { jobId: 'job-2', logIndex: 1 },
       ]);
@@ -396,19 +597,53 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     test('keeps each batch head once: results name it and get it back; a head whose results are all skipped is not stored', async () => {
       const { store, query } = await h.open();
       await seed(store, [job(1), job(2), job(3), job(4)]);
-      await store.completeJobs('log-a', [done('job-1', 10, 'h.e.ad1'), done('job-2', 11, 'h.e.ad1'), done('job-3', 12)], NOW);
+      await store.completeJobs(
+        'log-a',
+        [done('job-1', 10, 'h.e.ad1'), done('job-2', 11, 'h.e.ad1'), done('job-3', 12)],
+        NOW,
+      );
       // job-1 is done already: the second head has no result to keep, and no row.
       await store.completeJobs('log-a', [done('job-1', 13, 'h.e.ad2'), done('job-4', 14, 'h.e.ad3')], NOW);
-      expect((await query('SELECT head FROM result_heads ORDER BY id')).map((r) => r.head)).toEqual(['h.e.ad1', 'h.e.ad3']);
-      expect(await store.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{"job":"job-1"}', logId: 'log-a', logIndex: 0, head: 'h.e.ad1' });
-      expect(await store.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"job":"job-2"}', logId: 'log-a', logIndex: 1, head: 'h.e.ad1' });
-      expect(await store.getResult('job-3')).toEqual({ jobId: 'job-3', attestation: '{"job":"job-3"}', logId: 'log-a', logIndex: 2, head: null });
-      expect(await store.getResult('job-4')).toEqual({ jobId: 'job-4', attestation: '{"job":"job-4"}', logId: 'log-a', logIndex: 3, head: 'h.e.ad3' });
+      expect((await query('SELECT head FROM result_heads ORDER BY id')).map((r) => r.head)).toEqual([
+        'h.e.ad1',
+        'h.e.ad3',
+      ]);
+      expect(await store.getResult('job-1')).toEqual({
+        jobId: 'job-1',
+        attestation: '{"job":"job-1"}',
+        logId: 'log-a',
+        logIndex: 0,
+        head: 'h.e.ad1',
+      });
+      expect(await store.getResult('job-2')).toEqual({
+        jobId: 'job-2',
+        attestation: '{"job":"job-2"}',
+        logId: 'log-a',
+        logIndex: 1,
+        head: 'h.e.ad1',
+      });
+      expect(await store.getResult('job-3')).toEqual({
+        jobId: 'job-3',
+        attestation: '{"job":"job-3"}',
+        logId: 'log-a',
+        logIndex: 2,
+        head: null,
+      });
+      expect(await store.getResult('job-4')).toEqual({
+        jobId: 'job-4',
+        attestation: '{"job":"job-4"}',
+        logId: 'log-a',
+        logIndex: 3,
+        head: 'h.e.ad3',
+      });
     });
 
     test('each log counts its own indexes: two logs interleaved each get 0, 1, 2…', async () => {
       const { store } = await h.open();
-      await seed(store, Array.from({ length: 6 }, (_, i) => job(i + 1)));
+      await seed(
+        store,
+        Array.from({ length: 6 }, (_, i) => job(i + 1)),
+      );
       expect(await store.completeJobs('log-a', [done('job-1', 1)], NOW)).toEqual([{ jobId: 'job-1', logIndex: 0 }]);
       expect(await store.completeJobs('log-b', [done('job-2', 2)], NOW)).toEqual([{ jobId: 'job-2', logIndex: 0 }]);
       expect(await store.completeJobs('log-a', [done('job-3', 3)], NOW)).toEqual([{ jobId: 'job-3', logIndex: 1 }]);
@@ -438,7 +673,8 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       // Each log's indexes run from 0 without a gap.
       expect(a.map((r) => r.logIndex)).toEqual(a.map((_, i) => i));
       expect(b.map((r) => r.logIndex)).toEqual(b.map((_, i) => i));
-      for (const r of stored) expect(await store.getResult(r.jobId)).toMatchObject({ logId: r.logId, logIndex: r.logIndex });
+      for (const r of stored)
+        expect(await store.getResult(r.jobId)).toMatchObject({ logId: r.logId, logIndex: r.logIndex });
       expect((await store.logLeaves('log-a')).length + (await store.logLeaves('log-b')).length).toBe(3);
     });
 
@@ -446,7 +682,13 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       const { store } = await h.open();
       await seed(store, [job(1)]);
       expect(await store.logIds()).toEqual([]);
-      const head = (n: number, logId: string) => ({ treeSize: n, rootHash: hex(n), timestamp: NOW + n, jws: `${logId}.${n}.jws`, chainSignature: `0x${n}` });
+      const head = (n: number, logId: string) => ({
+        treeSize: n,
+        rootHash: hex(n),
+        timestamp: NOW + n,
+        jws: `${logId}.${n}.jws`,
+        chainSignature: `0x${n}`,
+      });
       await store.putTreeHead('log-b', head(1, 'log-b'));
       await store.putTreeHead('log-b', head(3, 'log-b'));
       await store.putTreeHead('log-b', { ...head(3, 'log-b'), jws: 'other' }); // a head at a size is kept once
@@ -471,7 +713,7 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
   });
 
   describe('the per-lender rate', () => {
-    test('allows a burst of one second\'s worth, then refuses until tokens refill with time', async () => {
+    test("allows a burst of one second's worth, then refuses until tokens refill with time", async () => {
       const { store } = await h.open();
       const take = async (n: number, nowMs: number) => {
         const out: boolean[] = [];
@@ -499,9 +741,13 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
       const { store, second } = await h.open();
       if (!second) return;
       const other = await second();
-      const both = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? other : store).takeRequest('lender-1', 10, 1_000)));
+      const both = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => (i % 2 ? other : store).takeRequest('lender-1', 10, 1_000)),
+      );
       expect(both.filter(Boolean)).toHaveLength(10);
-      const later = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).takeRequest('lender-1', 10, 1_500)));
+      const later = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).takeRequest('lender-1', 10, 1_500)),
+      );
       expect(later.filter(Boolean)).toHaveLength(5);
     });
   });
@@ -514,7 +760,10 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     const waitFor = async (n: number) => {
       for (let i = 0; i < 100 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 20));
     };
-    const stop = store.watch({ accepted: (key) => heard.push(`accepted ${key}`), finished: (jobIds) => heard.push(`finished ${jobIds.join(',')}`) });
+    const stop = store.watch({
+      accepted: (key) => heard.push(`accepted ${key}`),
+      finished: (jobIds) => heard.push(`finished ${jobIds.join(',')}`),
+    });
     // LISTEN takes effect once its statement ran: wait for a notification of our own making first.
     await new Promise((r) => setTimeout(r, 200));
     await seed(other, [job(1), job(2), job(3)]);
@@ -533,10 +782,13 @@ describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
     expect(heard).toEqual([]);
   });
 
-  test('records a value once: the first writer\'s value is the one every writer gets back', async () => {
+  test("records a value once: the first writer's value is the one every writer gets back", async () => {
     const { store, second } = await h.open();
     const other = second ? await second() : store;
-    const [a, b] = await Promise.all([store.firstValue('nullifier-key-id', 'value-a'), other.firstValue('nullifier-key-id', 'value-b')]);
+    const [a, b] = await Promise.all([
+      store.firstValue('nullifier-key-id', 'value-a'),
+      other.firstValue('nullifier-key-id', 'value-b'),
+    ]);
     expect(a).toBe(b);
     expect(['value-a', 'value-b']).toContain(a);
     expect(await store.firstValue('nullifier-key-id', 'value-c')).toBe(a);

@@ -12,23 +12,29 @@ export const lenders = sqliteTable('lenders', {
   createdAt: integer('created_at').notNull(),
 });
 
-export const submissions = sqliteTable('submissions', {
-  id: text('id').primaryKey(),
-  /** The JWE as received (ciphertext); null once retention deleted it. */
-  ciphertext: text('ciphertext'),
-  inputCommitment: text('input_commitment').notNull(),
-  nullifier: text('nullifier').notNull(),
-  /** The data owner's public JWK (consents must be signed by it). */
-  ownerKey: text('owner_key').notNull(),
-  /** JWK thumbprint of the key the ciphertext is encrypted to ('' in rows older than the column: the one instance's). */
-  decryptionKey: text('decryption_key').notNull().default(''),
-  createdAt: integer('created_at').notNull(),
-  deletedAt: integer('deleted_at'),
-}, (t) => [index('submissions_input_commitment').on(t.inputCommitment)]);
+export const submissions = sqliteTable(
+  'submissions',
+  {
+    id: text('id').primaryKey(),
+    /** The JWE as received (ciphertext); null once retention deleted it. */
+    ciphertext: text('ciphertext'),
+    inputCommitment: text('input_commitment').notNull(),
+    nullifier: text('nullifier').notNull(),
+    /** The data owner's public JWK (consents must be signed by it). */
+    ownerKey: text('owner_key').notNull(),
+    /** JWK thumbprint of the key the ciphertext is encrypted to ('' in rows older than the column: the one instance's). */
+    decryptionKey: text('decryption_key').notNull().default(''),
+    createdAt: integer('created_at').notNull(),
+    deletedAt: integer('deleted_at'),
+  },
+  (t) => [index('submissions_input_commitment').on(t.inputCommitment)],
+);
 
 export const consents = sqliteTable('consents', {
   id: text('id').primaryKey(),
-  submissionId: text('submission_id').notNull().references(() => submissions.id),
+  submissionId: text('submission_id')
+    .notNull()
+    .references(() => submissions.id),
   lenderId: text('lender_id').notNull(),
   purpose: text('purpose').notNull(),
   expiresAt: integer('expires_at').notNull(),

@@ -17,7 +17,11 @@ type Outcome = { ok: true; value: AcceptJobOutcome } | { ok: false; error: unkno
  * one statement that also answers whether the bump was allowed. Refusals come in that order (idempotency, nonce or
  * escrow job, consent, submission, borrower cap); a refusal after the job row went in undoes it with the savepoint.
  */
-function acceptOneTransaction(sqlite: Database.Database, { q, raw }: SqliteStatements, submissionMeta: (id: string) => SubmissionMeta | undefined) {
+function acceptOneTransaction(
+  sqlite: Database.Database,
+  { q, raw }: SqliteStatements,
+  submissionMeta: (id: string) => SubmissionMeta | undefined,
+) {
   return sqlite.transaction(({ job, now, borrowerCap, borrowerWindowSeconds }: AcceptJobInput): AcceptJobOutcome => {
     let inserted: number;
     try {
@@ -36,9 +40,10 @@ function acceptOneTransaction(sqlite: Database.Database, { q, raw }: SqliteState
       return { job: existing, created: false };
     }
     const consent = raw.consentUse.get(job.consentId);
-    if (!consent) throw new PropsError(raw.consentExists.get(job.consentId) ? 'ERR_CONSENT_EXHAUSTED' : 'ERR_CONSENT_NOT_FOUND');
+    if (!consent)
+      throw new PropsError(raw.consentExists.get(job.consentId) ? 'ERR_CONSENT_EXHAUSTED' : 'ERR_CONSENT_NOT_FOUND');
     const sub = submissionMeta(consent.submissionId);
-    if (!sub || !sub.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
+    if (!sub?.live) throw new PropsError('ERR_SUBMISSION_NOT_FOUND');
     const borrower = raw.borrowerCount.get({ nullifier: sub.nullifier, now, window: borrowerWindowSeconds });
     if (!borrower || borrower.count > borrowerCap) throw new PropsError('ERR_BORROWER_QUERY_CAP');
     return { job, created: true };

@@ -19,14 +19,24 @@ export function sqliteJobs(db: SqliteDb, q: SqliteQueries): Pick<Store, JobMetho
     async listJobs(lenderId, limit, before) {
       const mine = eq(t.jobs.lenderId, lenderId);
       const where = before
-        ? and(mine, or(lt(t.jobs.createdAt, before.createdAt), and(eq(t.jobs.createdAt, before.createdAt), lt(t.jobs.id, before.id))))
+        ? and(
+            mine,
+            or(
+              lt(t.jobs.createdAt, before.createdAt),
+              and(eq(t.jobs.createdAt, before.createdAt), lt(t.jobs.id, before.id)),
+            ),
+          )
         : mine;
       return db.select().from(t.jobs).where(where).orderBy(desc(t.jobs.createdAt), desc(t.jobs.id)).limit(limit).all();
     },
     async claimJobs({ decryptionKey, owner, limit, now, leaseMs, includeOwn }) {
       // One process holds an embedded database, so a read and an update in one transaction is a claim.
       return db.transaction(() => {
-        const free = or(isNull(t.jobs.claimedBy), lt(t.jobs.leaseUntil, now), includeOwn ? eq(t.jobs.claimedBy, owner) : sql`0`);
+        const free = or(
+          isNull(t.jobs.claimedBy),
+          lt(t.jobs.leaseUntil, now),
+          includeOwn ? eq(t.jobs.claimedBy, owner) : sql`0`,
+        );
         const rows = db
           .select()
           .from(t.jobs)
@@ -44,12 +54,21 @@ export function sqliteJobs(db: SqliteDb, q: SqliteQueries): Pick<Store, JobMetho
       // the key after the last page's last job.
       const accepted = eq(t.jobs.state, 'accepted');
       const where = after
-        ? and(accepted, or(gt(t.jobs.createdAt, after.createdAt), and(eq(t.jobs.createdAt, after.createdAt), gt(t.jobs.id, after.id))))
+        ? and(
+            accepted,
+            or(
+              gt(t.jobs.createdAt, after.createdAt),
+              and(eq(t.jobs.createdAt, after.createdAt), gt(t.jobs.id, after.id)),
+            ),
+          )
         : accepted;
       return db.select().from(t.jobs).where(where).orderBy(asc(t.jobs.createdAt), asc(t.jobs.id)).limit(limit).all();
     },
     async failJob(id, code, now) {
-      db.update(t.jobs).set({ state: 'failed', errorCode: code, updatedAt: now }).where(and(eq(t.jobs.id, id), eq(t.jobs.state, 'accepted'))).run();
+      db.update(t.jobs)
+        .set({ state: 'failed', errorCode: code, updatedAt: now })
+        .where(and(eq(t.jobs.id, id), eq(t.jobs.state, 'accepted')))
+        .run();
     },
   };
 }

@@ -44,7 +44,14 @@ function completeInLog(db: SqliteDb, q: SqliteQueries, logId: string, done: Comp
       // nothing) and only that one gets its result, the log entry at the index it now names.
       if (q.jobDone.run({ id: d.jobId, now, logId, logIndex: next }).changes !== 1) continue;
       const logIndex = next++;
-      q.resultInsert.run({ logId, logIndex, jobId: d.jobId, structHash: d.structHash, attestation: d.attestation, headId: d.head === undefined ? null : headId(d.head) });
+      q.resultInsert.run({
+        logId,
+        logIndex,
+        jobId: d.jobId,
+        structHash: d.structHash,
+        attestation: d.attestation,
+        headId: d.head === undefined ? null : headId(d.head),
+      });
       out.push({ jobId: d.jobId, logIndex });
     }
     return out;
@@ -73,16 +80,29 @@ export function sqliteLog(sqlite: Database.Database, db: SqliteDb, q: SqliteQuer
         .map((r) => r.h);
     },
     async logIds() {
-      const rows = sqlite.prepare<[], { id: string }>("SELECT log_id AS id FROM results WHERE log_id <> '' UNION SELECT log_id FROM tree_heads WHERE log_id <> '' ORDER BY 1").all();
+      const rows = sqlite
+        .prepare<[], { id: string }>(
+          "SELECT log_id AS id FROM results WHERE log_id <> '' UNION SELECT log_id FROM tree_heads WHERE log_id <> '' ORDER BY 1",
+        )
+        .all();
       return rows.map((r) => r.id);
     },
     async putTreeHead(logId, row: TreeHeadRow) {
       adoptLegacyLog(logId);
-      db.insert(t.treeHeads).values({ logId, ...row }).onConflictDoNothing().run();
+      db.insert(t.treeHeads)
+        .values({ logId, ...row })
+        .onConflictDoNothing()
+        .run();
     },
     async treeHead(logId, size) {
       adoptLegacyLog(logId);
-      const cols = { treeSize: t.treeHeads.treeSize, rootHash: t.treeHeads.rootHash, timestamp: t.treeHeads.timestamp, jws: t.treeHeads.jws, chainSignature: t.treeHeads.chainSignature };
+      const cols = {
+        treeSize: t.treeHeads.treeSize,
+        rootHash: t.treeHeads.rootHash,
+        timestamp: t.treeHeads.timestamp,
+        jws: t.treeHeads.jws,
+        chainSignature: t.treeHeads.chainSignature,
+      };
       const heads = db.select(cols).from(t.treeHeads);
       return size === undefined
         ? heads.where(eq(t.treeHeads.logId, logId)).orderBy(desc(t.treeHeads.treeSize)).limit(1).get()

@@ -22,7 +22,12 @@ export function sqliteMetaReads(raw: SqliteRawStatements): SqliteMetaReads {
       if (cached) return cached;
       const row = raw.submissionMeta.get(id);
       if (!row) return undefined;
-      const meta = { inputCommitment: row.inputCommitment, nullifier: row.nullifier, decryptionKey: row.decryptionKey, live: row.live === 1 };
+      const meta = {
+        inputCommitment: row.inputCommitment,
+        nullifier: row.nullifier,
+        decryptionKey: row.decryptionKey,
+        live: row.live === 1,
+      };
       // Only a live submission is cached: a deleted ciphertext never comes back.
       if (meta.live) cacheSet(submissionMetaCache, id, meta);
       return meta;

@@ -8,10 +8,21 @@ import type { SqliteQueries } from './sqlite-statements.ts';
 import * as t from './schema.ts';
 import type { Store } from './types.ts';
 
-type SubmissionMethods = 'createLender' | 'lenderByKeyHash' | 'insertSubmission' | 'getSubmission' | 'liveSubmissionIds' | 'submissionMeta' | 'deleteCiphertexts';
+type SubmissionMethods =
+  | 'createLender'
+  | 'lenderByKeyHash'
+  | 'insertSubmission'
+  | 'getSubmission'
+  | 'liveSubmissionIds'
+  | 'submissionMeta'
+  | 'deleteCiphertexts';
 type ConsentMethods = 'insertConsent' | 'consentMeta' | 'getConsent';
 
-export function sqliteLendersAndSubmissions(db: SqliteDb, q: SqliteQueries, meta: SqliteMetaReads): Pick<Store, SubmissionMethods> {
+export function sqliteLendersAndSubmissions(
+  db: SqliteDb,
+  q: SqliteQueries,
+  meta: SqliteMetaReads,
+): Pick<Store, SubmissionMethods> {
   return {
     async createLender(row) {
       db.insert(t.lenders).values(row).run();
@@ -75,7 +86,9 @@ export function sqliteConsents(db: SqliteDb, q: SqliteQueries, meta: SqliteMetaR
   };
 }
 
-export function sqliteEvidenceAndSettings(db: SqliteDb): Pick<Store, 'putEvidence' | 'getEvidence' | 'firstValue' | 'audit'> {
+export function sqliteEvidenceAndSettings(
+  db: SqliteDb,
+): Pick<Store, 'putEvidence' | 'getEvidence' | 'firstValue' | 'audit'> {
   return {
     async putEvidence(row) {
       db.insert(t.evidence).values(row).onConflictDoNothing().run();
@@ -85,7 +98,11 @@ export function sqliteEvidenceAndSettings(db: SqliteDb): Pick<Store, 'putEvidenc
     },
     async firstValue(name, value) {
       db.insert(t.settings).values({ name, value }).onConflictDoNothing().run();
-      return (db.select({ value: t.settings.value }).from(t.settings).where(eq(t.settings.name, name)).get() as { value: string }).value;
+      return (
+        db.select({ value: t.settings.value }).from(t.settings).where(eq(t.settings.name, name)).get() as {
+          value: string;
+        }
+      ).value;
     },
     async audit(kind, actor, subject) {
       db.insert(t.auditEvents).values({ kind, actor, subject }).run();

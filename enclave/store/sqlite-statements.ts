@@ -8,28 +8,94 @@ import type { ConsentMeta } from './types.ts';
 
 const p = (name: string) => sql.placeholder(name);
 const placeholders = (cols: readonly string[]) => Object.fromEntries(cols.map((c) => [c, p(c)])) as never;
-const JOB_COLS = ['id', 'lenderId', 'idempotencyKey', 'requestHash', 'consentId', 'submissionId', 'requestId', 'nonce', 'escrowJobId', 'threshold', 'state', 'errorCode', 'createdAt', 'updatedAt', 'decryptionKey', 'claimedBy', 'leaseUntil'] as const;
+const JOB_COLS = [
+  'id',
+  'lenderId',
+  'idempotencyKey',
+  'requestHash',
+  'consentId',
+  'submissionId',
+  'requestId',
+  'nonce',
+  'escrowJobId',
+  'threshold',
+  'state',
+  'errorCode',
+  'createdAt',
+  'updatedAt',
+  'decryptionKey',
+  'claimedBy',
+  'leaseUntil',
+] as const;
 
 /** Statements built by drizzle: whole rows, or the writes of acceptance and completion. */
 export function prepareQueries(db: SqliteDb) {
   return {
-    lenderByKeyHash: db.select().from(t.lenders).where(eq(t.lenders.keyHash, p('keyHash'))).prepare(),
-    submission: db.select().from(t.submissions).where(eq(t.submissions.id, p('id'))).prepare(),
-    consent: db.select().from(t.consents).where(eq(t.consents.id, p('id'))).prepare(),
-    jobByIdem: db.select().from(t.jobs).where(and(eq(t.jobs.lenderId, p('lenderId')), eq(t.jobs.idempotencyKey, p('key')))).prepare(),
-    job: db.select().from(t.jobs).where(eq(t.jobs.id, p('id'))).prepare(),
+    lenderByKeyHash: db
+      .select()
+      .from(t.lenders)
+      .where(eq(t.lenders.keyHash, p('keyHash')))
+      .prepare(),
+    submission: db
+      .select()
+      .from(t.submissions)
+      .where(eq(t.submissions.id, p('id')))
+      .prepare(),
+    consent: db
+      .select()
+      .from(t.consents)
+      .where(eq(t.consents.id, p('id')))
+      .prepare(),
+    jobByIdem: db
+      .select()
+      .from(t.jobs)
+      .where(and(eq(t.jobs.lenderId, p('lenderId')), eq(t.jobs.idempotencyKey, p('key'))))
+      .prepare(),
+    job: db
+      .select()
+      .from(t.jobs)
+      .where(eq(t.jobs.id, p('id')))
+      .prepare(),
     // Only the idempotency key's conflict is absorbed; any other (a request id taken) still fails the acceptance.
-    jobInsert: db.insert(t.jobs).values(placeholders(JOB_COLS)).onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] }).prepare(),
-    lastLeaf: db.select({ idx: t.results.logIndex }).from(t.results).where(eq(t.results.logId, p('logId'))).orderBy(desc(t.results.logIndex)).limit(1).prepare(),
-    resultInsert: db.insert(t.results).values(placeholders(['logId', 'logIndex', 'jobId', 'structHash', 'attestation', 'headId'])).prepare(),
-    headInsert: db.insert(t.resultHeads).values({ head: p('head') }).returning({ id: t.resultHeads.id }).prepare(),
+    jobInsert: db
+      .insert(t.jobs)
+      .values(placeholders(JOB_COLS))
+      .onConflictDoNothing({ target: [t.jobs.lenderId, t.jobs.idempotencyKey] })
+      .prepare(),
+    lastLeaf: db
+      .select({ idx: t.results.logIndex })
+      .from(t.results)
+      .where(eq(t.results.logId, p('logId')))
+      .orderBy(desc(t.results.logIndex))
+      .limit(1)
+      .prepare(),
+    resultInsert: db
+      .insert(t.results)
+      .values(placeholders(['logId', 'logIndex', 'jobId', 'structHash', 'attestation', 'headId']))
+      .prepare(),
+    headInsert: db
+      .insert(t.resultHeads)
+      .values({ head: p('head') })
+      .returning({ id: t.resultHeads.id })
+      .prepare(),
     jobDone: db
       .update(t.jobs)
-      .set({ state: 'done', updatedAt: p('now') as never, logId: p('logId') as never, logIndex: p('logIndex') as never })
+      .set({
+        state: 'done',
+        updatedAt: p('now') as never,
+        logId: p('logId') as never,
+        logIndex: p('logIndex') as never,
+      })
       .where(and(eq(t.jobs.id, p('id')), sql`${t.jobs.state} = 'accepted'`))
       .prepare(),
     result: db
-      .select({ jobId: t.results.jobId, attestation: t.results.attestation, logId: t.results.logId, logIndex: t.results.logIndex, head: t.resultHeads.head })
+      .select({
+        jobId: t.results.jobId,
+        attestation: t.results.attestation,
+        logId: t.results.logId,
+        logIndex: t.results.logIndex,
+        head: t.resultHeads.head,
+      })
       .from(t.jobs)
       .innerJoin(t.results, and(eq(t.results.logId, t.jobs.logId), eq(t.results.logIndex, t.jobs.logIndex)))
       .leftJoin(t.resultHeads, eq(t.resultHeads.id, t.results.headId))
@@ -45,7 +111,10 @@ export function prepareQueries(db: SqliteDb) {
  */
 export function prepareRawStatements(sqlite: Database.Database) {
   return {
-    submissionMeta: sqlite.prepare<[string], { inputCommitment: string; nullifier: string; decryptionKey: string; live: number }>(
+    submissionMeta: sqlite.prepare<
+      [string],
+      { inputCommitment: string; nullifier: string; decryptionKey: string; live: number }
+    >(
       'SELECT input_commitment AS inputCommitment, nullifier, decryption_key AS decryptionKey, ciphertext IS NOT NULL AS live FROM submissions WHERE id = ?',
     ),
     consentMeta: sqlite.prepare<[string], Omit<ConsentMeta, 'ref'> & { jws: string }>(
@@ -56,7 +125,9 @@ export function prepareRawStatements(sqlite: Database.Database) {
       'UPDATE consents SET uses = uses + 1 WHERE id = ? AND uses < max_uses RETURNING submission_id AS submissionId',
     ),
     consentExists: sqlite.prepare<[string], { one: number }>('SELECT 1 AS one FROM consents WHERE id = ?'),
-    nonceSpent: sqlite.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM jobs WHERE lender_id = ? AND nonce = ?'),
+    nonceSpent: sqlite.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM jobs WHERE lender_id = ? AND nonce = ?',
+    ),
     // The borrower's count in its window after this query: a window that has run out starts over at this one.
     borrowerCount: sqlite.prepare<[{ nullifier: string; now: number; window: number }], { count: number }>(
       `INSERT INTO borrower_queries (nullifier, window_start, count) VALUES (@nullifier, @now, 1)

@@ -14,18 +14,55 @@ import type { JobRow, Store } from './types.ts';
 const NOW = 1_800_000_000;
 const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const job = (i: number, createdAt = NOW): JobRow => ({
-  id: `job-${i}`, lenderId: 'lender-1', idempotencyKey: `idem-${i}`, requestHash: hex(100 + i), consentId: hex(3), submissionId: 'sub-1',
-  requestId: hex(200 + i), nonce: hex(300 + i), escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt, updatedAt: createdAt,
-  decryptionKey: 'dk-1', claimedBy: null, leaseUntil: null,
+  id: `job-${i}`,
+  lenderId: 'lender-1',
+  idempotencyKey: `idem-${i}`,
+  requestHash: hex(100 + i),
+  consentId: hex(3),
+  submissionId: 'sub-1',
+  requestId: hex(200 + i),
+  nonce: hex(300 + i),
+  escrowJobId: null,
+  threshold: 600,
+  state: 'accepted',
+  errorCode: null,
+  createdAt,
+  updatedAt: createdAt,
+  decryptionKey: 'dk-1',
+  claimedBy: null,
+  leaseUntil: null,
 });
 
 const indexNames = (db: Database.Database): string[] =>
-  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((r) => r.name);
+  (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all() as Array<{
+      name: string;
+    }>
+  ).map((r) => r.name);
 
 async function seed(store: Store, jobs: JobRow[]) {
   await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
-  await store.insertSubmission({ id: 'sub-1', ciphertext: 'c', inputCommitment: hex(1), nullifier: hex(2), ownerKey: 'o', decryptionKey: 'dk-1', createdAt: NOW, deletedAt: null });
-  await store.insertConsent({ id: hex(3), submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'credit-scoring', expiresAt: NOW + 3600, maxUses: 100, uses: 0, jws: 'a.b.c', createdAt: NOW });
+  await store.insertSubmission({
+    id: 'sub-1',
+    ciphertext: 'c',
+    inputCommitment: hex(1),
+    nullifier: hex(2),
+    ownerKey: 'o',
+    decryptionKey: 'dk-1',
+    createdAt: NOW,
+    deletedAt: null,
+  });
+  await store.insertConsent({
+    id: hex(3),
+    submissionId: 'sub-1',
+    lenderId: 'lender-1',
+    purpose: 'credit-scoring',
+    expiresAt: NOW + 3600,
+    maxUses: 100,
+    uses: 0,
+    jws: 'a.b.c',
+    createdAt: NOW,
+  });
   for (const j of jobs) await store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 });
 }
 
@@ -33,13 +70,26 @@ describe('sqlite store', () => {
   it('keeps each batch head once, as a row of result_heads; a head whose results are all skipped gets no row', async () => {
     const store = openSqliteStore(':memory:');
     await seed(store, [job(1), job(2), job(3), job(4)]);
-    const d = (id: string, h: number, head?: string) => ({ jobId: id, attestation: `{"job":"${id}"}`, structHash: hex(h), ...(head ? { head } : {}) });
+    const d = (id: string, h: number, head?: string) => ({
+      jobId: id,
+      attestation: `{"job":"${id}"}`,
+      structHash: hex(h),
+      ...(head ? { head } : {}),
+    });
     await store.completeJobs('log-a', [d('job-1', 10, 'h.e.ad1'), d('job-2', 11, 'h.e.ad1'), d('job-3', 12)], NOW);
     await store.completeJobs('log-a', [d('job-1', 13, 'h.e.ad2'), d('job-4', 14, 'h.e.ad3')], NOW);
-    const heads = store.sqlite.prepare('SELECT id, head FROM result_heads ORDER BY id').all() as Array<{ id: number; head: string }>;
+    const heads = store.sqlite.prepare('SELECT id, head FROM result_heads ORDER BY id').all() as Array<{
+      id: number;
+      head: string;
+    }>;
     expect(heads.map((r) => r.head)).toEqual(['h.e.ad1', 'h.e.ad3']);
     const headIds = store.sqlite.prepare('SELECT log_index AS i, head_id AS h FROM results ORDER BY log_index').all();
-    expect(headIds).toEqual([{ i: 0, h: heads[0]!.id }, { i: 1, h: heads[0]!.id }, { i: 2, h: null }, { i: 3, h: heads[1]!.id }]);
+    expect(headIds).toEqual([
+      { i: 0, h: heads[0]!.id },
+      { i: 1, h: heads[0]!.id },
+      { i: 2, h: null },
+      { i: 3, h: heads[1]!.id },
+    ]);
     await store.close();
   });
 
@@ -55,7 +105,13 @@ describe('sqlite store', () => {
     const plan = store.sqlite.prepare(`EXPLAIN QUERY PLAN ${traced[0]}`).all() as Array<{ detail: string }>;
     expect(plan.map((r) => r.detail).join('\n')).toContain('jobs_pending');
     expect(plan.map((r) => r.detail).join('\n')).not.toContain('TEMP B-TREE');
-    expect((store.sqlite.prepare('SELECT count(*) AS n FROM jobs INDEXED BY jobs_pending WHERE state = \'accepted\'').get() as { n: number }).n).toBe(2);
+    expect(
+      (
+        store.sqlite
+          .prepare("SELECT count(*) AS n FROM jobs INDEXED BY jobs_pending WHERE state = 'accepted'")
+          .get() as { n: number }
+      ).n,
+    ).toBe(2);
     await store.close();
   });
 
@@ -117,18 +173,34 @@ describe('sqlite store', () => {
     expect(reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'nonces'").get()).toBeUndefined();
     // A nonce spent before the upgrade stays spent.
     const replay = { ...job(3), nonce: hex(301) };
-    await expect(reopened.acceptJob({ job: replay, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 })).rejects.toMatchObject({ code: 'ERR_NONCE_REPLAYED' });
+    await expect(
+      reopened.acceptJob({ job: replay, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 }),
+    ).rejects.toMatchObject({ code: 'ERR_NONCE_REPLAYED' });
     expect((await reopened.pendingJobs(10)).map((j) => j.id)).toEqual(['job-2']);
     // The leaf datum moved from log_leaves into the result's row; log_leaves is gone. The one log the database held
     // is the log of the first id asked about.
     expect(await reopened.logLeaves('log-a')).toEqual([hex(9)]);
     expect(reopened.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'log_leaves'").get()).toBeUndefined();
-    expect(await reopened.getResult('job-1')).toEqual({ jobId: 'job-1', attestation: '{}', logId: 'log-a', logIndex: 0, head: null });
+    expect(await reopened.getResult('job-1')).toEqual({
+      jobId: 'job-1',
+      attestation: '{}',
+      logId: 'log-a',
+      logIndex: 0,
+      head: null,
+    });
     expect(await reopened.getResult('job-2')).toBeUndefined();
     expect(reopened.sqlite.prepare("SELECT log_index AS i FROM jobs WHERE id = 'job-1'").get()).toEqual({ i: 0 });
     // The upgraded log goes on from where it was: the job still pending takes index 1.
-    expect(await reopened.completeJobs('log-a', [{ jobId: 'job-2', attestation: '{"b":2}', structHash: hex(10) }], NOW)).toEqual([{ jobId: 'job-2', logIndex: 1 }]);
-    expect(await reopened.getResult('job-2')).toEqual({ jobId: 'job-2', attestation: '{"b":2}', logId: 'log-a', logIndex: 1, head: null });
+    expect(
+      await reopened.completeJobs('log-a', [{ jobId: 'job-2', attestation: '{"b":2}', structHash: hex(10) }], NOW),
+    ).toEqual([{ jobId: 'job-2', logIndex: 1 }]);
+    expect(await reopened.getResult('job-2')).toEqual({
+      jobId: 'job-2',
+      attestation: '{"b":2}',
+      logId: 'log-a',
+      logIndex: 1,
+      head: null,
+    });
     expect(await reopened.logLeaves('log-a')).toEqual([hex(9), hex(10)]);
     expect(await reopened.logIds()).toEqual(['log-a']);
     await reopened.close();

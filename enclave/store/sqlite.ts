@@ -15,7 +15,10 @@ import type { Store } from './types.ts';
 export { MIGRATIONS_FOLDER } from './sqlite-connection.ts';
 
 /** `trace` hears the text of every statement run (better-sqlite3's `verbose`): for diagnostics and query-plan tests. */
-export function openSqliteStore(file = ':memory:', opts: { trace?: (sql: string) => void } = {}): Store & { readonly sqlite: Database.Database } {
+export function openSqliteStore(
+  file = ':memory:',
+  opts: { trace?: (sql: string) => void } = {},
+): Store & { readonly sqlite: Database.Database } {
   const { sqlite, db, checkpointer } = openSqliteConnection(file, opts.trace);
   const statements = prepareStatements(db, sqlite);
   const meta = sqliteMetaReads(statements.raw);

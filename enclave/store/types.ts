@@ -57,7 +57,13 @@ export type JobRow = {
 };
 /** A stored result: its log (the log id of the instance that scored it) and index there; `head`: see `CompletedJob`. */
 export type ResultRow = { jobId: string; attestation: string; logId: string; logIndex: number; head: string | null };
-export type TreeHeadRow = { treeSize: number; rootHash: string; timestamp: number; jws: string; chainSignature: string };
+export type TreeHeadRow = {
+  treeSize: number;
+  rootHash: string;
+  timestamp: number;
+  jws: string;
+  chainSignature: string;
+};
 /** One enclave boot's evidence, manifest and JWKS (JSON text each), archived under the evidence digest. */
 export type EvidenceRow = { digest: string; evidence: string; manifest: string; jwks: string; createdAt: number };
 

@@ -30,7 +30,11 @@ async function getJson(path: string): Promise<unknown> {
 }
 
 async function postJson(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const r = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const out = (await r.json().catch(() => ({}))) as Record<string, unknown>;
   if (!r.ok) throw new Error(String(out.code ?? `HTTP ${r.status}`));
   return out;
@@ -63,6 +67,8 @@ async function check(): Promise<void> {
   const mine = ++generation;
   checked = undefined;
   ($('submit') as HTMLButtonElement).disabled = true;
+  // The verdict of an earlier check (say, before "allow simulated" was ticked) is not shown as this one's.
+  say('enclave-verdict', 'checking the enclave…', 'pending');
   try {
     const ev = await getJson('/v1/attestation/evidence');
     const manifest = (await getJson('/v1/attestation/manifest')) as Record<string, string>;
@@ -79,7 +85,13 @@ async function check(): Promise<void> {
     );
     // The list above is for reading; the decision is checkEnclave's, under the same policy (it refuses whatever
     // failed above).
-    const result = await checkEnclave({ evidence: ev, manifest, policy: p, now: now(), verifyEvidence: (e, o) => verifyEvidence(e, o) });
+    const result = await checkEnclave({
+      evidence: ev,
+      manifest,
+      policy: p,
+      now: now(),
+      verifyEvidence: (e, o) => verifyEvidence(e, o),
+    });
     if (mine !== generation) return;
     checked = result;
     const which = pinned
@@ -94,7 +106,11 @@ async function check(): Promise<void> {
     );
   } catch (e) {
     if (mine !== generation) return;
-    say('enclave-verdict', `REFUSED — nothing will be encrypted or sent: ${(e as { code?: string }).code ?? (e as Error).message}`, 'bad');
+    say(
+      'enclave-verdict',
+      `REFUSED — nothing will be encrypted or sent: ${(e as { code?: string }).code ?? (e as Error).message}`,
+      'bad',
+    );
   }
   ($('submit') as HTMLButtonElement).disabled = !(checked && proof);
 }
@@ -102,9 +118,15 @@ async function check(): Promise<void> {
 function describeProof(p: ProvenanceProof): string {
   if (p.kind === 'signed-source' || p.kind === 'attested-fetch') {
     try {
-      const payload = JSON.parse(new TextDecoder().decode(base64url.decode(p.jws.split('.')[1] ?? ''))) as Record<string, unknown>;
-      const st = payload.statement as { accountId?: string; from?: string; to?: string; transactions?: unknown[] } | undefined;
-      if (st) return `${p.kind}: statement of account ${st.accountId} from ${st.from} to ${st.to}, ${st.transactions?.length ?? 0} transactions, signed by ${String(payload.iss)}`;
+      const payload = JSON.parse(new TextDecoder().decode(base64url.decode(p.jws.split('.')[1] ?? ''))) as Record<
+        string,
+        unknown
+      >;
+      const st = payload.statement as
+        | { accountId?: string; from?: string; to?: string; transactions?: unknown[] }
+        | undefined;
+      if (st)
+        return `${p.kind}: statement of account ${st.accountId} from ${st.from} to ${st.to}, ${st.transactions?.length ?? 0} transactions, signed by ${String(payload.iss)}`;
       return `${p.kind}: a fetch of ${String(payload.url ?? payload.host ?? 'a source')} recorded by the enclave`;
     } catch {
       return p.kind;
@@ -119,9 +141,11 @@ $('proof').addEventListener('change', async (ev) => {
   try {
     const text = (await f.text()).trim();
     // A raw TLSNotary presentation (hex, as tlsn-js and the browser extension export it) or a proof envelope (JSON).
-    const v = (/^(0x)?([0-9a-fA-F]{2})+$/.test(text)
-      ? { version: 1, kind: 'tlsn', presentation: text.replace(/^0x/, '').toLowerCase() }
-      : JSON.parse(text)) as ProvenanceProof;
+    const v = (
+      /^(0x)?([0-9a-fA-F]{2})+$/.test(text)
+        ? { version: 1, kind: 'tlsn', presentation: text.replace(/^0x/, '').toLowerCase() }
+        : JSON.parse(text)
+    ) as ProvenanceProof;
     proof = v;
     say('shared', `Will be shared, encrypted to the enclave only: ${describeProof(v)}`);
   } catch {
@@ -132,7 +156,10 @@ $('proof').addEventListener('change', async (ev) => {
 });
 
 $('allow-sim').addEventListener('change', () => void check());
-for (const [field, param] of [['code-hash', 'code'], ['model-hash', 'model']] as const) {
+for (const [field, param] of [
+  ['code-hash', 'code'],
+  ['model-hash', 'model'],
+] as const) {
   ($(field) as HTMLInputElement).value = new URLSearchParams(location.search).get(param) ?? '';
   $(field).addEventListener('change', () => void check());
 }
@@ -164,12 +191,22 @@ $('consent').addEventListener('click', async () => {
     const lender = ($('lender') as HTMLInputElement).value.trim();
     const days = Number(($('days') as HTMLInputElement).value);
     const { jws, consent } = await grantConsent(
-      { lender, purpose: 'credit-scoring', expiry: new Date(Date.now() + days * 86400_000), maxUses: Number(($('uses') as HTMLInputElement).value), inputCommitment: receipt.inputCommitment as `0x${string}` },
+      {
+        lender,
+        purpose: 'credit-scoring',
+        expiry: new Date(Date.now() + days * 86400_000),
+        maxUses: Number(($('uses') as HTMLInputElement).value),
+        inputCommitment: receipt.inputCommitment as `0x${string}`,
+      },
       owner,
       { now },
     );
     await postJson('/v1/consents', { consent: jws });
-    say('consent-result', `Consent ${consent.consentId.slice(0, 12)}… granted to ${lender} until ${new Date(consent.exp * 1000).toISOString()}`, 'ok');
+    say(
+      'consent-result',
+      `Consent ${consent.consentId.slice(0, 12)}… granted to ${lender} until ${new Date(consent.exp * 1000).toISOString()}`,
+      'ok',
+    );
   } catch (e) {
     say('consent-result', `Consent refused: ${(e as { code?: string }).code ?? (e as Error).message}`, 'bad');
   }

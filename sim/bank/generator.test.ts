@@ -31,8 +31,21 @@ describe('seeded bank generator', () => {
   });
 
   it('covers the realistic categories across a population', () => {
-    const seen = new Set(generateBorrowers('cats', 200).flatMap((b) => b.statement.transactions.map((t) => t.category)));
-    for (const c of ['salary', 'benefits', 'transfer_in', 'rent', 'utilities', 'card_spend', 'cash_withdrawal', 'loan_repayment', 'overdraft_fee', 'returned_payment_fee']) {
+    const seen = new Set(
+      generateBorrowers('cats', 200).flatMap((b) => b.statement.transactions.map((t) => t.category)),
+    );
+    for (const c of [
+      'salary',
+      'benefits',
+      'transfer_in',
+      'rent',
+      'utilities',
+      'card_spend',
+      'cash_withdrawal',
+      'loan_repayment',
+      'overdraft_fee',
+      'returned_payment_fee',
+    ]) {
       expect(seen.has(c as never)).toBe(true);
     }
   });

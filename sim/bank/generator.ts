@@ -82,16 +82,42 @@ function drawLatent(rng: Rng): Latent {
   const shockRate = rng.uniform(0.02, 0.25);
   const hiddenRisk = rng.normal();
   const partial = {
-    incomeKind, incomeMonthly, incomeVolatility, rentShare, spendShare, debtShare,
-    bufferMonths, overdraftLimit, shockRate, hiddenRisk,
+    incomeKind,
+    incomeMonthly,
+    incomeVolatility,
+    rentShare,
+    spendShare,
+    debtShare,
+    bufferMonths,
+    overdraftLimit,
+    shockRate,
+    hiddenRisk,
   };
   const riskLogit = defaultLogit(partial);
   return { ...partial, riskLogit, probabilityOfDefault: sigmoid(riskLogit) };
 }
 
-type Planned = { day: number; seq: number; category: Transaction['category']; amount: number; description: string; kind: 'credit' | 'bill' | 'spend' };
+type Planned = {
+  day: number;
+  seq: number;
+  category: Transaction['category'];
+  amount: number;
+  description: string;
+  kind: 'credit' | 'bill' | 'spend';
+};
 
-const MERCHANTS = ['GROCERY MART', 'CORNER CAFE', 'FUEL STOP', 'ONLINE RETAIL', 'PHARMACY', 'DINER', 'HARDWARE CO', 'STREAMING SVC', 'TRANSIT CARD', 'BOOKSHOP'];
+const MERCHANTS = [
+  'GROCERY MART',
+  'CORNER CAFE',
+  'FUEL STOP',
+  'ONLINE RETAIL',
+  'PHARMACY',
+  'DINER',
+  'HARDWARE CO',
+  'STREAMING SVC',
+  'TRANSIT CARD',
+  'BOOKSHOP',
+];
 const SHOCKS = ['AUTO REPAIR', 'DENTAL CLINIC', 'VET HOSPITAL', 'APPLIANCE STORE', 'URGENT CARE'];
 const LENDERS = ['AUTO LOAN', 'STUDENT LOAN', 'PERSONAL LOAN', 'CARD PAYMENT'];
 
@@ -122,7 +148,13 @@ function split(rng: Rng, total: number, n: number): number[] {
 function planMonth(rng: Rng, l: Latent, monthIndex: number, days: number, loanName: string): Planned[] {
   const out: Planned[] = [];
   let seq = 0;
-  const add = (day: number, category: Planned['category'], amount: number, description: string, kind: Planned['kind']): void => {
+  const add = (
+    day: number,
+    category: Planned['category'],
+    amount: number,
+    description: string,
+    kind: Planned['kind'],
+  ): void => {
     out.push({ day: clamp(day, 0, days - 1), seq: seq++, category, amount, description, kind });
   };
   const monthIncome = l.incomeMonthly * Math.exp(l.incomeVolatility * rng.normal());
@@ -132,7 +164,8 @@ function planMonth(rng: Rng, l: Latent, monthIndex: number, days: number, loanNa
     add(2, 'benefits', Math.round(monthIncome), 'STATE BENEFITS', 'credit');
   } else {
     const n = rng.int(3, 9);
-    for (const part of split(rng, monthIncome, n)) add(rng.int(0, days - 1), 'transfer_in', part, 'GIG PLATFORM PAYOUT', 'credit');
+    for (const part of split(rng, monthIncome, n))
+      add(rng.int(0, days - 1), 'transfer_in', part, 'GIG PLATFORM PAYOUT', 'credit');
   }
   add(0, 'rent', -Math.round(l.incomeMonthly * l.rentShare), 'RENT PAYMENT', 'bill');
   add(rng.int(8, 12), 'utilities', -rng.int(6_000, 25_000), 'CITY UTILITIES', 'bill');
@@ -140,15 +173,31 @@ function planMonth(rng: Rng, l: Latent, monthIndex: number, days: number, loanNa
   const spend = l.incomeMonthly * l.spendShare * Math.exp(0.15 * rng.normal());
   const cashShare = rng.uniform(0, 0.25);
   const nCard = rng.int(10, 32);
-  for (const part of split(rng, spend * (1 - cashShare), nCard)) add(rng.int(0, days - 1), 'card_spend', -part, rng.pick(MERCHANTS), 'spend');
+  for (const part of split(rng, spend * (1 - cashShare), nCard))
+    add(rng.int(0, days - 1), 'card_spend', -part, rng.pick(MERCHANTS), 'spend');
   if (cashShare > 0.05) {
-    for (const part of split(rng, spend * cashShare, rng.int(1, 3))) add(rng.int(0, days - 1), 'cash_withdrawal', -part, 'ATM WITHDRAWAL', 'spend');
+    for (const part of split(rng, spend * cashShare, rng.int(1, 3)))
+      add(rng.int(0, days - 1), 'cash_withdrawal', -part, 'ATM WITHDRAWAL', 'spend');
   }
   if (rng.bernoulli(l.shockRate)) {
-    add(rng.int(0, days - 1), 'card_spend', -Math.round(l.incomeMonthly * rng.uniform(0.3, 1.2)), rng.pick(SHOCKS), 'spend');
+    add(
+      rng.int(0, days - 1),
+      'card_spend',
+      -Math.round(l.incomeMonthly * rng.uniform(0.3, 1.2)),
+      rng.pick(SHOCKS),
+      'spend',
+    );
   }
-  if (rng.bernoulli(0.15)) add(rng.int(0, days - 1), 'transfer_out', -rng.int(2_000, 40_000), 'TRANSFER TO FRIEND', 'spend');
-  if (rng.bernoulli(0.1)) add(rng.int(0, days - 1), 'other', -rng.int(500, 5_000), monthIndex % 2 ? 'BANK SERVICE CHARGE' : 'SUBSCRIPTION', 'spend');
+  if (rng.bernoulli(0.15))
+    add(rng.int(0, days - 1), 'transfer_out', -rng.int(2_000, 40_000), 'TRANSFER TO FRIEND', 'spend');
+  if (rng.bernoulli(0.1))
+    add(
+      rng.int(0, days - 1),
+      'other',
+      -rng.int(500, 5_000),
+      monthIndex % 2 ? 'BANK SERVICE CHARGE' : 'SUBSCRIPTION',
+      'spend',
+    );
   // Credits before debits on a day; otherwise in planned order (stable, so the result is reproducible).
   out.sort((a, b) => a.day - b.day || (a.kind === 'credit' ? 0 : 1) - (b.kind === 'credit' ? 0 : 1) || a.seq - b.seq);
   return out;
@@ -156,14 +205,17 @@ function planMonth(rng: Rng, l: Latent, monthIndex: number, days: number, loanNa
 
 /** One synthetic borrower: statement, hidden traits and the default draw. Pure and seeded. */
 export function generateBorrower(seed: string | number, index: number, opts: GeneratorOptions = {}): Borrower {
-  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError('generator: index must be a non-negative integer');
+  if (!Number.isSafeInteger(index) || index < 0)
+    throw new RangeError('generator: index must be a non-negative integer');
   const months = opts.months ?? 6;
   if (!Number.isInteger(months) || months < 1 || months > 36) throw new RangeError('generator: months must be 1..36');
   const startMs = parseStart(opts.start ?? '2026-01-01');
   const rng = createRng(`props/sim/bank/v${GENERATOR_VERSION}/${String(seed)}/${index}`);
   const latent = drawLatent(rng);
   // The outcome is drawn first from its own stream, so the statement's randomness cannot leak into the label.
-  const defaulted = createRng(`props/sim/bank/v${GENERATOR_VERSION}/${String(seed)}/${index}/outcome`).next() < latent.probabilityOfDefault;
+  const defaulted =
+    createRng(`props/sim/bank/v${GENERATOR_VERSION}/${String(seed)}/${index}/outcome`).next() <
+    latent.probabilityOfDefault;
 
   const openingBalance = Math.round(latent.incomeMonthly * latent.bufferMonths * rng.uniform(0.6, 1.4));
   const loanName = rng.pick(LENDERS);
@@ -195,11 +247,14 @@ export function generateBorrower(seed: string | number, index: number, opts: Gen
         lastFeeDay = p.day;
       }
       // Family sometimes covers an overdraft.
-      if (balance < 0 && rng.bernoulli(0.08)) push(dayMs, 'transfer_in', Math.min(-balance + rng.int(0, 20_000), 500_000), 'TRANSFER FROM FAMILY');
+      if (balance < 0 && rng.bernoulli(0.08))
+        push(dayMs, 'transfer_in', Math.min(-balance + rng.int(0, 20_000), 500_000), 'TRANSFER FROM FAMILY');
     }
   }
   const endMs = monthStart(startMs, months) - DAY_MS;
-  const accountId = `acct-${String(seed).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32)}-${index}`;
+  const accountId = `acct-${String(seed)
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 32)}-${index}`;
   const statement: Statement = {
     version: 1,
     accountId,
@@ -213,7 +268,11 @@ export function generateBorrower(seed: string | number, index: number, opts: Gen
 }
 
 /** `count` borrowers from index `offset` on. */
-export function generateBorrowers(seed: string | number, count: number, opts: GeneratorOptions & { offset?: number } = {}): Borrower[] {
+export function generateBorrowers(
+  seed: string | number,
+  count: number,
+  opts: GeneratorOptions & { offset?: number } = {},
+): Borrower[] {
   const { offset = 0, ...rest } = opts;
   return Array.from({ length: count }, (_, i) => generateBorrower(seed, offset + i, rest));
 }

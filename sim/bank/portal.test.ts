@@ -60,11 +60,18 @@ describe('bank portal', () => {
     const { payload, protectedHeader } = await compactVerify(r.body, createLocalJWKSet(jwks));
     expect(protectedHeader.typ).toBe(SIGNED_SOURCE_JWS_TYP);
     const p = signedSourcePayload.parse(JSON.parse(new TextDecoder().decode(payload)));
-    expect(p).toMatchObject({ iss: 'bank.props.test', sub: 'acc-1', iat: NOW.getTime() / 1000, exp: NOW.getTime() / 1000 + 3600 });
+    expect(p).toMatchObject({
+      iss: 'bank.props.test',
+      sub: 'acc-1',
+      iat: NOW.getTime() / 1000,
+      exp: NOW.getTime() / 1000 + 3600,
+    });
     expect(p.statement).toEqual(sampleStatement('acc-1'));
   });
 
   it('is not trusted without its test CA', async () => {
-    await expect(get('/.well-known/jwks.json', {}, [])).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    await expect(get('/.well-known/jwks.json', {}, [])).rejects.toMatchObject({
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
   });
 });

@@ -98,10 +98,18 @@ export async function startBankPortal(opts: BankPortalOptions): Promise<BankPort
     const st = await opts.statementFor(accountId);
     if (!st) return send(res, 404, 'application/json', '{"error":"no_statement"}');
     const checked = statementSchema.parse(st); // the fixture never serves a record outside the schema
-    const wantsJws = url.searchParams.get('format') === 'jws' || (req.headers.accept ?? '').includes('application/jose');
+    const wantsJws =
+      url.searchParams.get('format') === 'jws' || (req.headers.accept ?? '').includes('application/jose');
     if (!wantsJws) return send(res, 200, 'application/json', canonicalBytes(checked));
     const iat = Math.floor(now().getTime() / 1000);
-    const payload: SignedSourcePayload = { v: SIGNED_SOURCE_VERSION, iss: host, sub: accountId, iat, exp: iat + ttl, statement: checked };
+    const payload: SignedSourcePayload = {
+      v: SIGNED_SOURCE_VERSION,
+      iss: host,
+      sub: accountId,
+      iat,
+      exp: iat + ttl,
+      statement: checked,
+    };
     const jws = await new CompactSign(canonicalBytes(payload))
       .setProtectedHeader({ alg: 'ES256', typ: SIGNED_SOURCE_JWS_TYP, kid })
       .sign(privateKey);

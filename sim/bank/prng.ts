@@ -26,7 +26,10 @@ export function createRng(label: string): Rng {
   let c = view.getUint32(8, true);
   let d = view.getUint32(12, true) | 1;
   const u32 = (): number => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);

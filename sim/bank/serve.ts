@@ -10,13 +10,19 @@ import { startBankPortal } from './portal.ts';
 import { sampleStatement } from './sample.ts';
 import { generateBorrower } from './generator.ts';
 
-const { values: v } = parseArgs({ options: { dir: { type: 'string' }, account: { type: 'string', default: 'acc-1' }, seed: { type: 'string' } }, strict: true });
+const { values: v } = parseArgs({
+  options: { dir: { type: 'string' }, account: { type: 'string', default: 'acc-1' }, seed: { type: 'string' } },
+  strict: true,
+});
 if (!v.dir) {
   process.stderr.write('usage: sim/bank/serve.ts --dir DIR [--account ID]\n');
   process.exit(2);
 }
 const token = `tok_${randomBytes(18).toString('base64url')}`;
-const statementFor = v.seed === undefined ? sampleStatement : (id: string) => ({ ...generateBorrower(v.seed!, 0).statement, accountId: id });
+const statementFor =
+  v.seed === undefined
+    ? sampleStatement
+    : (id: string) => ({ ...generateBorrower(v.seed!, 0).statement, accountId: id });
 const portal = await startBankPortal({ statementFor, accounts: [{ accountId: v.account!, token }] });
 await mkdir(v.dir, { recursive: true });
 await writeFile(join(v.dir, 'ca.pem'), portal.caPem);

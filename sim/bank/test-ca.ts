@@ -26,7 +26,10 @@ function serial(): string {
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -79,7 +82,11 @@ export async function createTestCa(opts: { name?: string; now?: Date } = {}): Pr
           await x509.AuthorityKeyIdentifierExtension.create(ca),
         ],
       });
-      return { certPem: cert.toString('pem'), keyPem: await pkcs8Pem(keys.privateKey), der: new Uint8Array(cert.rawData) };
+      return {
+        certPem: cert.toString('pem'),
+        keyPem: await pkcs8Pem(keys.privateKey),
+        der: new Uint8Array(cert.rawData),
+      };
     },
   };
 }

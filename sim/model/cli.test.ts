@@ -7,7 +7,11 @@ import { generateBorrower } from '../bank/generator.ts';
 import { main } from '../../cli/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'props-model-cli-'));
-const card = JSON.parse(readFileSync(DEFAULT_MODEL_CARD_PATH, 'utf8')) as { modelHash: string; params: number; heldOut: { auc: number } };
+const card = JSON.parse(readFileSync(DEFAULT_MODEL_CARD_PATH, 'utf8')) as {
+  modelHash: string;
+  params: number;
+  heldOut: { auc: number };
+};
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -27,7 +31,12 @@ describe('props model', () => {
     const r = await run(['info', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
-      modelHash: card.modelHash, format: 'onnx', params: card.params, features: FEATURE_NAMES, auc: card.heldOut.auc, executionProvider: 'cpu',
+      modelHash: card.modelHash,
+      format: 'onnx',
+      params: card.params,
+      features: FEATURE_NAMES,
+      auc: card.heldOut.auc,
+      executionProvider: 'cpu',
     });
   });
 
@@ -60,7 +69,12 @@ describe('props model', () => {
     writeFileSync(good, JSON.stringify(s));
     const r = await run(['score', '--statement', good, '--threshold', '700', '--json']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { decision: string; threshold: number; modelHash: string; reasonCodes: string[] };
+    const out = JSON.parse(r.stdout) as {
+      decision: string;
+      threshold: number;
+      modelHash: string;
+      reasonCodes: string[];
+    };
     expect(out.threshold).toBe(700);
     expect(['approve', 'decline']).toContain(out.decision);
     expect(out.modelHash).toBe(card.modelHash);

@@ -6,7 +6,13 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../../protocol/index.ts';
 import { findPropsError, parseWith, PropsError, statement } from '../../protocol/index.ts';
 import {
-  computeFeatures, decide, DEFAULT_MODEL_CARD_PATH, DEFAULT_MODEL_PATH, FEATURE_NAMES, loadModel, readModelCard,
+  computeFeatures,
+  decide,
+  DEFAULT_MODEL_CARD_PATH,
+  DEFAULT_MODEL_PATH,
+  FEATURE_NAMES,
+  loadModel,
+  readModelCard,
   type ExecutionProvider,
 } from '../../enclave/model/index.ts';
 import { trainCreditModel, writeModelFiles } from './train.ts';
@@ -44,7 +50,11 @@ const shared = {
 } as const;
 
 async function info(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { ...shared, card: { type: 'string' }, 'expected-hash': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { ...shared, card: { type: 'string' }, 'expected-hash': { type: 'string' } },
+  });
   const ep = provider(values.provider);
   if (!ep) return usage('--provider must be cpu or cuda');
   try {
@@ -55,9 +65,12 @@ async function info(argv: string[]): Promise<number> {
       ...(values['expected-hash'] !== undefined ? { expectedHash: values['expected-hash'] } : {}),
     });
     await model.release();
-    const card = await readModelCard(values.card ?? (values.model === undefined ? DEFAULT_MODEL_CARD_PATH : values.model.replace(/\.onnx$/, '.json')));
+    const card = await readModelCard(
+      values.card ?? (values.model === undefined ? DEFAULT_MODEL_CARD_PATH : values.model.replace(/\.onnx$/, '.json')),
+    );
     // The card's metrics describe one file; never attribute them to another.
-    if (card.modelHash !== model.modelHash) throw new PropsError('ERR_MODEL_HASH_MISMATCH', { detail: 'model card describes another file' });
+    if (card.modelHash !== model.modelHash)
+      throw new PropsError('ERR_MODEL_HASH_MISMATCH', { detail: 'model card describes another file' });
     const out = {
       modelHash: model.modelHash,
       format: 'onnx' as const,
@@ -69,14 +82,14 @@ async function info(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else {
       process.stdout.write(
-        [
+        `${[
           `model           ${card.name} (${out.format}, opset ${card.opset})`,
           `modelHash       ${out.modelHash}`,
           `params          ${out.params}`,
           `features        ${out.features.join(', ')}`,
           `held-out AUC    ${out.auc.toFixed(4)} (${card.heldOut.count} borrowers, seed ${card.heldOut.seed})`,
           `provider        ${out.executionProvider}`,
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
       );
     }
     return 0;
@@ -86,16 +99,34 @@ async function info(argv: string[]): Promise<number> {
 }
 
 async function train(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: 'boolean', default: false }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { json: { type: 'boolean', default: false }, out: { type: 'string' } },
+  });
   const m = trainCreditModel();
   const { onnxPath, cardPath } = await writeModelFiles(m, values.out);
-  const out = { modelHash: m.card.modelHash, auc: m.card.heldOut.auc, params: m.card.params, onnx: onnxPath, card: cardPath };
-  process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `wrote ${onnxPath}\n      ${cardPath}\nmodelHash ${out.modelHash}\nheld-out AUC ${out.auc.toFixed(4)}\n`);
+  const out = {
+    modelHash: m.card.modelHash,
+    auc: m.card.heldOut.auc,
+    params: m.card.params,
+    onnx: onnxPath,
+    card: cardPath,
+  };
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(out)}\n`
+      : `wrote ${onnxPath}\n      ${cardPath}\nmodelHash ${out.modelHash}\nheld-out AUC ${out.auc.toFixed(4)}\n`,
+  );
   return 0;
 }
 
 async function score(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { ...shared, statement: { type: 'string' }, threshold: { type: 'string', default: '700' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { ...shared, statement: { type: 'string' }, threshold: { type: 'string', default: '700' } },
+  });
   const ep = provider(values.provider);
   if (!ep) return usage('--provider must be cpu or cuda');
   if (!values.statement) return usage('--statement is required');
@@ -114,12 +145,25 @@ async function score(argv: string[]): Promise<number> {
       throw new PropsError('ERR_JSON_MALFORMED', { detail: 'statement', cause: e });
     }
     const features = computeFeatures(parseWith(statement, json, 'ERR_INPUT_MALFORMED'));
-    const model = await loadModel({ path: values.model ?? DEFAULT_MODEL_PATH, executionProvider: ep, allowCpuFallback: values['allow-cpu-fallback'] });
+    const model = await loadModel({
+      path: values.model ?? DEFAULT_MODEL_PATH,
+      executionProvider: ep,
+      allowCpuFallback: values['allow-cpu-fallback'],
+    });
     const [s] = await model.scoreBatch([features]);
     await model.release();
     if (!s) throw new Error('model: empty result');
-    const out = { ...decide(s, Number(values.threshold)), probabilityOfDefault: s.probabilityOfDefault, modelHash: model.modelHash, executionProvider: model.executionProvider };
-    process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `${out.decision} (score ${out.score}, threshold ${out.threshold}) reasons: ${out.reasonCodes.join(', ') || 'none'}\n`);
+    const out = {
+      ...decide(s, Number(values.threshold)),
+      probabilityOfDefault: s.probabilityOfDefault,
+      modelHash: model.modelHash,
+      executionProvider: model.executionProvider,
+    };
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(out)}\n`
+        : `${out.decision} (score ${out.score}, threshold ${out.threshold}) reasons: ${out.reasonCodes.join(', ') || 'none'}\n`,
+    );
     return 0;
   } catch (e) {
     return failed(e);

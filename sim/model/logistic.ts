@@ -46,7 +46,11 @@ function solve(A: number[][], b: number[]): number[] {
 }
 
 /** Newton/IRLS on standardized inputs Z; the intercept is not penalised. */
-export function fitLogistic(Z: readonly (readonly number[])[], y: readonly boolean[], opts: { l2: number; iterations: number }): LogisticModel {
+export function fitLogistic(
+  Z: readonly (readonly number[])[],
+  y: readonly boolean[],
+  opts: { l2: number; iterations: number },
+): LogisticModel {
   const f = Z[0]?.length ?? 0;
   const d = f + 1; // last slot is the intercept
   let beta = new Array<number>(d).fill(0);
@@ -93,7 +97,11 @@ export function auc(scores: readonly number[], positives: readonly boolean[]): n
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
     const avgRank = (i + j + 2) / 2;
-    for (let k = i; k <= j; k++) if (positives[idx[k]!]) { rankSumPos += avgRank; nPos++; }
+    for (let k = i; k <= j; k++)
+      if (positives[idx[k]!]) {
+        rankSumPos += avgRank;
+        nPos++;
+      }
     i = j + 1;
   }
   const nNeg = idx.length - nPos;

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateBorrowers } from '../bank/generator.ts';
 import {
-  computeFeatures, DEFAULT_MODEL_CARD_PATH, DEFAULT_MODEL_PATH, loadModel, modelCard, modelHashOf,
+  computeFeatures,
+  DEFAULT_MODEL_CARD_PATH,
+  DEFAULT_MODEL_PATH,
+  loadModel,
+  modelCard,
+  modelHashOf,
 } from '../../enclave/model/index.ts';
 import { auc } from './logistic.ts';
 import { DEFAULT_TRAINING, trainCreditModel } from './train.ts';
@@ -26,7 +31,7 @@ describe('credit model training', () => {
     expect(`${JSON.stringify(m.card, null, 2)}\n`).toBe(readFileSync(DEFAULT_MODEL_CARD_PATH, 'utf8'));
   }, 120_000);
 
-  it('every kept weight points in its feature\'s documented adverse direction', () => {
+  it("every kept weight points in its feature's documented adverse direction", () => {
     const card = modelCard.parse(JSON.parse(readFileSync(DEFAULT_MODEL_CARD_PATH, 'utf8')));
     for (const f of card.features) expect(f.adverse === 'high' ? f.weight >= 0 : f.weight <= 0).toBe(true);
   });
@@ -43,7 +48,10 @@ describe('credit model training', () => {
     const rows = borrowers.map((b) => computeFeatures(b.statement));
     for (let i = 0; i < rows.length; i += 500) scores.push(...(await model.scoreBatch(rows.slice(i, i + 500))));
     await model.release();
-    const value = auc(scores.map((s) => s.probabilityOfDefault), borrowers.map((b) => b.defaulted));
+    const value = auc(
+      scores.map((s) => s.probabilityOfDefault),
+      borrowers.map((b) => b.defaulted),
+    );
     expect(value).toBeGreaterThanOrEqual(0.75);
     expect(value).toBeLessThan(0.9); // far above real credit models would mean labels leak from the features
     // And the card's own held-out number is in the same band.

@@ -6,11 +6,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateBorrower, GENERATOR_VERSION } from '../bank/generator.ts';
 import {
-  buildCreditModel, computeFeatures, CREDIT_MODEL_NAME, f32, FEATURES, IR_VERSION, modelHashOf, OPSET_VERSION,
+  buildCreditModel,
+  computeFeatures,
+  CREDIT_MODEL_NAME,
+  f32,
+  FEATURES,
+  IR_VERSION,
+  modelHashOf,
+  OPSET_VERSION,
   type ModelCard,
 } from '../../enclave/model/index.ts';
 import {
-  auc, brierScore, calibrationTable, fitLogistic, fitStandardization, predictLogistic, standardize, type CalibrationBin,
+  auc,
+  brierScore,
+  calibrationTable,
+  fitLogistic,
+  fitStandardization,
+  predictLogistic,
+  standardize,
+  type CalibrationBin,
 } from './logistic.ts';
 
 export type TrainingConfig = {
@@ -58,7 +72,8 @@ export type TrainedModel = { onnx: Uint8Array; card: ModelCard };
  * other way (a collinearity artefact) is dropped and the fit repeated, so every reason code names a real adverse end.
  */
 export function trainCreditModel(cfg: TrainingConfig = DEFAULT_TRAINING): TrainedModel {
-  if (cfg.trainSeed === cfg.holdoutSeed) throw new RangeError('training: held-out seed must differ from the training seed');
+  if (cfg.trainSeed === cfg.holdoutSeed)
+    throw new RangeError('training: held-out seed must differ from the training seed');
   const train = dataset(cfg.trainSeed, cfg.trainCount, cfg.start);
   const standardization = fitStandardization(train.X);
   const Z = train.X.map((r) => standardize(r, standardization));
@@ -68,8 +83,11 @@ export function trainCreditModel(cfg: TrainingConfig = DEFAULT_TRAINING): Traine
     let worst = -1;
     let worstValue = 0;
     model.weights.forEach((w, j) => {
-      const wrong = (FEATURES[j]!.adverse === 'high' ? -w : w);
-      if (active[j] && wrong > worstValue) { worst = j; worstValue = wrong; }
+      const wrong = FEATURES[j]!.adverse === 'high' ? -w : w;
+      if (active[j] && wrong > worstValue) {
+        worst = j;
+        worstValue = wrong;
+      }
     });
     if (worst < 0) break;
     active[worst] = false;
@@ -129,7 +147,10 @@ export function trainCreditModel(cfg: TrainingConfig = DEFAULT_TRAINING): Traine
 }
 
 /** Writes `<name>.onnx` and `<name>.json` into `dir` (default: enclave/model). */
-export async function writeModelFiles(m: TrainedModel, dir: string = MODEL_DIR): Promise<{ onnxPath: string; cardPath: string }> {
+export async function writeModelFiles(
+  m: TrainedModel,
+  dir: string = MODEL_DIR,
+): Promise<{ onnxPath: string; cardPath: string }> {
   await mkdir(dir, { recursive: true });
   const onnxPath = join(dir, m.card.file);
   const cardPath = join(dir, `${m.card.name}.json`);

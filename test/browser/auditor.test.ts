@@ -30,7 +30,11 @@ describe.skipIf(!hasChromium)('auditor page (Chromium)', () => {
     const enclave = await simEnclave();
     const request = { requestId: hex32('11'), nonce: hex32('22'), consentRef: hex32('33') };
     const attestation = await enclave.signResult(request, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
-    const bundle = buildAuditBundle(enclave, [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }], NOW);
+    const bundle = buildAuditBundle(
+      enclave,
+      [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }],
+      NOW,
+    );
     writeFileSync(good, JSON.stringify(bundle));
     const t = structuredClone(bundle);
     t.manifest.modelHash = hex32('ab');

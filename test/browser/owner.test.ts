@@ -28,9 +28,15 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
   beforeAll(async () => {
     const bank = await bankTrust();
     writeFileSync(join(dir, 'prov.json'), JSON.stringify(bank.policy));
-    child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--provenance-policy', join(dir, 'prov.json')], {
-      cwd: REPO_ROOT, env: { ...process.env, PROPS_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', '0', '--quiet', '--provenance-policy', join(dir, 'prov.json')],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PROPS_ADMIN_TOKEN: ADMIN },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     url = await new Promise<string>((resolve, reject) => {
       let buf = '';
       child.stdout!.on('data', (d: Buffer) => {
@@ -41,9 +47,19 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
     });
     const t = Math.floor(Date.now() / 1000);
     const statement = generateBorrowers('owner-page', 1)[0]!.statement;
-    const jws = await makeSignedSource(bank.key, { iss: 'bank.props.test', sub: statement.accountId, iat: t - 60, exp: t + 3600, statement });
+    const jws = await makeSignedSource(bank.key, {
+      iss: 'bank.props.test',
+      sub: statement.accountId,
+      iat: t - 60,
+      exp: t + 3600,
+      statement,
+    });
     writeFileSync(proofPath, JSON.stringify({ version: 1, kind: 'signed-source', jws }));
-    const res = await fetch(`${url}/v1/admin/lenders`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: 'page' }) });
+    const res = await fetch(`${url}/v1/admin/lenders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ name: 'page' }),
+    });
     lenderId = ((await res.json()) as { lenderId: string }).lenderId;
     browser = await launch();
   }, 60_000);
@@ -84,10 +100,14 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
     expect(await page.textContent('#enclave-verdict')).toMatch(/SIMULATED.*NOT PINNED: any code and model pass/);
     await page.setInputFiles('#proof', proofPath);
     await page.waitForFunction(() => (document.getElementById('shared')?.textContent ?? '').length > 0);
-    expect(await page.textContent('#shared')).toMatch(/signed-source: statement of account .* signed by bank\.props\.test/);
+    expect(await page.textContent('#shared')).toMatch(
+      /signed-source: statement of account .* signed by bank\.props\.test/,
+    );
     await page.click('#submit');
     await page.waitForSelector('#receipt.ok, #receipt.bad');
-    expect(await page.textContent('#receipt')).toMatch(/Receipt signed by the enclave: input commitment 0x[0-9a-f]{64}/);
+    expect(await page.textContent('#receipt')).toMatch(
+      /Receipt signed by the enclave: input commitment 0x[0-9a-f]{64}/,
+    );
     await page.fill('#lender', lenderId);
     await page.click('#consent');
     await page.waitForSelector('#consent-result.ok, #consent-result.bad');
@@ -96,7 +116,10 @@ describe.skipIf(!hasChromium)('data-owner page (Chromium)', () => {
   });
 
   it('swapped code: an enclave running other code than the one the owner pinned is refused before anything is encrypted', async () => {
-    const manifest = (await (await fetch(`${url}/v1/attestation/manifest`)).json()) as { codeHash: string; modelHash: string };
+    const manifest = (await (await fetch(`${url}/v1/attestation/manifest`)).json()) as {
+      codeHash: string;
+      modelHash: string;
+    };
     const other = `0x${'00'.repeat(32)}`;
     const open = async (query: string) => {
       const page = await browser.newPage();

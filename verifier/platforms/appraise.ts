@@ -21,7 +21,9 @@ export type AttestVerdict = {
   errors: { code: ErrorCode; message: string }[];
 };
 
-export type VerifierMap = Partial<Record<Platform, PlatformVerifier & Partial<Pick<RealPlatformVerifier<unknown>, 'validate'>>>>;
+export type VerifierMap = Partial<
+  Record<Platform, PlatformVerifier & Partial<Pick<RealPlatformVerifier<unknown>, 'validate'>>>
+>;
 
 export type AppraiseParameters = {
   platform: Platform;
@@ -51,9 +53,16 @@ export async function appraise(p: AppraiseParameters): Promise<AttestVerdict> {
   const section = (p.policy.evidence.platforms as Record<string, unknown>)[p.platform];
   const unpinned: string[] = [];
   if (section === undefined) {
-    errors.push({ code: 'ERR_EVIDENCE_PLATFORM_NOT_ALLOWED', message: ERROR_MESSAGES.ERR_EVIDENCE_PLATFORM_NOT_ALLOWED });
+    errors.push({
+      code: 'ERR_EVIDENCE_PLATFORM_NOT_ALLOWED',
+      message: ERROR_MESSAGES.ERR_EVIDENCE_PLATFORM_NOT_ALLOWED,
+    });
   } else if (v.validate) {
-    const opts = { now: p.now, allowDebugGlobal: p.policy.evidence.allowDebug, ...(p.expectedReportData === undefined ? {} : { expectedReportData: p.expectedReportData }) };
+    const opts = {
+      now: p.now,
+      allowDebugGlobal: p.policy.evidence.allowDebug,
+      ...(p.expectedReportData === undefined ? {} : { expectedReportData: p.expectedReportData }),
+    };
     errors.push(...v.validate(claims, section, opts).map(errOf));
     for (const [k, val] of Object.entries(section as Record<string, unknown>)) if (val === 'any') unpinned.push(k);
   }

@@ -23,7 +23,10 @@ export const realInputsJson = z.strictObject({
   collateral: z.record(z.string(), z.unknown()).optional(),
   certs: z.array(z.string().min(1).max(1_000_000)).max(16).optional(),
   eventLog: z.union([z.string().max(8_000_000), z.array(z.unknown())]).optional(),
-  expectedNonce: z.string().regex(/^0x([0-9a-fA-F]{2}){1,64}$/).optional(),
+  expectedNonce: z
+    .string()
+    .regex(/^0x([0-9a-fA-F]{2}){1,64}$/)
+    .optional(),
 });
 export type RealInputsJson = z.infer<typeof realInputsJson>;
 
@@ -38,8 +41,13 @@ const b64 = (s: string, what: string): Uint8Array => {
 function fromJson(j: RealInputsJson): RealInputs {
   const out: RealInputs = {};
   if (j.collateral !== undefined) out.collateral = j.collateral;
-  if (j.certs) out.certs = j.certs.map((c) => (c.includes('-----BEGIN') ? new TextEncoder().encode(c) : b64(c, 'certs')));
-  if (j.eventLog !== undefined) out.eventLog = typeof j.eventLog === 'string' && !j.eventLog.trimStart().startsWith('[') ? b64(j.eventLog, 'eventLog') : j.eventLog;
+  if (j.certs)
+    out.certs = j.certs.map((c) => (c.includes('-----BEGIN') ? new TextEncoder().encode(c) : b64(c, 'certs')));
+  if (j.eventLog !== undefined)
+    out.eventLog =
+      typeof j.eventLog === 'string' && !j.eventLog.trimStart().startsWith('[')
+        ? b64(j.eventLog, 'eventLog')
+        : j.eventLog;
   if (j.expectedNonce) out.expectedNonce = new Uint8Array(Buffer.from(j.expectedNonce.slice(2), 'hex'));
   return out;
 }
@@ -52,13 +60,18 @@ export function realInputs(collateral: unknown): RealInputs {
   }
   const c = collateral as Record<string, unknown>;
   for (const k of Object.keys(c)) {
-    if (!['collateral', 'certs', 'eventLog', 'expectedNonce'].includes(k)) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `unknown input ${k}` });
+    if (!['collateral', 'certs', 'eventLog', 'expectedNonce'].includes(k))
+      throw new PropsError('ERR_INPUT_MALFORMED', { detail: `unknown input ${k}` });
   }
-  const inMemory = (Array.isArray(c.certs) && c.certs.some((x) => x instanceof Uint8Array)) || c.expectedNonce instanceof Uint8Array || c.eventLog instanceof Uint8Array;
+  const inMemory =
+    (Array.isArray(c.certs) && c.certs.some((x) => x instanceof Uint8Array)) ||
+    c.expectedNonce instanceof Uint8Array ||
+    c.eventLog instanceof Uint8Array;
   if (!inMemory) return fromJson(parseWith(realInputsJson, c, 'ERR_INPUT_MALFORMED'));
   if (c.certs !== undefined && !(Array.isArray(c.certs) && c.certs.every((x) => x instanceof Uint8Array))) {
     throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'certs' });
   }
-  if (c.expectedNonce !== undefined && !(c.expectedNonce instanceof Uint8Array)) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'expectedNonce' });
+  if (c.expectedNonce !== undefined && !(c.expectedNonce instanceof Uint8Array))
+    throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'expectedNonce' });
   return c as RealInputs;
 }

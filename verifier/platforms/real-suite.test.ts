@@ -7,7 +7,12 @@ import { makeRealVerifiers } from './real.ts';
 
 const verifiers = makeRealVerifiers();
 /** Deterministic pseudo-random bytes (SHA-256 counter mode), so a failure reproduces. */
-const noise = (n: number) => new Uint8Array(Buffer.concat(Array.from({ length: Math.ceil(n / 32) }, (_, i) => createHash('sha256').update(`props-${i}`).digest())).subarray(0, n));
+const noise = (n: number) =>
+  new Uint8Array(
+    Buffer.concat(
+      Array.from({ length: Math.ceil(n / 32) }, (_, i) => createHash('sha256').update(`props-${i}`).digest()),
+    ).subarray(0, n),
+  );
 const now = new Date('2025-07-04T10:24:15Z');
 
 describe.each(Object.values(verifiers))('$platform verifier fails closed', (v) => {
@@ -27,13 +32,19 @@ describe.each(Object.values(verifiers))('$platform verifier fails closed', (v) =
   });
 
   it('unknown context inputs are refused', async () => {
-    await expect(v.verify(new Uint8Array(10), { now, collateral: { surprise: 1 } })).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+    await expect(v.verify(new Uint8Array(10), { now, collateral: { surprise: 1 } })).rejects.toMatchObject({
+      code: 'ERR_INPUT_MALFORMED',
+    });
   });
 });
 
 describe('inputs in the JSON form an Evidence record carries', () => {
   it('malformed JSON inputs are refused', async () => {
-    await expect(verifiers['sev-snp'].verify(new Uint8Array(1184), { now, collateral: { certs: [42] } })).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
-    await expect(verifiers.nvidia.verify(new Uint8Array(10), { now, collateral: { expectedNonce: 'zz' } })).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+    await expect(
+      verifiers['sev-snp'].verify(new Uint8Array(1184), { now, collateral: { certs: [42] } }),
+    ).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
+    await expect(
+      verifiers.nvidia.verify(new Uint8Array(10), { now, collateral: { expectedNonce: 'zz' } }),
+    ).rejects.toMatchObject({ code: 'ERR_INPUT_MALFORMED' });
   });
 });

@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import { compactVerify } from 'jose';
 import {
-
   parseJsonText,
   parseSimQuote,
   parseWith,
@@ -49,8 +48,13 @@ export const simVerifier: PlatformVerifier = {
     } catch (cause) {
       throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: 'certificate signature', cause });
     }
-    const cert = parseWith(simCert, parseJsonText(new TextDecoder().decode(payload), 4096), 'ERR_EVIDENCE_CHAIN_INVALID');
-    if (cert.iss !== rootFingerprint) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: 'issuer is not the root' });
+    const cert = parseWith(
+      simCert,
+      parseJsonText(new TextDecoder().decode(payload), 4096),
+      'ERR_EVIDENCE_CHAIN_INVALID',
+    );
+    if (cert.iss !== rootFingerprint)
+      throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: 'issuer is not the root' });
     const now = Math.floor(verificationTime(ctx.now) / 1000);
     if (now < cert.nbf || now > cert.exp) throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED');
 
@@ -79,4 +83,3 @@ export const simVerifier: PlatformVerifier = {
     };
   },
 };
-

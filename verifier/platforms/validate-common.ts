@@ -21,7 +21,13 @@ export type ValidateOptions = {
   allowDebugGlobal?: boolean;
 };
 
-export function checkCommon(v: Violations, claims: { debug: boolean; reportData: string }, allowDebugSection: boolean, opts: ValidateOptions): void {
+export function checkCommon(
+  v: Violations,
+  claims: { debug: boolean; reportData: string },
+  allowDebugSection: boolean,
+  opts: ValidateOptions,
+): void {
   if (claims.debug && !(allowDebugSection && (opts.allowDebugGlobal ?? true))) v.add('ERR_EVIDENCE_DEBUG');
-  if (opts.expectedReportData !== undefined && opts.expectedReportData.toLowerCase() !== claims.reportData) v.add('ERR_EVIDENCE_REPORT_DATA_MISMATCH');
+  if (opts.expectedReportData !== undefined && opts.expectedReportData.toLowerCase() !== claims.reportData)
+    v.add('ERR_EVIDENCE_REPORT_DATA_MISMATCH');
 }

@@ -45,7 +45,10 @@ describe.skipIf(!FIX)('policy knobs on real evidence', () => {
     appraise({
       platform: 'tdx',
       evidence: new Uint8Array(readFileSync(A('intel-dcap-qvl-samples/tdx_quote'))),
-      inputs: { collateral: JSON.parse(readFileSync(A('intel-dcap-qvl-samples/tdx_quote_collateral.json'), 'utf8')), ...extra },
+      inputs: {
+        collateral: JSON.parse(readFileSync(A('intel-dcap-qvl-samples/tdx_quote_collateral.json'), 'utf8')),
+        ...extra,
+      },
       policy,
       now: new Date('2025-07-04T10:24:15Z'),
       verifiers,
@@ -75,7 +78,11 @@ describe.skipIf(!FIX)('policy knobs on real evidence', () => {
 
   it('a forbidden advisory is refused', async () => {
     const p = defaultPolicy();
-    p.evidence.platforms.sgx = { ...p.evidence.platforms.sgx!, tcbStatuses: ['ConfigurationAndSWHardeningNeeded'], forbiddenAdvisories: ['INTEL-SA-00615'] };
+    p.evidence.platforms.sgx = {
+      ...p.evidence.platforms.sgx!,
+      tcbStatuses: ['ConfigurationAndSWHardeningNeeded'],
+      forbiddenAdvisories: ['INTEL-SA-00615'],
+    };
     const v = await appraise({
       platform: 'sgx',
       evidence: new Uint8Array(readFileSync(A('intel-dcap-qvl-samples/sgx_quote'))),
@@ -99,7 +106,13 @@ describe.skipIf(!FIX)('policy knobs on real evidence', () => {
     const v = await appraise({
       platform: 'sev-snp',
       evidence: new Uint8Array(readFileSync(A('amd-sev-snp-dstack/snp_report_extracted.bin'))),
-      inputs: { certs: ['amd-sev-snp-dstack/sev_snp_vcek.pem', 'amd-sev-snp-dstack/sev_snp_ask.pem', 'amd-sev-snp-go-sev-guest/ask_ark_milan.pem'].map((f) => new Uint8Array(readFileSync(A(f)))) },
+      inputs: {
+        certs: [
+          'amd-sev-snp-dstack/sev_snp_vcek.pem',
+          'amd-sev-snp-dstack/sev_snp_ask.pem',
+          'amd-sev-snp-go-sev-guest/ask_ark_milan.pem',
+        ].map((f) => new Uint8Array(readFileSync(A(f)))),
+      },
       policy: p,
       now: new Date('2026-07-01'),
       verifiers,
@@ -111,7 +124,14 @@ describe.skipIf(!FIX)('policy knobs on real evidence', () => {
     const p = defaultPolicy();
     p.evidence.platforms.nitro!.allowDebug = true;
     const run = () =>
-      appraise({ platform: 'nitro', evidence: new Uint8Array(readFileSync(A('aws-nitro-dstack/nitro_attestation_dbg.cose'))), inputs: {}, policy: p, now: new Date('2025-12-25T08:20:46.577Z'), verifiers });
+      appraise({
+        platform: 'nitro',
+        evidence: new Uint8Array(readFileSync(A('aws-nitro-dstack/nitro_attestation_dbg.cose'))),
+        inputs: {},
+        policy: p,
+        now: new Date('2025-12-25T08:20:46.577Z'),
+        verifiers,
+      });
     expect(codes(await run())).toEqual(['ERR_EVIDENCE_DEBUG']);
     p.evidence.allowDebug = true;
     expect((await run()).ok).toBe(true);
@@ -149,6 +169,12 @@ describe.skipIf(!FIX)('TD attributes', () => {
     expect(withAttrs('0000011000000000')).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']); // reserved SEC bit 16
     expect(withAttrs('0000003000000000')).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']); // reserved bit 29
     expect(withAttrs('0000001000000080')).toEqual([]); // SEPT_VE_DISABLE + PERFMON
-    expect(validateTdx({ ...claims, measurements: { ...claims.measurements, mrServiceTd: `0x${'01'.repeat(48)}` } }, p, opts).map((e) => e.code)).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']);
+    expect(
+      validateTdx(
+        { ...claims, measurements: { ...claims.measurements, mrServiceTd: `0x${'01'.repeat(48)}` } },
+        p,
+        opts,
+      ).map((e) => e.code),
+    ).toEqual(['ERR_TD_ATTRIBUTES_NOT_ALLOWED']);
   });
 });

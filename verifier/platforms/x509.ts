@@ -12,7 +12,10 @@ export function sha256Hex(data: Uint8Array | string): Hex {
 }
 
 /** Parses one DER or PEM certificate, or throws `code`. */
-export function parseCert(data: Uint8Array | string, code: 'ERR_EVIDENCE_CHAIN_INVALID' | 'ERR_COLLATERAL_MALFORMED' = 'ERR_EVIDENCE_CHAIN_INVALID'): X509Certificate {
+export function parseCert(
+  data: Uint8Array | string,
+  code: 'ERR_EVIDENCE_CHAIN_INVALID' | 'ERR_COLLATERAL_MALFORMED' = 'ERR_EVIDENCE_CHAIN_INVALID',
+): X509Certificate {
   try {
     return new X509Certificate(typeof data === 'string' ? data : Buffer.from(data));
   } catch (e) {
@@ -23,7 +26,10 @@ export function parseCert(data: Uint8Array | string, code: 'ERR_EVIDENCE_CHAIN_I
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
 
 /** Splits a PEM bundle into certificates, in order. */
-export function parsePemChain(pem: string, code: 'ERR_EVIDENCE_CHAIN_INVALID' | 'ERR_COLLATERAL_MALFORMED' = 'ERR_EVIDENCE_CHAIN_INVALID'): X509Certificate[] {
+export function parsePemChain(
+  pem: string,
+  code: 'ERR_EVIDENCE_CHAIN_INVALID' | 'ERR_COLLATERAL_MALFORMED' = 'ERR_EVIDENCE_CHAIN_INVALID',
+): X509Certificate[] {
   const blocks = pem.match(PEM_CERT) ?? [];
   if (blocks.length === 0) throw new PropsError(code, { detail: 'no PEM certificates' });
   return blocks.map((b) => parseCert(b, code));
@@ -61,7 +67,12 @@ function linkVerified(cert: X509Certificate, issuer: X509Certificate): boolean {
  * signed by the next, CA flags on issuers, and each is inside its validity window at `now`.
  * Returns the chain with the root appended.
  */
-export function verifyChain(chain: readonly X509Certificate[], root: X509Certificate, now: Date, what: string): X509Certificate[] {
+export function verifyChain(
+  chain: readonly X509Certificate[],
+  root: X509Certificate,
+  now: Date,
+  what: string,
+): X509Certificate[] {
   if (chain.length === 0) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: empty chain` });
   const full = [...chain];
   const last = full[full.length - 1] as X509Certificate;
@@ -76,8 +87,10 @@ export function verifyChain(chain: readonly X509Certificate[], root: X509Certifi
   for (let i = 0; i < full.length - 1; i++) {
     const cert = full[i] as X509Certificate;
     const issuer = full[i + 1] as X509Certificate;
-    if (!issuer.ca) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: issuer ${i + 1} is not a CA` });
-    if (!linkVerified(cert, issuer)) throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: certificate ${i}` });
+    if (!issuer.ca)
+      throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: issuer ${i + 1} is not a CA` });
+    if (!linkVerified(cert, issuer))
+      throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: certificate ${i}` });
   }
   if (!linkVerified(root, root)) throw new PropsError('ERR_EVIDENCE_ROOT_UNTRUSTED', { detail: `${what}: root` });
   full.forEach((c, i) => checkValidity(c, now, `${what}: certificate ${i}`));
@@ -143,14 +156,18 @@ export function verifyCrl(der: Uint8Array, issuer: X509Certificate, now: Date, w
   }
   if (!ok) throw new PropsError('ERR_CRL_INVALID', { detail: `${what}: signature` });
   const issuerCert = AsnConvert.parse(issuer.raw, asn1.Certificate);
-  const sameName = Buffer.from(AsnConvert.serialize(crl.tbsCertList.issuer)).equals(Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subject)));
+  const sameName = Buffer.from(AsnConvert.serialize(crl.tbsCertList.issuer)).equals(
+    Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subject)),
+  );
   if (!sameName) throw new PropsError('ERR_CRL_INVALID', { detail: `${what}: issuer name` });
   const thisUpdate = crl.tbsCertList.thisUpdate.getTime().getTime();
   const nextUpdate = crl.tbsCertList.nextUpdate?.getTime().getTime();
   if (nextUpdate === undefined) throw new PropsError('ERR_CRL_INVALID', { detail: `${what}: no nextUpdate` });
   const t = verificationTime(now);
   if (t < thisUpdate || t > nextUpdate) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: `${what}: CRL` });
-  const revoked = new Set((crl.tbsCertList.revokedCertificates ?? []).map((e) => normSerial(Buffer.from(e.userCertificate).toString('hex'))));
+  const revoked = new Set(
+    (crl.tbsCertList.revokedCertificates ?? []).map((e) => normSerial(Buffer.from(e.userCertificate).toString('hex'))),
+  );
   return { issuerFingerprint: issuer.fingerprint256, thisUpdate, nextUpdate, revoked };
 }
 

@@ -21,14 +21,18 @@ import { provenanceDigest, type ProvenanceVerdict, type VerifyProvenanceOptions 
 
 export type AttestedFetchInput = { jws: string; body?: Uint8Array | string };
 
-export async function verifyAttestedFetch(input: AttestedFetchInput, opts: VerifyProvenanceOptions): Promise<ProvenanceVerdict> {
+export async function verifyAttestedFetch(
+  input: AttestedFetchInput,
+  opts: VerifyProvenanceOptions,
+): Promise<ProvenanceVerdict> {
   const { policy, now } = opts;
   const pol = policy.attestedFetch;
   const keys: TrustedJwk[] = [...pol.enclaveKeys, ...(opts.boundEnclaveKeys ?? []).filter((k) => k.use === 'sig')];
   const { payload, kid } = await verifyPinnedJws(input.jws, ATTESTED_FETCH_JWS_TYP, pol.algorithms, keys);
   const record = parseWith(attestedFetchRecord, parsePayloadJson(payload), 'ERR_PROVENANCE_MALFORMED');
   // One record, one byte string: a signed non-canonical form is refused so digests of records are unambiguous.
-  if (!bytesEqual(payload, attestedFetchPayload(record))) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'record not canonical' });
+  if (!bytesEqual(payload, attestedFetchPayload(record)))
+    throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'record not canonical' });
 
   const url = new URL(record.url);
   if (url.hostname !== record.host || url.port !== '') {
@@ -42,12 +46,14 @@ export async function verifyAttestedFetch(input: AttestedFetchInput, opts: Verif
   let body: Uint8Array | undefined;
   if (input.body !== undefined) {
     body = typeof input.body === 'string' ? decodeBase64(input.body) : input.body;
-    if (body.length !== record.bodyBytes || bodyDigest(body) !== record.bodySha256) throw new PropsError('ERR_PROVENANCE_BODY_MISMATCH');
+    if (body.length !== record.bodyBytes || bodyDigest(body) !== record.bodySha256)
+      throw new PropsError('ERR_PROVENANCE_BODY_MISMATCH');
   }
   // Without the body, the verdict certifies the record itself (digests), which is what an auditor may see.
   const revealed = [{ direction: 'received' as const, start: 0, bytes: body ?? payload }];
   const base = { kind: 'attested-fetch' as const, signer: kid, host: record.host, time: record.time, revealed };
-  const verdict: Omit<ProvenanceVerdict, 'digest'> = body === undefined ? base : { ...base, body, ...statementOf(body) };
+  const verdict: Omit<ProvenanceVerdict, 'digest'> =
+    body === undefined ? base : { ...base, body, ...statementOf(body) };
   return { ...verdict, digest: provenanceDigest(verdict, toHex(sha256(utf8(input.jws)))) };
 }
 
@@ -59,7 +65,9 @@ function decodeBase64(b64: string): Uint8Array {
   }
 }
 
-function statementOf(body: Uint8Array): { statement: NonNullable<ProvenanceVerdict['statement']> } | Record<string, never> {
+function statementOf(
+  body: Uint8Array,
+): { statement: NonNullable<ProvenanceVerdict['statement']> } | Record<string, never> {
   try {
     const r = statement.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)));
     return r.success ? { statement: r.data } : {};

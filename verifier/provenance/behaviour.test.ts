@@ -108,7 +108,14 @@ const adapters: Adapter[] = [
       const key = await sourceKey;
       return {
         input: await makeSignedSource(key),
-        policy: basePolicy({ signedSource: { hosts: 'any', algorithms: ['ES256'], jwks: { keys: [key.jwk] }, kids: [{ kid: key.jwk.kid, issuers: ['bank.example'] }] } }),
+        policy: basePolicy({
+          signedSource: {
+            hosts: 'any',
+            algorithms: ['ES256'],
+            jwks: { keys: [key.jwk] },
+            kids: [{ kid: key.jwk.kid, issuers: ['bank.example'] }],
+          },
+        }),
         now: new Date(1_790_000_100_000),
         host: 'bank.example',
         signer: key.jwk.kid,
@@ -134,7 +141,9 @@ const adapters: Adapter[] = [
       const { jws, body } = await makeAttestedFetch(key);
       return {
         input: { jws, body: toBase64(body) },
-        policy: basePolicy({ attestedFetch: { hosts: 'any', algorithms: ['ES256'], enclaveKeys: [key.jwk], statuses: [200] } }),
+        policy: basePolicy({
+          attestedFetch: { hosts: 'any', algorithms: ['ES256'], enclaveKeys: [key.jwk], statuses: [200] },
+        }),
         now: new Date('2026-09-21T12:05:00Z'),
         host: 'bank.example',
         signer: key.jwk.kid,

@@ -16,7 +16,8 @@ import type { ProvenanceVerdict, VerifyProvenanceOptions } from './types.ts';
 
 /** Verifies a provenance proof envelope (protocol `ProvenanceProof`) against policy; throws a coded error otherwise. */
 export async function verifyProvenance(input: unknown, opts: VerifyProvenanceOptions): Promise<ProvenanceVerdict> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new PropsError('ERR_PROVENANCE_MALFORMED');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new PropsError('ERR_PROVENANCE_MALFORMED');
   const kind = (input as Record<string, unknown>).kind;
   // Kind before schema, so an unknown kind answers its own code rather than a generic schema error.
   if (!(PROVENANCE_KINDS as readonly unknown[]).includes(kind)) throw new PropsError('ERR_PROVENANCE_UNKNOWN_KIND');
@@ -30,7 +31,10 @@ export async function verifyProvenance(input: unknown, opts: VerifyProvenanceOpt
     case 'signed-source':
       return verifySignedSource(proof.jws, opts);
     case 'attested-fetch':
-      return verifyAttestedFetch(proof.body === undefined ? { jws: proof.jws } : { jws: proof.jws, body: proof.body }, opts);
+      return verifyAttestedFetch(
+        proof.body === undefined ? { jws: proof.jws } : { jws: proof.jws, body: proof.body },
+        opts,
+      );
   }
 }
 
@@ -42,7 +46,8 @@ export function provenanceVerifier(
   policy: VerifyProvenanceOptions['policy'],
   boundEnclaveKeys?: VerifyProvenanceOptions['boundEnclaveKeys'],
 ): (proof: unknown, ctx: { now: Date }) => Promise<ProvenanceVerdict> {
-  return (proof, { now }) => verifyProvenance(proof, boundEnclaveKeys ? { policy, now, boundEnclaveKeys } : { policy, now });
+  return (proof, { now }) =>
+    verifyProvenance(proof, boundEnclaveKeys ? { policy, now, boundEnclaveKeys } : { policy, now });
 }
 
 export { verifyTlsn, loadTlsnWasm, readRevealed, certifiedBody, isRevealed, presentationBytes } from './tlsn.ts';

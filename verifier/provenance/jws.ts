@@ -4,7 +4,16 @@ import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose'
 import { PropsError } from '../../protocol/index.ts';
 
 /** A pinned public key as policy or evidence states it (optional members may be absent or undefined). */
-export type TrustedJwk = { kid: string; alg: string; kty: string; crv?: string | undefined; x?: string | undefined; y?: string | undefined; n?: string | undefined; e?: string | undefined };
+export type TrustedJwk = {
+  kid: string;
+  alg: string;
+  kty: string;
+  crv?: string | undefined;
+  x?: string | undefined;
+  y?: string | undefined;
+  n?: string | undefined;
+  e?: string | undefined;
+};
 
 // Only public members are copied into the key handed to jose, so a private member can never be picked up.
 function publicJwk(k: TrustedJwk): JWK {
@@ -39,7 +48,8 @@ export async function verifyPinnedJws(
   const jwk = keys.find((k) => k.kid === kid);
   if (!jwk) throw new PropsError('ERR_PROVENANCE_SIGNER_UNTRUSTED');
   // The pinned key fixes its algorithm: an ES256 key is never tried under another alg.
-  if (jwk.alg !== alg) throw new PropsError('ERR_PROVENANCE_ALG_NOT_ALLOWED', { detail: 'alg differs from the pinned key' });
+  if (jwk.alg !== alg)
+    throw new PropsError('ERR_PROVENANCE_ALG_NOT_ALLOWED', { detail: 'alg differs from the pinned key' });
   let key: Awaited<ReturnType<typeof importJWK>>;
   try {
     key = await importJWK(publicJwk(jwk), alg);

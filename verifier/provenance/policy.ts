@@ -40,7 +40,9 @@ export const pinnedJwk = z.strictObject({
 export type PinnedJwk = z.infer<typeof pinnedJwk>;
 
 /** Compressed SEC1 secp256k1 key (TLSNotary notary), 0x-hex. */
-export const notaryKey = z.string().regex(/^0x0[23][0-9a-f]{64}$/, 'expected compressed SEC1 key (0x02/0x03 + 32 bytes)');
+export const notaryKey = z
+  .string()
+  .regex(/^0x0[23][0-9a-f]{64}$/, 'expected compressed SEC1 key (0x02/0x03 + 32 bytes)');
 
 export const provenancePolicySchema = z.strictObject({
   version: z.literal(PROVENANCE_POLICY_VERSION),
@@ -50,7 +52,11 @@ export const provenancePolicySchema = z.strictObject({
   /** Tolerance for a proof dated slightly after `now`. */
   clockSkewSeconds: z.number().int().nonnegative().max(600),
   /** Upper bound on sent + received transcript bytes (TLSNotary) or body bytes (attested fetch). */
-  maxTranscriptBytes: z.number().int().positive().max(64 * 1024 * 1024),
+  maxTranscriptBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024 * 1024),
   tlsn: z.strictObject({ hosts, notaryKeys: z.array(notaryKey).max(64) }),
   reclaim: z.strictObject({ hosts, witnesses: z.array(address).max(64) }),
   signedSource: z.strictObject({
@@ -89,7 +95,8 @@ export const provenancePolicyHash = (p: ProvenancePolicy): Hex => digestJson('pr
 /** Exact host comparison (no suffix or wildcard matching: `*.bank.com` never covers `other.bank.com`). */
 export function checkHost(allowed: 'any' | readonly string[], host: string): void {
   if (allowed === 'any') return;
-  if (!allowed.includes(host)) throw new PropsError('ERR_PROVENANCE_HOST_NOT_ALLOWED', { detail: 'host not in policy' });
+  if (!allowed.includes(host))
+    throw new PropsError('ERR_PROVENANCE_HOST_NOT_ALLOWED', { detail: 'host not in policy' });
 }
 
 /** Freshness: proof time must lie in [now - maxAge, now + skew]. Times are seconds since the epoch. */

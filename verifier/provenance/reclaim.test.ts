@@ -6,7 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { reclaimIdentifier, verifyReclaim } from './index.ts';
 import { basePolicy, FIXTURES, HAVE_RECLAIM, RECLAIM_CASES, RECLAIM_WITNESS, warnSkipped } from './test-helpers.ts';
 
-type Claim = { identifier: string; claimData: Record<string, unknown> & { parameters: string; context: string; owner: string; timestampS: number; identifier: string; provider: string }; signatures: string[] };
+type Claim = {
+  identifier: string;
+  claimData: Record<string, unknown> & {
+    parameters: string;
+    context: string;
+    owner: string;
+    timestampS: number;
+    identifier: string;
+    provider: string;
+  };
+  signatures: string[];
+};
 const load = (file: string) => JSON.parse(readFileSync(join(FIXTURES, 'reclaim', file), 'utf8')) as Claim;
 const at = (s: number) => new Date(s * 1000);
 
@@ -16,7 +27,12 @@ describe.skipIf(!HAVE_RECLAIM)('reclaim fixtures', () => {
     it(`${c.file}: recovers the witness`, async () => {
       const claim = load(c.file);
       expect(reclaimIdentifier(claim.claimData)).toBe(claim.identifier);
-      await expect(verifyReclaim(claim, { policy: basePolicy({ reclaim: { hosts: [c.host], witnesses: [RECLAIM_WITNESS] } }), now: at(c.time) })).resolves.toMatchObject({
+      await expect(
+        verifyReclaim(claim, {
+          policy: basePolicy({ reclaim: { hosts: [c.host], witnesses: [RECLAIM_WITNESS] } }),
+          now: at(c.time),
+        }),
+      ).resolves.toMatchObject({
         kind: 'reclaim',
         signer: RECLAIM_WITNESS,
         host: c.host,
@@ -28,7 +44,10 @@ describe.skipIf(!HAVE_RECLAIM)('reclaim fixtures', () => {
   const opts = { policy: basePolicy(), now: at(1736693048) };
 
   it('reports the certified extracted parameters', async () => {
-    await expect(verifyReclaim(gh(), opts)).resolves.toMatchObject({ claims: { username: 'hadi-saleh14' }, time: '2025-01-12T14:44:08Z' });
+    await expect(verifyReclaim(gh(), opts)).resolves.toMatchObject({
+      claims: { username: 'hadi-saleh14' },
+      time: '2025-01-12T14:44:08Z',
+    });
   });
 
   it('tampered owner: signature recovers to another address → untrusted witness', async () => {
@@ -40,12 +59,17 @@ describe.skipIf(!HAVE_RECLAIM)('reclaim fixtures', () => {
   it('tampered timestamp (making a claim look fresh) → untrusted witness', async () => {
     const c = gh();
     c.claimData.timestampS += 86400;
-    await expect(verifyReclaim(c, { ...opts, now: at(1736693048 + 86400) })).rejects.toMatchObject({ code: 'ERR_PROVENANCE_WITNESS_UNTRUSTED' });
+    await expect(verifyReclaim(c, { ...opts, now: at(1736693048 + 86400) })).rejects.toMatchObject({
+      code: 'ERR_PROVENANCE_WITNESS_UNTRUSTED',
+    });
   });
 
   it('tampered url with identifier recomputed → signature no longer from the witness', async () => {
     const c = gh();
-    c.claimData.parameters = c.claimData.parameters.replace('https://github.com/settings/profile', 'https://evil.example/settings/profile');
+    c.claimData.parameters = c.claimData.parameters.replace(
+      'https://github.com/settings/profile',
+      'https://evil.example/settings/profile',
+    );
     c.claimData.identifier = c.identifier = reclaimIdentifier(c.claimData);
     await expect(verifyReclaim(c, opts)).rejects.toMatchObject({ code: 'ERR_PROVENANCE_WITNESS_UNTRUSTED' });
   });
@@ -58,7 +82,9 @@ describe.skipIf(!HAVE_RECLAIM)('reclaim fixtures', () => {
 
   it('malformed: missing signatures, broken context JSON', async () => {
     const c = gh();
-    await expect(verifyReclaim({ ...c, signatures: [] }, opts)).rejects.toMatchObject({ code: 'ERR_PROVENANCE_MALFORMED' });
+    await expect(verifyReclaim({ ...c, signatures: [] }, opts)).rejects.toMatchObject({
+      code: 'ERR_PROVENANCE_MALFORMED',
+    });
     const d = gh();
     d.claimData.context = '{not json';
     await expect(verifyReclaim(d, opts)).rejects.toMatchObject({ code: 'ERR_PROVENANCE_MALFORMED' });
@@ -84,12 +110,18 @@ describe('reclaim host pinning (synthetic witness)', () => {
     const { reclaimSignedMessage } = await import('./index.ts');
     const signature = await witness.signMessage({ message: reclaimSignedMessage(claimData) });
     const policy = basePolicy({ reclaim: { hosts: ['bank.example'], witnesses: [witness.address] } });
-    return { claim: { identifier: claimData.identifier, claimData, signatures: [signature] }, opts: { policy, now: at(1_790_000_010) } };
+    return {
+      claim: { identifier: claimData.identifier, claimData, signatures: [signature] },
+      opts: { policy, now: at(1_790_000_010) },
+    };
   }
 
   it('accepts the exact host', async () => {
     const { claim, opts } = await signed('https://bank.example/api/balance');
-    await expect(verifyReclaim(claim, opts)).resolves.toMatchObject({ host: 'bank.example', claims: { balance: '1200' } });
+    await expect(verifyReclaim(claim, opts)).resolves.toMatchObject({
+      host: 'bank.example',
+      claims: { balance: '1200' },
+    });
   });
 
   it('wildcard claim covering another name is refused', async () => {

@@ -20,8 +20,14 @@ const claimData = z.object({
 export const reclaimProof = z.object({
   identifier: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
   claimData,
-  signatures: z.array(z.string().regex(/^0x[0-9a-fA-F]{130}$/)).min(1).max(16),
-  witnesses: z.array(z.object({ id: z.string(), url: z.string() })).max(16).optional(),
+  signatures: z
+    .array(z.string().regex(/^0x[0-9a-fA-F]{130}$/))
+    .min(1)
+    .max(16),
+  witnesses: z
+    .array(z.object({ id: z.string(), url: z.string() }))
+    .max(16)
+    .optional(),
 });
 export type ReclaimProof = z.infer<typeof reclaimProof>;
 
@@ -49,7 +55,8 @@ export async function verifyReclaim(input: unknown, opts: VerifyProvenanceOption
   } catch (cause) {
     throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'claim context is not JSON', cause });
   }
-  if (id !== c.identifier.toLowerCase() || id !== proof.identifier.toLowerCase()) throw new PropsError('ERR_PROVENANCE_CLAIM_MISMATCH');
+  if (id !== c.identifier.toLowerCase() || id !== proof.identifier.toLowerCase())
+    throw new PropsError('ERR_PROVENANCE_CLAIM_MISMATCH');
 
   const message = reclaimSignedMessage(c);
   const signers: string[] = [];
@@ -61,8 +68,10 @@ export async function verifyReclaim(input: unknown, opts: VerifyProvenanceOption
       throw new PropsError('ERR_PROVENANCE_SIGNATURE_INVALID', { cause });
     }
     // A tampered owner/timestamp/epoch recovers to some other address: that is an untrusted witness, not a pass.
-    if (!policy.reclaim.witnesses.some((w) => w.toLowerCase() === who)) throw new PropsError('ERR_PROVENANCE_WITNESS_UNTRUSTED');
-    if (signers.includes(who)) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'duplicate witness signature' });
+    if (!policy.reclaim.witnesses.some((w) => w.toLowerCase() === who))
+      throw new PropsError('ERR_PROVENANCE_WITNESS_UNTRUSTED');
+    if (signers.includes(who))
+      throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'duplicate witness signature' });
     signers.push(who);
   }
 
@@ -106,5 +115,3 @@ function parseJsonWith<S extends z.ZodType>(schema: S, text: string): z.output<S
   }
   return parseWith(schema, v, 'ERR_PROVENANCE_MALFORMED');
 }
-
-

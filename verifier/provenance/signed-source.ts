@@ -25,10 +25,12 @@ export async function verifySignedSource(jws: string, opts: VerifyProvenanceOpti
 
   checkHost(pol.hosts, claims.iss);
   // Every pinned source is trusted for its own records only: bank A's key claiming iss bank B is impersonation.
-  if (!issuersOf.get(kid)?.includes(claims.iss)) throw new PropsError('ERR_PROVENANCE_ISSUER_MISMATCH', { detail: 'iss not pinned for the signing kid' });
+  if (!issuersOf.get(kid)?.includes(claims.iss))
+    throw new PropsError('ERR_PROVENANCE_ISSUER_MISMATCH', { detail: 'iss not pinned for the signing kid' });
   checkFreshness(policy, claims.iat, now);
   if (claims.exp <= claims.iat) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'exp before iat' });
-  if (Math.floor(now.getTime() / 1000) >= claims.exp) throw new PropsError('ERR_PROVENANCE_STALE', { detail: 'expired' });
+  if (Math.floor(now.getTime() / 1000) >= claims.exp)
+    throw new PropsError('ERR_PROVENANCE_STALE', { detail: 'expired' });
 
   const records = canonicalBytes(claims.statement);
   const base = {

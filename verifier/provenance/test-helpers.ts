@@ -49,19 +49,71 @@ export type TlsnCase = {
   notary: string;
   /** Connection time, seconds since the epoch (the fixture's `now`). */
   time: number;
-  expect: 'valid' | 'ERR_PROVENANCE_NOTARY_UNTRUSTED' | 'ERR_PROVENANCE_SIGNATURE_INVALID' | 'ERR_PROVENANCE_CERT_CHAIN_INVALID';
+  expect:
+    | 'valid'
+    | 'ERR_PROVENANCE_NOTARY_UNTRUSTED'
+    | 'ERR_PROVENANCE_SIGNATURE_INVALID'
+    | 'ERR_PROVENANCE_CERT_CHAIN_INVALID';
 };
 
 /** Every presentation in fixtures/tlsn with its expected verdict (see fixtures/tlsn/SOURCE.txt). */
 export const TLSN_CASES: readonly TlsnCase[] = [
-  { file: 'tlsn-js-alpha12_raw-githubusercontent.hex', host: 'raw.githubusercontent.com', notary: NOTARY.tlsnJs, time: 1748415894, expect: 'valid' },
-  { file: 'vlayer-example_web_proof_development_signature.hex', host: 'api.x.com', notary: NOTARY.tlsnFixture, time: 1759836199, expect: 'valid' },
-  { file: 'vlayer-example_web_proof_vlayer_signature.hex', host: 'api.x.com', notary: NOTARY.vlayer, time: 1759836327, expect: 'valid' },
-  { file: 'vlayer-rust_web_proof.hex', host: 'lotr-api.online', notary: NOTARY.tlsnFixture, time: 1749651847, expect: 'valid' },
-  { file: 'vlayer-rust_web_proof_all_redaction_types.hex', host: 'lotr-api.online', notary: NOTARY.tlsnFixture, time: 1749651875, expect: 'valid' },
-  { file: 'vlayer-example_web_proof_invalid_signature.hex', host: 'lotr-api.online', notary: NOTARY.untrusted, time: 1749651861, expect: 'ERR_PROVENANCE_NOTARY_UNTRUSTED' },
-  { file: 'vlayer-rust_web_proof_bad_signature.hex', host: 'lotr-api.online', notary: NOTARY.tlsnFixture, time: 1749651847, expect: 'ERR_PROVENANCE_SIGNATURE_INVALID' },
-  { file: 'vlayer-rust_web_proof_identity_name_changed.hex', host: 'lotr-api.online', notary: NOTARY.tlsnFixture, time: 1749651847, expect: 'ERR_PROVENANCE_CERT_CHAIN_INVALID' },
+  {
+    file: 'tlsn-js-alpha12_raw-githubusercontent.hex',
+    host: 'raw.githubusercontent.com',
+    notary: NOTARY.tlsnJs,
+    time: 1748415894,
+    expect: 'valid',
+  },
+  {
+    file: 'vlayer-example_web_proof_development_signature.hex',
+    host: 'api.x.com',
+    notary: NOTARY.tlsnFixture,
+    time: 1759836199,
+    expect: 'valid',
+  },
+  {
+    file: 'vlayer-example_web_proof_vlayer_signature.hex',
+    host: 'api.x.com',
+    notary: NOTARY.vlayer,
+    time: 1759836327,
+    expect: 'valid',
+  },
+  {
+    file: 'vlayer-rust_web_proof.hex',
+    host: 'lotr-api.online',
+    notary: NOTARY.tlsnFixture,
+    time: 1749651847,
+    expect: 'valid',
+  },
+  {
+    file: 'vlayer-rust_web_proof_all_redaction_types.hex',
+    host: 'lotr-api.online',
+    notary: NOTARY.tlsnFixture,
+    time: 1749651875,
+    expect: 'valid',
+  },
+  {
+    file: 'vlayer-example_web_proof_invalid_signature.hex',
+    host: 'lotr-api.online',
+    notary: NOTARY.untrusted,
+    time: 1749651861,
+    expect: 'ERR_PROVENANCE_NOTARY_UNTRUSTED',
+  },
+  {
+    file: 'vlayer-rust_web_proof_bad_signature.hex',
+    host: 'lotr-api.online',
+    notary: NOTARY.tlsnFixture,
+    time: 1749651847,
+    expect: 'ERR_PROVENANCE_SIGNATURE_INVALID',
+  },
+  {
+    file: 'vlayer-rust_web_proof_identity_name_changed.hex',
+    host: 'lotr-api.online',
+    notary: NOTARY.tlsnFixture,
+    time: 1749651847,
+    expect: 'ERR_PROVENANCE_CERT_CHAIN_INVALID',
+  },
 ];
 
 export const RECLAIM_CASES = [
@@ -90,7 +142,15 @@ export type TestKey = { privateKey: CryptoKey; jwk: PinnedJwk };
 export async function makeKey(kid: string, alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const pub = await exportJWK(publicKey);
-  const jwk = { kty: pub.kty, crv: pub.crv, x: pub.x, ...(pub.y ? { y: pub.y } : {}), kid, alg, use: 'sig' } as PinnedJwk;
+  const jwk = {
+    kty: pub.kty,
+    crv: pub.crv,
+    x: pub.x,
+    ...(pub.y ? { y: pub.y } : {}),
+    kid,
+    alg,
+    use: 'sig',
+  } as PinnedJwk;
   return { privateKey, jwk };
 }
 
@@ -107,7 +167,12 @@ export const sampleStatement = (): Statement => ({
   ],
 });
 
-export async function signJws(key: TestKey, typ: string, payload: Uint8Array, alg: string = key.jwk.alg): Promise<string> {
+export async function signJws(
+  key: TestKey,
+  typ: string,
+  payload: Uint8Array,
+  alg: string = key.jwk.alg,
+): Promise<string> {
   return new CompactSign(payload).setProtectedHeader({ alg, typ, kid: key.jwk.kid }).sign(key.privateKey);
 }
 

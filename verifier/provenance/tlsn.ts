@@ -5,7 +5,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fromHex, hostName, PropsError, sha256, statement, toHex, type Hex } from '../../protocol/index.ts';
 import { checkFreshness, checkHost, type ProvenancePolicy } from './policy.ts';
-import { isoFromSeconds, provenanceDigest, type ProvenanceVerdict, type RevealedRange, type VerifyProvenanceOptions } from './types.ts';
+import {
+  isoFromSeconds,
+  provenanceDigest,
+  type ProvenanceVerdict,
+  type RevealedRange,
+  type VerifyProvenanceOptions,
+} from './types.ts';
 
 type Range = { start: number; end: number };
 type VerifyOutput = {
@@ -40,7 +46,9 @@ export function loadTlsnWasm(): Promise<TlsnWasm> {
     try {
       const require = createRequire(import.meta.url);
       const mod = (await import('tlsn-js/build/tlsn_wasm.js' as string)) as TlsnWasm;
-      mod.initSync({ module: new WebAssembly.Module(readFileSync(require.resolve('tlsn-js/build/tlsn_wasm_bg.wasm'))) });
+      mod.initSync({
+        module: new WebAssembly.Module(readFileSync(require.resolve('tlsn-js/build/tlsn_wasm_bg.wasm'))),
+      });
       return mod;
     } finally {
       for (const k of added) delete g[k];
@@ -57,15 +65,20 @@ export function loadTlsnWasm(): Promise<TlsnWasm> {
 export function presentationBytes(input: string | Uint8Array): Uint8Array {
   if (input instanceof Uint8Array) return input;
   const hex = input.trim();
-  if (!/^(0x)?([0-9a-fA-F]{2})+$/.test(hex)) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'presentation hex' });
+  if (!/^(0x)?([0-9a-fA-F]{2})+$/.test(hex))
+    throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'presentation hex' });
   return fromHex(hex.toLowerCase());
 }
 
-export async function verifyTlsn(input: string | Uint8Array, opts: VerifyProvenanceOptions): Promise<ProvenanceVerdict> {
+export async function verifyTlsn(
+  input: string | Uint8Array,
+  opts: VerifyProvenanceOptions,
+): Promise<ProvenanceVerdict> {
   const { policy, now } = opts;
   const bytes = presentationBytes(input);
   // A presentation carries the revealed transcript plus fixed-size proofs; refuse absurd inputs before the wasm sees them.
-  if (bytes.length > policy.maxTranscriptBytes * 4 + 64 * 1024) throw new PropsError('ERR_PROVENANCE_TRANSCRIPT_TOO_LARGE');
+  if (bytes.length > policy.maxTranscriptBytes * 4 + 64 * 1024)
+    throw new PropsError('ERR_PROVENANCE_TRANSCRIPT_TOO_LARGE');
   const wasm = await loadTlsnWasm();
   let p: WasmPresentation;
   try {
@@ -80,7 +93,8 @@ export async function verifyTlsn(input: string | Uint8Array, opts: VerifyProvena
       out = p.verify();
     } catch (cause) {
       const msg = String(cause);
-      if (/server identity|certificate/i.test(msg)) throw new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID', { cause });
+      if (/server identity|certificate/i.test(msg))
+        throw new PropsError('ERR_PROVENANCE_CERT_CHAIN_INVALID', { cause });
       // Anything else (signature, commitments, transcript proofs) means the bytes are not authenticated: fail closed.
       throw new PropsError('ERR_PROVENANCE_SIGNATURE_INVALID', { cause });
     }
@@ -91,23 +105,32 @@ export async function verifyTlsn(input: string | Uint8Array, opts: VerifyProvena
 }
 
 function checkNotary(policy: ProvenancePolicy, vk: { alg: number; data: number[] }): Hex {
-  if (vk.alg !== KEY_ALG_K256 || vk.data.length !== 33) throw new PropsError('ERR_PROVENANCE_NOTARY_UNTRUSTED', { detail: 'key type' });
+  if (vk.alg !== KEY_ALG_K256 || vk.data.length !== 33)
+    throw new PropsError('ERR_PROVENANCE_NOTARY_UNTRUSTED', { detail: 'key type' });
   const key = toHex(Uint8Array.from(vk.data));
   if (!policy.tlsn.notaryKeys.includes(key)) throw new PropsError('ERR_PROVENANCE_NOTARY_UNTRUSTED');
   return key;
 }
 
-function readVerified(out: VerifyOutput, signer: Hex, proofDigest: Hex, policy: ProvenancePolicy, now: Date): ProvenanceVerdict {
+function readVerified(
+  out: VerifyOutput,
+  signer: Hex,
+  proofDigest: Hex,
+  policy: ProvenancePolicy,
+  now: Date,
+): ProvenanceVerdict {
   const t = out.transcript;
   const len = out.connection_info?.transcript_length;
   if (!t || !len) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'no transcript disclosed' });
   if (len.sent + len.recv > policy.maxTranscriptBytes) throw new PropsError('ERR_PROVENANCE_TRANSCRIPT_TOO_LARGE');
-  if (t.sent.length !== len.sent || t.recv.length !== len.recv) throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'transcript length' });
+  if (t.sent.length !== len.sent || t.recv.length !== len.recv)
+    throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'transcript length' });
 
   // server_name is what the notary's certificate check bound; it must be a plain host equal to a policy entry —
   // a wildcard certificate that also covers another name never widens what the policy allows.
   const parsedHost = hostName.safeParse(out.server_name);
-  if (!parsedHost.success) throw new PropsError('ERR_PROVENANCE_HOST_NOT_ALLOWED', { detail: 'server name is not a plain host' });
+  if (!parsedHost.success)
+    throw new PropsError('ERR_PROVENANCE_HOST_NOT_ALLOWED', { detail: 'server name is not a plain host' });
   checkHost(policy.tlsn.hosts, parsedHost.data);
   checkFreshness(policy, out.connection_info.time, now);
 
@@ -139,7 +162,13 @@ function normalizeRanges(ranges: Range[], length: number): Range[] {
   const out = ranges.map((r) => ({ start: r.start, end: r.end })).sort((a, b) => a.start - b.start);
   let prev = 0;
   for (const r of out) {
-    if (!Number.isInteger(r.start) || !Number.isInteger(r.end) || r.start < prev || r.end <= r.start || r.end > length) {
+    if (
+      !Number.isInteger(r.start) ||
+      !Number.isInteger(r.end) ||
+      r.start < prev ||
+      r.end <= r.start ||
+      r.end > length
+    ) {
       throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'revealed range' });
     }
     prev = r.end;
@@ -163,8 +192,15 @@ export function isRevealed(ranges: readonly Range[], start: number, end: number)
  * Reads [start, end) of a direction of a verified transcript, refusing if any byte there was redacted: redacted bytes
  * come back from the verifier as filler, and filler must never be read as data.
  */
-export function readRevealed(v: ProvenanceVerdict, direction: 'sent' | 'received', start: number, end: number): Uint8Array {
-  const ranges = v.revealed.filter((r) => r.direction === direction).map((r) => ({ start: r.start, end: r.start + r.bytes.length }));
+export function readRevealed(
+  v: ProvenanceVerdict,
+  direction: 'sent' | 'received',
+  start: number,
+  end: number,
+): Uint8Array {
+  const ranges = v.revealed
+    .filter((r) => r.direction === direction)
+    .map((r) => ({ start: r.start, end: r.start + r.bytes.length }));
   if (end < start || !isRevealed(ranges, start, end)) throw new PropsError('ERR_PROVENANCE_REDACTED_BYTES');
   const out = new Uint8Array(end - start);
   for (const r of v.revealed) {
@@ -204,7 +240,9 @@ function httpBody(recv: Uint8Array, ranges: Range[]): Uint8Array | undefined {
   return recv.slice(end);
 }
 
-function statementOf(body: Uint8Array): { statement: NonNullable<ProvenanceVerdict['statement']> } | Record<string, never> {
+function statementOf(
+  body: Uint8Array,
+): { statement: NonNullable<ProvenanceVerdict['statement']> } | Record<string, never> {
   try {
     const r = statement.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)));
     return r.success ? { statement: r.data } : {};

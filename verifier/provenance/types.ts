@@ -1,6 +1,15 @@
 // The common output of every provenance verifier: who vouched, for which host, when, and exactly which bytes they
 // vouched for — plus the digest that goes into a result's input commitment.
-import { canonicalJson, sha256Tagged, toHex, utf8, type Hex, type ProvenanceKind, type PublicJwk, type Statement } from '../../protocol/index.ts';
+import {
+  canonicalJson,
+  sha256Tagged,
+  toHex,
+  utf8,
+  type Hex,
+  type ProvenanceKind,
+  type PublicJwk,
+  type Statement,
+} from '../../protocol/index.ts';
 import type { ProvenancePolicy } from './policy.ts';
 
 /** One authenticated span of data. For TLSNotary these are transcript ranges; other kinds have one span. */
@@ -47,7 +56,11 @@ export const PROVENANCE_DIGEST_TAG = 'props/provenance/v1';
  * same signer commit identically, and the records themselves never need to leave the enclave.
  */
 export function provenanceDigest(v: Omit<ProvenanceVerdict, 'digest'>, proofDigest: Hex): Hex {
-  const ranges = v.revealed.map((r) => ({ d: r.direction, s: r.start, h: toHex(sha256Tagged('props/provenance/range/v1', r.bytes)) }));
+  const ranges = v.revealed.map((r) => ({
+    d: r.direction,
+    s: r.start,
+    h: toHex(sha256Tagged('props/provenance/range/v1', r.bytes)),
+  }));
   return toHex(
     sha256Tagged(
       PROVENANCE_DIGEST_TAG,

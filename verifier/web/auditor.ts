@@ -66,16 +66,22 @@ function pick(handler: (f: File) => void) {
   };
 }
 
-$('file').addEventListener('change', pick((f) => void verifyFile(f)));
-$('policy').addEventListener('change', pick(async (f) => {
-  try {
-    customPolicy = parsePolicy(JSON.parse(await f.text()));
-    $('policy-name').textContent = customPolicy.id;
-  } catch {
-    customPolicy = undefined;
-    $('policy-name').textContent = 'ERR_POLICY_MALFORMED — using the default policy';
-  }
-}));
+$('file').addEventListener(
+  'change',
+  pick((f) => void verifyFile(f)),
+);
+$('policy').addEventListener(
+  'change',
+  pick(async (f) => {
+    try {
+      customPolicy = parsePolicy(JSON.parse(await f.text()));
+      $('policy-name').textContent = customPolicy.id;
+    } catch {
+      customPolicy = undefined;
+      $('policy-name').textContent = 'ERR_POLICY_MALFORMED — using the default policy';
+    }
+  }),
+);
 const drop = $('drop');
 drop.addEventListener('dragover', (e) => e.preventDefault());
 drop.addEventListener('drop', (e) => {

@@ -31,7 +31,8 @@ export function lenderAuth(deps: ServiceDeps): Middleware {
       if (lenders.size >= 65_536) lenders.clear();
       lenders.set(keyHash, lender);
     }
-    if (!(await deps.store.takeRequest(lender.id, lender.rate, deps.clock().getTime()))) throw new PropsError('ERR_RATE_LIMITED');
+    if (!(await deps.store.takeRequest(lender.id, lender.rate, deps.clock().getTime())))
+      throw new PropsError('ERR_RATE_LIMITED');
     c.set('lenderId', lender.id);
     await next();
   };

@@ -4,7 +4,10 @@ import type { ApiContext } from '../context.ts';
 import { errors, json, ok, router } from '../http.ts';
 import { adminAuth, hashKey } from '../middleware/auth.ts';
 
-const lenderBody = z.strictObject({ name: z.string().min(1).max(64), ratePerSecond: z.number().int().min(1).max(100_000).optional() });
+const lenderBody = z.strictObject({
+  name: z.string().min(1).max(64),
+  ratePerSecond: z.number().int().min(1).max(100_000).optional(),
+});
 
 export function adminRoutes({ deps, nowS, applyRetention }: ApiContext) {
   const { store, limits } = deps;
@@ -23,7 +26,13 @@ export function adminRoutes({ deps, nowS, applyRetention }: ApiContext) {
       const apiKey = Buffer.from(deps.random(32)).toString('base64url');
       // Lower-case hex: the form a data owner's consent names a lender in (protocol/oracle.ts lenderId).
       const id = `lender-${Buffer.from(deps.random(9)).toString('hex')}`;
-      await store.createLender({ id, name: body.name, keyHash: hashKey(apiKey), ratePerSecond: body.ratePerSecond ?? limits.lenderRatePerSecond, createdAt: nowS() });
+      await store.createLender({
+        id,
+        name: body.name,
+        keyHash: hashKey(apiKey),
+        ratePerSecond: body.ratePerSecond ?? limits.lenderRatePerSecond,
+        createdAt: nowS(),
+      });
       await store.audit('lender.created', 'admin', id);
       return c.json({ lenderId: id, apiKey }, 201);
     },

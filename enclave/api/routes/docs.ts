@@ -11,9 +11,13 @@ export function docsRoutes(app: Router, metricsText: () => string): void {
   app.get('/docs', (c) => {
     const doc = app.getOpenAPI31Document(INFO);
     const rows = Object.entries(doc.paths ?? {})
-      .flatMap(([p, item]) => Object.keys(item ?? {}).map((m) => `<tr><td>${m.toUpperCase()}</td><td><code>${p}</code></td></tr>`))
+      .flatMap(([p, item]) =>
+        Object.keys(item ?? {}).map((m) => `<tr><td>${m.toUpperCase()}</td><td><code>${p}</code></td></tr>`),
+      )
       .join('');
-    return c.html(`<!doctype html><title>Props API</title><h1>Props scoring service</h1><p>OpenAPI: <a href="/openapi.json">/openapi.json</a></p><table>${rows}</table>`);
+    return c.html(
+      `<!doctype html><title>Props API</title><h1>Props scoring service</h1><p>OpenAPI: <a href="/openapi.json">/openapi.json</a></p><table>${rows}</table>`,
+    );
   });
   app.get('/metrics', (c) => c.text(metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 }

@@ -20,15 +20,29 @@ const jobBody = z
 // validator reads every header (`c.req.header()`), which on @hono/node-server builds a full fetch Headers object for
 // each request (~2 % of the event loop's busy time under load), where one header stays on node's parsed headers. The
 // OpenAPI document describes it as the validator did, from the same schema.
-const idempotencyKey = z.string().min(8).max(128).regex(/^[A-Za-z0-9_.:-]+$/);
-const idempotencyKeyParameter = { in: 'header', name: 'idempotency-key', required: true, schema: idempotencyKeySchema() } as const;
+const idempotencyKey = z
+  .string()
+  .min(8)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
+const idempotencyKeyParameter = {
+  in: 'header',
+  name: 'idempotency-key',
+  required: true,
+  schema: idempotencyKeySchema(),
+} as const;
 function idempotencyKeySchema(): Record<string, unknown> {
   const { $schema: _, ...schema } = z.toJSONSchema(idempotencyKey) as Record<string, unknown>;
   return schema;
 }
 const listQuery = z.strictObject({
   after: jobId.optional(),
-  limit: z.string().regex(/^[1-9][0-9]{0,2}$/).transform(Number).pipe(z.number().max(100)).optional(),
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,2}$/)
+    .transform(Number)
+    .pipe(z.number().max(100))
+    .optional(),
 });
 
 export function jobRoutes(ctx: ApiContext) {
@@ -69,7 +83,9 @@ function postJobRoute(r: Router, ctx: ApiContext) {
       parameters: [idempotencyKeyParameter],
       request: { body: { ...json(jobBody), required: true } },
       responses: {
-        200: ok('idempotent repeat: the job already accepted (even when its consent has since expired or been used up)'),
+        200: ok(
+          'idempotent repeat: the job already accepted (even when its consent has since expired or been used up)',
+        ),
         201: ok('finished within the wait: scored (state done), or failed (state failed, with its error code)'),
         202: ok('accepted, still running'),
         ...errors,
@@ -78,7 +94,10 @@ function postJobRoute(r: Router, ctx: ApiContext) {
     async (c) => {
       const body = c.req.valid('json');
       const key = idempotencyKey.safeParse(c.req.header('idempotency-key'));
-      if (!key.success) throw new PropsError('ERR_INPUT_MALFORMED', { detail: `header.idempotency-key: ${key.error.issues[0]?.code ?? 'invalid'}` });
+      if (!key.success)
+        throw new PropsError('ERR_INPUT_MALFORMED', {
+          detail: `header.idempotency-key: ${key.error.issues[0]?.code ?? 'invalid'}`,
+        });
       const idem = key.data;
       const lenderId = c.get('lenderId');
       const now = nowS();
@@ -131,7 +150,11 @@ function postJobRoute(r: Router, ctx: ApiContext) {
       const done = await runner.waitFor(job.id, limits.jobWaitMs);
       if (done) return c.body(jobJson(job, { ...done, logId: deps.logs.own.id }), 201, JSON_TYPE) as never;
       const stored = await loadJob(store, job.id);
-      return c.body(jobJson(stored.job, stored.result), stored.job.state === 'accepted' ? 202 : 201, JSON_TYPE) as never;
+      return c.body(
+        jobJson(stored.job, stored.result),
+        stored.job.state === 'accepted' ? 202 : 201,
+        JSON_TYPE,
+      ) as never;
     },
   );
 }
@@ -145,7 +168,12 @@ function readJobRoutes(r: Router, { deps }: ApiContext) {
       path: '/v1/jobs',
       security: [{ lenderKey: [] }],
       request: { query: listQuery },
-      responses: { 200: ok('the calling lender\'s jobs, newest first (by creation time, then id); `next`: the `after` of the next page, or null'), ...errors },
+      responses: {
+        200: ok(
+          "the calling lender's jobs, newest first (by creation time, then id); `next`: the `after` of the next page, or null",
+        ),
+        ...errors,
+      },
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -186,7 +214,9 @@ function readJobRoutes(r: Router, { deps }: ApiContext) {
       security: [{ lenderKey: [] }],
       request: { params: z.object({ id: jobId }) },
       responses: {
-        200: ok('audit bundle for `props verify`: the evidence, manifest and JWKS the result was signed under, the result and its log inclusion proof under a signed head'),
+        200: ok(
+          'audit bundle for `props verify`: the evidence, manifest and JWKS the result was signed under, the result and its log inclusion proof under a signed head',
+        ),
         ...errors,
       },
     }),

@@ -38,9 +38,18 @@ export function ownerRoutes({ deps, statementCache, nowS }: ApiContext) {
       statementCache.set(sub.submissionId, sub.statement);
       const receipt =
         sub.receipt ??
-        (await enclave.signJws(canonicalBytes({ v: 1, typ: 'props-receipt', submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, iat }), {
-          typ: 'props-receipt+jws',
-        }));
+        (await enclave.signJws(
+          canonicalBytes({
+            v: 1,
+            typ: 'props-receipt',
+            submissionId: sub.submissionId,
+            inputCommitment: sub.inputCommitment,
+            iat,
+          }),
+          {
+            typ: 'props-receipt+jws',
+          },
+        ));
       deps.logger({ event: 'submission.received', submission: sub.submissionId });
       return c.json({ submissionId: sub.submissionId, inputCommitment: sub.inputCommitment, receipt }, 201);
     },
@@ -77,7 +86,15 @@ export function ownerRoutes({ deps, statementCache, nowS }: ApiContext) {
         createdAt: nowS(),
       });
       await store.audit('consent.registered', 'owner', consent.consentId);
-      return c.json({ consentId: consent.consentId, lender: consent.lender, expiresAt: consent.expiresAt, maxUses: consent.maxUses }, 201);
+      return c.json(
+        {
+          consentId: consent.consentId,
+          lender: consent.lender,
+          expiresAt: consent.expiresAt,
+          maxUses: consent.maxUses,
+        },
+        201,
+      );
     },
   );
   return r;

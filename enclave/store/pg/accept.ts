@@ -22,8 +22,11 @@ type AcceptRow = { code: string | null; created: boolean; job: Record<string, un
 async function acceptCall({ run, retrying, fail }: PgContext, group: PendingAccept[]): Promise<void> {
   let rows: AcceptRow[];
   try {
-    rows = await retrying(() => run<AcceptRow>(Q.acceptJobs, [JSON.stringify(group.map((a) => acceptInputJson(a.input)))]));
-    if (rows.length !== group.length) throw new PropsError('ERR_STORE_FAILED', { detail: 'acceptance outcomes do not match inputs' });
+    rows = await retrying(() =>
+      run<AcceptRow>(Q.acceptJobs, [JSON.stringify(group.map((a) => acceptInputJson(a.input)))]),
+    );
+    if (rows.length !== group.length)
+      throw new PropsError('ERR_STORE_FAILED', { detail: 'acceptance outcomes do not match inputs' });
   } catch (e) {
     for (const a of group) a.reject(fail(e));
     return;
@@ -41,7 +44,8 @@ export function pgAcceptance(ctx: PgContext): Pick<Store, 'acceptJob'> {
   const flushAccepts = () => {
     const group = pendingAccepts;
     pendingAccepts = [];
-    for (let i = 0; i < group.length; i += ACCEPT_CALL_MAX) ctx.track(acceptCall(ctx, group.slice(i, i + ACCEPT_CALL_MAX)));
+    for (let i = 0; i < group.length; i += ACCEPT_CALL_MAX)
+      ctx.track(acceptCall(ctx, group.slice(i, i + ACCEPT_CALL_MAX)));
   };
   return {
     acceptJob(input) {

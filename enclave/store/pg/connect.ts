@@ -46,7 +46,12 @@ const poolOptions = (max: number, connectTimeout: number) => ({
 });
 
 /** Migrates on a connection of its own: the advisory lock belongs to the session that takes it. */
-async function migrateOnce(url: string, connectTimeout: number, lockKey: number, secrets: readonly string[]): Promise<void> {
+async function migrateOnce(
+  url: string,
+  connectTimeout: number,
+  lockKey: number,
+  secrets: readonly string[],
+): Promise<void> {
   const migrator = postgres(url, poolOptions(1, connectTimeout));
   try {
     await migratePostgres(migrator, lockKey);

@@ -74,7 +74,10 @@ export function safeCause(wrapped: unknown, secrets: readonly string[]): Error {
 
 export function unavailable(e: unknown, secrets: readonly string[]): PropsError {
   const code = codeOf(e);
-  return new PropsError('ERR_STORE_UNAVAILABLE', { ...(code ? { detail: scrub(code, secrets) } : {}), cause: safeCause(e, secrets) });
+  return new PropsError('ERR_STORE_UNAVAILABLE', {
+    ...(code ? { detail: scrub(code, secrets) } : {}),
+    cause: safeCause(e, secrets),
+  });
 }
 
 /**
@@ -86,7 +89,8 @@ export function storeError(e: unknown, secrets: readonly string[]): unknown {
   const inner = unwrap(e);
   if (isConnectionError(inner)) return unavailable(inner, secrets);
   const state = sqlState(inner);
-  if (state !== undefined) return new PropsError('ERR_STORE_FAILED', { detail: state, cause: safeCause(inner, secrets) });
+  if (state !== undefined)
+    return new PropsError('ERR_STORE_FAILED', { detail: state, cause: safeCause(inner, secrets) });
   return inner;
 }
 

@@ -13,16 +13,32 @@ export function pgLog({ db, run, retrying, guard }: PgContext): Pick<Store, LogM
     completeJobs: (logId, done: CompletedJob[], now) =>
       guard(async () => {
         if (done.length === 0) return [];
-        return retrying(() => run<{ jobId: string; logIndex: number }>(Q.completeJobs, [logId, now, JSON.stringify(done)]));
+        return retrying(() =>
+          run<{ jobId: string; logIndex: number }>(Q.completeJobs, [logId, now, JSON.stringify(done)]),
+        );
       }),
     getResult: (jobId) => guard(async () => (await run<ResultRow>(Q.result, [jobId]))[0]),
-    logLeaves: (logId, from = 0) => guard(async () => (await run<{ h: string }>(Q.logLeaves, [logId, from])).map((r) => r.h)),
+    logLeaves: (logId, from = 0) =>
+      guard(async () => (await run<{ h: string }>(Q.logLeaves, [logId, from])).map((r) => r.h)),
     logIds: () => guard(async () => (await run<{ id: string }>(Q.logIds, [])).map((r) => r.id)),
-    putTreeHead: (logId, row) => guard(async () => void (await db.insert(t.treeHeads).values({ logId, ...row }).onConflictDoNothing())),
+    putTreeHead: (logId, row) =>
+      guard(
+        async () =>
+          void (await db
+            .insert(t.treeHeads)
+            .values({ logId, ...row })
+            .onConflictDoNothing()),
+      ),
     treeHead: (logId, size) =>
       guard(async () => {
         const q = db
-          .select({ treeSize: t.treeHeads.treeSize, rootHash: t.treeHeads.rootHash, timestamp: t.treeHeads.timestamp, jws: t.treeHeads.jws, chainSignature: t.treeHeads.chainSignature })
+          .select({
+            treeSize: t.treeHeads.treeSize,
+            rootHash: t.treeHeads.rootHash,
+            timestamp: t.treeHeads.timestamp,
+            jws: t.treeHeads.jws,
+            chainSignature: t.treeHeads.chainSignature,
+          })
           .from(t.treeHeads);
         const rows =
           size === undefined

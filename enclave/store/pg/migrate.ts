@@ -18,15 +18,22 @@ export const DEFAULT_MIGRATION_LOCK_KEY = 0x70726f7073;
  * (ERR_STORE_SCHEMA_NEWER: running older code on it could break what the newer migration set up), then applies the
  * missing ones with drizzle's migrator (each run in one transaction).
  */
-export async function migratePostgres<T extends Record<string, unknown>>(client: postgres.Sql<T>, lockKey = DEFAULT_MIGRATION_LOCK_KEY): Promise<void> {
+export async function migratePostgres<T extends Record<string, unknown>>(
+  client: postgres.Sql<T>,
+  lockKey = DEFAULT_MIGRATION_LOCK_KEY,
+): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_FOLDER });
   const known = new Set(migrations.map((m) => m.folderMillis));
   await client`SELECT pg_advisory_lock(${lockKey})`;
   try {
-    const [table] = await client<Array<{ present: boolean }>>`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`;
+    const [table] = await client<
+      Array<{ present: boolean }>
+    >`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`;
     if (table?.present) {
       // drizzle's migrator knows a migration by its journal time (created_at), and applies those later than the last.
-      const applied = await client<Array<{ createdAt: string | number | null }>>`SELECT created_at AS "createdAt" FROM drizzle.__drizzle_migrations`;
+      const applied = await client<
+        Array<{ createdAt: string | number | null }>
+      >`SELECT created_at AS "createdAt" FROM drizzle.__drizzle_migrations`;
       if (applied.some((m) => !known.has(Number(m.createdAt)))) throw new PropsError('ERR_STORE_SCHEMA_NEWER');
     }
     await migrate(drizzle(client), { migrationsFolder: PG_MIGRATIONS_FOLDER });

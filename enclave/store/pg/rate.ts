@@ -9,7 +9,9 @@ type Draw = { lenderId: string; rate: number; now: number; waiters: Waiter[] };
 
 /** One call for every draw of the turn, in a fixed order (lender, then time). */
 async function drawCall({ run, retrying, fail }: PgContext, pending: Map<string, Draw>): Promise<void> {
-  const draws = [...pending.values()].sort((a, b) => (a.lenderId < b.lenderId ? -1 : a.lenderId > b.lenderId ? 1 : a.now - b.now));
+  const draws = [...pending.values()].sort((a, b) =>
+    a.lenderId < b.lenderId ? -1 : a.lenderId > b.lenderId ? 1 : a.now - b.now,
+  );
   let rows: Array<{ lender: string; granted: number }>;
   try {
     const input = draws.map((d) => ({ lender: d.lenderId, rate: d.rate, asks: d.waiters.length, now: d.now }));

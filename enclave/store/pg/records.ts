@@ -9,7 +9,14 @@ import { sqlState } from './errors.ts';
 import * as t from './schema.ts';
 import { Q } from './statements.ts';
 
-type SubmissionMethods = 'createLender' | 'lenderByKeyHash' | 'insertSubmission' | 'getSubmission' | 'submissionMeta' | 'liveSubmissionIds' | 'deleteCiphertexts';
+type SubmissionMethods =
+  | 'createLender'
+  | 'lenderByKeyHash'
+  | 'insertSubmission'
+  | 'getSubmission'
+  | 'submissionMeta'
+  | 'liveSubmissionIds'
+  | 'deleteCiphertexts';
 type ConsentMethods = 'insertConsent' | 'getConsent' | 'consentMeta';
 
 /** True when a statement failed on one of the table's constraints (SQLSTATE class 23), as a duplicate does. */
@@ -103,11 +110,17 @@ export function pgConsents({ db, run, guard }: PgContext): Pick<Store, ConsentMe
   };
 }
 
-export function pgEvidenceAndSettings({ db, run, guard }: PgContext): Pick<Store, 'putEvidence' | 'getEvidence' | 'audit' | 'firstValue'> {
+export function pgEvidenceAndSettings({
+  db,
+  run,
+  guard,
+}: PgContext): Pick<Store, 'putEvidence' | 'getEvidence' | 'audit' | 'firstValue'> {
   return {
     putEvidence: (row) => guard(async () => void (await db.insert(t.evidence).values(row).onConflictDoNothing())),
-    getEvidence: (digest) => guard(async () => (await db.select().from(t.evidence).where(eq(t.evidence.digest, digest)))[0]),
-    audit: (kind, actor, subject) => guard(async () => void (await db.insert(t.auditEvents).values({ kind, actor, subject }))),
+    getEvidence: (digest) =>
+      guard(async () => (await db.select().from(t.evidence).where(eq(t.evidence.digest, digest)))[0]),
+    audit: (kind, actor, subject) =>
+      guard(async () => void (await db.insert(t.auditEvents).values({ kind, actor, subject }))),
     firstValue: (name, value) =>
       guard(async () => {
         // DO UPDATE (to the value already there) rather than DO NOTHING: it returns the row that won, even one a

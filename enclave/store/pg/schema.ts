@@ -2,7 +2,17 @@
 // sharing one database — jobs carry their decryption key and lease, results are keyed per log, and the per-lender
 // rate is a shared token bucket. Unix times are bigint read as numbers (seconds, or ms where the name says so).
 import { sql } from 'drizzle-orm';
-import { bigint, customType, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { JOB_STATES } from '../schema.ts';
 
 /**
@@ -155,9 +165,7 @@ export const lenderRate = pgTable('lender_rate', {
 
 export const auditEvents = pgTable('audit_events', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  at: unixTime('at')
-    .notNull()
-    .default(sql`extract(epoch from now())::bigint`),
+  at: unixTime('at').notNull().default(sql`extract(epoch from now())::bigint`),
   kind: text('kind').notNull(),
   actor: text('actor').notNull(),
   subject: text('subject').notNull(),

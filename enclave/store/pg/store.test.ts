@@ -38,29 +38,72 @@ const adminOf = (url: string) => {
 const NOW = 1_800_000_000;
 const DK = 'dk-1';
 const job = (i: number): JobRow => ({
-  id: `job-${i}`, lenderId: 'lender-1', idempotencyKey: `idem-${i}`, requestHash: `rh-${i}`, consentId: 'consent-1', submissionId: 'sub-1',
-  requestId: `req-${i}`, nonce: `nonce-${i}`, escrowJobId: null, threshold: 600, state: 'accepted', errorCode: null, createdAt: NOW, updatedAt: NOW,
-  decryptionKey: DK, claimedBy: null, leaseUntil: null,
+  id: `job-${i}`,
+  lenderId: 'lender-1',
+  idempotencyKey: `idem-${i}`,
+  requestHash: `rh-${i}`,
+  consentId: 'consent-1',
+  submissionId: 'sub-1',
+  requestId: `req-${i}`,
+  nonce: `nonce-${i}`,
+  escrowJobId: null,
+  threshold: 600,
+  state: 'accepted',
+  errorCode: null,
+  createdAt: NOW,
+  updatedAt: NOW,
+  decryptionKey: DK,
+  claimedBy: null,
+  leaseUntil: null,
 });
-const accept = (store: Store, j: JobRow) => store.acceptJob({ job: j, now: NOW, borrowerCap: 1_000, borrowerWindowSeconds: 86_400 });
+const accept = (store: Store, j: JobRow) =>
+  store.acceptJob({ job: j, now: NOW, borrowerCap: 1_000, borrowerWindowSeconds: 86_400 });
 async function seed(store: Store) {
   await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
-  await store.insertSubmission({ id: 'sub-1', ciphertext: 'c', inputCommitment: 'ic', nullifier: 'n', ownerKey: 'o', decryptionKey: DK, createdAt: NOW, deletedAt: null });
-  await store.insertConsent({ id: 'consent-1', submissionId: 'sub-1', lenderId: 'lender-1', purpose: 'p', expiresAt: NOW + 60, maxUses: 1_000, uses: 0, jws: 'a.b.c', createdAt: NOW });
+  await store.insertSubmission({
+    id: 'sub-1',
+    ciphertext: 'c',
+    inputCommitment: 'ic',
+    nullifier: 'n',
+    ownerKey: 'o',
+    decryptionKey: DK,
+    createdAt: NOW,
+    deletedAt: null,
+  });
+  await store.insertConsent({
+    id: 'consent-1',
+    submissionId: 'sub-1',
+    lenderId: 'lender-1',
+    purpose: 'p',
+    expiresAt: NOW + 60,
+    maxUses: 1_000,
+    uses: 0,
+    jws: 'a.b.c',
+    createdAt: NOW,
+  });
 }
 const journal = () =>
-  JSON.parse(readFileSync(join(PG_MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string; when: number }> };
+  JSON.parse(readFileSync(join(PG_MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
+    entries: Array<{ tag: string; when: number }>;
+  };
 
 /** Every message, detail and stack along an error's cause chain, and its full inspection. */
 const everythingSaid = (e: unknown): string => {
   const parts = [inspect(e, { depth: 20, showHidden: true })];
-  for (let c: unknown = e; c instanceof Error; c = c.cause) parts.push(c.message, String((c as { detail?: unknown }).detail), c.stack ?? '');
+  for (let c: unknown = e; c instanceof Error; c = c.cause)
+    parts.push(c.message, String((c as { detail?: unknown }).detail), c.stack ?? '');
   return parts.join('\n');
 };
 
 describe('postgres store errors', () => {
   it('refuses a URL that is not postgres:// or postgresql:// before connecting, without repeating it', async () => {
-    for (const url of ['mysql://u:SECRETPW@127.0.0.1/x', 'http://127.0.0.1:5432/x', 'SECRETPW', 'postgres//u:SECRETPW@h/x', '']) {
+    for (const url of [
+      'mysql://u:SECRETPW@127.0.0.1/x',
+      'http://127.0.0.1:5432/x',
+      'SECRETPW',
+      'postgres//u:SECRETPW@h/x',
+      '',
+    ]) {
       const e = await openPostgresStore(url).catch((x: unknown) => x);
       expect(e).toMatchObject({ code: 'ERR_STORE_URL_INVALID' });
       expect(everythingSaid(e)).not.toContain('SECRETPW');
@@ -68,15 +111,33 @@ describe('postgres store errors', () => {
   });
 
   it('a database that cannot be reached is ERR_STORE_UNAVAILABLE, and nothing said about it holds the password', async () => {
-    const e = await openPostgresStore('postgres://u:SECRETPW@127.0.0.1:1/x', { connectTimeout: 2 }).catch((x: unknown) => x);
+    const e = await openPostgresStore('postgres://u:SECRETPW@127.0.0.1:1/x', { connectTimeout: 2 }).catch(
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', detail: 'ECONNREFUSED' });
     expect((e as Error).cause).toBeInstanceOf(Error);
     expect(everythingSaid(e)).not.toContain('SECRETPW');
   });
 
   it('maps lost and refused connections to ERR_STORE_UNAVAILABLE and leaves statement errors as they are', () => {
-    const withCode = (code: string) => Object.assign(new Error(`failed: postgres://u:SECRETPW@h/x (${code})`), { code });
-    const codes = ['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '08006', '08001', '28P01', '53300', '55000', '3D000'];
+    const withCode = (code: string) =>
+      Object.assign(new Error(`failed: postgres://u:SECRETPW@h/x (${code})`), { code });
+    const codes = [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECT_TIMEOUT',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08006',
+      '08001',
+      '28P01',
+      '53300',
+      '55000',
+      '3D000',
+    ];
     for (const code of codes) {
       expect(isConnectionError(withCode(code))).toBe(true);
       const mapped = storeError(withCode(code), ['postgres://u:SECRETPW@h/x', 'SECRETPW']);
@@ -84,7 +145,10 @@ describe('postgres store errors', () => {
       expect(everythingSaid(mapped)).not.toContain('SECRETPW');
     }
     // A refused statement: its SQLSTATE, and none of the driver's detail (the row's values).
-    const unique = Object.assign(withCode('23505'), { name: 'PostgresError', detail: 'Key (id)=(sub-1) already exists.' });
+    const unique = Object.assign(withCode('23505'), {
+      name: 'PostgresError',
+      detail: 'Key (id)=(sub-1) already exists.',
+    });
     const failed = storeError(unique, ['SECRETPW']);
     expect(failed).toMatchObject({ code: 'ERR_STORE_FAILED', detail: '23505' });
     expect(everythingSaid(failed)).not.toContain('sub-1');
@@ -96,7 +160,9 @@ describe('postgres store errors', () => {
 
 describePg('postgres store on a server', () => {
   it('a database that does not exist is ERR_STORE_UNAVAILABLE, without the password', async () => {
-    const e = await openPostgresStore('postgres://postgres:SECRETPW@127.0.0.1:5432/props_no_such_database').catch((x: unknown) => x);
+    const e = await openPostgresStore('postgres://postgres:SECRETPW@127.0.0.1:5432/props_no_such_database').catch(
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', detail: '3D000' });
     expect(everythingSaid(e)).not.toContain('SECRETPW');
   });
@@ -117,7 +183,9 @@ describePg('postgres store on a server', () => {
     const first = await open(db.url);
     await seed(first);
     const later = Math.max(...journal().entries.map((e) => e.when)) + 1_000;
-    await adminOf(db.url)`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('a later migration', ${later})`;
+    await adminOf(
+      db.url,
+    )`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('a later migration', ${later})`;
     await expect(openPostgresStore(db.url)).rejects.toMatchObject({ code: 'ERR_STORE_SCHEMA_NEWER' });
     // An up-to-date database opens again as it is.
     const db2 = await freshDatabase();
@@ -159,7 +227,7 @@ describePg('postgres store on a server', () => {
     expect(heard).toEqual([DK]);
   });
 
-  it('sends a turn\'s acceptances as one statement (64 inputs at most), a batch\'s completion as one, a turn\'s rate draws as one', async () => {
+  it("sends a turn's acceptances as one statement (64 inputs at most), a batch's completion as one, a turn's rate draws as one", async () => {
     const db = await freshDatabase();
     const traced: string[] = [];
     const store = await open(db.url, { trace: (q) => traced.push(q) });
@@ -172,12 +240,18 @@ describePg('postgres store on a server', () => {
     expect(traced).toHaveLength(2);
 
     traced.length = 0;
-    const done = await store.completeJobs('log-a', jobs.slice(0, 40).map((j, i) => ({ jobId: j.id, attestation: '{}', structHash: `h${i}`, head: 'h.e.ad' })), NOW);
+    const done = await store.completeJobs(
+      'log-a',
+      jobs.slice(0, 40).map((j, i) => ({ jobId: j.id, attestation: '{}', structHash: `h${i}`, head: 'h.e.ad' })),
+      NOW,
+    );
     expect(done.map((d) => d.logIndex)).toEqual(jobs.slice(0, 40).map((_, i) => i));
     expect(traced).toHaveLength(1);
 
     traced.length = 0;
-    const draws = await Promise.all([...Array(12).fill('lender-1'), ...Array(3).fill('lender-2')].map((l: string) => store.takeRequest(l, 10, 1_000)));
+    const draws = await Promise.all(
+      [...Array(12).fill('lender-1'), ...Array(3).fill('lender-2')].map((l: string) => store.takeRequest(l, 10, 1_000)),
+    );
     expect(draws.filter(Boolean)).toHaveLength(13);
     expect(traced).toHaveLength(1);
   });

@@ -20,7 +20,10 @@ export type { OpenPostgresStoreOptions, PgSql } from './connect.ts';
  * that instances starting together migrate it once. A database that cannot be reached is ERR_STORE_UNAVAILABLE, one
  * migrated by newer code ERR_STORE_SCHEMA_NEWER. Errors never repeat the URL or its password.
  */
-export async function openPostgresStore(url: string, opts: OpenPostgresStoreOptions = {}): Promise<Store & { readonly sql: PgSql }> {
+export async function openPostgresStore(
+  url: string,
+  opts: OpenPostgresStoreOptions = {},
+): Promise<Store & { readonly sql: PgSql }> {
   const ctx = pgContext(await connectPostgres(url, opts), opts.trace);
   return {
     sql: ctx.sql,

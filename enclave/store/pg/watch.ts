@@ -20,7 +20,12 @@ export function pgWatch({ sql, isClosed }: PgContext, events: StoreEvents): () =
     };
     sql.listen(channel, safely).then(
       (meta) => (stopped ? void meta.unlisten().catch(() => {}) : void subscribed.push(meta)),
-      () => void (!stopped && !isClosed() && setTimeout(() => !stopped && !isClosed() && subscribe(channel, hear), 1000).unref()),
+      () =>
+        void (
+          !stopped &&
+          !isClosed() &&
+          setTimeout(() => !stopped && !isClosed() && subscribe(channel, hear), 1000).unref()
+        ),
     );
   };
   subscribe('props_accepted', (key) => events.accepted(key));

@@ -106,14 +106,21 @@ export type Quote = {
 };
 
 class Reader {
-  constructor(private readonly b: Uint8Array, private readonly what: string) {}
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly what: string,
+  ) {}
   private dv = (o: number, n: number) => {
-    if (o < 0 || o + n > this.b.length) throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `${this.what} at ${o}` });
+    if (o < 0 || o + n > this.b.length)
+      throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `${this.what} at ${o}` });
     return new DataView(this.b.buffer, this.b.byteOffset + o, n);
   };
   u16 = (o: number) => this.dv(o, 2).getUint16(0, true);
   u32 = (o: number) => this.dv(o, 4).getUint32(0, true);
-  bytes = (o: number, n: number) => (this.dv(o, n), this.b.slice(o, o + n));
+  bytes = (o: number, n: number) => {
+    this.dv(o, n); // bounds check
+    return this.b.slice(o, o + n);
+  };
   get length() {
     return this.b.length;
   }
@@ -121,7 +128,8 @@ class Reader {
 
 export function parseEnclaveReport(raw: Uint8Array): EnclaveReport {
   const r = new Reader(raw, 'enclave report');
-  if (raw.length !== ENCLAVE_REPORT_SIZE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'enclave report size' });
+  if (raw.length !== ENCLAVE_REPORT_SIZE)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'enclave report size' });
   return {
     raw,
     cpuSvn: r.bytes(ER_CPU_SVN, 16),
@@ -161,8 +169,10 @@ export function parseQuote(bytes: Uint8Array): Quote {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('quote: expected Uint8Array');
   const r = new Reader(bytes, 'quote');
   const version = r.u16(HEADER_VERSION);
-  if (version !== 3 && version !== 4 && version !== 5) throw new PropsError('ERR_UNKNOWN_VERSION', { detail: `quote version ${version}` });
-  if (r.u16(HEADER_ATT_KEY_TYPE) !== ATT_KEY_TYPE_ECDSA_P256) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'attestation key type' });
+  if (version !== 3 && version !== 4 && version !== 5)
+    throw new PropsError('ERR_UNKNOWN_VERSION', { detail: `quote version ${version}` });
+  if (r.u16(HEADER_ATT_KEY_TYPE) !== ATT_KEY_TYPE_ECDSA_P256)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'attestation key type' });
   const teeType = r.u32(HEADER_TEE_TYPE);
   const pceSvn = r.u16(HEADER_PCE_SVN);
 
@@ -173,17 +183,35 @@ export function parseQuote(bytes: Uint8Array): Quote {
     const bt = r.u16(V5_BODY_TYPE);
     bodySize = r.u32(V5_BODY_SIZE);
     bodyStart = V5_BODY_OFFSET;
-    const expected = bt === BODY_TYPE_TD10 ? TD10_SIZE : bt === BODY_TYPE_TD15 ? TD15_SIZE : bt === BODY_TYPE_SGX ? ENCLAVE_REPORT_SIZE : -1;
-    if (bodySize !== expected) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `v5 body type ${bt} size ${bodySize}` });
+    const expected =
+      bt === BODY_TYPE_TD10
+        ? TD10_SIZE
+        : bt === BODY_TYPE_TD15
+          ? TD15_SIZE
+          : bt === BODY_TYPE_SGX
+            ? ENCLAVE_REPORT_SIZE
+            : -1;
+    if (bodySize !== expected)
+      throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `v5 body type ${bt} size ${bodySize}` });
     const raw = r.bytes(bodyStart, bodySize);
-    body = bt === BODY_TYPE_SGX ? { type: 'sgx', report: parseEnclaveReport(raw) } : { type: 'td', report: parseTdReport(raw, bt === BODY_TYPE_TD15 ? 'td15' : 'td10') };
+    body =
+      bt === BODY_TYPE_SGX
+        ? { type: 'sgx', report: parseEnclaveReport(raw) }
+        : { type: 'td', report: parseTdReport(raw, bt === BODY_TYPE_TD15 ? 'td15' : 'td10') };
   } else {
     bodyStart = HEADER_SIZE;
     bodySize = teeType === TEE_TYPE_TDX ? TD10_SIZE : ENCLAVE_REPORT_SIZE;
     const raw = r.bytes(bodyStart, bodySize);
-    body = teeType === TEE_TYPE_TDX ? { type: 'td', report: parseTdReport(raw, 'td10') } : { type: 'sgx', report: parseEnclaveReport(raw) };
+    body =
+      teeType === TEE_TYPE_TDX
+        ? { type: 'td', report: parseTdReport(raw, 'td10') }
+        : { type: 'sgx', report: parseEnclaveReport(raw) };
   }
-  if (teeType === TEE_TYPE_SGX ? body.type !== 'sgx' || version !== 3 : teeType !== TEE_TYPE_TDX || body.type !== 'td' || version === 3) {
+  if (
+    teeType === TEE_TYPE_SGX
+      ? body.type !== 'sgx' || version !== 3
+      : teeType !== TEE_TYPE_TDX || body.type !== 'td' || version === 3
+  ) {
     throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `tee type ${teeType} with quote version ${version}` });
   }
 
@@ -204,7 +232,8 @@ export function parseQuote(bytes: Uint8Array): Quote {
   } else {
     const ctype = sig.u16(SIG_V4_CERT_DATA);
     const csize = sig.u32(SIG_V4_CERT_DATA + 2);
-    if (ctype !== CERT_TYPE_QE_REPORT) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `certification data type ${ctype}` });
+    if (ctype !== CERT_TYPE_QE_REPORT)
+      throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `certification data type ${ctype}` });
     qe = new Reader(sig.bytes(SIG_V4_CERT_DATA + 6, csize), 'QE report certification data');
     qeOff = 0;
   }
@@ -216,7 +245,8 @@ export function parseQuote(bytes: Uint8Array): Quote {
   const certOff = authOff + 2 + authLen;
   const certType = qe.u16(certOff);
   const certSize = qe.u32(certOff + 2);
-  if (certType !== CERT_TYPE_PCK_CHAIN) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `PCK certification data type ${certType}` });
+  if (certType !== CERT_TYPE_PCK_CHAIN)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `PCK certification data type ${certType}` });
   let pckChainPem = new TextDecoder('utf-8', { fatal: false }).decode(qe.bytes(certOff + 6, certSize));
   // Quotes often carry a trailing NUL after the PEM bundle.
   const end = pckChainPem.lastIndexOf(PEM_END);

@@ -29,24 +29,53 @@ const signHex = async (key: CryptoKey, text: string) => hex(await webcrypto.subt
 async function issue(serialNumber: string, subject: string, issuer: Issued, ca: boolean): Promise<Issued> {
   const k = await keys();
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber, subject, issuer: issuer.cert.subject, notBefore: NOT_BEFORE, notAfter: NOT_AFTER,
-    publicKey: k.publicKey, signingKey: issuer.key, signingAlgorithm: ALG,
+    serialNumber,
+    subject,
+    issuer: issuer.cert.subject,
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    publicKey: k.publicKey,
+    signingKey: issuer.key,
+    signingAlgorithm: ALG,
     extensions: [new x509.BasicConstraintsExtension(ca, undefined, true)],
   });
   return { cert, key: k.privateKey };
 }
 
 const TCB_INFO = JSON.stringify({
-  id: 'TDX', version: 3, issueDate: '2025-07-01T00:00:00Z', nextUpdate: '2025-08-01T00:00:00Z', fmspc: 'B0C06F000000', pceId: '0000',
-  tcbLevels: [{ tcb: { sgxtcbcomponents: Array(16).fill({ svn: 0 }), tdxtcbcomponents: Array(16).fill({ svn: 0 }), pcesvn: 0 }, tcbDate: '2025-01-01T00:00:00Z', tcbStatus: 'UpToDate' }],
+  id: 'TDX',
+  version: 3,
+  issueDate: '2025-07-01T00:00:00Z',
+  nextUpdate: '2025-08-01T00:00:00Z',
+  fmspc: 'B0C06F000000',
+  pceId: '0000',
+  tcbLevels: [
+    {
+      tcb: { sgxtcbcomponents: Array(16).fill({ svn: 0 }), tdxtcbcomponents: Array(16).fill({ svn: 0 }), pcesvn: 0 },
+      tcbDate: '2025-01-01T00:00:00Z',
+      tcbStatus: 'UpToDate',
+    },
+  ],
 });
 const QE_IDENTITY = JSON.stringify({
-  id: 'TD_QE', version: 2, issueDate: '2025-07-01T00:00:00Z', nextUpdate: '2025-08-01T00:00:00Z', miscselect: '00000000', miscselectMask: 'FFFFFFFF',
-  attributes: '0'.repeat(32), attributesMask: '0'.repeat(32), mrsigner: '0'.repeat(64), isvprodid: 2, tcbLevels: [{ tcb: { isvsvn: 0 }, tcbStatus: 'UpToDate' }],
+  id: 'TD_QE',
+  version: 2,
+  issueDate: '2025-07-01T00:00:00Z',
+  nextUpdate: '2025-08-01T00:00:00Z',
+  miscselect: '00000000',
+  miscselectMask: 'FFFFFFFF',
+  attributes: '0'.repeat(32),
+  attributesMask: '0'.repeat(32),
+  mrsigner: '0'.repeat(64),
+  isvprodid: 2,
+  tcbLevels: [{ tcb: { isvsvn: 0 }, tcbStatus: 'UpToDate' }],
 });
 
 /** Collateral with TCB info signed by `tcbSigner` (sent with `tcbChain`) and QE identity by `qeSigner` (`qeChain`). */
-async function collateral(tcb: { signer: Issued; chain: Issued[] }, qe: { signer: Issued; chain: Issued[] }): Promise<Record<string, string>> {
+async function collateral(
+  tcb: { signer: Issued; chain: Issued[] },
+  qe: { signer: Issued; chain: Issued[] },
+): Promise<Record<string, string>> {
   return {
     pck_crl_issuer_chain: pem(pckCa, root),
     root_ca_crl: rootCrl,
@@ -66,7 +95,12 @@ const byTcbSigning = () => ({ signer: tcbSigning, chain: [tcbSigning, root] });
 beforeAll(async () => {
   const rk = await keys();
   const rootCert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=Test SGX Root CA', notBefore: NOT_BEFORE, notAfter: NOT_AFTER, keys: rk, signingAlgorithm: ALG,
+    serialNumber: '01',
+    name: 'CN=Test SGX Root CA',
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    keys: rk,
+    signingAlgorithm: ALG,
     extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
   });
   root = { cert: rootCert, key: rk.privateKey };
@@ -74,7 +108,17 @@ beforeAll(async () => {
   tcbSigning = await issue('03', 'CN=Test SGX TCB Signing', root, false);
   pckLeaf = await issue('04', 'CN=Test SGX PCK Certificate', pckCa, false);
   const crl = async (issuer: Issued) =>
-    hex((await x509.X509CrlGenerator.create({ issuer: issuer.cert.subject, thisUpdate: NOT_BEFORE, nextUpdate: NOT_AFTER, signingKey: issuer.key, signingAlgorithm: ALG })).rawData);
+    hex(
+      (
+        await x509.X509CrlGenerator.create({
+          issuer: issuer.cert.subject,
+          thisUpdate: NOT_BEFORE,
+          nextUpdate: NOT_AFTER,
+          signingKey: issuer.key,
+          signingAlgorithm: ALG,
+        })
+      ).rawData,
+    );
   rootCrl = await crl(root);
   pckCrl = await crl(pckCa);
 });
@@ -88,12 +132,18 @@ describe('DCAP collateral signers', () => {
 
   it('attack: TCB info signed by a PCK key (leaked from a compromised platform) declaring it up to date', async () => {
     const c = await collateral({ signer: pckLeaf, chain: [pckLeaf, pckCa, root] }, byTcbSigning());
-    await expect(verifyCollateral(c, NOW, testRoot())).rejects.toMatchObject({ code: 'ERR_COLLATERAL_SIGNATURE_INVALID', detail: 'tcb_info: not signed by a TCB signing certificate the root issued' });
+    await expect(verifyCollateral(c, NOW, testRoot())).rejects.toMatchObject({
+      code: 'ERR_COLLATERAL_SIGNATURE_INVALID',
+      detail: 'tcb_info: not signed by a TCB signing certificate the root issued',
+    });
   });
 
   it('attack: QE identity signed by the PCK CA key, a CA rather than the TCB signing leaf', async () => {
     const c = await collateral(byTcbSigning(), { signer: pckCa, chain: [pckCa, root] });
-    await expect(verifyCollateral(c, NOW, testRoot())).rejects.toMatchObject({ code: 'ERR_COLLATERAL_SIGNATURE_INVALID', detail: 'qe_identity: not signed by a TCB signing certificate the root issued' });
+    await expect(verifyCollateral(c, NOW, testRoot())).rejects.toMatchObject({
+      code: 'ERR_COLLATERAL_SIGNATURE_INVALID',
+      detail: 'qe_identity: not signed by a TCB signing certificate the root issued',
+    });
   });
 
   it('a CRL or signature of an odd number of hex digits is malformed collateral, not a crash', async () => {

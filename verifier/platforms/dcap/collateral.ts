@@ -5,7 +5,16 @@ import { createRequire } from 'node:module';
 import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { PropsError, fromHex, parseWith, type Hex } from '../../../protocol/index.ts';
-import { checkNotRevoked, parseCert, parsePemChain, sha256Hex, validity, verifyChain, verifyCrl, type VerifiedCrl } from '../x509.ts';
+import {
+  checkNotRevoked,
+  parseCert,
+  parsePemChain,
+  sha256Hex,
+  validity,
+  verifyChain,
+  verifyCrl,
+  type VerifiedCrl,
+} from '../x509.ts';
 import { verificationTime } from '../../now.ts';
 
 const require = createRequire(import.meta.url);
@@ -70,7 +79,9 @@ export const qeIdentitySchema = z.object({
   attributesMask: z.string().regex(/^[0-9a-fA-F]{32}$/),
   mrsigner: z.string().regex(/^[0-9a-fA-F]{64}$/),
   isvprodid: svn,
-  tcbLevels: z.array(z.object({ tcb: z.object({ isvsvn: svn }), tcbStatus, advisoryIDs: z.array(z.string()).optional() })).min(1),
+  tcbLevels: z
+    .array(z.object({ tcb: z.object({ isvsvn: svn }), tcbStatus, advisoryIDs: z.array(z.string()).optional() }))
+    .min(1),
 });
 export type QeIdentity = z.infer<typeof qeIdentitySchema>;
 
@@ -106,7 +117,9 @@ function checkSignedJson(cert: X509Certificate, text: string, sigHex: string, wh
   const sig = bytesOfHex(sigHex);
   let ok = false;
   try {
-    ok = sig.length === 64 && cryptoVerify('sha256', Buffer.from(text, 'utf8'), { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, sig);
+    ok =
+      sig.length === 64 &&
+      cryptoVerify('sha256', Buffer.from(text, 'utf8'), { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
     ok = false;
   }
@@ -120,7 +133,10 @@ function checkSignedJson(cert: X509Certificate, text: string, sigHex: string, wh
  */
 function tcbSigningCert(chain: readonly X509Certificate[], what: string): X509Certificate {
   const signer = chain[0] as X509Certificate;
-  if (chain.length !== 2 || signer.ca) throw new PropsError('ERR_COLLATERAL_SIGNATURE_INVALID', { detail: `${what}: not signed by a TCB signing certificate the root issued` });
+  if (chain.length !== 2 || signer.ca)
+    throw new PropsError('ERR_COLLATERAL_SIGNATURE_INVALID', {
+      detail: `${what}: not signed by a TCB signing certificate the root issued`,
+    });
   return signer;
 }
 
@@ -131,12 +147,18 @@ function inWindow(now: Date, w: { from: number; to: number }): boolean {
 
 /** Checks one authenticated collateral entry against `now`, in the order that names the reason best. */
 export function checkCollateralTimes(c: VerifiedCollateral, now: Date): void {
-  if (!inWindow(now, c.dataWindow)) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'TCB info, QE identity or CRL' });
-  if (!inWindow(now, c.certWindow)) throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED', { detail: 'collateral signing certificate' });
+  if (!inWindow(now, c.dataWindow))
+    throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'TCB info, QE identity or CRL' });
+  if (!inWindow(now, c.certWindow))
+    throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED', { detail: 'collateral signing certificate' });
 }
 
 /** Authenticates collateral at `now`. Pure (no caching); see CollateralCache. */
-export async function verifyCollateral(input: unknown, now: Date, root: X509Certificate = INTEL_SGX_ROOT_CA): Promise<VerifiedCollateral> {
+export async function verifyCollateral(
+  input: unknown,
+  now: Date,
+  root: X509Certificate = INTEL_SGX_ROOT_CA,
+): Promise<VerifiedCollateral> {
   if (input === undefined || input === null) throw new PropsError('ERR_COLLATERAL_MISSING');
   const col = parseWith(dcapCollateralSchema, input, 'ERR_COLLATERAL_MALFORMED');
   const digest = collateralDigest(col, root);
@@ -153,13 +175,29 @@ export async function verifyCollateral(input: unknown, now: Date, root: X509Cert
   if (t < qeFrom || t > qeTo) throw new PropsError('ERR_COLLATERAL_EXPIRED', { detail: 'QE identity' });
 
   // Chains first (a foreign root is named as such), then the CRLs they sign, then revocation and signatures.
-  const pckCaChain = verifyChain(parsePemChain(col.pck_crl_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'PCK CRL issuer chain');
-  const tcbChain = verifyChain(parsePemChain(col.tcb_info_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'TCB info chain');
-  const qeChain = verifyChain(parsePemChain(col.qe_identity_issuer_chain, 'ERR_COLLATERAL_MALFORMED'), root, now, 'QE identity chain');
+  const pckCaChain = verifyChain(
+    parsePemChain(col.pck_crl_issuer_chain, 'ERR_COLLATERAL_MALFORMED'),
+    root,
+    now,
+    'PCK CRL issuer chain',
+  );
+  const tcbChain = verifyChain(
+    parsePemChain(col.tcb_info_issuer_chain, 'ERR_COLLATERAL_MALFORMED'),
+    root,
+    now,
+    'TCB info chain',
+  );
+  const qeChain = verifyChain(
+    parsePemChain(col.qe_identity_issuer_chain, 'ERR_COLLATERAL_MALFORMED'),
+    root,
+    now,
+    'QE identity chain',
+  );
   const rootCrl = verifyCrl(bytesOfHex(col.root_ca_crl), root, now, 'root CA CRL');
   const pckCa = pckCaChain[0] as X509Certificate;
   const pckCrl = verifyCrl(bytesOfHex(col.pck_crl), pckCa, now, 'PCK CRL');
-  for (const c of [...pckCaChain.slice(0, -1), ...tcbChain.slice(0, -1), ...qeChain.slice(0, -1)]) checkNotRevoked(c, rootCrl, 'collateral signing certificate');
+  for (const c of [...pckCaChain.slice(0, -1), ...tcbChain.slice(0, -1), ...qeChain.slice(0, -1)])
+    checkNotRevoked(c, rootCrl, 'collateral signing certificate');
   checkSignedJson(tcbSigningCert(tcbChain, 'tcb_info'), col.tcb_info, col.tcb_info_signature, 'tcb_info');
   checkSignedJson(tcbSigningCert(qeChain, 'qe_identity'), col.qe_identity, col.qe_identity_signature, 'qe_identity');
 
@@ -181,7 +219,18 @@ export async function verifyCollateral(input: unknown, now: Date, root: X509Cert
 }
 
 export function collateralDigest(col: DcapCollateral, root: X509Certificate): Hex {
-  const fields = [root.fingerprint256, col.pck_crl_issuer_chain, col.root_ca_crl, col.pck_crl, col.tcb_info_issuer_chain, col.tcb_info, col.tcb_info_signature, col.qe_identity_issuer_chain, col.qe_identity, col.qe_identity_signature];
+  const fields = [
+    root.fingerprint256,
+    col.pck_crl_issuer_chain,
+    col.root_ca_crl,
+    col.pck_crl,
+    col.tcb_info_issuer_chain,
+    col.tcb_info,
+    col.tcb_info_signature,
+    col.qe_identity_issuer_chain,
+    col.qe_identity,
+    col.qe_identity_signature,
+  ];
   return sha256Hex(fields.map((f) => `${f.length}:${f}`).join('|'));
 }
 
@@ -191,7 +240,10 @@ export function collateralDigest(col: DcapCollateral, root: X509Certificate): He
  */
 export class CollateralCache {
   private readonly byDigest = new Map<Hex, VerifiedCollateral>();
-  constructor(private readonly root: X509Certificate = INTEL_SGX_ROOT_CA, private readonly max = 64) {}
+  constructor(
+    private readonly root: X509Certificate = INTEL_SGX_ROOT_CA,
+    private readonly max = 64,
+  ) {}
 
   async get(input: unknown, now: Date): Promise<VerifiedCollateral> {
     if (input === undefined || input === null) throw new PropsError('ERR_COLLATERAL_MISSING');

@@ -27,14 +27,27 @@ export const DSTACK_RUNTIME_EVENT = 0x08000001;
 export type ReplayedEvent = { rtmr: number; type: number; digest: Hex; name?: string };
 export type Replay = { rtmrs: [Hex, Hex, Hex, Hex]; events: ReplayedEvent[] };
 
-const DIGEST_SIZES: Record<number, number> = { [TPM_ALG_SHA1]: 20, [TPM_ALG_SHA256]: 32, [TPM_ALG_SHA384]: 48, [TPM_ALG_SHA512]: 64 };
+const DIGEST_SIZES: Record<number, number> = {
+  [TPM_ALG_SHA1]: 20,
+  [TPM_ALG_SHA256]: 32,
+  [TPM_ALG_SHA384]: 48,
+  [TPM_ALG_SHA512]: 64,
+};
 
 function extend(regs: Uint8Array[], i: number, digest: Uint8Array): void {
-  regs[i] = new Uint8Array(createHash('sha384').update(regs[i] as Uint8Array).update(digest).digest());
+  regs[i] = new Uint8Array(
+    createHash('sha384')
+      .update(regs[i] as Uint8Array)
+      .update(digest)
+      .digest(),
+  );
 }
 
 const zeros = () => Array.from({ length: RTMR_COUNT }, () => new Uint8Array(SHA384_SIZE));
-const out = (regs: Uint8Array[], events: ReplayedEvent[]): Replay => ({ rtmrs: regs.map((r) => toHex(r)) as Replay['rtmrs'], events });
+const out = (regs: Uint8Array[], events: ReplayedEvent[]): Replay => ({
+  rtmrs: regs.map((r) => toHex(r)) as Replay['rtmrs'],
+  events,
+});
 
 /** Replays a CCEL (ACPI CCEL table's log area) to RTMR0-3. Stops at the first all-0xFF / all-zero header. */
 export function replayCcel(log: Uint8Array): Replay {
@@ -109,9 +122,16 @@ export function replayDstack(input: unknown): Replay {
     if (e.event_type === DSTACK_RUNTIME_EVENT) {
       const type = Buffer.alloc(4);
       type.writeUInt32LE(DSTACK_RUNTIME_EVENT);
-      const want = createHash('sha384').update(type).update(':').update(e.event, 'utf8').update(':').update(Buffer.from(e.event_payload, 'hex')).digest();
+      const want = createHash('sha384')
+        .update(type)
+        .update(':')
+        .update(e.event, 'utf8')
+        .update(':')
+        .update(Buffer.from(e.event_payload, 'hex'))
+        .digest();
       if (digest.length === 0) digest = want;
-      else if (!bytesEqual(want, digest)) throw new PropsError('ERR_EVENT_LOG_MISMATCH', { detail: `runtime event ${i} digest` });
+      else if (!bytesEqual(want, digest))
+        throw new PropsError('ERR_EVENT_LOG_MISMATCH', { detail: `runtime event ${i} digest` });
     } else if (digest.length === 0) {
       throw new PropsError('ERR_EVENT_LOG_MALFORMED', { detail: `event ${i} without digest` });
     }

@@ -10,11 +10,15 @@ import { validateSgx, validateTdx, type SgxPolicy, type TdxPolicy } from './vali
 
 export type TdxClaims = DcapClaims & { eventLogReplayed: boolean; eventCount?: number };
 
-export function makeDcapVerifiers(dcap: DcapVerifier = new DcapVerifier()): { tdx: RealPlatformVerifier<TdxPolicy>; sgx: RealPlatformVerifier<SgxPolicy> } {
+export function makeDcapVerifiers(dcap: DcapVerifier = new DcapVerifier()): {
+  tdx: RealPlatformVerifier<TdxPolicy>;
+  sgx: RealPlatformVerifier<SgxPolicy>;
+} {
   const run = async (want: Platform, quote: Uint8Array, ctx: VerifyContext): Promise<TdxClaims> => {
     const inputs = realInputs(ctx.collateral);
     const { claims } = await dcap.verify(quote, inputs.collateral, ctx.now);
-    if (claims.platform !== want) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `quote is ${claims.platform}, not ${want}` });
+    if (claims.platform !== want)
+      throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `quote is ${claims.platform}, not ${want}` });
     if (inputs.eventLog === undefined) return { ...claims, eventLogReplayed: false };
     if (want !== 'tdx') throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'event logs are for TDX' });
     const m = claims.measurements;

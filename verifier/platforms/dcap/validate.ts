@@ -13,7 +13,8 @@ function common(v: Violations, c: DcapClaims, p: TdxPolicy | SgxPolicy, opts: Va
   if (!(p.tcbStatuses as readonly string[]).includes(c.status)) v.add('ERR_TCB_STATUS_NOT_ALLOWED', c.status);
   const bad = c.advisories.filter((a) => p.forbiddenAdvisories.includes(a));
   if (bad.length) v.add('ERR_TCB_STATUS_NOT_ALLOWED', `advisory ${bad.join(',')}`);
-  if (verificationTime(opts.now) - Date.parse(c.collateralIssuedAt) > p.maxCollateralAgeSeconds * 1000) v.add('ERR_COLLATERAL_TOO_OLD');
+  if (verificationTime(opts.now) - Date.parse(c.collateralIssuedAt) > p.maxCollateralAgeSeconds * 1000)
+    v.add('ERR_COLLATERAL_TOO_OLD');
   checkCommon(v, c, p.allowDebug, opts);
 }
 
@@ -28,13 +29,18 @@ export const TD_ATTR_OTHER_RESERVED = 0x7fffffffn << 32n;
 function checkTdAttributes(v: Violations, c: DcapClaims): void {
   if (!c.tdAttributes) return;
   const a = Buffer.from(c.tdAttributes.slice(2), 'hex').readBigUInt64LE(0);
-  if (a & BigInt(TD_ATTR_TUD_RESERVED) || a & TD_ATTR_SEC_RESERVED || a & TD_ATTR_OTHER_RESERVED) v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'reserved bits');
+  if (a & BigInt(TD_ATTR_TUD_RESERVED) || a & TD_ATTR_SEC_RESERVED || a & TD_ATTR_OTHER_RESERVED)
+    v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'reserved bits');
   if (!(a & TD_ATTR_SEPT_VE_DISABLE)) v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'SEPT_VE_DISABLE');
   const st = c.measurements.mrServiceTd;
   if (st !== undefined && !/^0x0*$/.test(st)) v.add('ERR_TD_ATTRIBUTES_NOT_ALLOWED', 'mr_servicetd');
 }
 
-export function validateTdx(c: DcapClaims, p: TdxPolicy, opts: ValidateOptions & { eventLogReplayed: boolean }): PropsError[] {
+export function validateTdx(
+  c: DcapClaims,
+  p: TdxPolicy,
+  opts: ValidateOptions & { eventLogReplayed: boolean },
+): PropsError[] {
   const v = new Violations();
   common(v, c, p, opts);
   checkTdAttributes(v, c);

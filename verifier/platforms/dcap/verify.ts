@@ -6,7 +6,13 @@ import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject, ty
 import { PropsError, bytesEqual, toHex, type Hex } from '../../../protocol/index.ts';
 import { checkNotRevoked, parsePemChain, sha256Hex, validity, verifyChain } from '../x509.ts';
 import { parseQuote, SGX_ATTR_DEBUG, TD_ATTR_DEBUG, TEE_TYPE_TDX, type Quote } from './abi.ts';
-import { CollateralCache, INTEL_SGX_ROOT_CA, type QeIdentity, type TcbInfo, type VerifiedCollateral } from './collateral.ts';
+import {
+  CollateralCache,
+  INTEL_SGX_ROOT_CA,
+  type QeIdentity,
+  type TcbInfo,
+  type VerifiedCollateral,
+} from './collateral.ts';
 
 const require = createRequire(import.meta.url);
 type DcapUtils = {
@@ -48,7 +54,13 @@ export type DcapClaims = {
   tdAttributes?: Hex;
 };
 
-type VerifiedPck = { leaf: X509Certificate; fmspc: string; cpuSvn: Uint8Array; pceSvn: number; window: { from: number; to: number } };
+type VerifiedPck = {
+  leaf: X509Certificate;
+  fmspc: string;
+  cpuSvn: Uint8Array;
+  pceSvn: number;
+  window: { from: number; to: number };
+};
 
 export type DcapVerifierOptions = {
   root?: X509Certificate;
@@ -91,7 +103,8 @@ export class DcapVerifier {
     // The QE report binds the attestation key (and QE auth data): SHA-256 in report_data[0..32], zeros after.
     const qeHash = createHash('sha256').update(quote.attestKey).update(quote.qeAuthData).digest();
     const rd = quote.qeReport.reportData;
-    if (!bytesEqual(rd.subarray(0, 32), qeHash) || rd.subarray(32).some((b) => b !== 0)) throw new PropsError('ERR_QE_HASH_MISMATCH');
+    if (!bytesEqual(rd.subarray(0, 32), qeHash) || rd.subarray(32).some((b) => b !== 0))
+      throw new PropsError('ERR_QE_HASH_MISMATCH');
     const qeStatus = matchQeIdentity(quote, col.qeIdentity);
 
     // The attestation key signs header + body.
@@ -101,16 +114,21 @@ export class DcapVerifier {
 
     if (pck.fmspc !== col.tcbInfo.fmspc.toLowerCase()) throw new PropsError('ERR_FMSPC_MISMATCH');
     const isTdx = quote.teeType === TEE_TYPE_TDX;
-    if (col.tcbInfo.id !== (isTdx ? 'TDX' : 'SGX')) throw new PropsError('ERR_COLLATERAL_MALFORMED', { detail: 'TCB info is for another TEE' });
-    if (col.qeIdentity.id !== (isTdx ? 'TD_QE' : 'QE')) throw new PropsError('ERR_COLLATERAL_MALFORMED', { detail: 'QE identity is for another TEE' });
+    if (col.tcbInfo.id !== (isTdx ? 'TDX' : 'SGX'))
+      throw new PropsError('ERR_COLLATERAL_MALFORMED', { detail: 'TCB info is for another TEE' });
+    if (col.qeIdentity.id !== (isTdx ? 'TD_QE' : 'QE'))
+      throw new PropsError('ERR_COLLATERAL_MALFORMED', { detail: 'QE identity is for another TEE' });
     const platformStatus = matchTcbLevel(col.tcbInfo, quote, pck);
     const status = worse(platformStatus, qeStatus);
     // Revoked is never acceptable, whatever the policy says.
     if (status.status === 'Revoked' || !(status.status in STATUS_SEVERITY)) {
-      throw new PropsError('ERR_TCB_STATUS_NOT_ALLOWED', { detail: status.status === 'Revoked' ? 'Revoked' : 'unknown status' });
+      throw new PropsError('ERR_TCB_STATUS_NOT_ALLOWED', {
+        detail: status.status === 'Revoked' ? 'Revoked' : 'unknown status',
+      });
     }
     if (this.crossCheck) {
-      if (this.root !== INTEL_SGX_ROOT_CA) throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'dcap-qvl only knows the Intel root' });
+      if (this.root !== INTEL_SGX_ROOT_CA)
+        throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'dcap-qvl only knows the Intel root' });
       dcapQvl ??= require('@phala/dcap-qvl') as DcapQvl;
       let ref: { status: string };
       try {
@@ -118,7 +136,8 @@ export class DcapVerifier {
       } catch (e) {
         throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'dcap-qvl rejected the quote', cause: e });
       }
-      if (ref.status !== status.status) throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'TCB status differs' });
+      if (ref.status !== status.status)
+        throw new PropsError('ERR_DCAP_CROSS_CHECK_FAILED', { detail: 'TCB status differs' });
     }
     return { claims: toClaims(quote, status, pck.fmspc, col, this.root), quote };
   }
@@ -128,7 +147,8 @@ export class DcapVerifier {
     const hit = this.pck.get(key);
     if (hit) {
       const t = now.getTime();
-      if (t < hit.window.from || t > hit.window.to) throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED', { detail: 'PCK chain' });
+      if (t < hit.window.from || t > hit.window.to)
+        throw new PropsError('ERR_EVIDENCE_CERT_EXPIRED', { detail: 'PCK chain' });
       return hit;
     }
     const chain = verifyChain(parsePemChain(pem), this.root, now, 'PCK chain');
@@ -170,11 +190,19 @@ export class DcapVerifier {
     if (!k) {
       try {
         k = createPublicKey({
-          key: { kty: 'EC', crv: 'P-256', x: Buffer.from(raw.subarray(0, 32)).toString('base64url'), y: Buffer.from(raw.subarray(32, 64)).toString('base64url') },
+          key: {
+            kty: 'EC',
+            crv: 'P-256',
+            x: Buffer.from(raw.subarray(0, 32)).toString('base64url'),
+            y: Buffer.from(raw.subarray(32, 64)).toString('base64url'),
+          },
           format: 'jwk',
         });
       } catch (e) {
-        throw new PropsError('ERR_EVIDENCE_SIGNATURE_INVALID', { detail: 'attestation key is not a P-256 point', cause: e });
+        throw new PropsError('ERR_EVIDENCE_SIGNATURE_INVALID', {
+          detail: 'attestation key is not a P-256 point',
+          cause: e,
+        });
       }
       if (this.keys.size >= this.max) this.keys.delete(this.keys.keys().next().value as string);
       this.keys.set(id, k);
@@ -204,11 +232,13 @@ function worse(a: Status, b: Status): Status {
 function matchQeIdentity(quote: Quote, id: QeIdentity): Status {
   const qe = quote.qeReport;
   const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-  if (hex(qe.mrSigner) !== id.mrsigner.toLowerCase()) throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'MRSIGNER' });
+  if (hex(qe.mrSigner) !== id.mrsigner.toLowerCase())
+    throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'MRSIGNER' });
   if (qe.isvProdId !== id.isvprodid) throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'ISVPRODID' });
   const mask = Buffer.from(id.miscselectMask, 'hex').readUInt32LE(0);
   const want = Buffer.from(id.miscselect, 'hex').readUInt32LE(0);
-  if (((qe.miscSelect & mask) >>> 0) !== ((want & mask) >>> 0)) throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'MISCSELECT' });
+  if ((qe.miscSelect & mask) >>> 0 !== (want & mask) >>> 0)
+    throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'MISCSELECT' });
   const attrs = Buffer.from(id.attributes, 'hex');
   const amask = Buffer.from(id.attributesMask, 'hex');
   for (let i = 0; i < 16; i++) {
@@ -216,7 +246,8 @@ function matchQeIdentity(quote: Quote, id: QeIdentity): Status {
       throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'ATTRIBUTES' });
     }
   }
-  if ((qe.attributes[0] ?? 0) & SGX_ATTR_DEBUG) throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'debug QE' });
+  if ((qe.attributes[0] ?? 0) & SGX_ATTR_DEBUG)
+    throw new PropsError('ERR_QE_IDENTITY_MISMATCH', { detail: 'debug QE' });
   // Levels are ordered newest first; the first one at or below our ISVSVN applies.
   const level = id.tcbLevels.find((l) => qe.isvSvn >= l.tcb.isvsvn);
   if (!level) throw new PropsError('ERR_TCB_LEVEL_NOT_FOUND', { detail: 'QE ISVSVN below every level' });
@@ -224,7 +255,8 @@ function matchQeIdentity(quote: Quote, id: QeIdentity): Status {
 }
 
 function matchTcbLevel(info: TcbInfo, quote: Quote, pck: VerifiedPck): Status {
-  const geq = (actual: Uint8Array, req: readonly { svn: number }[]) => req.length === actual.length && req.every((c, i) => (actual[i] ?? 0) >= c.svn);
+  const geq = (actual: Uint8Array, req: readonly { svn: number }[]) =>
+    req.length === actual.length && req.every((c, i) => (actual[i] ?? 0) >= c.svn);
   for (const level of info.tcbLevels) {
     if (pck.pceSvn < level.tcb.pcesvn) continue;
     if (!geq(pck.cpuSvn, level.tcb.sgxtcbcomponents)) continue;
@@ -237,7 +269,13 @@ function matchTcbLevel(info: TcbInfo, quote: Quote, pck: VerifiedPck): Status {
   throw new PropsError('ERR_TCB_LEVEL_NOT_FOUND');
 }
 
-function toClaims(quote: Quote, status: Status, fmspc: string, col: VerifiedCollateral, root: X509Certificate): DcapClaims {
+function toClaims(
+  quote: Quote,
+  status: Status,
+  fmspc: string,
+  col: VerifiedCollateral,
+  root: X509Certificate,
+): DcapClaims {
   const base = {
     simulated: false as const,
     status: status.status,

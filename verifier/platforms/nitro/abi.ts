@@ -25,7 +25,12 @@ export const attestationDocumentSchema = z.object({
 });
 export type AttestationDocument = z.infer<typeof attestationDocumentSchema>;
 
-export type CoseSign1 = { protectedRaw: Uint8Array; payloadRaw: Uint8Array; signature: Uint8Array; doc: AttestationDocument };
+export type CoseSign1 = {
+  protectedRaw: Uint8Array;
+  payloadRaw: Uint8Array;
+  signature: Uint8Array;
+  doc: AttestationDocument;
+};
 
 function cbor(b: Uint8Array, what: string): unknown {
   try {
@@ -40,13 +45,15 @@ export function parseCoseSign1(input: Uint8Array): CoseSign1 {
   if (input.length > MAX_DOCUMENT) throw new PropsError('ERR_INPUT_TOO_LARGE');
   let top = cbor(input, 'COSE_Sign1');
   if (top && typeof top === 'object' && 'tag' in top && 'value' in top) {
-    if ((top as { tag: unknown }).tag !== COSE_SIGN1_TAG) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'CBOR tag' });
+    if ((top as { tag: unknown }).tag !== COSE_SIGN1_TAG)
+      throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'CBOR tag' });
     top = (top as { value: unknown }).value;
   }
   const arr = parseWith(z.tuple([bytes, z.unknown(), bytes, bytes]), top, 'ERR_EVIDENCE_MALFORMED');
   const [protectedRaw, , payloadRaw, signature] = arr;
   const prot = cbor(protectedRaw, 'protected header') as Record<string, unknown> | Map<unknown, unknown>;
-  const alg = prot instanceof Map ? prot.get(COSE_HEADER_ALG) : (prot as Record<string, unknown>)?.[String(COSE_HEADER_ALG)];
+  const alg =
+    prot instanceof Map ? prot.get(COSE_HEADER_ALG) : (prot as Record<string, unknown>)?.[String(COSE_HEADER_ALG)];
   if (alg !== COSE_ALG_ES384) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'COSE alg is not ES384' });
   if (signature.length !== ES384_SIG_SIZE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature size' });
   const doc = parseWith(attestationDocumentSchema, cbor(payloadRaw, 'payload'), 'ERR_EVIDENCE_MALFORMED');
@@ -63,6 +70,14 @@ function bstrHeader(n: number): Uint8Array {
 /** Sig_structure = ["Signature1", protected, external_aad = h'', payload], encoded by hand (deterministic). */
 export function sigStructure(protectedRaw: Uint8Array, payloadRaw: Uint8Array): Uint8Array {
   const ctx = new TextEncoder().encode('Signature1');
-  const parts = [Uint8Array.of(0x84, 0x60 | ctx.length), ctx, bstrHeader(protectedRaw.length), protectedRaw, Uint8Array.of(0x40), bstrHeader(payloadRaw.length), payloadRaw];
+  const parts = [
+    Uint8Array.of(0x84, 0x60 | ctx.length),
+    ctx,
+    bstrHeader(protectedRaw.length),
+    protectedRaw,
+    Uint8Array.of(0x40),
+    bstrHeader(payloadRaw.length),
+    payloadRaw,
+  ];
   return Buffer.concat(parts);
 }

@@ -31,13 +31,19 @@ export function verifyNitro(input: Uint8Array, now: Date, root: X509Certificate 
   verifyChain(chain, root, now, 'Nitro chain');
   let ok = false;
   try {
-    ok = cryptoVerify('sha384', sigStructure(cose.protectedRaw, cose.payloadRaw), { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, cose.signature);
+    ok = cryptoVerify(
+      'sha384',
+      sigStructure(cose.protectedRaw, cose.payloadRaw),
+      { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
+      cose.signature,
+    );
   } catch {
     ok = false;
   }
   if (!ok) throw new PropsError('ERR_EVIDENCE_SIGNATURE_INVALID', { detail: 'COSE_Sign1' });
   const measurements: Record<string, Hex> = {};
-  for (const [k, v] of Object.entries(doc.pcrs).sort((a, b) => Number(a[0]) - Number(b[0]))) measurements[`pcr${Number(k)}`] = toHex(v);
+  for (const [k, v] of Object.entries(doc.pcrs).sort((a, b) => Number(a[0]) - Number(b[0])))
+    measurements[`pcr${Number(k)}`] = toHex(v);
   const zero = (h: Hex | undefined) => h !== undefined && /^0x0*$/.test(h);
   const claims: NitroClaims = {
     platform: 'nitro',

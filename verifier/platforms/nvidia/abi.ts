@@ -44,13 +44,18 @@ export function parseSpdmReport(input: Uint8Array): SpdmReport {
     if (o + n > b.length) throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `SPDM report at ${o}` });
   };
   need(0, REQUEST_SIZE);
-  if (b[1] !== SPDM_GET_MEASUREMENTS) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'not a GET_MEASUREMENTS request' });
+  if (b[1] !== SPDM_GET_MEASUREMENTS)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'not a GET_MEASUREMENTS request' });
   const requestNonce = b.slice(REQ_NONCE, REQ_NONCE + NONCE_SIZE);
   const r = REQUEST_SIZE;
   need(r, RESP_RECORD);
-  if (b[r + 1] !== SPDM_MEASUREMENTS) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'not a MEASUREMENTS response' });
+  if (b[r + 1] !== SPDM_MEASUREMENTS)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'not a MEASUREMENTS response' });
   const numBlocks = b[r + RESP_NUM_BLOCKS] ?? 0;
-  const recLen = (b[r + RESP_RECORD_LEN] ?? 0) | ((b[r + RESP_RECORD_LEN + 1] ?? 0) << 8) | ((b[r + RESP_RECORD_LEN + 2] ?? 0) << 16);
+  const recLen =
+    (b[r + RESP_RECORD_LEN] ?? 0) |
+    ((b[r + RESP_RECORD_LEN + 1] ?? 0) << 8) |
+    ((b[r + RESP_RECORD_LEN + 2] ?? 0) << 16);
   const recStart = r + RESP_RECORD;
   need(recStart, recLen);
   const measurements = new Map<number, Uint8Array>();
@@ -60,7 +65,8 @@ export function parseSpdmReport(input: Uint8Array): SpdmReport {
     const index = b[o] ?? 0;
     const size = (b[o + 2] ?? 0) | ((b[o + 3] ?? 0) << 8);
     const valueSize = (b[o + BLOCK_HEADER + 1] ?? 0) | ((b[o + BLOCK_HEADER + 2] ?? 0) << 8);
-    if (valueSize + DMTF_HEADER !== size) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `measurement block ${index}` });
+    if (valueSize + DMTF_HEADER !== size)
+      throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: `measurement block ${index}` });
     need(o + BLOCK_HEADER + DMTF_HEADER, valueSize);
     measurements.set(index, b.slice(o + BLOCK_HEADER + DMTF_HEADER, o + BLOCK_HEADER + DMTF_HEADER + valueSize));
     o += BLOCK_HEADER + size;

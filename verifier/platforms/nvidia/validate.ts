@@ -10,7 +10,9 @@ export type NvidiaPolicy = z.infer<typeof nvidiaPlatformPolicy>;
 export function validateNvidia(c: NvidiaClaims, p: NvidiaPolicy, opts: ValidateOptions): PropsError[] {
   const v = new Violations();
   checkCommon(v, c, false, opts);
-  if (p.driverVersions !== 'any' && (c.driverVersion === undefined || !p.driverVersions.includes(c.driverVersion))) v.add('ERR_EVIDENCE_MEASUREMENT_NOT_ALLOWED', 'driverVersion');
-  if (p.rootFingerprints !== 'any' && !p.rootFingerprints.includes(c.rootFingerprint)) v.add('ERR_EVIDENCE_ROOT_UNTRUSTED');
+  if (p.driverVersions !== 'any' && (c.driverVersion === undefined || !p.driverVersions.includes(c.driverVersion)))
+    v.add('ERR_EVIDENCE_MEASUREMENT_NOT_ALLOWED', 'driverVersion');
+  if (p.rootFingerprints !== 'any' && !p.rootFingerprints.includes(c.rootFingerprint))
+    v.add('ERR_EVIDENCE_ROOT_UNTRUSTED');
   return v.list;
 }

@@ -23,9 +23,16 @@ export type NvidiaClaims = {
   vbiosVersion?: Hex;
 };
 
-export function verifyNvidia(input: Uint8Array, certBlobs: readonly Uint8Array[] | undefined, now: Date, expectedNonce?: Uint8Array, root: X509Certificate = NVIDIA_DEVICE_ROOT): NvidiaClaims {
+export function verifyNvidia(
+  input: Uint8Array,
+  certBlobs: readonly Uint8Array[] | undefined,
+  now: Date,
+  expectedNonce?: Uint8Array,
+  root: X509Certificate = NVIDIA_DEVICE_ROOT,
+): NvidiaClaims {
   const report = parseSpdmReport(input);
-  if (!certBlobs || certBlobs.length === 0) throw new PropsError('ERR_COLLATERAL_MISSING', { detail: 'GPU device certificate chain' });
+  if (!certBlobs || certBlobs.length === 0)
+    throw new PropsError('ERR_COLLATERAL_MISSING', { detail: 'GPU device certificate chain' });
   const chain = certsFrom(certBlobs);
   verifyChain(chain, root, now, 'NVIDIA device chain');
   const leaf = chain[0] as X509Certificate;
@@ -37,7 +44,8 @@ export function verifyNvidia(input: Uint8Array, certBlobs: readonly Uint8Array[]
   }
   if (!ok) throw new PropsError('ERR_EVIDENCE_SIGNATURE_INVALID', { detail: 'SPDM measurements' });
   // The requester's nonce binds this GPU report to the CPU evidence that carries it.
-  if (expectedNonce !== undefined && !bytesEqual(expectedNonce, report.requestNonce)) throw new PropsError('ERR_EVIDENCE_NONCE_MISMATCH');
+  if (expectedNonce !== undefined && !bytesEqual(expectedNonce, report.requestNonce))
+    throw new PropsError('ERR_EVIDENCE_NONCE_MISMATCH');
   const measurements: Record<string, Hex> = {};
   for (const [i, v] of [...report.measurements].sort((a, b) => a[0] - b[0])) measurements[`m${i}`] = toHex(v);
   const drv = report.opaque.get(OPAQUE_DRIVER_VERSION);

@@ -60,17 +60,20 @@ const tcbAt = (b: Uint8Array, o: number): Tcb => ({
 
 /** Little-endian 72-byte component → big-endian 48 bytes; the high 24 bytes must be zero for P-384. */
 function leComponent(b: Uint8Array): Uint8Array {
-  if (b.subarray(P384_SIZE).some((x) => x !== 0)) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature component too large' });
+  if (b.subarray(P384_SIZE).some((x) => x !== 0))
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature component too large' });
   return b.slice(0, P384_SIZE).reverse();
 }
 
 export function parseReport(bytes: Uint8Array): SnpReport {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('report: expected Uint8Array');
-  if (bytes.length < REPORT_SIZE) throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `SNP report ${bytes.length} bytes` });
+  if (bytes.length < REPORT_SIZE)
+    throw new PropsError('ERR_EVIDENCE_TRUNCATED', { detail: `SNP report ${bytes.length} bytes` });
   if (bytes.length > REPORT_SIZE) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'SNP report size' });
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(VERSION, true);
-  if (version < 2 || version > 5) throw new PropsError('ERR_UNKNOWN_VERSION', { detail: `SNP report version ${version}` });
+  if (version < 2 || version > 5)
+    throw new PropsError('ERR_UNKNOWN_VERSION', { detail: `SNP report version ${version}` });
   const r = bytes.slice(SIGNATURE, SIGNATURE + SIGNATURE_COMPONENT);
   const s = bytes.slice(SIGNATURE + SIGNATURE_COMPONENT, SIGNATURE + 2 * SIGNATURE_COMPONENT);
   const sig = new Uint8Array(2 * P384_SIZE);
@@ -107,11 +110,13 @@ export function parseCertTable(table: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; ; i++) {
     const o = i * CERT_TABLE_ENTRY;
-    if (i >= CERT_TABLE_MAX_ENTRIES || o + CERT_TABLE_ENTRY > table.length) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'SNP certificate table' });
+    if (i >= CERT_TABLE_MAX_ENTRIES || o + CERT_TABLE_ENTRY > table.length)
+      throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'SNP certificate table' });
     const off = dv.getUint32(o + CERT_TABLE_OFFSET, true);
     const len = dv.getUint32(o + CERT_TABLE_LENGTH, true);
     if (off === 0 && len === 0 && table.subarray(o, o + 16).every((b) => b === 0)) return out;
-    if (off + len > table.length || len === 0) throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'SNP certificate table entry' });
+    if (off + len > table.length || len === 0)
+      throw new PropsError('ERR_INPUT_MALFORMED', { detail: 'SNP certificate table entry' });
     out.push(table.slice(off, off + len));
   }
 }

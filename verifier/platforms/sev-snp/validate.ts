@@ -15,6 +15,7 @@ export function validateSnp(c: SnpClaims, p: SnpPolicy, opts: ValidateOptions): 
   for (const k of ['bootloader', 'tee', 'snp', 'microcode'] as const) {
     if (c.reportedTcb[k] < p.minTcb[k]) v.add('ERR_TCB_TOO_LOW', k);
   }
-  if (p.arkFingerprints !== 'any' && !p.arkFingerprints.includes(c.rootFingerprint)) v.add('ERR_EVIDENCE_ROOT_UNTRUSTED', 'ARK not in policy');
+  if (p.arkFingerprints !== 'any' && !p.arkFingerprints.includes(c.rootFingerprint))
+    v.add('ERR_EVIDENCE_ROOT_UNTRUSTED', 'ARK not in policy');
   return v.list;
 }

@@ -39,7 +39,11 @@ export function certsFrom(blobs: readonly Uint8Array[]): X509Certificate[] {
     else out.push(...parseCertTable(b).map((d) => parseCert(d)));
   }
   const seen = new Set<string>();
-  return out.filter((c) => (seen.has(c.fingerprint256) ? false : (seen.add(c.fingerprint256), true)));
+  return out.filter((c) => {
+    if (seen.has(c.fingerprint256)) return false;
+    seen.add(c.fingerprint256);
+    return true;
+  });
 }
 
 function vcekExtensions(vcek: X509Certificate): { hwid?: Uint8Array; tcb: { [K in keyof Tcb]?: number | undefined } } {
@@ -64,9 +68,15 @@ function vcekExtensions(vcek: X509Certificate): { hwid?: Uint8Array; tcb: { [K i
   return hwid ? { hwid, tcb } : { tcb };
 }
 
-export function verifySnp(bytes: Uint8Array, certBlobs: readonly Uint8Array[] | undefined, now: Date, arks: readonly X509Certificate[] = DEFAULT_ARKS): SnpClaims {
+export function verifySnp(
+  bytes: Uint8Array,
+  certBlobs: readonly Uint8Array[] | undefined,
+  now: Date,
+  arks: readonly X509Certificate[] = DEFAULT_ARKS,
+): SnpClaims {
   const report = parseReport(bytes);
-  if (!certBlobs || certBlobs.length === 0) throw new PropsError('ERR_COLLATERAL_MISSING', { detail: 'VCEK and ASK certificates' });
+  if (!certBlobs || certBlobs.length === 0)
+    throw new PropsError('ERR_COLLATERAL_MISSING', { detail: 'VCEK and ASK certificates' });
   const certs = certsFrom(certBlobs);
   const vcek = certs.find((c) => !c.ca);
   if (!vcek) throw new PropsError('ERR_COLLATERAL_MISSING', { detail: 'VCEK certificate' });
@@ -89,10 +99,16 @@ export function verifySnp(bytes: Uint8Array, certBlobs: readonly Uint8Array[] | 
 }
 
 function finish(report: ReturnType<typeof parseReport>, vcek: X509Certificate, ark: X509Certificate): SnpClaims {
-  if (report.signatureAlgo !== SIG_ALGO_ECDSA_P384_SHA384) throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature algorithm' });
+  if (report.signatureAlgo !== SIG_ALGO_ECDSA_P384_SHA384)
+    throw new PropsError('ERR_EVIDENCE_MALFORMED', { detail: 'signature algorithm' });
   let ok = false;
   try {
-    ok = cryptoVerify('sha384', report.signed, { key: vcek.publicKey, dsaEncoding: 'ieee-p1363' }, report.signatureP1363);
+    ok = cryptoVerify(
+      'sha384',
+      report.signed,
+      { key: vcek.publicKey, dsaEncoding: 'ieee-p1363' },
+      report.signatureP1363,
+    );
   } catch {
     ok = false;
   }
@@ -103,13 +119,15 @@ function finish(report: ReturnType<typeof parseReport>, vcek: X509Certificate, a
     throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: 'VCEK is for another chip' });
   }
   const t = report.reportedTcb;
-  if ((['bootloader', 'tee', 'snp', 'microcode'] as const).some((k) => ext.tcb[k] !== undefined && ext.tcb[k] !== t[k])) {
+  if (
+    (['bootloader', 'tee', 'snp', 'microcode'] as const).some((k) => ext.tcb[k] !== undefined && ext.tcb[k] !== t[k])
+  ) {
     throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: 'VCEK is for another TCB' });
   }
   return {
     platform: 'sev-snp',
     simulated: false,
-    debug: (report.policy >> POLICY_DEBUG_BIT) & 1n ? true : false,
+    debug: !!((report.policy >> POLICY_DEBUG_BIT) & 1n),
     reportData: toHex(report.reportData),
     measurements: {
       measurement: toHex(report.measurement),
