@@ -21,6 +21,7 @@ const BENCHES = [
   'store',
   'log',
   'service',
+  'fleet',
 ] as const;
 
 export const benchCommand: Command = {

@@ -8,16 +8,26 @@
 // medians are reported next to every round: this machine's speed drifts by tens of percent from minute to minute, so
 // one pair is not enough to judge.
 // `--profile` and `--bundle-out` apply to the last round.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { bankTrust, submitViaOracle } from '../test/service-helpers.ts';
-import { generateBorrowers } from '../sim/bank/generator.ts';
+import { bankTrust } from '../test/service-helpers.ts';
+import {
+  ROOT,
+  USES_PER_CONSENT,
+  ceilingRound,
+  cpuMs,
+  diskBytes,
+  hex64,
+  load,
+  makeConsents,
+  median,
+  scoreRequests,
+  startChild,
+  stopChild,
+  type Row,
+} from './harness-http.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -50,85 +60,7 @@ const rounds = Number(values.rounds);
 if (values.keys !== 'random' && values.keys !== 'sequential') throw new Error('--keys must be random or sequential');
 const sequentialKeys = values.keys === 'sequential';
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = 'bench-admin-token-000000001';
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-
-function startChild(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('\n'))
-        resolve({ child, port: (JSON.parse(buf.split('\n')[0] as string) as { port: number }).port });
-    });
-    child.once('exit', (c) => reject(new Error(`child exited ${c}`)));
-  });
-}
-
-type Row = {
-  name: string;
-  requestsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  non2xx: number;
-  total: number;
-};
-
-async function load(name: string, opts: autocannon.Options): Promise<Row> {
-  const r = await autocannon({ duration, connections, ...opts });
-  return {
-    name,
-    requestsPerSec: r.requests.average,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    total: r.requests.total,
-  };
-}
-
-const hex64 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
-
-// ---- ceiling: bare Hono + one P-256 signature
-async function ceilingRound(): Promise<Row> {
-  // `--import tsx` keeps it one process (tsx's CLI would fork a grandchild that outlives a kill).
-  const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts')]);
-  const row = await load('bare Hono + one P-256 signature', {
-    url: `http://127.0.0.1:${ceiling.port}/sign`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ nonce: hex64(1) }),
-  });
-  ceiling.child.kill('SIGKILL');
-  return row;
-}
-
-// The server's own CPU time over the run (Linux /proc; user + system ticks): a measure that other load on the machine
-// disturbs far less than throughput does.
-const cpuMs = (pid: number | undefined): number | undefined => {
-  const f = `/proc/${pid}/stat`;
-  if (pid === undefined || !existsSync(f)) return undefined;
-  const fields = readFileSync(f, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-};
-
-// Bytes the server sent toward storage over the run (Linux /proc/PID/io write_bytes: file data it dirtied — the WAL
-// appends, and the checkpointer's copies into the database file).
-const diskBytes = (pid: number | undefined): number | undefined => {
-  const f = `/proc/${pid}/io`;
-  if (pid === undefined || !existsSync(f)) return undefined;
-  const m = /^write_bytes: (\d+)$/m.exec(readFileSync(f, 'utf8'));
-  return m ? Number(m[1]) : undefined;
-};
 
 // ---- props serve, on a file database in WAL mode
 type ServiceRun = {
@@ -181,44 +113,22 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
       })
     ).json() as Promise<{ lenderId: string; apiKey: string; jobId: string }>;
   const lender = await post('/v1/admin/lenders', { name: 'bench' }, { authorization: `Bearer ${ADMIN}` });
-  // A consent allows at most 1,000 uses (protocol bound), so the run rotates through enough borrowers' consents for
-  // 5,000 scores/s sustained: request i uses consent ⌊(i−1)/1000⌋.
-  const USES = 1000;
-  const borrowers = generateBorrowers('bench', Math.ceil((duration * 5000) / USES) + 1);
-  const consents: string[] = [];
-  for (const b of borrowers)
-    consents.push(
-      (await submitViaOracle(base, bank.key, { lender: lender.lenderId, maxUses: USES, statement: b.statement }))
-        .consentId,
-    );
-  const consentFor = (i: number) => consents[Math.floor((i - 1) / USES) % consents.length] as string;
+  // Enough borrowers' consents for 5,000 scores/s sustained.
+  const { consents, consentFor } = await makeConsents(base, bank.key, {
+    lenderId: lender.lenderId,
+    count: Math.ceil((duration * 5000) / USES_PER_CONSENT) + 1,
+    seed: 'bench',
+  });
   const auth = `Bearer ${lender.apiKey}`;
 
   const cpuBefore = cpuMs(svc.child.pid);
   const diskBefore = diskBytes(svc.child.pid);
-  let seq = 0;
+  const jobs = scoreRequests({ auth, consentFor, sequentialKeys });
   const row = await load('props serve: POST /v1/jobs (score)', {
+    duration,
+    connections,
     url: `${base}/v1/jobs`,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => {
-          const i = ++seq;
-          return {
-            ...req,
-            headers: {
-              'content-type': 'application/json',
-              authorization: auth,
-              'idempotency-key': sequentialKeys ? `bench-${i.toString().padStart(10, '0')}` : randomUUID(),
-            },
-            body: JSON.stringify({
-              consentId: consentFor(i),
-              nonce: sequentialKeys ? hex64(i) : `0x${randomBytes(32).toString('hex')}`,
-            }),
-          };
-        },
-      },
-    ],
+    requests: jobs.requests,
   });
   const cpuAfter = cpuMs(svc.child.pid);
   const diskAfter = diskBytes(svc.child.pid);
@@ -231,7 +141,7 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   // inclusion proof) in a log of this size: ten fetches of one job's bundle, the median.
   const job = await post(
     '/v1/jobs',
-    { consentId: consents[consents.length - 1], nonce: hex64(++seq + 1_000_000_000) },
+    { consentId: consents[consents.length - 1], nonce: hex64(jobs.count() + 1_000_000_001) },
     { authorization: auth, 'idempotency-key': 'bench-bundle' },
   );
   const bundleTimes: number[] = [];
@@ -243,11 +153,7 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
   }
   const bundleMs = [...bundleTimes].sort((a, b) => a - b)[5] as number;
   if (last && values['bundle-out']) writeFileSync(values['bundle-out'], JSON.stringify(bundle, null, 2));
-  svc.child.kill('SIGTERM');
-  await new Promise((r) => {
-    svc.child.once('exit', r);
-    setTimeout(r, 5000);
-  });
+  await stopChild(svc.child);
   rmSync(benchDir, { recursive: true, force: true });
   // A 202 (accepted, not scored within the wait) is a 2xx but no score: every answered request must have its log leaf.
   return {
@@ -263,16 +169,10 @@ async function serviceRound(last: boolean): Promise<ServiceRun> {
 type Round = { ceiling: Row; service: ServiceRun; ratio: number };
 const runs: Round[] = [];
 for (let r = 0; r < rounds; r++) {
-  const ceiling = await ceilingRound();
+  const ceiling = await ceilingRound(duration, connections);
   const service = await serviceRound(r === rounds - 1);
   runs.push({ ceiling, service, ratio: service.row.requestsPerSec / ceiling.requestsPerSec });
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 const med = {
   ceilingPerSec: median(runs.map((x) => x.ceiling.requestsPerSec)),
   scoresPerSec: median(runs.map((x) => x.service.row.requestsPerSec)),

@@ -1,14 +1,12 @@
 // The shared store's transparency-log side: completing jobs into log entries (one call of props_complete_jobs per
 // batch), reading the entries back, and the signed tree heads.
-import { and, desc, eq } from 'drizzle-orm';
-import type { CompletedJob, ResultRow, Store } from '../types.ts';
+import type { CompletedJob, ResultRow, Store, TreeHeadRow } from '../types.ts';
 import type { PgContext } from './context.ts';
-import * as t from './schema.ts';
 import { Q } from './statements.ts';
 
 type LogMethods = 'completeJobs' | 'getResult' | 'logLeaves' | 'logIds' | 'putTreeHead' | 'treeHead';
 
-export function pgLog({ db, run, retrying, guard }: PgContext): Pick<Store, LogMethods> {
+export function pgLog({ run, retrying, guard }: PgContext): Pick<Store, LogMethods> {
   return {
     completeJobs: (logId, done: CompletedJob[], now) =>
       guard(async () => {
@@ -22,29 +20,18 @@ export function pgLog({ db, run, retrying, guard }: PgContext): Pick<Store, LogM
       guard(async () => (await run<{ h: string }>(Q.logLeaves, [logId, from])).map((r) => r.h)),
     logIds: () => guard(async () => (await run<{ id: string }>(Q.logIds, [])).map((r) => r.id)),
     putTreeHead: (logId, row) =>
+      guard(async () => {
+        await run(Q.putTreeHead, [logId, row.treeSize, row.rootHash, row.timestamp, row.jws, row.chainSignature]);
+      }),
+    treeHead: (logId, size) =>
       guard(
         async () =>
-          void (await db
-            .insert(t.treeHeads)
-            .values({ logId, ...row })
-            .onConflictDoNothing()),
+          (
+            await run<TreeHeadRow>(
+              size === undefined ? Q.treeHeadLatest : Q.treeHeadAt,
+              size === undefined ? [logId] : [logId, size],
+            )
+          )[0],
       ),
-    treeHead: (logId, size) =>
-      guard(async () => {
-        const q = db
-          .select({
-            treeSize: t.treeHeads.treeSize,
-            rootHash: t.treeHeads.rootHash,
-            timestamp: t.treeHeads.timestamp,
-            jws: t.treeHeads.jws,
-            chainSignature: t.treeHeads.chainSignature,
-          })
-          .from(t.treeHeads);
-        const rows =
-          size === undefined
-            ? await q.where(eq(t.treeHeads.logId, logId)).orderBy(desc(t.treeHeads.treeSize)).limit(1)
-            : await q.where(and(eq(t.treeHeads.logId, logId), eq(t.treeHeads.treeSize, size)));
-        return rows[0];
-      }),
   };
 }

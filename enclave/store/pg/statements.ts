@@ -50,6 +50,13 @@ export const Q = {
   firstValue: `INSERT INTO settings AS s (name, value) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET value = s.value RETURNING s.value`,
   logLeaves: `SELECT struct_hash AS h FROM results WHERE log_id = $1 AND log_index >= $2 ORDER BY log_index`,
+  // Tree heads: read and written once per appended batch (a head is signed after each), so fixed and prepared.
+  treeHeadLatest: `SELECT tree_size AS "treeSize", root_hash AS "rootHash", timestamp, jws, chain_signature AS "chainSignature"
+    FROM tree_heads WHERE log_id = $1 ORDER BY tree_size DESC LIMIT 1`,
+  treeHeadAt: `SELECT tree_size AS "treeSize", root_hash AS "rootHash", timestamp, jws, chain_signature AS "chainSignature"
+    FROM tree_heads WHERE log_id = $1 AND tree_size = $2`,
+  putTreeHead: `INSERT INTO tree_heads (log_id, tree_size, root_hash, timestamp, jws, chain_signature)
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
   // A loose index scan of each primary key: one probe per log, however many entries each holds.
   logIds: `WITH RECURSIVE
       r(id) AS (SELECT min(log_id) FROM results
