@@ -25,7 +25,7 @@ import {
   sendToEnclave,
   type FetchLike,
 } from '../oracle/index.ts';
-import { startBankPortal, type BankPortal } from './bank/portal.ts';
+import { portalProvenancePolicy, startBankPortal, type BankPortal } from './bank/portal.ts';
 
 export type Mode = 'signed-source' | 'attested-fetch';
 /** What a borrower's submission left: through the service, only ids and commitments (the records stay in the enclave). */
@@ -66,22 +66,9 @@ export async function startBorrowerSide(o: {
     },
     { now, signer, route: portal.route },
   );
-  const provenancePolicy = parseProvenancePolicy({
-    version: 2,
-    id: 'props-sim-provenance@1',
-    maxAgeSeconds: 3600,
-    clockSkewSeconds: 60,
-    maxTranscriptBytes: 1 << 20,
-    tlsn: { hosts: [], notaryKeys: [] },
-    reclaim: { hosts: [], witnesses: [] },
-    signedSource: {
-      hosts: [portal.host],
-      algorithms: ['ES256'],
-      jwks: portal.jwks,
-      kids: portal.jwks.keys.map((k) => ({ kid: String(k.kid), issuers: [portal.host] })),
-    },
-    attestedFetch: { hosts: [portal.host], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
-  });
+  const provenancePolicy = parseProvenancePolicy(
+    portalProvenancePolicy(portal, { id: 'props-sim-provenance@1', attestedFetch: true }),
+  );
   const verifyProvenance = provenanceVerifier(provenancePolicy, [enclave.evidence.keys.jws]);
   const seenSubmissions = new Set<string>();
   const seenDelegations = new Set<string>();

@@ -20,7 +20,7 @@ import {
 } from '../oracle/index.ts';
 import { loadDefaultPolicy, verifyBundle, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
-import { startBankPortal, type BankPortal } from './bank/portal.ts';
+import { portalProvenancePolicy, startBankPortal, type BankPortal } from './bank/portal.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'props.js');
@@ -161,22 +161,7 @@ async function startBank(seed: string, count: number): Promise<FleetBank> {
   }));
   const byId = new Map(borrowers.map((b) => [b.statement.accountId, b.statement]));
   const portal = await startBankPortal({ statementFor: (id) => byId.get(id), accounts });
-  const provenancePolicy = {
-    version: 2,
-    id: 'props-sim-fleet-provenance@1',
-    maxAgeSeconds: 3600,
-    clockSkewSeconds: 60,
-    maxTranscriptBytes: 1 << 20,
-    tlsn: { hosts: [], notaryKeys: [] },
-    reclaim: { hosts: [], witnesses: [] },
-    signedSource: {
-      hosts: [portal.host],
-      algorithms: ['ES256'],
-      jwks: portal.jwks,
-      kids: portal.jwks.keys.map((k) => ({ kid: String(k.kid), issuers: [portal.host] })),
-    },
-    attestedFetch: { hosts: [], algorithms: ['ES256'], enclaveKeys: [], statuses: [200] },
-  };
+  const provenancePolicy = portalProvenancePolicy(portal, { id: 'props-sim-fleet-provenance@1', attestedFetch: false });
   return { portal, accounts, provenancePolicy };
 }
 

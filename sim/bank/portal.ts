@@ -147,3 +147,34 @@ export async function startBankPortal(opts: BankPortalOptions): Promise<BankPort
       }),
   };
 }
+
+/**
+ * A provenance policy (v2) that trusts this portal: its signing key for source-signed statements from its host and,
+ * with `attestedFetch`, the enclave's own fetches from that host.
+ */
+export function portalProvenancePolicy(
+  portal: Pick<BankPortal, 'host' | 'jwks'>,
+  o: { id: string; attestedFetch: boolean },
+) {
+  return {
+    version: 2,
+    id: o.id,
+    maxAgeSeconds: 3600,
+    clockSkewSeconds: 60,
+    maxTranscriptBytes: 1 << 20,
+    tlsn: { hosts: [], notaryKeys: [] },
+    reclaim: { hosts: [], witnesses: [] },
+    signedSource: {
+      hosts: [portal.host],
+      algorithms: ['ES256'],
+      jwks: portal.jwks,
+      kids: portal.jwks.keys.map((k) => ({ kid: String(k.kid), issuers: [portal.host] })),
+    },
+    attestedFetch: {
+      hosts: o.attestedFetch ? [portal.host] : [],
+      algorithms: ['ES256'],
+      enclaveKeys: [],
+      statuses: [200],
+    },
+  };
+}
