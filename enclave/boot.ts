@@ -100,10 +100,8 @@ export function hashModelFile(path: string): Hex {
   return toHex(sha256(readFileSync(path)));
 }
 
-export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
-  await initHashes();
-  const clock = opts.clock ?? (() => new Date());
-  const policy = opts.pipelinePolicy ?? loadPipelinePolicy();
+/** The hash of the model the enclave runs (loaded, or only a file), which must be the one the policy pins. */
+function modelHashOf(opts: BootOptions, policy: PipelinePolicy): Hex {
   let modelHash: Hex;
   if (opts.model) modelHash = opts.model.modelHash;
   else if (opts.modelPath) {
@@ -114,6 +112,14 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     }
   } else throw new PropsError('ERR_ENCLAVE_BOOT', { detail: 'no model configured' });
   if ((opts.expectedModelHash ?? policy.modelHash) !== modelHash) throw new PropsError('ERR_MODEL_HASH_MISMATCH');
+  return modelHash;
+}
+
+export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
+  await initHashes();
+  const clock = opts.clock ?? (() => new Date());
+  const policy = opts.pipelinePolicy ?? loadPipelinePolicy();
+  const modelHash = modelHashOf(opts, policy);
 
   const keyOpts: { random?: Random; chainScheme?: ChainKey['scheme'] } = {};
   if (opts.random) keyOpts.random = opts.random;

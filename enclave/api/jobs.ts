@@ -53,13 +53,13 @@ export function createJobRunner(
 ): JobRunner {
   const queue: string[] = [];
   const queued = new Set<string>();
+  // Jobs being scored now: a claim that returns one of them again does not queue it twice.
+  const inFlight = new Set<string>();
   const rows = new Map<string, JobRow>();
   const { settle, waitFor } = waiters();
   let running: Promise<void> | undefined;
   let stopped = false;
   let lastBatchEnd = Number.NEGATIVE_INFINITY;
-  // Jobs being scored now: a claim that returns one of them again does not queue it twice.
-  const inFlight = new Set<string>();
   const failures = jobFailures(deps, {
     settle,
     enqueue: (job) => enqueue(job.id, job),
@@ -85,12 +85,7 @@ export function createJobRunner(
       }
     }
     // One model call per threshold group: the model scores a batch at once.
-    const groups = new Map<number, typeof jobs>();
-    for (const j of jobs) {
-      const group = groups.get(j.job.threshold);
-      if (group) group.push(j);
-      else groups.set(j.job.threshold, [j]);
-    }
+    const groups = byThreshold(jobs);
     const done: CompletedJob[] = [];
     const retrying = new Set<string>();
     for (const [threshold, all] of groups) {
@@ -218,4 +213,14 @@ async function resumeBacklog(
     if (!last || page.length < RESUME_PAGE) return tried;
     after = { createdAt: last.createdAt, id: last.id };
   }
+}
+
+function byThreshold<J extends { job: JobRow }>(jobs: J[]): Map<number, J[]> {
+  const groups = new Map<number, J[]>();
+  for (const j of jobs) {
+    const group = groups.get(j.job.threshold);
+    if (group) group.push(j);
+    else groups.set(j.job.threshold, [j]);
+  }
+  return groups;
 }
