@@ -3,6 +3,7 @@
 // store; a shared store's tests also open a second handle on the same database, as a second instance would.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, pgSuitesRun } from '../../testing/pg.ts';
+import { DK, hex, job, NOW, seed } from '../../testing/store-rows.ts';
 import { openPostgresStore } from './pg/store.ts';
 import { openSqliteStore } from './sqlite.ts';
 import type { JobRow, Store } from './types.ts';
@@ -54,28 +55,6 @@ const pgHarness: Harness = {
   },
 };
 
-const NOW = 1_800_000_000;
-const DK = 'dk-1';
-const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
-const job = (i: number, createdAt = NOW): JobRow => ({
-  id: `job-${i}`,
-  lenderId: 'lender-1',
-  idempotencyKey: `idem-${i}`,
-  requestHash: hex(100 + i),
-  consentId: hex(3),
-  submissionId: 'sub-1',
-  requestId: hex(200 + i),
-  nonce: hex(300 + i),
-  escrowJobId: null,
-  threshold: 600,
-  state: 'accepted',
-  errorCode: null,
-  createdAt,
-  updatedAt: createdAt,
-  decryptionKey: DK,
-  claimedBy: null,
-  leaseUntil: null,
-});
 const JOB_KEYS = Object.keys(job(0)) as Array<keyof JobRow>;
 /** A job's JobRow fields only (an implementation may return more columns). */
 const jobRow = (j: JobRow | undefined) => (j ? Object.fromEntries(JOB_KEYS.map((k) => [k, j[k]])) : j);
@@ -93,32 +72,6 @@ const done = (id: string, h: number, head?: string) => ({
   structHash: hex(h),
   ...(head ? { head } : {}),
 });
-
-async function seed(store: Store, jobs: JobRow[], maxUses = 100) {
-  await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
-  await store.insertSubmission({
-    id: 'sub-1',
-    ciphertext: 'c',
-    inputCommitment: hex(1),
-    nullifier: hex(2),
-    ownerKey: 'o',
-    decryptionKey: DK,
-    createdAt: NOW,
-    deletedAt: null,
-  });
-  await store.insertConsent({
-    id: hex(3),
-    submissionId: 'sub-1',
-    lenderId: 'lender-1',
-    purpose: 'credit-scoring',
-    expiresAt: NOW + 3600,
-    maxUses,
-    uses: 0,
-    jws: 'a.b.c',
-    createdAt: NOW,
-  });
-  for (const j of jobs) await accept(store, j);
-}
 
 describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
   const test = h.available ? it : it.skip;

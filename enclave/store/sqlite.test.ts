@@ -9,29 +9,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, openSqliteStore } from './sqlite.ts';
-import type { JobRow, Store } from './types.ts';
-
-const NOW = 1_800_000_000;
-const hex = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
-const job = (i: number, createdAt = NOW): JobRow => ({
-  id: `job-${i}`,
-  lenderId: 'lender-1',
-  idempotencyKey: `idem-${i}`,
-  requestHash: hex(100 + i),
-  consentId: hex(3),
-  submissionId: 'sub-1',
-  requestId: hex(200 + i),
-  nonce: hex(300 + i),
-  escrowJobId: null,
-  threshold: 600,
-  state: 'accepted',
-  errorCode: null,
-  createdAt,
-  updatedAt: createdAt,
-  decryptionKey: 'dk-1',
-  claimedBy: null,
-  leaseUntil: null,
-});
+import { hex, job, NOW, seed } from '../../testing/store-rows.ts';
 
 const indexNames = (db: Database.Database): string[] =>
   (
@@ -39,32 +17,6 @@ const indexNames = (db: Database.Database): string[] =>
       name: string;
     }>
   ).map((r) => r.name);
-
-async function seed(store: Store, jobs: JobRow[]) {
-  await store.createLender({ id: 'lender-1', name: 'L', keyHash: 'kh-1', ratePerSecond: 10, createdAt: NOW });
-  await store.insertSubmission({
-    id: 'sub-1',
-    ciphertext: 'c',
-    inputCommitment: hex(1),
-    nullifier: hex(2),
-    ownerKey: 'o',
-    decryptionKey: 'dk-1',
-    createdAt: NOW,
-    deletedAt: null,
-  });
-  await store.insertConsent({
-    id: hex(3),
-    submissionId: 'sub-1',
-    lenderId: 'lender-1',
-    purpose: 'credit-scoring',
-    expiresAt: NOW + 3600,
-    maxUses: 100,
-    uses: 0,
-    jws: 'a.b.c',
-    createdAt: NOW,
-  });
-  for (const j of jobs) await store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 });
-}
 
 describe('sqlite store', () => {
   it('keeps each batch head once, as a row of result_heads; a head whose results are all skipped gets no row', async () => {
