@@ -270,4 +270,66 @@ describePg('postgres store on a server', () => {
     expect(texts.filter((s) => s.includes('FROM jobs WHERE id = $1'))).toHaveLength(1);
     expect(texts.filter((s) => s.includes('FROM results r LEFT JOIN result_heads'))).toHaveLength(1);
   });
+
+  it('instances accepting jobs on shared consents in opposite orders queue instead of deadlocking', async () => {
+    const db = await freshDatabase();
+    // Each statement sent, counted: a call that deadlocked would be sent again (the store retries 40P01).
+    const traced: string[] = [];
+    const trace = (q: string) => void traced.push(q);
+    const [a, b] = [await open(db.url, { trace }), await open(db.url, { trace })];
+    await seed(a as Store);
+    await a!.insertSubmission({
+      id: 'sub-2',
+      ciphertext: 'c',
+      inputCommitment: 'ic',
+      nullifier: 'n2',
+      ownerKey: 'o',
+      decryptionKey: DK,
+      createdAt: NOW,
+      deletedAt: null,
+    });
+    await a!.insertConsent({
+      id: 'consent-2',
+      submissionId: 'sub-2',
+      lenderId: 'lender-1',
+      purpose: 'p',
+      expiresAt: NOW + 60,
+      maxUses: 1_000,
+      uses: 0,
+      jws: 'a.b.c',
+      createdAt: NOW,
+    });
+    const on = (n: number, consent: 1 | 2): JobRow => ({
+      ...job(n),
+      consentId: `consent-${consent}`,
+      submissionId: `sub-${consent}`,
+    });
+    // Both borrowers' rows exist, and a third party holds them: each call stops at its first borrower, after the
+    // consent it met first. Locking at first use, A held consent-1 and B consent-2 there, and each then waited for
+    // the other's: a deadlock, one call failed (40P01).
+    await accept(a!, on(1, 1));
+    await accept(a!, on(2, 2));
+    const [admin, watcher] = [adminOf(db.url), adminOf(db.url)];
+    // The transaction hands the calls back wrapped: returned bare, its commit would wait for them, and they for it.
+    traced.length = 0;
+    const { calls } = await admin.begin(async (tx) => {
+      await tx`SELECT 1 FROM borrower_queries ORDER BY nullifier FOR UPDATE`;
+      const calls = Promise.allSettled([
+        ...[on(3, 1), on(4, 2)].map((j) => accept(a!, j)),
+        ...[on(5, 2), on(6, 1)].map((j) => accept(b!, j)),
+      ]);
+      for (let waiting = 0; waiting < 2; await new Promise((r) => setTimeout(r, 20))) {
+        const [row] = await watcher<Array<{ n: number }>>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%props_accept_jobs%'`;
+        waiting = row?.n ?? 0;
+      }
+      return { calls };
+    });
+    const outcomes = await calls;
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(traced.filter((q) => q.includes('props_accept_jobs'))).toHaveLength(2);
+    const [uses] = await admin<Array<{ n: number }>>`SELECT sum(uses)::int AS n FROM consents`;
+    expect(uses?.n).toBe(6);
+  });
 });

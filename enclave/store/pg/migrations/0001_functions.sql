@@ -44,6 +44,16 @@ DECLARE
   b_stale boolean[] := '{}';
   v_keys text[] := '{}';
 BEGIN
+  -- The consent and borrower rows this call may write, locked up front in key order. Locked at first use instead (in
+  -- each call's arrival order), two instances' calls sharing two consents deadlocked, and one of them failed.
+  PERFORM 1 FROM consents
+    WHERE id IN (SELECT x ->> 'consent_id' FROM jsonb_array_elements(p_inputs) AS x)
+    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM 1 FROM borrower_queries
+    WHERE nullifier IN (
+      SELECT s.nullifier FROM consents c JOIN submissions s ON s.id = c.submission_id
+      WHERE c.id IN (SELECT x ->> 'consent_id' FROM jsonb_array_elements(p_inputs) AS x))
+    ORDER BY nullifier FOR NO KEY UPDATE;
   FOR i IN 0 .. jsonb_array_length(p_inputs) - 1 LOOP
     e := p_inputs -> i;
     j := jsonb_populate_record(NULL::jobs, e);
