@@ -52,6 +52,24 @@ export const propsRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "approveAppPipeline",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "auditorCount",
     "inputs": [],
     "outputs": [
@@ -174,6 +192,30 @@ export const propsRegistryAbi = [
         "name": "root",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "isAppPipelineApproved",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
       }
     ],
     "stateMutability": "view"
@@ -596,6 +638,62 @@ export const propsRegistryAbi = [
     "stateMutability": "nonpayable"
   },
   {
+    "type": "function",
+    "name": "withdrawAppPipeline",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "AppPipelineApproved",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "AppPipelineWithdrawn",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
     "type": "event",
     "name": "AuditorSet",
     "inputs": [
@@ -820,6 +918,38 @@ export const propsRegistryAbi = [
         "name": "account",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RegistryAppPipelineExists",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RegistryAppPipelineNotApproved",
+    "inputs": [
+      {
+        "name": "appId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "pipelineId",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   },

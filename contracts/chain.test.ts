@@ -372,6 +372,68 @@ describe('attacks on release', () => {
   });
 });
 
+describe("apps: which pipelines may receive an app's fleet secrets", () => {
+  const newPipeline = (): Promise<Hex> =>
+    gov.registerPipeline({
+      codeHash: randomHex32(),
+      modelHash: randomHex32(),
+      policyHash: randomHex32(),
+      platform: 'sim',
+    });
+
+  it('approval holds for that app only, until withdrawn or the pipeline is revoked', async () => {
+    const pid = await newPipeline();
+    const [app, otherApp] = [randomHex32(), randomHex32()];
+    expect(await relayer.isAppPipelineApproved(app, pid)).toBe(false);
+    await gov.approveAppPipeline(app, pid);
+    expect(await relayer.isAppPipelineApproved(app, pid)).toBe(true);
+    expect(await relayer.isAppPipelineApproved(otherApp, pid)).toBe(false);
+    await expect(gov.approveAppPipeline(app, pid)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'RegistryAppPipelineExists',
+    });
+
+    await gov.withdrawAppPipeline(app, pid);
+    expect(await relayer.isAppPipelineApproved(app, pid)).toBe(false);
+    await expect(gov.withdrawAppPipeline(app, pid)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'RegistryAppPipelineNotApproved',
+    });
+
+    await gov.approveAppPipeline(app, pid);
+    await gov.approveAppPipeline(otherApp, pid);
+    await gov.revokePipeline(pid);
+    expect(await relayer.isAppPipelineApproved(app, pid)).toBe(false);
+    expect(await relayer.isAppPipelineApproved(otherApp, pid)).toBe(false);
+    await expect(gov.approveAppPipeline(randomHex32(), pid)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'RegistryPipelineInactive',
+    });
+  });
+
+  it('approving an unregistered pipeline is refused', async () => {
+    const app = randomHex32();
+    await expect(gov.approveAppPipeline(app, randomHex32())).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'RegistryPipelineUnknown',
+    });
+  });
+
+  it('only governance approves or withdraws', async () => {
+    const [app, pid] = [randomHex32(), await newPipeline()];
+    await expect(relayer.approveAppPipeline(app, pid)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'OwnableUnauthorizedAccount',
+    });
+    await gov.approveAppPipeline(app, pid);
+    await expect(relayer.withdrawAppPipeline(app, pid)).rejects.toMatchObject({
+      code: 'ERR_CHAIN_REVERTED',
+      detail: 'OwnableUnauthorizedAccount',
+    });
+    expect(await relayer.isAppPipelineApproved(app, pid)).toBe(true);
+  });
+});
+
 describe('refund', () => {
   it('returns the escrow to the lender after the deadline, and not before', async () => {
     const { jobId } = await openJob([1000n, 0n]);

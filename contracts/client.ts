@@ -268,6 +268,37 @@ export async function createPropsChainClient(params: ChainConnectParameters & { 
       return write({ address: addresses.registry, abi: propsRegistryAbi, functionName: 'revokeKey', args: [keyId] });
     },
 
+    // ------------------------------------------------------------ apps
+    /** Approve a registered, active pipeline for an app: the KMS may then release the app's fleet secrets to it. */
+    async approveAppPipeline(appId: Hex, pipelineId: Hex): Promise<Hex> {
+      return write({
+        address: addresses.registry,
+        abi: propsRegistryAbi,
+        functionName: 'approveAppPipeline',
+        args: [appId, pipelineId],
+      });
+    },
+    /** Withdraw an app's approval of a pipeline; secrets already released are not taken back (rotate them). */
+    async withdrawAppPipeline(appId: Hex, pipelineId: Hex): Promise<Hex> {
+      return write({
+        address: addresses.registry,
+        abi: propsRegistryAbi,
+        functionName: 'withdrawAppPipeline',
+        args: [appId, pipelineId],
+      });
+    },
+    /** Whether the app approves the pipeline now: approved, not withdrawn, and the pipeline still active. */
+    async isAppPipelineApproved(appId: Hex, pipelineId: Hex): Promise<boolean> {
+      return read(
+        publicClient.readContract({
+          address: addresses.registry,
+          abi: propsRegistryAbi,
+          functionName: 'isAppPipelineApproved',
+          args: [appId, pipelineId],
+        }),
+      );
+    },
+
     // ------------------------------------------------------------ keys and checkpoints
     /**
      * Register an enclave key with auditor approvals. The registry checks exactly its first `quorum` signatures, in

@@ -7,9 +7,9 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 /// @title PropsRegistry
-/// @notice Which pipelines (code + model + policy + platform) are allowed, which enclave keys speak for them,
-/// and the transparency-log checkpoints those keys posted. Quote verification stays off chain: a key is
-/// registered once, against a k-of-n quorum of auditor EIP-712 signatures over the verifier's result.
+/// @notice Which pipelines (code + model + policy + platform) are allowed, which apps approve them, which enclave
+/// keys speak for them, and the transparency-log checkpoints those keys posted. Quote verification stays off
+/// chain: a key is registered once, against a k-of-n quorum of auditor EIP-712 signatures over the verifier's result.
 /// @dev Enclave keys are P-256 and named by `keyId = keccak256(x || y)`; their signatures are ECDSA P-256 with
 /// SHA-256 over the 32-byte EIP-712 digest, low-s, checked through the P256VERIFY precompile (EIP-7951)
 /// with OpenZeppelin's Solidity fallback.
@@ -73,6 +73,9 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     mapping(bytes32 keyId => Head) public heads;
     /// @notice checkpointId = keccak256(abi.encode(keyId, treeSize, root)) → the key that posted it.
     mapping(bytes32 checkpointId => bytes32 keyId) public checkpointKey;
+    /// @dev Governance's approvals alone; private because an approval only counts while its pipeline is active, which
+    /// `isAppPipelineApproved` checks and a raw getter would not.
+    mapping(bytes32 appId => mapping(bytes32 pipelineId => bool)) private _appPipelines;
 
     event AuditorSet(address indexed auditor, bool allowed);
     event QuorumSet(uint256 quorum);
@@ -80,6 +83,8 @@ contract PropsRegistry is Ownable2Step, EIP712 {
         bytes32 indexed pipelineId, bytes32 codeHash, bytes32 modelHash, bytes32 policyHash, string platform
     );
     event PipelineRevoked(bytes32 indexed pipelineId);
+    event AppPipelineApproved(bytes32 indexed appId, bytes32 indexed pipelineId);
+    event AppPipelineWithdrawn(bytes32 indexed appId, bytes32 indexed pipelineId);
     event KeyRegistered(
         bytes32 indexed keyId, bytes32 indexed pipelineId, bytes32 evidenceDigest, bytes32 earDigest, uint64 expiresAt
     );
@@ -90,6 +95,8 @@ contract PropsRegistry is Ownable2Step, EIP712 {
     error RegistryPipelineExists(bytes32 pipelineId);
     error RegistryPipelineUnknown(bytes32 pipelineId);
     error RegistryPipelineInactive(bytes32 pipelineId);
+    error RegistryAppPipelineExists(bytes32 appId, bytes32 pipelineId);
+    error RegistryAppPipelineNotApproved(bytes32 appId, bytes32 pipelineId);
     error RegistryAuditorUnchanged(address auditor);
     error RegistryQuorumInvalid(uint256 quorum, uint256 auditorCount);
     error RegistryQuorumNotMet(uint256 valid, uint256 required);
@@ -153,6 +160,38 @@ contract PropsRegistry is Ownable2Step, EIP712 {
         if (g.registeredAt == 0) revert RegistryKeyUnknown(keyId);
         g.revoked = true;
         emit KeyRevoked(keyId);
+    }
+
+    // ---------------------------------------------------------------- apps
+
+    /// @notice Approve `pipelineId` for `appId`, an app being a family of pipelines that may read each other's data:
+    /// the key-release service (KMS) then hands the app's fleet secrets to instances of that pipeline whose evidence
+    /// verifies. An upgrade is a new pipeline approved for the same app, so it reads what older versions wrote.
+    /// @dev WARNING: an approved pipeline can decrypt everything encrypted to the app, past data included.
+    function approveAppPipeline(bytes32 appId, bytes32 pipelineId) external onlyOwner {
+        Pipeline storage p = pipelines[pipelineId];
+        if (!p.active) {
+            if (!p.registered) revert RegistryPipelineUnknown(pipelineId);
+            revert RegistryPipelineInactive(pipelineId);
+        }
+        if (_appPipelines[appId][pipelineId]) revert RegistryAppPipelineExists(appId, pipelineId);
+        _appPipelines[appId][pipelineId] = true;
+        emit AppPipelineApproved(appId, pipelineId);
+    }
+
+    /// @notice Withdraw an approval: the KMS stops releasing the app's secrets to instances of that pipeline.
+    /// @dev WARNING: secrets already released stay with the instances that hold them; rotate the app's secrets to
+    /// cut those off too.
+    function withdrawAppPipeline(bytes32 appId, bytes32 pipelineId) external onlyOwner {
+        if (!_appPipelines[appId][pipelineId]) revert RegistryAppPipelineNotApproved(appId, pipelineId);
+        delete _appPipelines[appId][pipelineId];
+        emit AppPipelineWithdrawn(appId, pipelineId);
+    }
+
+    /// @notice Whether the KMS may release `appId`'s secrets to an instance of `pipelineId`: approved for that app,
+    /// not withdrawn, and the pipeline still active, so revoking a pipeline takes it out of every app at once.
+    function isAppPipelineApproved(bytes32 appId, bytes32 pipelineId) external view returns (bool) {
+        return _appPipelines[appId][pipelineId] && pipelines[pipelineId].active;
     }
 
     // ---------------------------------------------------------------- keys

@@ -100,3 +100,29 @@ contract GasSteadyStateTest is GasBase {
         _record("release, inclusion proof (16 leaves), steady state", _proofRelease(5), 60_000);
     }
 }
+
+/// @notice Apps: governance approving a pipeline for an app, and the KMS's question before every key release.
+contract GasAppTest is GasBase {
+    bytes32 internal constant APP = keccak256("app");
+
+    function setUp() public {
+        _deploy();
+        vm.prank(governance);
+        registry.approveAppPipeline(APP, pipelineId);
+    }
+
+    function testGasApproveAppPipeline() public {
+        _cool();
+        vm.prank(governance);
+        registry.approveAppPipeline(keccak256("another app"), pipelineId);
+        _record("approveAppPipeline", vm.lastCallGas().gasTotalUsed, 50_000);
+    }
+
+    function testGasIsAppPipelineApproved() public {
+        _cool();
+        bool approved = registry.isAppPipelineApproved(APP, pipelineId);
+        uint256 g = vm.lastCallGas().gasTotalUsed;
+        vm.assertTrue(approved, "approved");
+        _record("isAppPipelineApproved, approved (two cold reads)", g, 10_000);
+    }
+}

@@ -126,6 +126,112 @@ contract PropsRegistryTest is Fixture {
         registry.setQuorum(6);
     }
 
+    bytes32 internal constant APP = keccak256("app");
+    bytes32 internal constant OTHER_APP = keccak256("other app");
+
+    event AppPipelineApproved(bytes32 indexed appId, bytes32 indexed pipelineId);
+    event AppPipelineWithdrawn(bytes32 indexed appId, bytes32 indexed pipelineId);
+
+    function _approve(bytes32 appId, bytes32 pid) internal {
+        vm.prank(governance);
+        registry.approveAppPipeline(appId, pid);
+    }
+
+    function testApproveAppPipelineApprovesForThatAppOnly() public {
+        vm.assertTrue(!registry.isAppPipelineApproved(APP, pipelineId), "before");
+        vm.expectEmit();
+        emit AppPipelineApproved(APP, pipelineId);
+        _approve(APP, pipelineId);
+        vm.assertTrue(registry.isAppPipelineApproved(APP, pipelineId), "approved");
+        vm.assertTrue(!registry.isAppPipelineApproved(OTHER_APP, pipelineId), "other app");
+    }
+
+    function testApproveAppPipelineByStrangerReverts() public {
+        vm.prank(lender);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, lender));
+        registry.approveAppPipeline(APP, pipelineId);
+    }
+
+    function testApproveAppPipelineTwiceReverts() public {
+        _approve(APP, pipelineId);
+        vm.prank(governance);
+        vm.expectRevert(abi.encodeWithSelector(PropsRegistry.RegistryAppPipelineExists.selector, APP, pipelineId));
+        registry.approveAppPipeline(APP, pipelineId);
+    }
+
+    function testApproveAppPipelineUnknownPipelineReverts() public {
+        bytes32 unknown = keccak256("unregistered pipeline");
+        vm.prank(governance);
+        vm.expectRevert(abi.encodeWithSelector(PropsRegistry.RegistryPipelineUnknown.selector, unknown));
+        registry.approveAppPipeline(APP, unknown);
+    }
+
+    function testApproveAppPipelineRevokedPipelineReverts() public {
+        vm.prank(governance);
+        registry.revokePipeline(pipelineId);
+        vm.prank(governance);
+        vm.expectRevert(abi.encodeWithSelector(PropsRegistry.RegistryPipelineInactive.selector, pipelineId));
+        registry.approveAppPipeline(APP, pipelineId);
+    }
+
+    function testIsAppPipelineApprovedRevokedPipelineFalse() public {
+        _approve(APP, pipelineId);
+        _approve(OTHER_APP, pipelineId);
+        vm.prank(governance);
+        registry.revokePipeline(pipelineId);
+        vm.assertTrue(!registry.isAppPipelineApproved(APP, pipelineId), "app");
+        vm.assertTrue(!registry.isAppPipelineApproved(OTHER_APP, pipelineId), "other app");
+    }
+
+    function testWithdrawAppPipelineStopsApproval() public {
+        _approve(APP, pipelineId);
+        _approve(OTHER_APP, pipelineId);
+        vm.expectEmit();
+        emit AppPipelineWithdrawn(APP, pipelineId);
+        vm.prank(governance);
+        registry.withdrawAppPipeline(APP, pipelineId);
+        vm.assertTrue(!registry.isAppPipelineApproved(APP, pipelineId), "withdrawn");
+        vm.assertTrue(registry.isAppPipelineApproved(OTHER_APP, pipelineId), "other app kept");
+        // A withdrawal is not a ban: governance may approve the pipeline for the app again.
+        _approve(APP, pipelineId);
+        vm.assertTrue(registry.isAppPipelineApproved(APP, pipelineId), "approved again");
+    }
+
+    function testWithdrawAppPipelineNotApprovedReverts() public {
+        _approve(APP, pipelineId);
+        vm.prank(governance);
+        vm.expectRevert(
+            abi.encodeWithSelector(PropsRegistry.RegistryAppPipelineNotApproved.selector, OTHER_APP, pipelineId)
+        );
+        registry.withdrawAppPipeline(OTHER_APP, pipelineId);
+    }
+
+    function testWithdrawAppPipelineRevokedPipelineSucceeds() public {
+        _approve(APP, pipelineId);
+        vm.startPrank(governance);
+        registry.revokePipeline(pipelineId);
+        registry.withdrawAppPipeline(APP, pipelineId);
+        vm.stopPrank();
+        vm.assertTrue(!registry.isAppPipelineApproved(APP, pipelineId), "withdrawn");
+    }
+
+    function testWithdrawAppPipelineByStrangerReverts() public {
+        _approve(APP, pipelineId);
+        vm.prank(lender);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, lender));
+        registry.withdrawAppPipeline(APP, pipelineId);
+    }
+
+    function testFuzzApproveAppPipelineOtherAppNotApproved(bytes32 appId, bytes32 otherApp, bytes32 otherPipeline)
+        public
+    {
+        vm.assume(appId != otherApp && otherPipeline != pipelineId);
+        _approve(appId, pipelineId);
+        vm.assertTrue(registry.isAppPipelineApproved(appId, pipelineId), "approved");
+        vm.assertTrue(!registry.isAppPipelineApproved(otherApp, pipelineId), "other app");
+        vm.assertTrue(!registry.isAppPipelineApproved(appId, otherPipeline), "other pipeline");
+    }
+
     function testPostCheckpointGrowingAccepted() public {
         _registerKey(ENCLAVE_KEY, T0 + 1 days);
         _postCheckpoint(ENCLAVE_KEY, 1, keccak256("r1"));
