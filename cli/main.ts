@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   chain: async () => (await import('../contracts/cli.ts')).chainCommand,
   oracle: async () => (await import('../oracle/cli.ts')).oracleCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
+  kms: async () => (await import('./kms.ts')).kmsCommand,
 };
 
 /** The command list with each command's own summary (loads every command module: `--help` only). */

@@ -1,5 +1,6 @@
 // Enclave boot: keys from injected randomness, the manifest (code, model, policy hashes), evidence over
 // report_data = H(keys, manifest hash) from the attestation platform, and the result signer.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -63,6 +64,24 @@ export type BootOptions = {
   chainScheme?: ChainKey['scheme'];
   /** Override the EIP-712 domain (the deployed escrow) from the pipeline policy. */
   eip712Domain?: Eip712DomainValue;
+  /** A fleet instance: its encryption key is the fleet's data key, released by the KMS after this boot's evidence. */
+  fleet?: FleetBoot;
+};
+
+/**
+ * How a fleet instance gets its data key. The evidence binds the data key's public half (from the KMS's evidence) as
+ * the encryption key, and a fresh release key; `obtain` asks the KMS with that evidence and answers the data key's
+ * private half, which must match the bound public key.
+ */
+export type FleetBoot = {
+  dataKey: PublicJwk;
+  obtain(boot: {
+    evidence: Evidence;
+    evidenceDigest: Hex;
+    manifest: Manifest;
+    releaseKey: KeyObject;
+    signJws: JwsSigner;
+  }): Promise<KeyObject>;
 };
 
 export type Enclave = {
@@ -96,6 +115,14 @@ export type Enclave = {
 
 export type BatchItem = { request: ScoringRequest; output: ResultOutput; inputCommitment: Hex };
 
+/** The data key the KMS released, refused unless it is the private half of the key the evidence binds. */
+async function fleetDataKey(fleet: FleetBoot, boot: Parameters<FleetBoot['obtain']>[0]): Promise<KeyObject> {
+  const key = await fleet.obtain(boot);
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  if (jwk.x !== fleet.dataKey.x || jwk.y !== fleet.dataKey.y) throw new PropsError('ERR_KMS_DATA_KEY_MISMATCH');
+  return key;
+}
+
 export function hashModelFile(path: string): Hex {
   return toHex(sha256(readFileSync(path)));
 }
@@ -124,7 +151,11 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
   const keyOpts: { random?: Random; chainScheme?: ChainKey['scheme'] } = {};
   if (opts.random) keyOpts.random = opts.random;
   if (opts.chainScheme) keyOpts.chainScheme = opts.chainScheme;
-  const keys = await generateEnclaveKeys(keyOpts);
+  const generated = await generateEnclaveKeys(keyOpts);
+  // A fleet instance's own encryption pair becomes its release key; the data key takes its place in the evidence.
+  const publicKeys = opts.fleet
+    ? { ...generated.public, encryption: opts.fleet.dataKey, release: generated.public.encryption }
+    : generated.public;
 
   const manifest = parseManifest({
     version: 1,
@@ -136,21 +167,34 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     runtime: { node: process.versions.node, props: '0.1.0' },
   });
   const mHash = hashManifest(manifest);
-  const reportData = reportDataFor(keys.public, mHash);
+  const reportData = reportDataFor(publicKeys, mHash);
   const collected = await opts.platform.collect({ reportData, manifest, manifestHash: mHash });
   const evidence = parseEvidence({
     version: 1,
     platform: opts.platform.platform,
     quote: toBase64(collected.quote),
     collateral: collected.collateral,
-    keys: keys.public,
+    keys: publicKeys,
     manifestHash: mHash,
   });
   const evDigest = digestEvidence(evidence);
   const pid = computePipelineId(manifest);
   const domain = opts.eip712Domain ?? policy.eip712;
   // Straight through node:crypto: jose 6 signs a KeyObject through WebCrypto, ~2.3× the time per signature here.
-  const signJws = nodeEs256Signer(keys.jwsPrivateKey, keys.public.jws.kid);
+  const signJws = nodeEs256Signer(generated.jwsPrivateKey, generated.public.jws.kid);
+  const keys: EnclaveKeyMaterial = opts.fleet
+    ? {
+        ...generated,
+        public: publicKeys,
+        encryptionPrivateKey: await fleetDataKey(opts.fleet, {
+          evidence,
+          evidenceDigest: evDigest,
+          manifest,
+          releaseKey: generated.encryptionPrivateKey,
+          signJws,
+        }),
+      }
+    : generated;
 
   return {
     manifest,

@@ -9,23 +9,34 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import type { Command } from '../protocol/index.ts';
-import { address, chainKeyId, parseJsonText, PropsError, type Hex } from '../protocol/index.ts';
-import { bootEnclave } from './boot.ts';
+import { address, APP_NAME, appIdOf, chainKeyId, parseJsonText, PropsError, type Hex } from '../protocol/index.ts';
+import { bootEnclave, REPO_ROOT } from './boot.ts';
 import { DEFAULT_MODEL_PATH, loadModel } from './model/index.ts';
 import { loadPipelinePolicy } from './pipeline-policy.ts';
 import { oracleBoundary } from './api/oracle-adapters.ts';
 import { modelScorer } from './api/model-scorer.ts';
-import { parseProvenancePolicy, provenanceVerifier } from '../verifier/index.ts';
+import { loadDefaultPolicy, parseProvenancePolicy, provenanceVerifier } from '../verifier/index.ts';
+import { computeCodeHash } from './code-hash.ts';
+import { connectKms } from './kms/client.ts';
+import type { FleetSecrets } from './kms/secrets.ts';
+import type { TransparencyLog } from './log/index.ts';
 import { systemRandom, type Random } from './keys.ts';
 import { createSimPlatform } from './platforms/sim.ts';
+import type { Logger } from './api/index.ts';
 import { createService } from './service.ts';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 
-const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… --fleet-seal FILE] [--seal FILE] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
+const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… (--fleet-seal FILE | --kms URL …)] [--seal FILE] [--kms URL … [--app NAME]] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
   --database-url URL               serve from this PostgreSQL database (also PROPS_DATABASE_URL), shared by any number
                                    of instances; needs --seal (each instance's own keys, kept across restarts) and
                                    --fleet-seal (the same file on every instance: the fleet's nullifier key; made if
                                    missing, refused if another instance started from a different one)
+  --kms URL                        fleet keys from the key-release service at URL (repeat for each replica): the
+                                   data key owners encrypt to and the nullifier key are released to this boot's
+                                   evidence; signed log heads are reported to every replica, and a log behind or
+                                   forked from the highest witnessed head refuses to start. Without it, keys come
+                                   from the sealed seed of this host alone
+  --app NAME                       the app whose secrets to ask for (default props-credit)
   --anchor-rpc, --anchor-registry  read the enclave key's last checkpoint from this registry at start: a local log
                                    shorter than it (ERR_STATE_ROLLED_BACK) or differing from it (ERR_STATE_FORKED)
                                    refuses to start`;
@@ -61,6 +72,8 @@ type ServeOptions = {
   databaseUrl: string | undefined;
   seal: string | undefined;
   fleetSeal: string | undefined;
+  kms: string[];
+  app: string;
   model: string | undefined;
   provider: 'cpu' | 'cuda';
   provenancePolicy: string;
@@ -83,6 +96,8 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
       'database-url': { type: 'string' },
       seal: { type: 'string' },
       'fleet-seal': { type: 'string' },
+      kms: { type: 'string', multiple: true },
+      app: { type: 'string', default: 'props-credit' },
       model: { type: 'string' },
       provider: { type: 'string', default: 'cpu' },
       'provenance-policy': { type: 'string' },
@@ -119,11 +134,16 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
   }
   if (rpcUrl !== undefined && !canAnchor) return 'this build has no chain client for --anchor-rpc';
   const databaseUrl = values['database-url'] ?? process.env.PROPS_DATABASE_URL;
+  const kms = values.kms ?? [];
+  if (kms.some((u) => !/^https?:\/\/\S+$/.test(u))) return '--kms takes an http(s) URL';
+  if (!APP_NAME.test(values.app)) return '--app must be 1-64 of a-z 0-9 . _ -, starting with a letter or digit';
+  if (kms.length > 0 && values['fleet-seal'] !== undefined)
+    return '--kms and --fleet-seal exclude each other (the KMS releases the nullifier key)';
   if (
     databaseUrl !== undefined &&
-    (values.db !== ':memory:' || values.seal === undefined || values['fleet-seal'] === undefined)
+    (values.db !== ':memory:' || values.seal === undefined || (values['fleet-seal'] === undefined && kms.length === 0))
   ) {
-    return '--database-url takes --seal FILE and --fleet-seal FILE, and no --db';
+    return '--database-url takes --seal FILE and --fleet-seal FILE (or --kms URL), and no --db';
   }
   if (databaseUrl === undefined && values['fleet-seal'] !== undefined) return '--fleet-seal goes with --database-url';
   return {
@@ -133,6 +153,8 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
     databaseUrl,
     seal: values.seal ?? (values.db !== ':memory:' ? `${values.db}.seal` : undefined),
     fleetSeal: values['fleet-seal'],
+    kms,
+    app: values.app,
     model: values.model,
     provider: values.provider,
     provenancePolicy: values['provenance-policy'] ?? DEFAULT_PROVENANCE_POLICY,
@@ -173,27 +195,40 @@ function readSeed(path: string | undefined, mayCreate: boolean): Uint8Array {
 const nullifierKeyOf = (seed: Uint8Array) => createHmac('sha256', seed).update('props.nullifier-key.v1').digest();
 
 /**
- * The store and the keys' seeds. PostgreSQL is opened first: a malformed URL or a server that refuses stops there,
- * before anything is written. In a fleet the nullifier key comes from the fleet seed, and the first instance records
- * its fingerprint: an instance started from another fleet seed would count borrowers apart, and is refused.
+ * The store and this host's seed. PostgreSQL is opened first: a malformed URL or a server that refuses stops there,
+ * before anything is written. The nullifier key comes from the fleet seed (a fleet without a KMS), the KMS (after the
+ * boot), or this host's seed.
  */
-async function openState(o: ServeOptions): Promise<{ store: Store; seed: Uint8Array; nullifierKey: Uint8Array }> {
+async function openState(o: ServeOptions): Promise<{ store: Store; seed: Uint8Array; nullifierKey?: Uint8Array }> {
   if (o.databaseUrl === undefined) {
     const fresh = o.db === ':memory:' || !existsSync(o.db) || statSync(o.db).size === 0;
     const seed = readSeed(o.seal, fresh);
-    return { store: openSqliteStore(o.db), seed, nullifierKey: nullifierKeyOf(seed) };
+    return {
+      store: openSqliteStore(o.db),
+      seed,
+      ...(o.kms.length === 0 ? { nullifierKey: nullifierKeyOf(seed) } : {}),
+    };
   }
   const store = await openPostgresStore(o.databaseUrl);
   try {
-    const nullifierKey = nullifierKeyOf(readSeed(o.fleetSeal, true));
-    const fingerprint = createHmac('sha256', nullifierKey).update('props.nullifier-key-id.v1').digest('hex');
-    if ((await store.firstValue('nullifier-key-id', fingerprint)) !== fingerprint)
-      throw new PropsError('ERR_STATE_FLEET_SEAL_MISMATCH');
-    return { store, seed: readSeed(o.seal, true), nullifierKey };
+    const seed = readSeed(o.seal, true);
+    if (o.kms.length > 0) return { store, seed };
+    return { store, seed, nullifierKey: nullifierKeyOf(readSeed(o.fleetSeal, true)) };
   } catch (e) {
     await store.close();
     throw e;
   }
+}
+
+/**
+ * The first instance records the nullifier key's fingerprint: an instance started from another fleet seed (or another
+ * app's KMS) would count borrowers apart, and is refused.
+ */
+async function checkFleetNullifier(store: Store, nullifierKey: Uint8Array): Promise<void> {
+  if (!store.shared) return;
+  const fingerprint = createHmac('sha256', nullifierKey).update('props.nullifier-key-id.v1').digest('hex');
+  if ((await store.firstValue('nullifier-key-id', fingerprint)) !== fingerprint)
+    throw new PropsError('ERR_STATE_FLEET_SEAL_MISMATCH');
 }
 
 export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?: AnchorReader }): Command {
@@ -206,8 +241,12 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?
         process.stderr.write(`${o ? `props serve: ${o}\n` : ''}${USAGE}\n`);
         return 2;
       }
-      const { store, seed, nullifierKey } = await openState(o);
-      const svc = await bootService(o, { store, seed, nullifierKey }, extras.anchor);
+      const state = await openState(o);
+      const svc = await bootService(o, state, extras.anchor).catch(async (e: unknown) => {
+        await state.store.close();
+        throw e;
+      });
+      const { store } = state;
       const pages = extras.pages ? await extras.pages() : {};
       for (const [path, page] of Object.entries(pages))
         svc.app.get(path, (c) =>
@@ -229,7 +268,7 @@ export function serveCommandWith(extras: { pages?: () => Promise<Pages>; anchor?
 /** Boots the simulated enclave from the seed (its platform, the pinned model) and assembles the service on the store. */
 async function bootService(
   o: ServeOptions,
-  state: { store: Store; seed: Uint8Array; nullifierKey: Uint8Array },
+  state: { store: Store; seed: Uint8Array; nullifierKey?: Uint8Array },
   readAnchor: AnchorReader | undefined,
 ) {
   const random = seeded(state.seed);
@@ -242,7 +281,20 @@ async function bootService(
     executionProvider: o.provider,
     allowCpuFallback: true,
   });
-  const enclave = await bootEnclave({ platform, random, model, pipelinePolicy });
+  const codeHash = computeCodeHash(REPO_ROOT).codeHash;
+  const kms = o.kms.length > 0 ? await connectFleetKms(o, codeHash) : undefined;
+  let released: FleetSecrets | undefined;
+  const enclave = await bootEnclave({
+    platform,
+    random,
+    model,
+    pipelinePolicy,
+    codeHash,
+    ...(kms ? { fleet: kms.fleetBoot((s) => void (released = s)) } : {}),
+  });
+  const nullifierKey = released?.nullifierKey ?? state.nullifierKey;
+  if (!nullifierKey) throw new PropsError('ERR_KMS_NOT_READY');
+  await checkFleetNullifier(state.store, nullifierKey);
   const provenancePolicy = parseProvenancePolicy(parseJsonText(readFileSync(o.provenancePolicy, 'utf8'), 1 << 20));
   const boundary = oracleBoundary({
     enclave,
@@ -250,6 +302,7 @@ async function bootService(
     clock: () => new Date(),
   });
   const anchor = o.anchor;
+  const logger: Logger = o.quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`);
   return createService({
     enclave,
     store: state.store,
@@ -257,13 +310,42 @@ async function bootService(
     ...(readAnchor && anchor
       ? { anchor: () => readAnchor({ ...anchor, keyId: chainKeyId(enclave.evidence.keys.chain.publicKey as Hex) }) }
       : {}),
-    nullifierKey: state.nullifierKey,
+    ...(kms
+      ? {
+          witness: {
+            head: (logId: Hex) => kms.witnessedHead(logId),
+            reporter: (log: TransparencyLog) =>
+              kms.headReporter({
+                evidence: enclave.evidence,
+                manifest: enclave.manifest,
+                logId: log.id,
+                consistency: (oldSize, newSize) => log.consistency(oldSize, newSize).proof,
+                onError: (code) => logger({ event: 'kms.witness.failed', code }),
+              }),
+          },
+        }
+      : {}),
+    nullifierKey,
     limits: { ...(o.rate ? { lenderRatePerSecond: o.rate } : {}), ...(o.cap ? { borrowerCap: o.cap } : {}) },
     scorer: modelScorer(model),
     ingest: boundary.ingest,
     verifyConsent: boundary.verifyConsent,
     resultSigning: o.resultSigning,
-    logger: o.quiet ? () => {} : (e) => process.stderr.write(`${JSON.stringify(e)}\n`),
+    logger,
+  });
+}
+
+/**
+ * The KMS replicas, each verified before it is asked anything. This serve is a simulated enclave, so it accepts a
+ * simulated KMS (said in its start line); a KMS of other code than this instance ships is refused.
+ */
+function connectFleetKms(o: ServeOptions, codeHash: Hex) {
+  return connectKms({
+    urls: o.kms,
+    app: appIdOf(o.app),
+    codeHash,
+    policy: { evidence: loadDefaultPolicy(), allowSimulated: true },
+    clock: () => new Date(),
   });
 }
 
@@ -283,6 +365,8 @@ function listen(
           port: info.port,
           platform: enclave.manifest.platform,
           store: o.databaseUrl !== undefined ? 'postgres' : 'sqlite',
+          // Where the keys that open submissions come from: the KMS (fleet keys), or this host's sealed seed alone.
+          keys: o.kms.length > 0 ? 'kms' : 'sealed-seed',
           logId: svc.deps.log.id,
           simulated: true,
           pipelineId: enclave.pipelineId,

@@ -6,7 +6,8 @@ import { createScoringApp, DEFAULT_LIMITS, type Limits, type ServiceDeps, type S
 import type { Enclave } from './boot.ts';
 import { systemRandom } from './keys.ts';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { fleetLogs, openTransparencyLog } from './log/index.ts';
+import { fleetLogs, openTransparencyLog, type TransparencyLog } from './log/index.ts';
+import type { SignedTreeHead } from '../verifier/index.ts';
 import type { Store } from './store/index.ts';
 
 /** The model and the data-owner boundary are always injected: there is no default scorer or ingest to fall back on. */
@@ -34,8 +35,29 @@ export type CreateServiceOptions = Partial<
      * The enclave key's last on-chain checkpoint (registry head), read at start. A local log shorter than it, or one
      * that disagrees with it at that size, means the host restored an older or forged state: the service refuses to start.
      */
-    anchor?: () => Promise<{ treeSize: number; root: Hex } | undefined>;
+    anchor?: () => Promise<Anchor | undefined>;
+    /**
+     * The KMS replicas that witness this log: the highest head they witnessed is checked at start as the anchor is,
+     * and every head this instance signs is reported to them.
+     */
+    witness?: {
+      head(logId: Hex): Promise<Anchor | undefined>;
+      reporter(log: TransparencyLog): (head: SignedTreeHead) => void;
+    };
   };
+
+type Anchor = { treeSize: number; root: Hex };
+
+/** A log shorter than a head it once had, or differing from it at that size: the host restored or forged state. */
+function checkAnchor(log: TransparencyLog, anchored: Anchor | undefined, where: string): void {
+  if (!anchored || anchored.treeSize === 0) return;
+  if (anchored.treeSize > log.size())
+    throw new PropsError('ERR_STATE_ROLLED_BACK', {
+      detail: `local log ${log.size()} < ${where} ${anchored.treeSize}`,
+    });
+  if (log.rootAt(anchored.treeSize) !== anchored.root)
+    throw new PropsError('ERR_STATE_FORKED', { detail: `at ${where} size ${anchored.treeSize}` });
+}
 
 export async function createService(
   opts: CreateServiceOptions,
@@ -43,15 +65,18 @@ export async function createService(
   const clock = opts.clock ?? (() => new Date());
   const random = opts.random ?? systemRandom;
   const { store, enclave } = opts;
-  const log = await openTransparencyLog({ store, enclave, clock, eagerHeads: store.shared });
-  const anchored = opts.anchor ? await opts.anchor() : undefined;
-  if (anchored && anchored.treeSize > 0) {
-    if (anchored.treeSize > log.size())
-      throw new PropsError('ERR_STATE_ROLLED_BACK', {
-        detail: `local log ${log.size()} < on-chain ${anchored.treeSize}`,
-      });
-    if (log.rootAt(anchored.treeSize) !== anchored.root)
-      throw new PropsError('ERR_STATE_FORKED', { detail: `at size ${anchored.treeSize}` });
+  let report: ((head: SignedTreeHead) => void) | undefined;
+  const log = await openTransparencyLog({
+    store,
+    enclave,
+    clock,
+    eagerHeads: store.shared || opts.witness !== undefined,
+    onHead: (head) => report?.(head),
+  });
+  checkAnchor(log, opts.anchor ? await opts.anchor() : undefined, 'on-chain');
+  if (opts.witness) {
+    checkAnchor(log, await opts.witness.head(log.id), 'witnessed');
+    report = opts.witness.reporter(log);
   }
   // This boot's evidence is archived before any result names it: a bundle packs it after a restart or elsewhere.
   await store.putEvidence({

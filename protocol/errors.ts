@@ -178,6 +178,23 @@ export const ERROR_MESSAGES = {
   ERR_STATE_FLEET_SEAL_MISMATCH:
     "this instance's fleet seed differs from the one the fleet's database was started with",
   ERR_STATE_SEAL_MISSING: "the database exists but the enclave's sealed seed for it does not",
+  ERR_STATE_WITNESS_UNAVAILABLE: 'no key-release service answered with the witnessed head of this log',
+  // key release (props kms) and the instances that ask it
+  ERR_KMS_UNREACHABLE: 'the key-release service could not be reached',
+  ERR_KMS_ANSWER_MALFORMED: 'the key-release service answered something that is not its protocol',
+  ERR_KMS_EVIDENCE_REFUSED: "the key-release service's evidence does not verify or is not the KMS this code ships",
+  ERR_KMS_REQUEST_SIGNATURE: 'the release request is not signed by the key its evidence binds',
+  ERR_KMS_MISADDRESSED: 'the request or release names another service, instance or app',
+  ERR_KMS_NONCE_UNKNOWN: 'the release request names a challenge this service did not issue or that expired',
+  ERR_KMS_NONCE_REPLAYED: 'the release request reuses a challenge already answered',
+  ERR_KMS_RELEASE_KEY_MISSING: 'the evidence binds no release key',
+  ERR_KMS_DATA_KEY_MISMATCH: "the evidence does not bind the fleet's data key",
+  ERR_KMS_PIPELINE_NOT_APPROVED: 'the pipeline is not approved and active on chain for this app',
+  ERR_KMS_PEER_MISMATCH: 'a KMS replica asking to join runs other code or policy than this one',
+  ERR_KMS_APPROVALS_UNAVAILABLE: 'the registry could not be read to check the pipeline approval',
+  ERR_KMS_RELEASE_UNREADABLE: "the release does not open with this instance's release key",
+  ERR_KMS_RELEASE_SIGNATURE: 'the release is not signed by the attested key-release service',
+  ERR_KMS_NOT_READY: 'this key-release service holds no fleet secrets yet',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

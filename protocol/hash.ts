@@ -18,6 +18,7 @@ export const TAGS = {
   simRtmr: 'props/sim/rtmr/v1',
   simQuote: 'props/sim/quote/v1',
   bundle: 'props/bundle/v1',
+  app: 'props/app/v1',
 } as const;
 
 export type Tag = (typeof TAGS)[keyof typeof TAGS];

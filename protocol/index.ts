@@ -13,4 +13,5 @@ export * from './sim-quote.ts';
 export * from './provenance.ts';
 export * from './merkle.ts';
 export * from './oracle.ts';
+export * from './kms.ts';
 export type { Command } from './command.ts';

@@ -39,6 +39,11 @@ export const enclaveKeys = z.strictObject({
   jws: publicJwk,
   chain: chainKey,
   encryption: publicJwk,
+  /**
+   * A fleet instance's one-boot key for its attested key release (protocol/kms.ts): the key-release service encrypts
+   * the fleet's secrets to it. Absent on an enclave that keeps its own keys.
+   */
+  release: publicJwk.optional(),
 });
 export type EnclaveKeys = z.infer<typeof enclaveKeys>;
 

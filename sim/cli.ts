@@ -8,9 +8,10 @@ import { runAttacks } from './attacks.ts';
 import type { FleetSummary } from './fleet.ts';
 
 const USAGE = `usage: props sim [--attacks] [--borrowers N] [--lenders N] [--out DIR] [--seed S] [--threshold T] [--json]
-       props sim --fleet N --database-url URL [--borrowers N] [--lenders N] [--seed S] [--json]
+       props sim --fleet N --database-url URL [--kms] [--borrowers N] [--lenders N] [--seed S] [--json]
   --fleet N           N props serve processes (2..16) sharing one PostgreSQL database; one is killed (kill -9)
                       mid-run and restarted, then exactly-once, caps and every audit bundle are checked
+  --kms               fleet keys from two props kms replicas (one killed mid-run) instead of a fleet seed file
   --database-url URL  the PostgreSQL database for --fleet (also PROPS_DATABASE_URL)`;
 
 export const simCommand: Command = {
@@ -30,6 +31,7 @@ export const simCommand: Command = {
         attacks: { type: 'boolean' },
         fleet: { type: 'string' },
         'database-url': { type: 'string' },
+        kms: { type: 'boolean' },
       },
     });
     const borrowers = int(values.borrowers, 1, 10_000);
@@ -48,7 +50,8 @@ export const simCommand: Command = {
         process.stderr.write(`${USAGE}\n`);
         return 2;
       }
-      return fleetRun({ instances: fleet, databaseUrl, borrowers, lenders, seed: values.seed, json, log });
+      const kms = values.kms === true;
+      return fleetRun({ instances: fleet, databaseUrl, borrowers, lenders, seed: values.seed, kms, json, log });
     }
     if (values.attacks) {
       log('Props attack catalogue — every scenario must be rejected at its layer with its code, leaving no trace.');
@@ -85,6 +88,7 @@ async function fleetRun(o: {
   borrowers: number;
   lenders: number;
   seed: string;
+  kms: boolean;
   json: boolean;
   log: (line: string) => void;
 }): Promise<number> {
@@ -94,7 +98,7 @@ async function fleetRun(o: {
   await store.close();
   const { runFleet } = await import('./fleet.ts');
   o.log(
-    `Props fleet simulation — ${o.instances} props serve processes on one PostgreSQL database; SIMULATED attestation (platform "sim").`,
+    `Props fleet simulation — ${o.instances} props serve processes on one PostgreSQL database${o.kms ? ', fleet keys from 2 props kms replicas' : ''}; SIMULATED attestation (platform "sim").`,
   );
   const s = await runFleet({
     instances: o.instances,
@@ -102,6 +106,7 @@ async function fleetRun(o: {
     borrowers: o.borrowers,
     lenders: o.lenders,
     seed: o.seed,
+    kms: o.kms,
     log: o.log,
   });
   if (o.json) {
@@ -117,6 +122,10 @@ function fleetTable(s: FleetSummary): string {
   const held = (b: boolean) => (b ? 'yes' : 'NO');
   return boxed([
     ['instances', `${s.instances} (props serve, one PostgreSQL database)`],
+    [
+      'keys',
+      s.keys === 'kms' ? 'fleet keys from 2 props kms replicas (kms-1 killed with the instance)' : 'fleet seed file',
+    ],
     ['killed', `${s.killed} (${s.killedInstance}, kill -9 with ${s.inFlightAtKill} in flight; restarted)`],
     ...Object.entries(s.scoredBy).map(([name, n]): [string, string] => [`  scored by ${name}`, String(n)]),
     ['jobs', `${s.jobs} (${s.crossInstance} accepted by one, scored by another)`],

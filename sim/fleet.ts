@@ -37,6 +37,11 @@ export type FleetOptions = {
   /** `props serve --borrower-cap` (default: exactly the most jobs any borrower gets, so a leak would be refused). */
   borrowerCap?: number;
   seed: string;
+  /**
+   * Fleet keys from two `props kms` replicas instead of a fleet seed file: owners encrypt to the fleet data key, any
+   * instance scores any submission, and the first KMS is killed (kill -9) together with the instance.
+   */
+  kms?: boolean;
   /** Progress lines; the CLI prints them, tests collect them. */
   log: (line: string) => void;
 };
@@ -46,6 +51,8 @@ export type FleetCheck = { step: string; ok: boolean; detail?: string };
 export type FleetSummary = {
   ok: boolean;
   instances: number;
+  /** Where the instances' keys came from: two KMS replicas (one killed mid-run), or a fleet seed file. */
+  keys: 'kms' | 'fleet-seed';
   killed: 1;
   killedInstance: string;
   inFlightAtKill: number;
@@ -87,30 +94,27 @@ const exited = (child: ChildProcess): Promise<void> =>
     : new Promise((r) => child.once('exit', () => r()));
 
 export type Instance = { index: number; name: string; url: string; logId: string; child: ChildProcess };
-type InstanceConfig = { databaseUrl: string; dir: string; policyFile: string; borrowerCap: number; adminToken: string };
+type InstanceConfig = {
+  databaseUrl: string;
+  dir: string;
+  policyFile: string;
+  borrowerCap: number;
+  adminToken: string;
+  /** The KMS replicas' URLs (fleet keys), or none (a fleet seed file). */
+  kms: string[];
+};
 
 const instanceName = (index: number) => `instance-${index + 1}`;
 
-/** Starts `props serve` for instance `index` (its seal file decides its keys and log) and reads its start line. */
-async function spawnInstance(index: number, c: InstanceConfig): Promise<Instance> {
-  const name = instanceName(index);
-  const args = [
-    BIN,
-    'serve',
-    '--port',
-    '0',
-    '--database-url',
-    c.databaseUrl,
-    '--seal',
-    join(c.dir, `${name}.seal`),
-    '--fleet-seal',
-    join(c.dir, 'fleet.seal'),
-    '--quiet',
-  ];
-  args.push('--rate', '1000000', '--borrower-cap', String(c.borrowerCap), '--provenance-policy', c.policyFile);
-  const child = spawn(process.execPath, args, {
+/** Starts `props <args>` and reads its start line (a JSON object on stdout). */
+async function spawnProps(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; start: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, PROPS_ADMIN_TOKEN: c.adminToken },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);
@@ -132,9 +136,45 @@ async function spawnInstance(index: number, c: InstanceConfig): Promise<Instance
       reject(new Error(`${name} exited (${code ?? signal}) before serving: ${stderr.trim().split('\n').at(-1) ?? ''}`));
     });
   });
-  const start = JSON.parse(line) as { url: string; logId: string; store: string };
+  return { child, start: JSON.parse(line) as Record<string, unknown> };
+}
+
+/** Starts `props serve` for instance `index` (its seal file decides its keys and log) and reads its start line. */
+async function spawnInstance(index: number, c: InstanceConfig): Promise<Instance> {
+  const name = instanceName(index);
+  const args = ['serve', '--port', '0', '--database-url', c.databaseUrl, '--seal', join(c.dir, `${name}.seal`)];
+  if (c.kms.length > 0) for (const url of c.kms) args.push('--kms', url);
+  else args.push('--fleet-seal', join(c.dir, 'fleet.seal'));
+  args.push(
+    '--quiet',
+    '--rate',
+    '1000000',
+    '--borrower-cap',
+    String(c.borrowerCap),
+    '--provenance-policy',
+    c.policyFile,
+  );
+  const { child, start } = await spawnProps(name, args, { PROPS_ADMIN_TOKEN: c.adminToken });
   if (start.store !== 'postgres') throw new Error(`${name} is not serving from PostgreSQL`);
-  return { index, name, url: start.url, logId: start.logId, child };
+  if (start.keys !== (c.kms.length > 0 ? 'kms' : 'sealed-seed')) throw new Error(`${name}: unexpected key source`);
+  return { index, name, url: start.url as string, logId: start.logId as string, child };
+}
+
+export type KmsReplica = { name: string; url: string; child: ChildProcess };
+
+/**
+ * Two KMS replicas: the first makes the app's secrets, the second joins it by attested release. Both release to the
+ * pipeline this checkout ships (--approve-shipped: the fleet sim has no chain) and accept simulated evidence.
+ */
+async function startKmsReplicas(): Promise<KmsReplica[]> {
+  const common = ['--port', '0', '--approve-shipped', '--allow-simulated', '--quiet'];
+  const first = await spawnProps('kms-1', ['kms', ...common], {});
+  const url = first.start.url as string;
+  const second = await spawnProps('kms-2', ['kms', ...common, '--join', url], {});
+  return [
+    { name: 'kms-1', url, child: first.child },
+    { name: 'kms-2', url: second.start.url as string, child: second.child },
+  ];
 }
 
 /** Stops a child: SIGTERM (it closes its store), SIGKILL if it has not exited after a grace period. */
@@ -175,6 +215,10 @@ export type Fleet = {
   ready(i: number): Promise<Instance>;
   /** kill -9 of instance `i`, then a restart with the same seal; `ready(i)` waits for it from this call on. */
   killAndRestart(i: number): Promise<Instance>;
+  /** The KMS replicas (fleet keys), or none. */
+  kms: KmsReplica[];
+  /** kill -9 of KMS replica `i` (not restarted: the other holds the secrets). */
+  killKms(i: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -184,6 +228,7 @@ export type StartFleetOptions = {
   borrowerCap: number;
   accounts: number;
   seed: string;
+  kms?: boolean;
   log: (line: string) => void;
 };
 
@@ -191,6 +236,8 @@ export type StartFleetOptions = {
 export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'props-fleet-'));
   const bank = await startBank(o.seed, o.accounts);
+  const kms = o.kms ? await startKmsReplicas() : [];
+  for (const k of kms) o.log(`✓ ${k.name} (key-release service) at ${k.url}`);
   const policyFile = join(dir, 'provenance-policy.json');
   writeFileSync(policyFile, JSON.stringify(bank.provenancePolicy));
   const config: InstanceConfig = {
@@ -199,11 +246,13 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
     policyFile,
     borrowerCap: o.borrowerCap,
     adminToken: randomBytes(24).toString('base64url'),
+    kms: kms.map((k) => k.url),
   };
   const states: Promise<Instance>[] = Array.from({ length: o.instances }, (_, i) => spawnInstance(i, config));
   const close = async () => {
     const settled = await Promise.allSettled(states);
     await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [stopChild(s.value.child)] : [])));
+    await Promise.all(kms.map((k) => stopChild(k.child)));
     await bank.portal.close();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -229,6 +278,12 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
       })();
       states[i] = next;
       return next;
+    },
+    kms,
+    async killKms(i) {
+      const k = kms[i] as KmsReplica;
+      k.child.kill('SIGKILL');
+      await exited(k.child);
     },
     close,
   };
@@ -417,7 +472,8 @@ export function jobPlan(lender: Lender, b: EnrolledBorrower, consent: number, vi
   };
 }
 
-export type SendJobsOptions = { kill?: { victim: number; afterAnswers: number } };
+/** `kms`: KMS replica to kill (kill -9) just before the victim, so that the victim's restart must ask the other. */
+export type SendJobsOptions = { kill?: { victim: number; afterAnswers: number; kms?: number } };
 export type SendJobsResult = {
   answers: JobAnswer[];
   killedAt?: number;
@@ -445,7 +501,9 @@ export async function sendJobs(
     if (o.kill && result.restarted === undefined && answered >= o.kill.afterAnswers) {
       result.inFlightAtKill = inFlight[o.kill.victim] as number;
       result.killedAt = Date.now();
-      result.restarted = fleet.killAndRestart(o.kill.victim);
+      const { victim, kms } = o.kill;
+      result.restarted =
+        kms === undefined ? fleet.killAndRestart(victim) : fleet.killKms(kms).then(() => fleet.killAndRestart(victim));
     }
     return a;
   };
@@ -707,6 +765,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     borrowerCap: shape.borrowerCap,
     accounts: o.borrowers,
     seed: o.seed,
+    kms: o.kms === true,
     log: o.log,
   });
   try {
@@ -727,12 +786,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     o.log(
       `sending ${plans.length} jobs to all ${o.instances} instances at once; ${victim} is killed (kill -9) once a third are answered …`,
     );
+    if (o.kms) o.log('… and kms-1 is killed (kill -9) just before it, so its restart must get its keys from kms-2');
     const sent = await sendJobs(fleet, plans, {
-      kill: { victim: shape.victim, afterAnswers: Math.ceil(plans.length / 3) },
+      kill: { victim: shape.victim, afterAnswers: Math.ceil(plans.length / 3), ...(o.kms ? { kms: 0 } : {}) },
     });
     const restarted = await sent.restarted;
     step(
-      `${victim} killed with requests in flight and restarted with its seal`,
+      o.kms
+        ? `${victim} and kms-1 killed with requests in flight; ${victim} restarted with its seal and keys from kms-2`
+        : `${victim} killed with requests in flight and restarted with its seal`,
       sent.restarted !== undefined && sent.inFlightAtKill > 0 && restarted?.logId === logIdsBefore[shape.victim],
       `${sent.inFlightAtKill} in flight at the kill`,
     );
@@ -824,11 +886,22 @@ async function concludeRun(
   const crossInstance = sent.answers.filter(
     (a) => accepted(a) && states.get(a.jobId)?.logId !== undefined && states.get(a.jobId)?.logId !== logIds[a.plan.via],
   ).length;
-  step(
-    'jobs scored by the instance that can decrypt them',
-    sent.answers.every((a) => !accepted(a) || states.get(a.jobId)?.logId === logIds[a.plan.scoredBy]),
-    `${crossInstance} accepted on one instance, scored by another`,
-  );
+  if (o.kms) {
+    // Fleet keys: every instance opens every submission, so whichever claims a job scores it.
+    const elsewhere = sent.answers.filter(
+      (a) => accepted(a) && states.get(a.jobId)?.logId !== logIds[a.plan.scoredBy],
+    ).length;
+    step(
+      'submissions encrypted to the fleet key, scored by whichever instance claimed them',
+      done.length === jobs && elsewhere > 0,
+      `${elsewhere} scored by an instance other than the one the borrower checked and submitted to`,
+    );
+  } else
+    step(
+      'jobs scored by the instance that can decrypt them',
+      sent.answers.every((a) => !accepted(a) || states.get(a.jobId)?.logId === logIds[a.plan.scoredBy]),
+      `${crossInstance} accepted on one instance, scored by another`,
+    );
   const bundles = await verifyBundles(fleet, sent.answers);
   step(
     'every audit bundle verifies (fetched from a random instance)',
@@ -845,6 +918,7 @@ async function concludeRun(
   return {
     ok: p.checks.every((c) => c.ok) && lost === 0 && duplicated === 0,
     instances: o.instances,
+    keys: o.kms ? 'kms' : 'fleet-seed',
     killed: 1,
     killedInstance: p.victim,
     inFlightAtKill: sent.inFlightAtKill,

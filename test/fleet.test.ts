@@ -228,4 +228,38 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
     expect(Object.keys(out.fleet.scoredBy)).toEqual(['instance-1', 'instance-2', 'instance-3']);
     expect([out.lost, out.duplicated]).toEqual([0, 0]);
   }, 180_000);
+
+  it('props sim --fleet 3 --kms --json: fleet keys from two KMS replicas, one killed with an instance, every job scored by whichever instance claimed it, every bundle verified', async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.drop());
+    const r = await props([
+      'sim',
+      '--fleet',
+      '3',
+      '--kms',
+      '--database-url',
+      db.url,
+      '--borrowers',
+      '6',
+      '--lenders',
+      '2',
+      '--json',
+    ]);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      keys: string;
+      fleet: { bundlesVerified: number; bundles: number };
+      checks: Array<{ step: string; ok: boolean; detail?: string }>;
+      lost: number;
+      duplicated: number;
+    };
+    expect(out).toMatchObject({ ok: true, keys: 'kms', lost: 0, duplicated: 0 });
+    expect(out.fleet.bundlesVerified).toBe(out.fleet.bundles);
+    const claimed = out.checks.find((c) => c.step.startsWith('submissions encrypted to the fleet key'));
+    expect(claimed).toMatchObject({ ok: true });
+    // Some jobs were scored by an instance other than the one the borrower encrypted to.
+    expect(Number(/^(\d+) scored by/.exec(claimed?.detail ?? '')?.[1])).toBeGreaterThan(0);
+    expect(r.stderr).toContain('kms-1 killed');
+  }, 180_000);
 });

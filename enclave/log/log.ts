@@ -36,6 +36,8 @@ export async function openTransparencyLog(deps: {
   enclave: Enclave;
   clock: () => Date;
   eagerHeads?: boolean;
+  /** Told of every head this instance signs (after it is stored): the KMS witness hears of each. */
+  onHead?: (head: SignedTreeHead) => void;
 }): Promise<TransparencyLog> {
   const { store, enclave, clock } = deps;
   const id = chainKeyId(enclave.keys.chainSigner.publicKey);
@@ -69,6 +71,7 @@ export async function openTransparencyLog(deps: {
     );
     const sth = { treeSize, rootHash, timestamp, jws, chainSignature };
     await store.putTreeHead(id, sth);
+    deps.onHead?.(sth);
     return sth;
   }
 
