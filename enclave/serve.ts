@@ -26,7 +26,7 @@ import type { Logger } from './api/index.ts';
 import { createService } from './service.ts';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 
-const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… (--fleet-seal FILE | --kms URL …)] [--seal FILE] [--kms URL … [--app NAME]] [--model FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
+const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… (--fleet-seal FILE | --kms URL …)] [--seal FILE] [--kms URL … [--app NAME]] [--model FILE] [--pipeline-policy FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
   --database-url URL               serve from this PostgreSQL database (also PROPS_DATABASE_URL), shared by any number
                                    of instances; needs --seal (each instance's own keys, kept across restarts) and
                                    --fleet-seal (the same file on every instance: the fleet's nullifier key; made if
@@ -37,6 +37,8 @@ const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --databa
                                    forked from the highest witnessed head refuses to start. Without it, keys come
                                    from the sealed seed of this host alone
   --app NAME                       the app whose secrets to ask for (default props-credit)
+  --pipeline-policy FILE           the pipeline policy (model hash, result lifetime, EIP-712 domain): its hash is part
+                                   of the pipeline id; a new one is a new version (default: the shipped policy)
   --anchor-rpc, --anchor-registry  read the enclave key's last checkpoint from this registry at start: a local log
                                    shorter than it (ERR_STATE_ROLLED_BACK) or differing from it (ERR_STATE_FORKED)
                                    refuses to start`;
@@ -75,6 +77,7 @@ type ServeOptions = {
   kms: string[];
   app: string;
   model: string | undefined;
+  pipelinePolicy: string | undefined;
   provider: 'cpu' | 'cuda';
   provenancePolicy: string;
   rate: number | undefined;
@@ -99,6 +102,7 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
       kms: { type: 'string', multiple: true },
       app: { type: 'string', default: 'props-credit' },
       model: { type: 'string' },
+      'pipeline-policy': { type: 'string' },
       provider: { type: 'string', default: 'cpu' },
       'provenance-policy': { type: 'string' },
       rate: { type: 'string' },
@@ -156,6 +160,7 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
     kms,
     app: values.app,
     model: values.model,
+    pipelinePolicy: values['pipeline-policy'],
     provider: values.provider,
     provenancePolicy: values['provenance-policy'] ?? DEFAULT_PROVENANCE_POLICY,
     rate,
@@ -274,7 +279,7 @@ async function bootService(
   const random = seeded(state.seed);
   const platform = await createSimPlatform({ random });
   // The model must be the one the pipeline policy pins (ERR_MODEL_HASH_MISMATCH otherwise): one session, at boot.
-  const pipelinePolicy = loadPipelinePolicy();
+  const pipelinePolicy = loadPipelinePolicy(o.pipelinePolicy);
   const model = await loadModel({
     path: o.model ?? DEFAULT_MODEL_PATH,
     expectedHash: pipelinePolicy.modelHash,

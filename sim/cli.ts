@@ -1,6 +1,6 @@
 // `props sim` (what `npm start` runs): the whole pipeline on one machine, step by step, then a summary table.
 // `--json` prints the same summary as one JSON object (progress goes to stderr). Exit 0 only when every check held.
-// `--fleet N` runs the service as N `props serve` processes on one PostgreSQL database instead (sim/fleet.ts).
+// `--fleet N` runs the service as N `props serve` processes on one PostgreSQL database instead (sim/fleet-run.ts).
 import { parseArgs } from 'node:util';
 import type { Command } from '../protocol/index.ts';
 import { runSimulation, type SimSummary } from './run.ts';
@@ -96,7 +96,7 @@ async function fleetRun(o: {
   const { openPostgresStore } = await import('../enclave/store/index.ts');
   const store = await openPostgresStore(o.databaseUrl);
   await store.close();
-  const { runFleet } = await import('./fleet.ts');
+  const { runFleet } = await import('./fleet-run.ts');
   o.log(
     `Props fleet simulation — ${o.instances} props serve processes on one PostgreSQL database${o.kms ? ', fleet keys from 2 props kms replicas' : ''}; SIMULATED attestation (platform "sim").`,
   );

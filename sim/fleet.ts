@@ -3,7 +3,7 @@
 // at once, one instance is killed (kill -9) while requests are in flight and restarted with its seal; then every
 // invariant is read back through the API and from the database itself, and every result's audit bundle is verified.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
 } from '../oracle/index.ts';
 import { loadDefaultPolicy, verifyBundle, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { generateBorrowers } from './bank/generator.ts';
+import { startFleetGovernance, type FleetGovernance } from './fleet-chain.ts';
 import { portalProvenancePolicy, startBankPortal, type BankPortal } from './bank/portal.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -93,7 +94,14 @@ const exited = (child: ChildProcess): Promise<void> =>
     ? Promise.resolve()
     : new Promise((r) => child.once('exit', () => r()));
 
-export type Instance = { index: number; name: string; url: string; logId: string; child: ChildProcess };
+export type Instance = {
+  index: number;
+  name: string;
+  url: string;
+  logId: string;
+  pipelineId: string;
+  child: ChildProcess;
+};
 type InstanceConfig = {
   databaseUrl: string;
   dir: string;
@@ -104,7 +112,12 @@ type InstanceConfig = {
   kms: string[];
 };
 
-const instanceName = (index: number) => `instance-${index + 1}`;
+/** What one instance runs: its pipeline policy (the shipped one by default) and its seal file's name. */
+export type Version = { pipelinePolicy?: string; seal: string; label: string };
+
+export const instanceName = (index: number) => `instance-${index + 1}`;
+/** The index an instance that must not start is given (its log is never written). */
+const fleetRefusedIndex = 99;
 
 /** Starts `props <args>` and reads its start line (a JSON object on stdout). */
 async function spawnProps(
@@ -140,9 +153,14 @@ async function spawnProps(
 }
 
 /** Starts `props serve` for instance `index` (its seal file decides its keys and log) and reads its start line. */
-async function spawnInstance(index: number, c: InstanceConfig): Promise<Instance> {
-  const name = instanceName(index);
-  const args = ['serve', '--port', '0', '--database-url', c.databaseUrl, '--seal', join(c.dir, `${name}.seal`)];
+async function spawnInstance(
+  index: number,
+  c: InstanceConfig,
+  v: Version = { seal: instanceName(index), label: instanceName(index) },
+): Promise<Instance> {
+  const name = v.label;
+  const args = ['serve', '--port', '0', '--database-url', c.databaseUrl, '--seal', join(c.dir, `${v.seal}.seal`)];
+  if (v.pipelinePolicy) args.push('--pipeline-policy', v.pipelinePolicy);
   if (c.kms.length > 0) for (const url of c.kms) args.push('--kms', url);
   else args.push('--fleet-seal', join(c.dir, 'fleet.seal'));
   args.push(
@@ -157,17 +175,24 @@ async function spawnInstance(index: number, c: InstanceConfig): Promise<Instance
   const { child, start } = await spawnProps(name, args, { PROPS_ADMIN_TOKEN: c.adminToken });
   if (start.store !== 'postgres') throw new Error(`${name} is not serving from PostgreSQL`);
   if (start.keys !== (c.kms.length > 0 ? 'kms' : 'sealed-seed')) throw new Error(`${name}: unexpected key source`);
-  return { index, name, url: start.url as string, logId: start.logId as string, child };
+  return {
+    index,
+    name,
+    url: start.url as string,
+    logId: start.logId as string,
+    pipelineId: start.pipelineId as string,
+    child,
+  };
 }
 
 export type KmsReplica = { name: string; url: string; child: ChildProcess };
 
 /**
  * Two KMS replicas: the first makes the app's secrets, the second joins it by attested release. Both release to the
- * pipeline this checkout ships (--approve-shipped: the fleet sim has no chain) and accept simulated evidence.
+ * pipelines the local registry approves for the app, and accept simulated evidence.
  */
-async function startKmsReplicas(): Promise<KmsReplica[]> {
-  const common = ['--port', '0', '--approve-shipped', '--allow-simulated', '--quiet'];
+async function startKmsReplicas(gov: FleetGovernance): Promise<KmsReplica[]> {
+  const common = ['--port', '0', '--chain-rpc', gov.rpcUrl, '--registry', gov.registry, '--allow-simulated', '--quiet'];
   const first = await spawnProps('kms-1', ['kms', ...common], {});
   const url = first.start.url as string;
   const second = await spawnProps('kms-2', ['kms', ...common, '--join', url], {});
@@ -209,6 +234,8 @@ async function startBank(seed: string, count: number): Promise<FleetBank> {
 
 export type Fleet = {
   size: number;
+  /** The run's working folder (seal files, policies), removed at close. */
+  dir: string;
   adminToken: string;
   bank: FleetBank;
   /** Instance `i` as it is now, or once its restart has completed. */
@@ -219,6 +246,12 @@ export type Fleet = {
   kms: KmsReplica[];
   /** kill -9 of KMS replica `i` (not restarted: the other holds the secrets). */
   killKms(i: number): Promise<void>;
+  /** The chain the KMS replicas read approvals from (fleet keys only). */
+  governance: FleetGovernance | undefined;
+  /** Instance `i` replaced by one running `version`: the new one starts first, then the old one is stopped (drained). */
+  upgrade(i: number, version: Version): Promise<Instance>;
+  /** Starts an instance of `version` that must fail to start: its exit code and last stderr line. */
+  startRefused(version: Version): Promise<{ code: number | null; lastLine: string }>;
   close(): Promise<void>;
 };
 
@@ -236,7 +269,12 @@ export type StartFleetOptions = {
 export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'props-fleet-'));
   const bank = await startBank(o.seed, o.accounts);
-  const kms = o.kms ? await startKmsReplicas() : [];
+  const governance = o.kms ? await startFleetGovernance('props-credit') : undefined;
+  if (governance) {
+    const pid = await governance.approve();
+    o.log(`✓ local chain: the shipped pipeline ${pid.slice(0, 12)}… registered and approved for app props-credit`);
+  }
+  const kms = governance ? await startKmsReplicas(governance) : [];
   for (const k of kms) o.log(`✓ ${k.name} (key-release service) at ${k.url}`);
   const policyFile = join(dir, 'provenance-policy.json');
   writeFileSync(policyFile, JSON.stringify(bank.provenancePolicy));
@@ -253,6 +291,7 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
     const settled = await Promise.allSettled(states);
     await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [stopChild(s.value.child)] : [])));
     await Promise.all(kms.map((k) => stopChild(k.child)));
+    await governance?.close();
     await bank.portal.close();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -265,6 +304,7 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
   }
   return {
     size: o.instances,
+    dir,
     adminToken: config.adminToken,
     bank,
     ready: (i) => states[i] as Promise<Instance>,
@@ -284,6 +324,26 @@ export async function startFleet(o: StartFleetOptions): Promise<Fleet> {
       const k = kms[i] as KmsReplica;
       k.child.kill('SIGKILL');
       await exited(k.child);
+    },
+    governance,
+    upgrade(i, version) {
+      const previous = states[i] as Promise<Instance>;
+      const next = (async () => {
+        const fresh = await spawnInstance(i, config, version);
+        await stopChild((await previous).child);
+        return fresh;
+      })();
+      states[i] = next;
+      return next;
+    },
+    async startRefused(version) {
+      try {
+        const inst = await spawnInstance(fleetRefusedIndex, config, version);
+        await stopChild(inst.child);
+        return { code: 0, lastLine: 'started' };
+      } catch (e) {
+        return { code: 2, lastLine: e instanceof Error ? e.message : String(e) };
+      }
     },
     close,
   };
@@ -738,202 +798,4 @@ export async function verifyBundles(fleet: Fleet, answers: readonly JobAnswer[])
     }
   });
   return report;
-}
-
-// ---------------------------------------------------------------- the whole story
-
-/** The run's shape from the options: consent uses, each borrower's most jobs, the instance killed. */
-function shapeOf(o: FleetOptions) {
-  const jobsPerLender = o.jobsPerLender ?? 4 * o.borrowers;
-  const maxUses = Math.ceil(jobsPerLender / o.borrowers);
-  const victim = (createHash('sha256').update(o.seed).digest()[0] as number) % o.instances;
-  return { jobsPerLender, maxUses, borrowerCap: o.borrowerCap ?? maxUses * o.lenders, victim };
-}
-
-export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
-  const t0 = performance.now();
-  const checks: FleetCheck[] = [];
-  const step = (name: string, ok: boolean, detail?: string) => {
-    checks.push(detail === undefined ? { step: name, ok } : { step: name, ok, detail });
-    o.log(`${ok ? '✓' : '✗'} ${name}${detail ? ` — ${detail}` : ''}`);
-  };
-  const shape = shapeOf(o);
-  o.log(`starting ${o.instances} instances of props serve on one PostgreSQL database …`);
-  const fleet = await startFleet({
-    instances: o.instances,
-    databaseUrl: o.databaseUrl,
-    borrowerCap: shape.borrowerCap,
-    accounts: o.borrowers,
-    seed: o.seed,
-    kms: o.kms === true,
-    log: o.log,
-  });
-  try {
-    const lenders = await createLenders(fleet, o.lenders);
-    const borrowers = await enrolBorrowers(fleet, {
-      accounts: Array.from({ length: o.borrowers }, (_, i) => i),
-      lenders,
-      maxUses: shape.maxUses,
-    });
-    step(
-      'borrowers checked their instance and submitted there; consents granted through the others',
-      true,
-      `${borrowers.length} borrowers, ${lenders.length} lenders, up to ${shape.maxUses} uses each`,
-    );
-    const plans = planJobs(borrowers, lenders, shape.jobsPerLender, o.instances);
-    const victim = instanceName(shape.victim);
-    const logIdsBefore = await fleetLogIds(fleet);
-    o.log(
-      `sending ${plans.length} jobs to all ${o.instances} instances at once; ${victim} is killed (kill -9) once a third are answered …`,
-    );
-    if (o.kms) o.log('… and kms-1 is killed (kill -9) just before it, so its restart must get its keys from kms-2');
-    const sent = await sendJobs(fleet, plans, {
-      kill: { victim: shape.victim, afterAnswers: Math.ceil(plans.length / 3), ...(o.kms ? { kms: 0 } : {}) },
-    });
-    const restarted = await sent.restarted;
-    step(
-      o.kms
-        ? `${victim} and kms-1 killed with requests in flight; ${victim} restarted with its seal and keys from kms-2`
-        : `${victim} killed with requests in flight and restarted with its seal`,
-      sent.restarted !== undefined && sent.inFlightAtKill > 0 && restarted?.logId === logIdsBefore[shape.victim],
-      `${sent.inFlightAtKill} in flight at the kill`,
-    );
-    const unanswered = sent.answers.filter((a) => !accepted(a));
-    const retried = sent.answers.filter((a) => a.attempts > 1).length;
-    step(
-      'every job accepted (lost connections retried under the same idempotency key)',
-      unanswered.length === 0,
-      `${retried} retried${unanswered.length ? `; refused: ${[...new Set(unanswered.map((a) => a.code))].join(', ')}` : ''}`,
-    );
-    const scope = {
-      lenderIds: lenders.map((l) => l.lenderId),
-      submissionIds: borrowers.map((b) => b.submissionId),
-      logIds: logIdsBefore,
-    };
-    return await concludeRun(o, fleet, sent, scope, { checks, step, t0, victim });
-  } finally {
-    await fleet.close();
-  }
-}
-
-async function fleetLogIds(fleet: Fleet): Promise<string[]> {
-  return Promise.all(Array.from({ length: fleet.size }, async (_, i) => (await fleet.ready(i)).logId));
-}
-
-type Progress = {
-  checks: FleetCheck[];
-  step: (name: string, ok: boolean, detail?: string) => void;
-  t0: number;
-  victim: string;
-};
-
-/** After the jobs: each read back through the API and in the database, each bundle verified; the summary. */
-async function concludeRun(
-  o: FleetOptions,
-  fleet: Fleet,
-  sent: SendJobsResult,
-  scope: DatabaseScope,
-  p: Progress,
-): Promise<FleetSummary> {
-  const { step } = p;
-  const states = await awaitJobs(fleet, sent.answers);
-  const done = [...states.values()].filter((s) => s.state === 'done');
-  step(
-    'every job done (GET /v1/jobs/{id})',
-    done.length === sent.answers.length,
-    `${done.length} of ${sent.answers.length}`,
-  );
-  const expected = expectedFrom(sent.answers);
-  const db = await checkDatabase(o.databaseUrl, expected, scope);
-  const jobs = sent.answers.length;
-  const exactlyOnce =
-    db.jobs === jobs &&
-    db.done === jobs &&
-    db.results === jobs &&
-    db.distinctResultJobs === jobs &&
-    db.jobsNamingTheirResult === jobs;
-  step(
-    'database: one job row and one result per job, each naming its own log entry',
-    exactlyOnce,
-    `jobs ${db.jobs}, done ${db.done}, results ${db.results} (${db.distinctResultJobs} distinct jobs)`,
-  );
-  const logIds = await fleetLogIds(fleet);
-  const scoredBy = Object.fromEntries(
-    logIds.map((id, i) => [instanceName(i), db.logs.find((l) => l.logId === id)?.count ?? 0]),
-  );
-  step(
-    "database: each instance's log indices contiguous from 0",
-    db.logsContiguous,
-    Object.entries(scoredBy)
-      .map(([name, n]) => `${name}: 0..${n - 1}`)
-      .join(', '),
-  );
-  step(
-    'database: every signed head of every log is a prefix of its log (pre-kill heads too)',
-    db.headsConsistent && db.heads > 0,
-    `${db.heads} heads`,
-  );
-  step(
-    'database: consent uses exact and within max_uses',
-    db.consentUsesExact && db.consentWithinMax,
-    db.mismatches.filter((m) => m.startsWith('consent'))[0],
-  );
-  step(
-    'database: borrower query counts exact',
-    db.borrowerCountsExact,
-    db.mismatches.filter((m) => m.startsWith('borrower'))[0],
-  );
-  const crossInstance = sent.answers.filter(
-    (a) => accepted(a) && states.get(a.jobId)?.logId !== undefined && states.get(a.jobId)?.logId !== logIds[a.plan.via],
-  ).length;
-  if (o.kms) {
-    // Fleet keys: every instance opens every submission, so whichever claims a job scores it.
-    const elsewhere = sent.answers.filter(
-      (a) => accepted(a) && states.get(a.jobId)?.logId !== logIds[a.plan.scoredBy],
-    ).length;
-    step(
-      'submissions encrypted to the fleet key, scored by whichever instance claimed them',
-      done.length === jobs && elsewhere > 0,
-      `${elsewhere} scored by an instance other than the one the borrower checked and submitted to`,
-    );
-  } else
-    step(
-      'jobs scored by the instance that can decrypt them',
-      sent.answers.every((a) => !accepted(a) || states.get(a.jobId)?.logId === logIds[a.plan.scoredBy]),
-      `${crossInstance} accepted on one instance, scored by another`,
-    );
-  const bundles = await verifyBundles(fleet, sent.answers);
-  step(
-    'every audit bundle verifies (fetched from a random instance)',
-    bundles.verified === bundles.bundles && bundles.bundles === jobs,
-    bundles.failures[0] ??
-      `${bundles.verified}/${bundles.bundles}, pre-kill ${bundles.preKillVerified}/${bundles.preKill}`,
-  );
-  const lost = Math.max(0, jobs - Math.min(done.length, db.done));
-  // Two requests answered with one job id would be one job counted for two.
-  const duplicated =
-    Math.max(0, db.jobs - jobs) +
-    Math.max(0, db.results - db.distinctResultJobs) +
-    (sent.answers.filter(accepted).length - expected.jobs);
-  return {
-    ok: p.checks.every((c) => c.ok) && lost === 0 && duplicated === 0,
-    instances: o.instances,
-    keys: o.kms ? 'kms' : 'fleet-seed',
-    killed: 1,
-    killedInstance: p.victim,
-    inFlightAtKill: sent.inFlightAtKill,
-    scoredBy,
-    jobs,
-    crossInstance,
-    lost,
-    duplicated,
-    bundles: bundles.bundles,
-    bundlesVerified: bundles.verified,
-    preKillBundles: bundles.preKill,
-    preKillBundlesVerified: bundles.preKillVerified,
-    consentUsesExact: db.consentUsesExact && db.consentWithinMax,
-    borrowerCountsExact: db.borrowerCountsExact,
-    checks: p.checks,
-    seconds: Math.round((performance.now() - p.t0) / 100) / 10,
-  };
 }

@@ -229,7 +229,7 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
     expect([out.lost, out.duplicated]).toEqual([0, 0]);
   }, 180_000);
 
-  it('props sim --fleet 3 --kms --json: fleet keys from two KMS replicas, one killed with an instance, every job scored by whichever instance claimed it, every bundle verified', async () => {
+  it('props sim --fleet 3 --kms --json: fleet keys from two KMS replicas, one killed with an instance, an upgrade mid-run, every job scored by whichever instance claimed it, every bundle verified', async () => {
     const db = await createTestDatabase();
     cleanup.push(() => db.drop());
     const r = await props([
@@ -261,5 +261,13 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
     // Some jobs were scored by an instance other than the one the borrower encrypted to.
     expect(Number(/^(\d+) scored by/.exec(claimed?.detail ?? '')?.[1])).toBeGreaterThan(0);
     expect(r.stderr).toContain('kms-1 killed');
+    // The upgrade: v2 everywhere, v1 refused once withdrawn, earlier submissions scored under the new pipeline id.
+    for (const step of [
+      'upgrade: pipeline v2 registered and approved',
+      'the withdrawn v1 pipeline gets no keys',
+      'submissions accepted before the upgrade, scored by v2',
+    ])
+      expect(out.checks.find((c) => c.step.startsWith(step))).toMatchObject({ ok: true });
+    expect(out.checks.find((c) => c.step.startsWith('the withdrawn v1'))?.detail).toBe('ERR_KMS_PIPELINE_NOT_APPROVED');
   }, 180_000);
 });
