@@ -22,6 +22,7 @@ const BENCHES = [
   'log',
   'service',
   'fleet',
+  'kms',
 ] as const;
 
 export const benchCommand: Command = {

@@ -263,6 +263,10 @@ DECLARE
   e jsonb;
   v_tokens double precision;
 BEGIN
+  -- A token bucket needs no durability: a draw lost in a crash only lets a lender a few more requests. Committed
+  -- without waiting for the WAL flush, the bucket's row lock (which every instance's draws for a lender queue on) is
+  -- held for the statement, not for an fsync.
+  PERFORM set_config('synchronous_commit', 'off', true);
   FOR i IN 0 .. jsonb_array_length(p_draws) - 1 LOOP
     e := p_draws -> i;
     o_lender := e ->> 'lender';
