@@ -59,6 +59,15 @@ function checkAnchor(log: TransparencyLog, anchored: Anchor | undefined, where: 
     throw new PropsError('ERR_STATE_FORKED', { detail: `at ${where} size ${anchored.treeSize}` });
 }
 
+/** Consent uses or borrower counts below the jobs they counted: those rows were restored from an older copy. */
+async function checkCounters(store: Store, now: number, windowSeconds: number): Promise<void> {
+  const behind = await store.countersBehindJobs(now, windowSeconds);
+  if (behind.consents > 0 || behind.borrowers > 0)
+    throw new PropsError('ERR_STATE_ROLLED_BACK', {
+      detail: `${behind.consents} consent use counts and ${behind.borrowers} borrower counts behind their jobs`,
+    });
+}
+
 export async function createService(
   opts: CreateServiceOptions,
 ): Promise<ScoringService & { deps: ServiceDeps; adminToken: string }> {
@@ -78,6 +87,8 @@ export async function createService(
     checkAnchor(log, await opts.witness.head(log.id), 'witnessed');
     report = opts.witness.reporter(log);
   }
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  await checkCounters(store, Math.floor(clock().getTime() / 1000), limits.borrowerWindowSeconds);
   // This boot's evidence is archived before any result names it: a bundle packs it after a restart or elsewhere.
   await store.putEvidence({
     digest: enclave.evidenceDigest,
@@ -97,7 +108,7 @@ export async function createService(
     verifyConsent: opts.verifyConsent,
     clock,
     random,
-    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    limits,
     adminTokenHash: toHex(createHash('sha256').update(opts.adminToken).digest()),
     nullifierKey: opts.nullifierKey ?? random(32),
     logger: opts.logger ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`)),

@@ -29,8 +29,9 @@ import { createWorld, jobIdHex, random32, type World } from './world.ts';
 import { startBorrowerSide } from './borrowers.ts';
 import { startScoringService, type RunningService } from './service.ts';
 import { checkEnclave, encryptSubmission, generateOwnerKey } from '../oracle/index.ts';
+import { kmsScenarios } from './attacks/kms.ts';
 
-export type AttackLayer = 'provenance' | 'oracle' | 'service' | 'enclave' | 'verifier' | 'chain' | 'registry';
+export type AttackLayer = 'provenance' | 'oracle' | 'service' | 'enclave' | 'verifier' | 'chain' | 'registry' | 'kms';
 export type AttackOutcome = {
   name: string;
   layer: AttackLayer;
@@ -40,7 +41,7 @@ export type AttackOutcome = {
   traceFree: boolean;
   ok: boolean;
 };
-type Scenario = {
+export type Scenario = {
   name: string;
   layer: AttackLayer;
   expected: string;
@@ -681,6 +682,7 @@ export async function runAttacks(o: {
         },
       },
       ...serviceScenarios(),
+      ...kmsScenarios(w),
     ];
 
     // ---------------------------------------------------------------- the scoring service (HTTP, SQLite)

@@ -58,6 +58,11 @@ export type HeadReporterOptions = {
   logId: Hex;
   consistency(oldSize: number, newSize: number): Hex[];
   onError?: (code: string) => void;
+  /**
+   * The least time between two reports to one replica (default 200 ms): a log signs a head per batch, and reporting
+   * each would keep a replica verifying heads without pause. The latest head waiting is the one sent.
+   */
+  minIntervalMs?: number;
 };
 
 type Answer = { status: number; json: unknown };
@@ -205,6 +210,8 @@ function headReporter(
   o: HeadReporterOptions,
 ): (head: SignedTreeHead) => void {
   const state = replicas.map(() => ({ witnessed: -1, busy: false, next: undefined as SignedTreeHead | undefined }));
+  const interval = o.minIntervalMs ?? 200;
+  const pause = () => new Promise<void>((r) => setTimeout(r, interval).unref());
   async function send(i: number): Promise<void> {
     const s = state[i] as (typeof state)[number];
     const r = replicas[i] as KmsReplica;
@@ -230,6 +237,7 @@ function headReporter(
         s.witnessed = -1;
         o.onError?.(e instanceof PropsError ? e.code : 'ERR_KMS_UNREACHABLE');
       }
+      if (interval > 0) await pause();
     }
   }
   const pump = (i: number) => {

@@ -76,6 +76,22 @@ const done = (id: string, h: number, head?: string) => ({
 describe.each([sqliteHarness, pgHarness])('$name store', (h) => {
   const test = h.available ? it : it.skip;
 
+  test('counters restored behind the jobs they counted: consent uses and borrower counts are reported, intact ones are not', async () => {
+    const { store, query } = await h.open();
+    await seed(store, [job(1), job(2), job(3)]);
+    const window = 86_400;
+    expect(await store.countersBehindJobs(NOW, window)).toEqual({ consents: 0, borrowers: 0 });
+    // A window that ended: the jobs before it are no longer the borrower's to count.
+    expect(await store.countersBehindJobs(NOW + 2 * window, window)).toEqual({ consents: 0, borrowers: 0 });
+    await query('UPDATE consents SET uses = 2');
+    expect(await store.countersBehindJobs(NOW, window)).toEqual({ consents: 1, borrowers: 0 });
+    await query('UPDATE consents SET uses = 3');
+    await query('UPDATE borrower_queries SET count = 1');
+    expect(await store.countersBehindJobs(NOW, window)).toEqual({ consents: 0, borrowers: 1 });
+    await query('DELETE FROM borrower_queries');
+    expect(await store.countersBehindJobs(NOW, window)).toEqual({ consents: 0, borrowers: 1 });
+  });
+
   test('is shared exactly when other processes can use its database', async () => {
     const { store } = await h.open();
     expect(store.shared).toBe(h.name === 'postgres');

@@ -2,6 +2,7 @@
 // and the audit trail. Each is one statement; a duplicate is refused with its own code.
 import { and, desc, eq, isNotNull, lt } from 'drizzle-orm';
 import { PropsError } from '../../protocol/index.ts';
+import { countersBehindOf, countersBehindQuery } from './counters.ts';
 import { isUnique, type SqliteDb } from './sqlite-connection.ts';
 import type { SqliteMetaReads } from './sqlite-meta.ts';
 import type { SqliteQueries } from './sqlite-statements.ts';
@@ -88,7 +89,7 @@ export function sqliteConsents(db: SqliteDb, q: SqliteQueries, meta: SqliteMetaR
 
 export function sqliteEvidenceAndSettings(
   db: SqliteDb,
-): Pick<Store, 'putEvidence' | 'getEvidence' | 'firstValue' | 'audit'> {
+): Pick<Store, 'putEvidence' | 'getEvidence' | 'firstValue' | 'audit' | 'countersBehindJobs'> {
   return {
     async putEvidence(row) {
       db.insert(t.evidence).values(row).onConflictDoNothing().run();
@@ -106,6 +107,9 @@ export function sqliteEvidenceAndSettings(
     },
     async audit(kind, actor, subject) {
       db.insert(t.auditEvents).values({ kind, actor, subject }).run();
+    },
+    async countersBehindJobs(now, windowSeconds) {
+      return countersBehindOf(db.get(countersBehindQuery(now, windowSeconds)));
     },
   };
 }

@@ -2,6 +2,7 @@
 // processes on one database) implement it with the same behaviour (store/behaviour.test.ts runs against both).
 // Every cross-request invariant (consent uses, borrower caps, nonces, idempotency keys, exactly-once completion, the
 // per-lender rate) is enforced by the database — a constraint or a transaction — never by one process's memory.
+import type { CountersBehind } from './counters.ts';
 import type { JobState } from './schema.ts';
 
 export type LenderRow = { id: string; name: string; keyHash: string; ratePerSecond: number; createdAt: number };
@@ -171,6 +172,8 @@ export interface Store {
   audit(kind: string, actor: string, subject: string): Promise<void>;
   /** Records `value` under `name` unless one is there already; returns the value stored (the first writer's). */
   firstValue(name: string, value: string): Promise<string>;
+  /** Consent and borrower counts below the jobs they counted (enclave/store/counters.ts): a rollback of those rows. */
+  countersBehindJobs(now: number, windowSeconds: number): Promise<CountersBehind>;
   /** Statements sent to a database server so far (its round trips), for /metrics; an embedded store has none. */
   queryCount?(): number;
   close(): Promise<void>;

@@ -3,6 +3,7 @@
 import { and, desc, eq, isNotNull, lt } from 'drizzle-orm';
 import { consentRef, PropsError } from '../../../protocol/index.ts';
 import { cacheSet } from '../bounded-cache.ts';
+import { countersBehindOf, countersBehindQuery } from '../counters.ts';
 import type { ConsentMeta, LenderRow, Store, SubmissionMeta, SubmissionRow } from '../types.ts';
 import type { PgContext } from './context.ts';
 import { sqlState } from './errors.ts';
@@ -114,7 +115,7 @@ export function pgEvidenceAndSettings({
   db,
   run,
   guard,
-}: PgContext): Pick<Store, 'putEvidence' | 'getEvidence' | 'audit' | 'firstValue'> {
+}: PgContext): Pick<Store, 'putEvidence' | 'getEvidence' | 'audit' | 'firstValue' | 'countersBehindJobs'> {
   return {
     putEvidence: (row) => guard(async () => void (await db.insert(t.evidence).values(row).onConflictDoNothing())),
     getEvidence: (digest) =>
@@ -127,6 +128,11 @@ export function pgEvidenceAndSettings({
         // concurrent instance committed after this statement began.
         const [row] = await run<{ value: string }>(Q.firstValue, [name, value]);
         return (row as { value: string }).value;
+      }),
+    countersBehindJobs: (now, windowSeconds) =>
+      guard(async () => {
+        const rows = await db.execute<{ consents: unknown; borrowers: unknown }>(countersBehindQuery(now, windowSeconds));
+        return countersBehindOf(rows[0]);
       }),
   };
 }
