@@ -1,5 +1,5 @@
 // Enclave boot: keys from injected randomness, the manifest (code, model, policy hashes), evidence over
-// report_data = H(keys, manifest hash) from the attestation platform, and the result signer.
+// report_data = H(keys, manifest hash) from the attestation platform (enclave/attest.ts), and the result signer.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,16 +7,11 @@ import {
   canonicalBytes,
   initHashes,
   MAX_BATCH_SIZE,
-  evidenceDigest as digestEvidence,
   fromHex,
-  manifestHash as hashManifest,
-  parseEvidence,
   parseManifest,
   pipelineId as computePipelineId,
-  reportDataFor,
   resultDigestOfStructHash,
   sha256,
-  toBase64,
   toHex,
   PropsError,
   type ChainKey,
@@ -35,6 +30,7 @@ import {
   type ResultBody,
   type ResultOutput,
 } from '../protocol/index.ts';
+import { attest } from './attest.ts';
 import { computeCodeHash } from './code-hash.ts';
 import { nodeEs256Signer, type JwsSigner } from './jws-signer.ts';
 import { generateEnclaveKeys, type EnclaveKeyMaterial, type Random } from './keys.ts';
@@ -142,6 +138,19 @@ function modelHashOf(opts: BootOptions, policy: PipelinePolicy): Hex {
   return modelHash;
 }
 
+/** What the enclave is: the shipped code, the pinned model, the pipeline policy, the runtime. */
+function manifestOf(opts: BootOptions, policy: PipelinePolicy, modelHash: Hex): Manifest {
+  return parseManifest({
+    version: 1,
+    platform: opts.platform.platform,
+    codeHash: opts.codeHash ?? computeCodeHash(opts.codeRoot ?? REPO_ROOT).codeHash,
+    modelHash,
+    policyHash: pipelinePolicyHash(policy),
+    executionProvider: opts.model?.executionProvider ?? 'none',
+    runtime: { node: process.versions.node, props: '0.1.0' },
+  });
+}
+
 export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
   await initHashes();
   const clock = opts.clock ?? (() => new Date());
@@ -157,27 +166,8 @@ export async function bootEnclave(opts: BootOptions): Promise<Enclave> {
     ? { ...generated.public, encryption: opts.fleet.dataKey, release: generated.public.encryption }
     : generated.public;
 
-  const manifest = parseManifest({
-    version: 1,
-    platform: opts.platform.platform,
-    codeHash: opts.codeHash ?? computeCodeHash(opts.codeRoot ?? REPO_ROOT).codeHash,
-    modelHash,
-    policyHash: pipelinePolicyHash(policy),
-    executionProvider: opts.model?.executionProvider ?? 'none',
-    runtime: { node: process.versions.node, props: '0.1.0' },
-  });
-  const mHash = hashManifest(manifest);
-  const reportData = reportDataFor(publicKeys, mHash);
-  const collected = await opts.platform.collect({ reportData, manifest, manifestHash: mHash });
-  const evidence = parseEvidence({
-    version: 1,
-    platform: opts.platform.platform,
-    quote: toBase64(collected.quote),
-    collateral: collected.collateral,
-    keys: publicKeys,
-    manifestHash: mHash,
-  });
-  const evDigest = digestEvidence(evidence);
+  const manifest = manifestOf(opts, policy, modelHash);
+  const { evidence, evidenceDigest: evDigest, manifestHash: mHash } = await attest(opts.platform, publicKeys, manifest);
   const pid = computePipelineId(manifest);
   const domain = opts.eip712Domain ?? policy.eip712;
   // Straight through node:crypto: jose 6 signs a KeyObject through WebCrypto, ~2.3× the time per signature here.

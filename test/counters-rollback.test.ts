@@ -16,7 +16,9 @@ describe('counter rows restored behind their jobs', () => {
       try {
         await seed(store, [job(1), job(2)]);
         store.sqlite.prepare(restore).run();
-        await expect(testService({ store, clock: () => new Date(NOW * 1000) })).rejects.toMatchObject({ code: 'ERR_STATE_ROLLED_BACK' });
+        await expect(testService({ store, clock: () => new Date(NOW * 1000) })).rejects.toMatchObject({
+          code: 'ERR_STATE_ROLLED_BACK',
+        });
       } finally {
         await store.close();
       }

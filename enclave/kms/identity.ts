@@ -4,14 +4,9 @@
 import type { KeyObject } from 'node:crypto';
 import {
   digestJson,
-  evidenceDigest as digestEvidence,
   KMS_MODEL_HASH,
-  manifestHash as hashManifest,
-  parseEvidence,
   parseManifest,
-  reportDataFor,
   TAGS,
-  toBase64,
   type Evidence,
   type Hex,
   type Manifest,
@@ -20,6 +15,7 @@ import {
 import type { Policy } from '../../verifier/index.ts';
 import { nodeEs256Signer, type JwsSigner } from '../jws-signer.ts';
 import { generateEnclaveKeys, type Random } from '../keys.ts';
+import { attest } from '../attest.ts';
 import type { AttestationPlatform } from '../platforms/types.ts';
 
 /** What a KMS judges askers by; its hash is the KMS manifest's policy hash, so replicas must share it. */
@@ -59,24 +55,11 @@ export async function bootKmsIdentity(o: {
     executionProvider: 'none',
     runtime: { node: process.versions.node, props: '0.1.0', role: 'kms' },
   });
-  const mHash = hashManifest(manifest);
-  const collected = await o.platform.collect({
-    reportData: reportDataFor(publicKeys, mHash),
-    manifest,
-    manifestHash: mHash,
-  });
-  const evidence = parseEvidence({
-    version: 1,
-    platform: o.platform.platform,
-    quote: toBase64(collected.quote),
-    collateral: collected.collateral,
-    keys: publicKeys,
-    manifestHash: mHash,
-  });
+  const { evidence, evidenceDigest } = await attest(o.platform, publicKeys, manifest);
   return {
     manifest,
     evidence,
-    evidenceDigest: digestEvidence(evidence),
+    evidenceDigest,
     signJws: nodeEs256Signer(keys.jwsPrivateKey, keys.public.jws.kid),
     releaseKey: keys.encryptionPrivateKey,
   };

@@ -131,7 +131,9 @@ export function pgEvidenceAndSettings({
       }),
     countersBehindJobs: (now, windowSeconds) =>
       guard(async () => {
-        const rows = await db.execute<{ consents: unknown; borrowers: unknown }>(countersBehindQuery(now, windowSeconds));
+        const rows = await db.execute<{ consents: unknown; borrowers: unknown }>(
+          countersBehindQuery(now, windowSeconds),
+        );
         return countersBehindOf(rows[0]);
       }),
   };
