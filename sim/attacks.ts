@@ -30,23 +30,7 @@ import { startBorrowerSide } from './borrowers.ts';
 import { startScoringService, type RunningService } from './service.ts';
 import { checkEnclave, encryptSubmission, generateOwnerKey } from '../oracle/index.ts';
 import { kmsScenarios } from './attacks/kms.ts';
-
-export type AttackLayer = 'provenance' | 'oracle' | 'service' | 'enclave' | 'verifier' | 'chain' | 'registry' | 'kms';
-export type AttackOutcome = {
-  name: string;
-  layer: AttackLayer;
-  expected: string;
-  rejected: boolean;
-  code: string | null;
-  traceFree: boolean;
-  ok: boolean;
-};
-export type Scenario = {
-  name: string;
-  layer: AttackLayer;
-  expected: string;
-  run: () => Promise<{ code: string | null; traceFree?: boolean }>;
-};
+import type { AttackOutcome, Scenario } from './attacks/types.ts';
 
 /** The code a failure carries: a PropsError's code, or a contract's custom error name for chain reverts. */
 function codeOf(e: unknown): string {

@@ -24,7 +24,7 @@ import { openTransparencyLog, type TransparencyLog } from '../../enclave/log/ind
 import { createService } from '../../enclave/service.ts';
 import { openSqliteStore, type Store } from '../../enclave/store/index.ts';
 import { loadDefaultPolicy } from '../../verifier/index.ts';
-import type { Scenario } from '../attacks.ts';
+import type { Scenario } from './types.ts';
 import { random32, type World } from '../world.ts';
 
 const APP = appIdOf('props-credit');
@@ -163,285 +163,328 @@ async function serveResults(store: Store, log: TransparencyLog, from: number, to
   await log.appendResults(done);
 }
 
-export function kmsScenarios(w: World): Scenario[] {
-  const codeHash = w.enclave.manifest.codeHash as Hex;
-  const pipelineFor = (code: Hex) => ({
-    codeHash: code,
-    modelHash: w.model.modelHash,
-    policyHash: pipelinePolicyHash(w.pipelinePolicy),
-    platform: 'sim' as const,
-  });
+/** What every KMS scenario shares: the world, the fleet's code, and the app's KMS (started on first use). */
+type KmsContext = { w: World; codeHash: Hex; fleetKms: () => Promise<SimKms> };
+type Instance = { enclave: Enclave; connection: KmsConnection };
+type KmsScenario = Omit<Scenario, 'run'> & { run: (c: KmsContext) => Promise<Attempt> };
 
-  // The app's KMS, started on first use; the world's pipeline approved for the app on chain.
+/** The context of one catalogue run; the world's pipeline is approved for the app on chain when the KMS starts. */
+function kmsContext(w: World): KmsContext {
+  const codeHash = w.enclave.manifest.codeHash as Hex;
   let started: Promise<SimKms> | undefined;
   const fleetKms = () =>
     (started ??= (async () => {
       if (!(await w.gov.isAppPipelineApproved(APP, w.pid))) await w.gov.approveAppPipeline(APP, w.pid);
       return startKms(w, 'fleet', { codeHash, allowSimulated: true });
     })());
+  return { w, codeHash, fleetKms };
+}
 
-  /** A fleet instance asks `kms` for its keys at boot, as `props serve --kms` does; its client trusts the KMS's code. */
-  async function boot(
-    kms: SimKms,
-    o: { code?: Hex; fetch?: typeof fetch; onSecrets?: () => void } = {},
-  ): Promise<{ enclave: Enclave; connection: KmsConnection }> {
-    const connection = await connectKms({
-      urls: [kms.url],
-      app: APP,
-      codeHash,
-      policy: policy(true),
-      clock,
-      fetch: o.fetch ?? kms.fetch,
-    });
-    const enclave = await bootEnclave({
-      platform: await createSimPlatform(),
-      model: w.model,
-      pipelinePolicy: w.pipelinePolicy,
-      eip712Domain: w.gov.resultDomain(),
-      codeHash: o.code ?? codeHash,
-      fleet: connection.fleetBoot(() => o.onSecrets?.()),
-    });
-    return { enclave, connection };
+/** The world's pipeline with other code. */
+const pipelineFor = ({ w }: KmsContext, code: Hex) => ({
+  codeHash: code,
+  modelHash: w.model.modelHash,
+  policyHash: pipelinePolicyHash(w.pipelinePolicy),
+  platform: 'sim' as const,
+});
+
+/** A fleet instance asks `kms` for its keys at boot, as `props serve --kms` does; its client trusts the KMS's code. */
+async function boot(
+  c: KmsContext,
+  kms: SimKms,
+  o: { code?: Hex; fetch?: typeof fetch; onSecrets?: () => void } = {},
+): Promise<Instance> {
+  const connection = await connectKms({
+    urls: [kms.url],
+    app: APP,
+    codeHash: c.codeHash,
+    policy: policy(true),
+    clock,
+    fetch: o.fetch ?? kms.fetch,
+  });
+  const enclave = await bootEnclave({
+    platform: await createSimPlatform(),
+    model: c.w.model,
+    pipelinePolicy: c.w.pipelinePolicy,
+    eip712Domain: c.w.gov.resultDomain(),
+    codeHash: o.code ?? c.codeHash,
+    fleet: connection.fleetBoot(() => o.onSecrets?.()),
+  });
+  return { enclave, connection };
+}
+
+/** A boot that must be refused: its code, and whether it left a trace (a release, or secrets delivered). */
+async function refusedBoot(c: KmsContext, kms: SimKms, o: { code?: Hex; fetch?: typeof fetch } = {}): Promise<Attempt> {
+  const before = kms.released();
+  let delivered = false;
+  try {
+    await boot(c, kms, { ...o, onSecrets: () => void (delivered = true) });
+    return { code: null, traceFree: false };
+  } catch (e) {
+    return { code: codeOf(e), traceFree: !delivered && kms.released() === before };
   }
+}
 
-  /** A boot that must be refused: its code, and whether it left a trace (a release, or secrets delivered). */
-  async function refusedBoot(kms: SimKms, o: { code?: Hex; fetch?: typeof fetch } = {}): Promise<Attempt> {
-    const before = kms.released();
-    let delivered = false;
-    try {
-      await boot(kms, { ...o, onSecrets: () => void (delivered = true) });
-      return { code: null, traceFree: false };
-    } catch (e) {
-      return { code: codeOf(e), traceFree: !delivered && kms.released() === before };
-    }
+async function witnessedHead(kms: SimKms, logId: Hex): Promise<WitnessedHead | undefined> {
+  const res = await kms.fetch(`${kms.url}/v1/kms/heads/${logId}`);
+  return res.status === 200 ? ((await res.json()) as WitnessedHead) : undefined;
+}
+
+/** Waits until the KMS witnessed `size` for `logId` (heads are reported in the background). */
+async function untilWitnessed(kms: SimKms, logId: Hex, size: number): Promise<WitnessedHead> {
+  for (let i = 0; i < 400; i++) {
+    const h = await witnessedHead(kms, logId);
+    if (h && h.treeSize >= size) return h;
+    await new Promise((r) => setTimeout(r, 5));
   }
+  throw new Error(`KMS did not witness size ${size}`);
+}
 
-  const witnessedHead = async (kms: SimKms, logId: Hex): Promise<WitnessedHead | undefined> => {
-    const res = await kms.fetch(`${kms.url}/v1/kms/heads/${logId}`);
-    return res.status === 200 ? ((await res.json()) as WitnessedHead) : undefined;
-  };
-
-  /** Waits until the KMS witnessed `size` for `logId` (heads are reported in the background). */
-  async function untilWitnessed(kms: SimKms, logId: Hex, size: number): Promise<WitnessedHead> {
-    for (let i = 0; i < 400; i++) {
-      const h = await witnessedHead(kms, logId);
-      if (h && h.treeSize >= size) return h;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error(`KMS did not witness size ${size}`);
-  }
-
-  /** The instance's service starting on `store` with the KMS witness, as `props serve --kms` starts it. */
-  async function startService(inst: { enclave: Enclave; connection: KmsConnection }, store: Store): Promise<Attempt> {
-    try {
-      const svc = await createService({
-        enclave: inst.enclave,
-        store,
-        adminToken: random32(),
-        scorer: modelScorer(w.model),
-        ingest: defaultIngest(inst.enclave),
-        verifyConsent: defaultVerifyConsent,
-        logger: () => {},
-        witness: {
-          head: (logId) => inst.connection.witnessedHead(logId),
-          reporter: () => () => {},
-        },
-      });
-      svc.runner.stop();
-      return { code: null };
-    } catch (e) {
-      return { code: codeOf(e) };
-    }
-  }
-
-  /** An instance whose log grew to `size` (each head reported to the KMS by its client) over its own store. */
-  async function servingInstance(kms: SimKms, size: number) {
-    const inst = await boot(kms);
-    const store = openSqliteStore(':memory:');
-    let report: ((head: Parameters<ReturnType<KmsConnection['headReporter']>>[0]) => void) | undefined;
-    const log = await openTransparencyLog({
-      store,
+/** The instance's service starting on `store` with the KMS witness, as `props serve --kms` starts it. */
+async function startService({ w }: KmsContext, inst: Instance, store: Store): Promise<Attempt> {
+  try {
+    const svc = await createService({
       enclave: inst.enclave,
-      clock,
-      eagerHeads: true,
-      onHead: (h) => report?.(h),
+      store,
+      adminToken: random32(),
+      scorer: modelScorer(w.model),
+      ingest: defaultIngest(inst.enclave),
+      verifyConsent: defaultVerifyConsent,
+      logger: () => {},
+      witness: {
+        head: (logId) => inst.connection.witnessedHead(logId),
+        reporter: () => () => {},
+      },
     });
-    report = inst.connection.headReporter({
-      evidence: inst.enclave.evidence,
-      manifest: inst.enclave.manifest,
-      logId: log.id,
-      consistency: (oldSize, newSize) => log.consistency(oldSize, newSize).proof,
-    });
-    await serveResults(store, log, 0, size);
-    return { inst, log, witnessed: await untilWitnessed(kms, log.id, size) };
+    svc.runner.stop();
+    return { code: null };
+  } catch (e) {
+    return { code: codeOf(e) };
   }
+}
 
-  /** The same instance (keys and all) run by the host on a second database with another history of `size` results. */
-  async function clone(inst: { enclave: Enclave }, size: number) {
-    const store = openSqliteStore(':memory:');
-    const log = await openTransparencyLog({ store, enclave: inst.enclave, clock });
-    await serveResults(store, log, 0, size, 500);
-    return { store, log };
-  }
+/** An instance whose log grew to `size` (each head reported to the KMS by its client) over its own store. */
+async function servingInstance(c: KmsContext, kms: SimKms, size: number) {
+  const inst = await boot(c, kms);
+  const store = openSqliteStore(':memory:');
+  let report: ((head: Parameters<ReturnType<KmsConnection['headReporter']>>[0]) => void) | undefined;
+  const log = await openTransparencyLog({
+    store,
+    enclave: inst.enclave,
+    clock,
+    eagerHeads: true,
+    onHead: (h) => report?.(h),
+  });
+  report = inst.connection.headReporter({
+    evidence: inst.enclave.evidence,
+    manifest: inst.enclave.manifest,
+    logId: log.id,
+    consistency: (oldSize, newSize) => log.consistency(oldSize, newSize).proof,
+  });
+  await serveResults(store, log, 0, size);
+  return { inst, log, witnessed: await untilWitnessed(kms, log.id, size) };
+}
 
-  return [
-    {
-      name: 'instance running other code asks for the fleet keys',
-      layer: 'kms',
-      expected: 'ERR_KMS_PIPELINE_NOT_APPROVED',
-      run: async () => refusedBoot(await fleetKms(), { code: random32() }),
-    },
-    {
-      name: 'pipeline whose approval for the app was withdrawn on chain asks for the fleet keys',
-      layer: 'kms',
-      expected: 'ERR_KMS_PIPELINE_NOT_APPROVED',
-      run: async () => {
-        const kms = await fleetKms();
-        const code = random32();
-        const pid = await w.gov.registerPipeline(pipelineFor(code));
-        await w.gov.approveAppPipeline(APP, pid);
-        await boot(kms, { code });
-        await w.gov.withdrawAppPipeline(APP, pid);
-        return refusedBoot(kms, { code });
-      },
-    },
-    {
-      name: 'pipeline revoked in the registry asks for the fleet keys',
-      layer: 'kms',
-      expected: 'ERR_KMS_PIPELINE_NOT_APPROVED',
-      run: async () => {
-        const kms = await fleetKms();
-        const code = random32();
-        const pid = await w.gov.registerPipeline(pipelineFor(code));
-        await w.gov.approveAppPipeline(APP, pid);
-        await w.gov.revokePipeline(pid);
-        return refusedBoot(kms, { code });
-      },
-    },
-    {
-      name: 'simulated instance asks a production KMS for the fleet keys',
-      layer: 'kms',
-      expected: 'ERR_EVIDENCE_SIMULATED_NOT_ALLOWED',
-      run: async () => {
-        await fleetKms();
-        return refusedBoot(await startKms(w, 'production', { codeHash, allowSimulated: false }));
-      },
-    },
-    {
-      name: 'KMS impostor (other code) answers an instance',
-      layer: 'kms',
-      expected: 'ERR_KMS_EVIDENCE_REFUSED',
-      run: async () => refusedBoot(await startKms(w, 'impostor', { codeHash: random32(), allowSimulated: true })),
-    },
-    {
-      name: "host in the middle answers a release request with its own secrets (another KMS's signature)",
-      layer: 'kms',
-      expected: 'ERR_KMS_RELEASE_SIGNATURE',
-      run: async () => {
-        const kms = await fleetKms();
-        const rogue = await startKms(w, 'rogue', { codeHash, allowSimulated: true });
-        const mitm = hostInTheMiddle(kms, async (body) => {
-          const claims = JSON.parse(new TextDecoder().decode(base64url.decode(body.request.split('.')[1] ?? '')));
-          return {
-            release: await sealRelease(
-              rogue.identity.signJws,
-              {
-                v: 1,
-                typ: 'props-kms-release',
-                app: APP,
-                iss: kms.identity.evidenceDigest,
-                aud: claims.sub,
-                nonce: claims.nonce,
-                iat: claims.iat,
-                secrets: secretsToWire(rogue.secrets),
-              },
-              body.evidence.keys.release as PublicJwk,
-            ),
-          };
-        });
-        return refusedBoot(kms, { fetch: mitm.fetch });
-      },
-    },
-    {
-      name: 'replayed release request (an instance boot request posted again)',
-      layer: 'kms',
-      expected: 'ERR_KMS_NONCE_REPLAYED',
-      run: async () => {
-        const kms = await fleetKms();
-        const mitm = hostInTheMiddle(kms);
-        await boot(kms, { fetch: mitm.fetch });
-        const before = kms.released();
-        const r = await post(kms, '/v1/kms/release', mitm.seen[0]?.body ?? '{}');
-        return { code: r.json.code ?? null, traceFree: kms.released() === before && r.json.release === undefined };
-      },
-    },
-    {
-      name: 'misaddressed release request (made for one KMS, relayed to another of the app)',
-      layer: 'kms',
-      expected: 'ERR_KMS_MISADDRESSED',
-      run: async () => {
-        const kms = await fleetKms();
-        const other = await startKms(w, 'other', { codeHash, allowSimulated: true });
-        const mitm = hostInTheMiddle(kms);
-        await boot(kms, { fetch: mitm.fetch });
-        const r = await post(other, '/v1/kms/release', mitm.seen[0]?.body ?? '{}');
-        return { code: r.json.code ?? null, traceFree: other.released() === 0 };
-      },
-    },
-    {
-      name: 'release JWE swapped between two instances',
-      layer: 'kms',
-      expected: 'ERR_KMS_RELEASE_UNREADABLE',
-      run: async () => {
-        const kms = await fleetKms();
-        const first = hostInTheMiddle(kms);
-        await boot(kms, { fetch: first.fetch });
-        const swapped = hostInTheMiddle(kms, async () => ({ release: first.seen[0]?.release }));
-        return refusedBoot(kms, { fetch: swapped.fetch });
-      },
-    },
-    {
-      name: 'cloned instance reports a forked log to the KMS witness',
-      layer: 'kms',
-      expected: 'ERR_STATE_FORKED',
-      run: async () => {
-        const kms = await fleetKms();
-        const { inst, log, witnessed } = await servingInstance(kms, 2);
-        const forked = await clone(inst, 2);
-        const r = await post(kms, '/v1/kms/heads', {
-          evidence: inst.enclave.evidence,
-          manifest: inst.enclave.manifest,
-          head: await forked.log.signedHead(),
-        });
-        const after = await witnessedHead(kms, log.id);
-        return { code: r.json.code ?? null, traceFree: after?.rootHash === witnessed.rootHash };
-      },
-    },
-    {
-      name: 'host restores an older database behind the head the KMS witnessed',
-      layer: 'service',
-      expected: 'ERR_STATE_ROLLED_BACK',
-      run: async () => {
-        const kms = await fleetKms();
-        const { inst, log, witnessed } = await servingInstance(kms, 3);
-        // Yesterday's copy of the instance's database: its first result only.
-        const older = openSqliteStore(':memory:');
-        await serveResults(older, await openTransparencyLog({ store: older, enclave: inst.enclave, clock }), 0, 1);
-        const r = await startService(inst, older);
-        return { ...r, traceFree: (await witnessedHead(kms, log.id))?.treeSize === witnessed.treeSize };
-      },
-    },
-    {
-      name: 'cloned instance restarted on its forked database',
-      layer: 'service',
-      expected: 'ERR_STATE_FORKED',
-      run: async () => {
-        const kms = await fleetKms();
-        const { inst, log, witnessed } = await servingInstance(kms, 2);
-        const forked = await clone(inst, 2);
-        const r = await startService(inst, forked.store);
-        return { ...r, traceFree: (await witnessedHead(kms, log.id))?.rootHash === witnessed.rootHash };
-      },
-    },
-  ];
+/** The same instance (keys and all) run by the host on a second database with another history of `size` results. */
+async function clone(inst: { enclave: Enclave }, size: number) {
+  const store = openSqliteStore(':memory:');
+  const log = await openTransparencyLog({ store, enclave: inst.enclave, clock });
+  await serveResults(store, log, 0, size, 500);
+  return { store, log };
+}
+
+async function otherCodeAsksForKeys(c: KmsContext): Promise<Attempt> {
+  return refusedBoot(c, await c.fleetKms(), { code: random32() });
+}
+
+async function withdrawnPipelineAsksForKeys(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const code = random32();
+  const pid = await c.w.gov.registerPipeline(pipelineFor(c, code));
+  await c.w.gov.approveAppPipeline(APP, pid);
+  await boot(c, kms, { code });
+  await c.w.gov.withdrawAppPipeline(APP, pid);
+  return refusedBoot(c, kms, { code });
+}
+
+async function revokedPipelineAsksForKeys(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const code = random32();
+  const pid = await c.w.gov.registerPipeline(pipelineFor(c, code));
+  await c.w.gov.approveAppPipeline(APP, pid);
+  await c.w.gov.revokePipeline(pid);
+  return refusedBoot(c, kms, { code });
+}
+
+async function simulatedAsksProductionKms(c: KmsContext): Promise<Attempt> {
+  await c.fleetKms();
+  return refusedBoot(c, await startKms(c.w, 'production', { codeHash: c.codeHash, allowSimulated: false }));
+}
+
+async function impostorKmsAnswers(c: KmsContext): Promise<Attempt> {
+  return refusedBoot(c, await startKms(c.w, 'impostor', { codeHash: random32(), allowSimulated: true }));
+}
+
+async function hostAnswersWithOwnSecrets(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const rogue = await startKms(c.w, 'rogue', { codeHash: c.codeHash, allowSimulated: true });
+  const mitm = hostInTheMiddle(kms, async (body) => {
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(body.request.split('.')[1] ?? '')));
+    return {
+      release: await sealRelease(
+        rogue.identity.signJws,
+        {
+          v: 1,
+          typ: 'props-kms-release',
+          app: APP,
+          iss: kms.identity.evidenceDigest,
+          aud: claims.sub,
+          nonce: claims.nonce,
+          iat: claims.iat,
+          secrets: secretsToWire(rogue.secrets),
+        },
+        body.evidence.keys.release as PublicJwk,
+      ),
+    };
+  });
+  return refusedBoot(c, kms, { fetch: mitm.fetch });
+}
+
+async function replayedReleaseRequest(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const mitm = hostInTheMiddle(kms);
+  await boot(c, kms, { fetch: mitm.fetch });
+  const before = kms.released();
+  const r = await post(kms, '/v1/kms/release', mitm.seen[0]?.body ?? '{}');
+  return { code: r.json.code ?? null, traceFree: kms.released() === before && r.json.release === undefined };
+}
+
+async function misaddressedReleaseRequest(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const other = await startKms(c.w, 'other', { codeHash: c.codeHash, allowSimulated: true });
+  const mitm = hostInTheMiddle(kms);
+  await boot(c, kms, { fetch: mitm.fetch });
+  const r = await post(other, '/v1/kms/release', mitm.seen[0]?.body ?? '{}');
+  return { code: r.json.code ?? null, traceFree: other.released() === 0 };
+}
+
+async function releaseSwappedBetweenInstances(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const first = hostInTheMiddle(kms);
+  await boot(c, kms, { fetch: first.fetch });
+  const swapped = hostInTheMiddle(kms, async () => ({ release: first.seen[0]?.release }));
+  return refusedBoot(c, kms, { fetch: swapped.fetch });
+}
+
+async function cloneReportsForkedLog(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const { inst, log, witnessed } = await servingInstance(c, kms, 2);
+  const forked = await clone(inst, 2);
+  const r = await post(kms, '/v1/kms/heads', {
+    evidence: inst.enclave.evidence,
+    manifest: inst.enclave.manifest,
+    head: await forked.log.signedHead(),
+  });
+  const after = await witnessedHead(kms, log.id);
+  return { code: r.json.code ?? null, traceFree: after?.rootHash === witnessed.rootHash };
+}
+
+async function hostRestoresOlderDatabase(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const { inst, log, witnessed } = await servingInstance(c, kms, 3);
+  // Yesterday's copy of the instance's database: its first result only.
+  const older = openSqliteStore(':memory:');
+  await serveResults(older, await openTransparencyLog({ store: older, enclave: inst.enclave, clock }), 0, 1);
+  const r = await startService(c, inst, older);
+  return { ...r, traceFree: (await witnessedHead(kms, log.id))?.treeSize === witnessed.treeSize };
+}
+
+async function cloneRestartsOnForkedDatabase(c: KmsContext): Promise<Attempt> {
+  const kms = await c.fleetKms();
+  const { inst, log, witnessed } = await servingInstance(c, kms, 2);
+  const forked = await clone(inst, 2);
+  const r = await startService(c, inst, forked.store);
+  return { ...r, traceFree: (await witnessedHead(kms, log.id))?.rootHash === witnessed.rootHash };
+}
+
+/** The key-release catalogue, in the order it runs. */
+const KMS_SCENARIOS: KmsScenario[] = [
+  {
+    name: 'instance running other code asks for the fleet keys',
+    layer: 'kms',
+    expected: 'ERR_KMS_PIPELINE_NOT_APPROVED',
+    run: otherCodeAsksForKeys,
+  },
+  {
+    name: 'pipeline whose approval for the app was withdrawn on chain asks for the fleet keys',
+    layer: 'kms',
+    expected: 'ERR_KMS_PIPELINE_NOT_APPROVED',
+    run: withdrawnPipelineAsksForKeys,
+  },
+  {
+    name: 'pipeline revoked in the registry asks for the fleet keys',
+    layer: 'kms',
+    expected: 'ERR_KMS_PIPELINE_NOT_APPROVED',
+    run: revokedPipelineAsksForKeys,
+  },
+  {
+    name: 'simulated instance asks a production KMS for the fleet keys',
+    layer: 'kms',
+    expected: 'ERR_EVIDENCE_SIMULATED_NOT_ALLOWED',
+    run: simulatedAsksProductionKms,
+  },
+  {
+    name: 'KMS impostor (other code) answers an instance',
+    layer: 'kms',
+    expected: 'ERR_KMS_EVIDENCE_REFUSED',
+    run: impostorKmsAnswers,
+  },
+  {
+    name: "host in the middle answers a release request with its own secrets (another KMS's signature)",
+    layer: 'kms',
+    expected: 'ERR_KMS_RELEASE_SIGNATURE',
+    run: hostAnswersWithOwnSecrets,
+  },
+  {
+    name: 'replayed release request (an instance boot request posted again)',
+    layer: 'kms',
+    expected: 'ERR_KMS_NONCE_REPLAYED',
+    run: replayedReleaseRequest,
+  },
+  {
+    name: 'misaddressed release request (made for one KMS, relayed to another of the app)',
+    layer: 'kms',
+    expected: 'ERR_KMS_MISADDRESSED',
+    run: misaddressedReleaseRequest,
+  },
+  {
+    name: 'release JWE swapped between two instances',
+    layer: 'kms',
+    expected: 'ERR_KMS_RELEASE_UNREADABLE',
+    run: releaseSwappedBetweenInstances,
+  },
+  {
+    name: 'cloned instance reports a forked log to the KMS witness',
+    layer: 'kms',
+    expected: 'ERR_STATE_FORKED',
+    run: cloneReportsForkedLog,
+  },
+  {
+    name: 'host restores an older database behind the head the KMS witnessed',
+    layer: 'service',
+    expected: 'ERR_STATE_ROLLED_BACK',
+    run: hostRestoresOlderDatabase,
+  },
+  {
+    name: 'cloned instance restarted on its forked database',
+    layer: 'service',
+    expected: 'ERR_STATE_FORKED',
+    run: cloneRestartsOnForkedDatabase,
+  },
+];
+
+/** The key-release scenarios against `w`, sharing one app KMS. */
+export function kmsScenarios(w: World): Scenario[] {
+  const c = kmsContext(w);
+  return KMS_SCENARIOS.map(({ run, ...s }) => ({ ...s, run: () => run(c) }));
 }
