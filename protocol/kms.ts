@@ -84,10 +84,16 @@ export const releaseClaims = z.strictObject({
   nonce: hex32,
   iat: z.number().int().nonnegative(),
   secrets: fleetSecretsWire,
+  /** To a replica only: every head the releasing KMS witnessed, so that a replica joining later starts from them. */
+  heads: z
+    .array(z.lazy(() => witnessedHead))
+    .max(100_000)
+    .optional(),
 });
 export type ReleaseClaims = z.infer<typeof releaseClaims>;
 
-export const releaseAnswer = z.strictObject({ release: z.string().max(8192) });
+/** A release to a replica carries the witnessed heads: up to about 200 bytes each. */
+export const releaseAnswer = z.strictObject({ release: z.string().max(32_000_000) });
 
 /** POST /v1/kms/heads: an instance's latest signed head, with the consistency proof from the head last witnessed. */
 export const witnessRequest = z.strictObject({

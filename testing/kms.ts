@@ -82,12 +82,18 @@ export async function startTestKms(o: TestKmsOptions = {}): Promise<TestKms> {
   const policy = kmsPolicy(o.allowSimulated ?? true);
   const platform = await createSimPlatform({ random, clock: clock.now });
   let secrets: FleetSecrets | undefined;
+  let heads: readonly WitnessedHead[] = [];
   let identity: KmsIdentity;
   if (o.join) {
     // As `props kms --join`: check the peer as an instance would, then ask it with this KMS's own evidence.
     const peer = await connectKms({ urls: [o.join.url], app, codeHash, policy, clock: clock.now, fetch: o.join.fetch });
     identity = await bootKmsIdentity({ platform, random, codeHash, policy, dataKey: peer.dataKey });
-    await peer.fleetBoot((s) => void (secrets = s)).obtain(identity);
+    await peer
+      .fleetBoot((s, h) => {
+        secrets = s;
+        heads = h;
+      })
+      .obtain(identity);
   } else {
     secrets = generateFleetSecrets(random);
     const { publicJwk } = await dataKeyPair(secrets);
@@ -101,6 +107,7 @@ export async function startTestKms(o: TestKmsOptions = {}): Promise<TestKms> {
     app,
     policy,
     secrets,
+    heads,
     clock: clock.now,
     random,
     approvals: async (a, pid) => {

@@ -14,6 +14,7 @@ import {
   PropsError,
   type Command,
   type Hex,
+  type WitnessedHead,
 } from '../../protocol/index.ts';
 import { loadDefaultPolicy, parsePolicyText } from '../../verifier/index.ts';
 import { REPO_ROOT } from '../boot.ts';
@@ -144,6 +145,7 @@ async function startKms(o: KmsOptions, approvals: Approvals): Promise<void> {
   const codeHash = computeCodeHash(REPO_ROOT).codeHash;
   const platform = await createSimPlatform({ random: systemRandom });
   let secrets: FleetSecrets | undefined;
+  let heads: readonly WitnessedHead[] = [];
   let dataKey;
   let peer: Awaited<ReturnType<typeof connectKms>> | undefined;
   if (o.join) {
@@ -157,7 +159,10 @@ async function startKms(o: KmsOptions, approvals: Approvals): Promise<void> {
   const identity = await bootKmsIdentity({ platform, random: systemRandom, codeHash, policy, dataKey });
   if (peer) {
     await peer
-      .fleetBoot((s) => void (secrets = s))
+      .fleetBoot((s, h) => {
+        secrets = s;
+        heads = h;
+      })
       .obtain({
         evidence: identity.evidence,
         evidenceDigest: identity.evidenceDigest,
@@ -167,7 +172,7 @@ async function startKms(o: KmsOptions, approvals: Approvals): Promise<void> {
       });
   }
   if (!secrets) throw new PropsError('ERR_KMS_NOT_READY');
-  const kms = createKms({ identity, app, policy, secrets, approvals, clock, random: systemRandom });
+  const kms = createKms({ identity, app, policy, secrets, approvals, clock, random: systemRandom, heads });
   const logger = o.quiet ? () => {} : (e: object) => process.stderr.write(`${JSON.stringify(e)}\n`);
   const server = serve({ fetch: createKmsApp(kms, logger).fetch, port: o.port, hostname: o.host }, (info) => {
     process.stdout.write(

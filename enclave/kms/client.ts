@@ -44,8 +44,11 @@ export type KmsConnection = {
   readonly replicas: readonly KmsReplica[];
   /** The fleet data key's public JWK, as every replica's evidence binds it. */
   readonly dataKey: PublicJwk;
-  /** The boot hook: asks a replica for the secrets, hands them to `onSecrets`, answers the data key. */
-  fleetBoot(onSecrets: (s: FleetSecrets) => void): FleetBoot;
+  /**
+   * The boot hook: asks a replica for the secrets, hands them to `onSecrets` (with the heads it witnessed, when the
+   * asker is a KMS replica), answers the data key.
+   */
+  fleetBoot(onSecrets: (s: FleetSecrets, heads: readonly WitnessedHead[]) => void): FleetBoot;
   /** The highest head any replica witnessed for `logId` (undefined: none did); no replica answering is an error. */
   witnessedHead(logId: Hex): Promise<{ treeSize: number; root: Hex } | undefined>;
   /** Reports signed heads to every replica (latest wins, one in flight per replica), with consistency proofs. */
@@ -130,7 +133,7 @@ export async function connectKms(o: KmsClientOptions): Promise<KmsConnection> {
   async function releaseFrom(
     r: KmsReplica,
     boot: { evidence: Evidence; evidenceDigest: Hex; manifest: Manifest; releaseKey: KeyObject; signJws: JwsSigner },
-  ): Promise<FleetSecrets> {
+  ): Promise<{ secrets: FleetSecrets; heads: readonly WitnessedHead[] }> {
     const { nonce } = parseWith(
       kmsChallenge,
       ok(await call(f, `${r.url}/v1/kms/challenge`, {})),
@@ -157,7 +160,7 @@ export async function connectKms(o: KmsClientOptions): Promise<KmsConnection> {
       claims.app !== o.app
     )
       throw new PropsError('ERR_KMS_MISADDRESSED', { detail: 'release' });
-    return secretsFromWire(claims.secrets);
+    return { secrets: secretsFromWire(claims.secrets), heads: claims.heads ?? [] };
   }
 
   return {
@@ -170,8 +173,8 @@ export async function connectKms(o: KmsClientOptions): Promise<KmsConnection> {
           let last: unknown;
           for (const r of replicas) {
             try {
-              const secrets = await releaseFrom(r, boot);
-              onSecrets(secrets);
+              const { secrets, heads } = await releaseFrom(r, boot);
+              onSecrets(secrets, heads);
               return (await dataKeyPair(secrets)).privateKey;
             } catch (e) {
               last = e;

@@ -654,6 +654,29 @@ describe('the witness: heads only grow, forks and rollbacks are refused', () => 
     expect(await inst.connection.witnessedHead(log.id)).toEqual({ treeSize: 3, root: h3.rootHash });
   });
 
+  it('a replica joining later starts from the heads its peer witnessed (inside the release), and grows them with proofs', async () => {
+    const kms = await startTestKms();
+    const inst = await bootTestInstance(kms);
+    const { store, log } = await logOf(kms, inst.enclave);
+    await score(store, log, 0, 2);
+    const h2 = await log.signedHead();
+    await kms.call('POST', '/v1/kms/heads', headReport(inst.enclave, h2));
+    const replica = await startTestKms({ seed: 'kms-late', join: kms });
+    expect((await replica.call('GET', `/v1/kms/heads/${log.id}`)).json).toEqual({
+      logId: log.id,
+      treeSize: 2,
+      rootHash: h2.rootHash,
+    });
+    // From there only a consistent head grows it, as on the first replica.
+    await score(store, log, 2, 3);
+    const h3 = await log.signedHead();
+    expect((await replica.call('POST', '/v1/kms/heads', headReport(inst.enclave, h3))).json.code).toBe(
+      'ERR_LOG_CONSISTENCY_INVALID',
+    );
+    const proof = log.consistency(2, 3).proof;
+    expect((await replica.call('POST', '/v1/kms/heads', headReport(inst.enclave, h3, proof))).json.treeSize).toBe(3);
+  });
+
   it('cloned instance reports another history at the same size: ERR_STATE_FORKED, the witnessed head kept', async () => {
     const kms = await startTestKms();
     const inst = await bootTestInstance(kms);

@@ -40,6 +40,8 @@ export type KmsOptions = {
   approvals: Approvals;
   clock: () => Date;
   random: Random;
+  /** A replica's start: the heads its peer witnessed, handed over inside the release. */
+  heads?: readonly WitnessedHead[];
   /** Platform verifiers (tests inject fixtures' verifiers); the verifier's own by default. */
   verifiers?: Partial<Record<Evidence['platform'], PlatformVerifier>>;
 };
@@ -64,6 +66,7 @@ export function createKms(o: KmsOptions): Kms {
   const challenges = new Map<Hex, number>();
   const admitted = new Map<Hex, Admitted>();
   const witness = createWitness();
+  if (o.heads) witness.adopt(o.heads);
   const nowSeconds = () => Math.floor(clock().getTime() / 1000);
 
   function takeChallenge(nonce: Hex): void {
@@ -170,6 +173,7 @@ export function createKms(o: KmsOptions): Kms {
           nonce: claims.nonce,
           iat: nowSeconds(),
           secrets: secretsToWire(o.secrets),
+          ...(a.role === 'replica' ? { heads: witness.all() } : {}),
         },
         a.evidence.keys.release as NonNullable<Evidence['keys']['release']>,
       );

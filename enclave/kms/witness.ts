@@ -8,6 +8,10 @@ const MAX_LOGS = 100_000;
 
 export type Witness = {
   get(logId: Hex): WitnessedHead | undefined;
+  /** Every head witnessed (what a replica joining from this one starts from). */
+  all(): WitnessedHead[];
+  /** Heads from the attested peer a replica joined from, each kept where it is higher than the one held. */
+  adopt(heads: readonly WitnessedHead[]): void;
   /** Records a verified head of `logId`; answers the head witnessed now (the stored one, if the report was older). */
   record(logId: Hex, head: { treeSize: number; rootHash: Hex }, consistency: readonly Hex[]): WitnessedHead;
 };
@@ -16,6 +20,13 @@ export function createWitness(): Witness {
   const heads = new Map<Hex, WitnessedHead>();
   return {
     get: (logId) => heads.get(logId),
+    all: () => [...heads.values()],
+    adopt(from) {
+      for (const h of from) {
+        const known = heads.get(h.logId as Hex);
+        if (!known || known.treeSize < h.treeSize) heads.set(h.logId as Hex, h);
+      }
+    },
     record(logId, head, consistency) {
       const known = heads.get(logId);
       if (known && head.treeSize < known.treeSize) return known;
