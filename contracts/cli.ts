@@ -6,7 +6,7 @@ import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { PropsError, address, parseWith } from '../protocol/index.ts';
 import type { Command } from '../protocol/index.ts';
-import { deploy, type Deployment } from './client.ts';
+import { deploy, type Deployment } from './deploy.ts';
 import { startLocalChain } from './local.ts';
 
 const USAGE = `usage:
