@@ -102,8 +102,8 @@ export async function connectChainContext(
   const send = async (request: WriteRequest): Promise<Hex> => {
     try {
       const w = wallet();
-      const { request: req } = await publicClient.simulateContract({ ...request, account: w.account } as never);
-      const hash = await w.writeContract(req as never);
+      const { request: req } = await publicClient.simulateContract({ ...request, account: w.account });
+      const hash = await w.writeContract(req);
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new PropsError('ERR_CHAIN_REVERTED', { detail: 'transaction reverted' });
       return hash;
