@@ -27,6 +27,8 @@ COPY cli ./cli
 COPY bin ./bin
 COPY sim ./sim
 COPY bench ./bench
+# Test support the simulation's attack scenarios and the benchmarks build on (synthetic proofs, the plain submission).
+COPY testing ./testing
 COPY tsconfig.json ./
 
 FROM node:22.21.1-bookworm-slim

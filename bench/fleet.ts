@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { bankTrust } from '../test/service-helpers.ts';
+import { bankTrust } from '../testing/service.ts';
 import {
   ROOT,
   USES_PER_CONSENT,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { generateBorrowers } from '../sim/bank/generator.ts';
-import { submitViaOracle, type bankTrust } from '../test/service-helpers.ts';
+import { submitViaOracle, type bankTrust } from '../testing/service.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const children: ChildProcess[] = [];

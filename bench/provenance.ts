@@ -23,7 +23,7 @@ import {
   makeSignedSource,
   RECLAIM_CASES,
   TLSN_CASES,
-} from '../verifier/provenance/test-helpers.ts';
+} from '../testing/provenance.ts';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, iterations: { type: 'string' } } });
 const N = Math.max(3, Number(values.iterations ?? 15));

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bankTrust } from '../test/service-helpers.ts';
+import { bankTrust } from '../testing/service.ts';
 import {
   ROOT,
   USES_PER_CONSENT,

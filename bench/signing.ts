@@ -8,7 +8,7 @@ import { bench, printTable, wantsJson } from './harness.ts';
 import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT } from '../enclave/index.ts';
 import { resultStructHashesOf, resultStructHashOf } from '../protocol/index.ts';
 import { verifyResult } from '../verifier/index.ts';
-import { simEnclave, simPolicy, NOW, hex32 } from '../test/helpers.ts';
+import { simEnclave, simPolicy, NOW, hex32 } from '../testing/enclave.ts';
 
 export async function runSigningBench() {
   const digest = new Uint8Array(32).fill(7);

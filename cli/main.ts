@@ -27,7 +27,8 @@ async function usage(): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${await usage()}\n`);
+    // Asked for, the usage is the answer (stdout, 0); no command at all is a usage error (stderr, 2).
+    (name ? process.stdout : process.stderr).write(`${await usage()}\n`);
     return name ? 0 : 2;
   }
   // `props attest verify …` checks raw platform evidence (verifier); plain `props attest` boots a sim enclave (enclave).

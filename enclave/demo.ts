@@ -1,6 +1,12 @@
 // The fixed sample input of `props attest`: a small statement whose demonstration result shows the signing path
 // end to end. It is sample data, not anyone's records.
-import { digestJson, TAGS, type Hex, type ResultOutput, type Statement } from '../protocol/index.ts';
+import {
+  inputCommitment,
+  type Hex,
+  type ProvenanceProof,
+  type ResultOutput,
+  type Statement,
+} from '../protocol/index.ts';
 
 export const SAMPLE_STATEMENT: Statement = {
   version: 1,
@@ -19,8 +25,11 @@ export const SAMPLE_STATEMENT: Statement = {
   ],
 };
 
-/** The input commitment: tagged SHA-256 over the canonical form of the certified inputs. */
-export const commitInputs = (inputs: unknown): Hex => digestJson(TAGS.inputCommitment, inputs);
+/**
+ * The input commitment of sample inputs that come without a provenance proof: the protocol's one definition
+ * (protocol/oracle.ts `inputCommitment`), with the inputs themselves standing as the one proof.
+ */
+export const commitInputs = (inputs: unknown): Hex => inputCommitment([inputs as ProvenanceProof]);
 
 /** Used until a model is wired into the demonstration path: a fixed, clearly labelled output. */
 export const DEMO_OUTPUT: ResultOutput = { score: 700, decision: 'approve', threshold: 600, reasonCodes: [] };

@@ -1,13 +1,12 @@
 // Assembles the scoring service from an enclave and a store: the log, the app and the worker, with defaults for
 // anything not injected. `props serve` and the tests both go through here.
 import { createHash } from 'node:crypto';
-import { PropsError, toHex, type Hex } from '../protocol/index.ts';
+import { PropsError, toHex, type Hex, type SignedTreeHead } from '../protocol/index.ts';
 import { createScoringApp, DEFAULT_LIMITS, type Limits, type ServiceDeps, type ScoringService } from './api/index.ts';
 import type { Enclave } from './boot.ts';
 import { systemRandom } from './keys.ts';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { fleetLogs, openTransparencyLog, type TransparencyLog } from './log/index.ts';
-import type { SignedTreeHead } from '../verifier/index.ts';
 import type { Store } from './store/index.ts';
 
 /** The model and the data-owner boundary are always injected: there is no default scorer or ingest to fall back on. */

@@ -15,7 +15,7 @@ import {
   type ProvenanceProof,
 } from '../protocol/index.ts';
 import type { Command } from '../protocol/index.ts';
-import { parsePolicyText, verifyEvidence, type Policy } from '../verifier/index.ts';
+import { NOW_FORMATS, parseNow, parsePolicyText, verifyEvidence, type Policy } from '../verifier/index.ts';
 import { checkEnclave, type CheckedEnclave, type VerifyEvidence } from './check.ts';
 import { grantConsent } from './consent.ts';
 import { delegateFetch, encryptSubmission } from './encrypt.ts';
@@ -79,13 +79,6 @@ function need(v: string | undefined, name: string): string {
   return v;
 }
 
-function parseNow(v: string | undefined, deps: OracleCliDeps): Date {
-  if (v === undefined) return deps.now();
-  const t = Date.parse(v);
-  if (!Number.isFinite(t)) throw usageError('--now must be an ISO time');
-  return new Date(t);
-}
-
 /** `--route host=address:port` (repeatable): where to connect for a host, instead of DNS and 443. */
 function parseRoutes(list: string[] | undefined): Route | undefined {
   if (!list?.length) return undefined;
@@ -137,7 +130,7 @@ async function checkedEnclaveFrom(
     evidence,
     manifest,
     policy,
-    now: parseNow(v.now, deps),
+    now: parseNow(v.now, deps.now),
     verifyEvidence,
     ...(v['allow-simulated'] ? { allowSimulated: true } : {}),
   });
@@ -349,7 +342,7 @@ const subs: Record<string, Sub> = {
         },
       });
       const out = need(v.out, 'out');
-      const now = parseNow(v.now, deps);
+      const now = parseNow(v.now, deps.now);
       const owner = await loadOwnerKey(await readJson(need(v.key, 'key')));
       let ic: Hex;
       if (v.receipt !== undefined) {
@@ -410,6 +403,10 @@ function usage(): string {
     'usage: props oracle <sub-command> [options] [--json]',
     '',
     ...Object.entries(subs).map(([k, s]) => `  ${k.padEnd(8)} ${s.summary}`),
+    '',
+    `  --now    when the enclave is checked (check, encrypt, submit, delegate) and consent starts (consent);`,
+    `           default the current time: ${NOW_FORMATS}`,
+    'exit: 0 ok, 1 a check or proof that did not hold, 2 usage or unreadable input',
   ].join('\n');
 }
 
@@ -420,7 +417,7 @@ export function makeOracleCommand(deps: OracleCliDeps): Command {
     async run(argv) {
       const [name, ...rest] = argv;
       if (!name) {
-        deps.stdout(`${usage()}\n`);
+        deps.stderr(`${usage()}\n`);
         return 2;
       }
       const sub = Object.hasOwn(subs, name) ? subs[name] : undefined;
@@ -452,7 +449,10 @@ export function makeOracleCommand(deps: OracleCliDeps): Command {
             ? usageError((e as Error).message.split('\n')[0]!.slice(0, 200))
             : new PropsError('ERR_INPUT_MALFORMED'));
         if (json) deps.stdout(`${JSON.stringify({ ok: false, command: name, errors: [pe.toJSON()] })}\n`);
-        else deps.stderr(`props oracle ${name}: ${pe.code}: ${pe.message}\n`);
+        else
+          deps.stderr(
+            `props oracle ${name}: ${pe.code}: ${pe.message}\n${pe.code === 'ERR_USAGE' ? `${usage()}\n` : ''}`,
+          );
         return exitFor(pe.code);
       }
     },

@@ -12,6 +12,7 @@ export * from './records.ts';
 export * from './sim-quote.ts';
 export * from './provenance.ts';
 export * from './merkle.ts';
+export * from './tree-head.ts';
 export * from './oracle.ts';
 export * from './kms.ts';
 export type { Command } from './command.ts';

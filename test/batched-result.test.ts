@@ -32,7 +32,7 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import canonicalizeModule from 'canonicalize';
 import type { Policy } from '../verifier/index.ts';
 import { commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type BatchItem, type Enclave } from '../enclave/index.ts';
-import { fixedClock, hex32, resultCodesFor, simEnclave } from './helpers.ts';
+import { fixedClock, hex32, resultCodesFor, simEnclave } from '../testing/enclave.ts';
 
 const id = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as const;
 const items = (n: number): BatchItem[] =>

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../enclave/store/index.ts';
 import { job, NOW, seed } from '../testing/store-rows.ts';
-import { testService } from './service-helpers.ts';
+import { testService } from '../testing/service.ts';
 
 describe('counter rows restored behind their jobs', () => {
   for (const [what, restore] of [

@@ -7,8 +7,8 @@ import { main } from '../cli/main.ts';
 import { openPostgresStore } from '../enclave/store/index.ts';
 import { verifyBundle } from '../verifier/index.ts';
 import { createTestDatabase, pgDescribe } from '../testing/pg.ts';
-import { NOW, simEnclave, simPolicy } from './helpers.ts';
-import { makeSubmission, newOwner, signConsent, testService } from './service-helpers.ts';
+import { NOW, simEnclave, simPolicy } from '../testing/enclave.ts';
+import { makeSubmission, newOwner, signConsent, testService } from '../testing/service.ts';
 
 const describePg = await pgDescribe();
 const dropped: Array<() => Promise<void>> = [];

@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.ts';
 import { buildEar, verifyBundle, verifyEvidence, verifyResult, type Policy } from '../verifier/index.ts';
 import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type Enclave } from '../enclave/index.ts';
-import { NOW, hex32, resultCodesFor, simEnclave, simPolicy } from './helpers.ts';
+import { NOW, hex32, resultCodesFor, simEnclave, simPolicy } from '../testing/enclave.ts';
 
 const request = { requestId: hex32('11'), nonce: hex32('22'), consentRef: hex32('33') };
 const clone = <T>(v: T): T => structuredClone(v);

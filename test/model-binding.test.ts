@@ -16,7 +16,7 @@ import {
   SAMPLE_STATEMENT,
 } from '../enclave/index.ts';
 import { verifyResult } from '../verifier/index.ts';
-import { NOW, fixedClock, hex32, seededRandom, simPolicy } from './helpers.ts';
+import { NOW, fixedClock, hex32, seededRandom, simPolicy } from '../testing/enclave.ts';
 
 describe('model binding', () => {
   it('the pipeline policy pins exactly the committed model file', () => {

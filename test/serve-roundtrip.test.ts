@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../enclave/index.ts';
 import { generateBorrowers } from '../sim/bank/generator.ts';
-import { bankTrust, submitViaOracle } from './service-helpers.ts';
+import { bankTrust, submitViaOracle } from '../testing/service.ts';
 
 const BIN = fileURLToPath(new URL('../bin/props.js', import.meta.url));
 const ADMIN = 'roundtrip-admin-token-0001';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../enclave/index.ts';
-import { bankTrust, submitViaOracle } from './service-helpers.ts';
+import { bankTrust, submitViaOracle } from '../testing/service.ts';
 
 const ADMIN = 'crash-test-admin-token-0001';
 const BIN = fileURLToPath(new URL('../bin/props.js', import.meta.url));

@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { afterAll, expect, it } from 'vitest';
 import { openPostgresStore } from '../enclave/store/index.ts';
 import { createTestDatabase, pgDescribe, PG_BASE_URL } from '../testing/pg.ts';
-import { makeSubmission, newOwner, signConsent, testService } from './service-helpers.ts';
+import { makeSubmission, newOwner, signConsent, testService } from '../testing/service.ts';
 
 const describePg = await pgDescribe();
 const dropped: Array<() => Promise<void>> = [];

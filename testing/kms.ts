@@ -1,7 +1,15 @@
 // Test support for key release: a KMS in process (an app's first KMS, or a replica joining one) served by its Hono app
 // without a port, and fleet instances booted against it — from seeded randomness and one settable clock.
-import { appIdOf, pipelineId, type Evidence, type Hex, type Manifest, type WitnessedHead } from '../protocol/index.ts';
-import { loadDefaultPolicy, type SignedTreeHead } from '../verifier/index.ts';
+import {
+  appIdOf,
+  pipelineId,
+  type Evidence,
+  type Hex,
+  type Manifest,
+  type SignedTreeHead,
+  type WitnessedHead,
+} from '../protocol/index.ts';
+import { loadDefaultPolicy } from '../verifier/index.ts';
 import { bootEnclave, type Enclave, type FleetBoot } from '../enclave/boot.ts';
 import { createKmsApp, type KmsLogger } from '../enclave/kms/app.ts';
 import { connectKms, type KmsConnection } from '../enclave/kms/client.ts';
@@ -11,7 +19,7 @@ import { createKms, type Kms } from '../enclave/kms/service.ts';
 import type { TransparencyLog } from '../enclave/log/index.ts';
 import { loadPipelinePolicy, pipelinePolicyHash } from '../enclave/pipeline-policy.ts';
 import { createSimPlatform } from '../enclave/platforms/sim.ts';
-import { NOW, seededRandom } from '../test/helpers.ts';
+import { NOW, seededRandom } from './enclave.ts';
 
 export const TEST_APP: Hex = appIdOf('props-test');
 export const TEST_CODE_HASH: Hex = `0x${'c0'.repeat(32)}`;

@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type Platform,
 } from '../protocol/index.ts';
+import { NOW_FORMATS, parseNow } from './now.ts';
 import { parsePolicyText, type Policy } from './policy.ts';
 import { appraise, type AttestVerdict, type VerifierMap } from './platforms/appraise.ts';
 import type { RealInputs } from './platforms/inputs.ts';
@@ -28,6 +29,7 @@ const USAGE = `usage: props attest verify --platform sim|tdx|sgx|sev-snp|nitro|n
   --event-log   TDX event log: CCEL bytes or dstack JSON (a dstack quote-report.json evidence carries its own)
   --report-data expected report_data / user data (0x-hex) the evidence must bind
   --nonce       NVIDIA: expected SPDM nonce (0x-hex)
+  --now         verification time (required): ${NOW_FORMATS}
 exit: 0 accepted, 1 rejected, 2 usage or unreadable input`;
 
 /** Codes that mean "could not even start": exit 2 rather than 1. */
@@ -136,13 +138,23 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
         return 2;
       }
       const platform = args.platform as Platform | undefined;
-      const now = args.now === undefined ? NaN : Date.parse(args.now);
+      let now: Date | undefined;
+      if (args.now !== undefined) {
+        try {
+          now = parseNow(args.now);
+        } catch (e) {
+          const pe = findPropsError(e);
+          if (!pe) throw e;
+          err(`props attest verify: ${pe.code}: ${pe.message}\n${USAGE}\n`);
+          return 2;
+        }
+      }
       const hexOk = (h: string | undefined) => h === undefined || /^0x([0-9a-fA-F]{2})+$/.test(h);
       if (
         !platform ||
         !(PLATFORMS as readonly string[]).includes(platform) ||
         !args.evidence ||
-        !Number.isFinite(now) ||
+        !now ||
         !hexOk(args['report-data']) ||
         !hexOk(args.nonce)
       ) {
@@ -166,7 +178,7 @@ export function makeAttestVerifyCommand(deps: AttestVerifyDeps = {}): Command {
           evidence,
           inputs,
           policy,
-          now: new Date(now),
+          now,
           verifiers,
           ...(args['report-data'] ? { expectedReportData: args['report-data'].toLowerCase() } : {}),
         });

@@ -18,11 +18,3 @@ export function readJsonFile(path: string, maxBytes: number): unknown {
   }
   return parseJsonText(text, maxBytes);
 }
-
-export function parseNow(value: string | undefined): Date {
-  if (value === undefined) return new Date();
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime()))
-    throw new PropsError('ERR_USAGE', { detail: '--now must be an ISO 8601 time' });
-  return d;
-}

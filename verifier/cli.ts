@@ -5,14 +5,16 @@ import { parseArgs } from 'node:util';
 import { findPropsError, parseJsonText, type ErrorCode } from '../protocol/index.ts';
 import type { Command } from '../protocol/index.ts';
 import { verifyBundle } from './bundle.ts';
-import { readJsonFile, parseNow } from './cli-io.ts';
+import { readJsonFile } from './cli-io.ts';
 import { loadDefaultPolicy } from './default-policy.ts';
+import { NOW_FORMATS, parseNow } from './now.ts';
 import { signEar } from './ear.ts';
 import { parsePolicy, type Policy } from './policy.ts';
 
 export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
-const USAGE =
-  'usage: props verify FILE [--policy P] [--allow-simulated] [--now ISO] [--json] [--ear-jwt VERIFIER_KEY_JWK] [--ear-out FILE]';
+const USAGE = `usage: props verify FILE [--policy P] [--allow-simulated] [--now ISO] [--json] [--ear-jwt VERIFIER_KEY_JWK] [--ear-out FILE]
+  --now  verification time (default: the current time): ${NOW_FORMATS}
+exit: 0 verified, 1 verification failed, 2 usage or unreadable input`;
 
 export const verifyCommand: Command = {
   summary: 'verify an audit bundle (evidence, manifest, results) offline',

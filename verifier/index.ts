@@ -14,14 +14,13 @@ export {
 export type { Check } from './checks.ts';
 export * from './provenance/index.ts';
 export { verifyConsent } from './consent.ts';
+export { parseNow, NOW_FORMATS } from './now.ts';
 export {
   resultLeafHash,
   resultBodyOfJws,
-  treeHeadDigest,
   verifySignedTreeHead,
   verifyLogInclusion,
   verifyLogConsistency,
-  signedTreeHead,
-  type SignedTreeHead,
-  type TreeHeadBody,
 } from './log.ts';
+// The tree-head format lives in protocol; re-exported so the verifier's public surface keeps it.
+export { treeHeadDigest, signedTreeHead, type SignedTreeHead, type TreeHeadBody } from '../protocol/index.ts';

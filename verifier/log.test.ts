@@ -1,7 +1,7 @@
 // Log checks: the result leaf equals viem's EIP-712 hashStruct (what the escrow recomputes), and coded failures.
 import { describe, expect, it } from 'vitest';
 import { DEMO_OUTPUT, SAMPLE_STATEMENT, commitInputs } from '../enclave/index.ts';
-import { hex32, simEnclave } from '../test/helpers.ts';
+import { hex32, simEnclave } from '../testing/enclave.ts';
 import { hashStruct, hashTypedData } from 'viem';
 import {
   RESULT_TYPES,

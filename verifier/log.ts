@@ -2,7 +2,6 @@
 // release by inclusion proof), signed tree heads (ES256 JWS by the evidence-bound key plus a P-256 on-chain
 // signature over a checkpoint digest), and RFC 9162 inclusion and consistency proofs.
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
-import { encodeAbiParameters, keccak256, toBytes } from 'viem';
 import { z } from 'zod';
 import {
   fromHex,
@@ -12,12 +11,17 @@ import {
   parseWith,
   PropsError,
   resultLeafHash,
+  signedTreeHead,
   toHex,
+  TREE_HEAD_JWS_TYP,
+  treeHeadBody,
+  treeHeadDigest,
   verifyConsistency,
   verifyInclusion,
   type Evidence,
   type Hex,
   type ResultBody,
+  type TreeHeadBody,
 } from '../protocol/index.ts';
 import { importP256, isLowS, verifyP256 } from './webcrypto.ts';
 
@@ -30,43 +34,13 @@ export function resultBodyOfJws(jws: string): ResultBody {
   return parseResultBody(parseJsonText(Buffer.from(payload, 'base64url').toString('utf8'), 16_384));
 }
 
-const STH_TAG = keccak256(toBytes('props.sth.v1'));
-
-/** Checkpoint digest the on-chain key signs: keccak256(abi.encode(keccak256("props.sth.v1"), size, root, timestamp)). */
-export function treeHeadDigest(treeSize: number, rootHash: Hex, timestamp: number): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: 'bytes32' }, { type: 'uint64' }, { type: 'bytes32' }, { type: 'uint64' }],
-      [STH_TAG, BigInt(treeSize), rootHash, BigInt(timestamp)],
-    ),
-  );
-}
-
-export const treeHeadBody = z.strictObject({
-  v: z.literal(1),
-  typ: z.literal('props-sth'),
-  treeSize: z.number().int().nonnegative(),
-  rootHash: hex32,
-  timestamp: z.number().int().nonnegative(),
-});
-export type TreeHeadBody = z.infer<typeof treeHeadBody>;
-
-export const signedTreeHead = z.strictObject({
-  treeSize: z.number().int().nonnegative(),
-  rootHash: hex32,
-  timestamp: z.number().int().nonnegative(),
-  jws: z.string().max(4096),
-  chainSignature: z.string().regex(/^0x[0-9a-f]{128}$/),
-});
-export type SignedTreeHead = z.infer<typeof signedTreeHead>;
-
 /** Verifies a signed tree head against the evidence-bound keys; returns its checked body. */
 export async function verifySignedTreeHead(input: unknown, keys: Evidence['keys']): Promise<TreeHeadBody> {
   const sth = parseWith(signedTreeHead, input, 'ERR_LOG_HEAD_INVALID');
   let payload: Uint8Array;
   try {
     const header = decodeProtectedHeader(sth.jws);
-    if (header.alg !== 'ES256' || header.kid !== keys.jws.kid || header.typ !== 'props-sth+jws')
+    if (header.alg !== 'ES256' || header.kid !== keys.jws.kid || header.typ !== TREE_HEAD_JWS_TYP)
       throw new Error('header');
     const key = await importJWK({ ...keys.jws } as JWK, 'ES256');
     ({ payload } = await compactVerify(sth.jws, key, { algorithms: ['ES256'] }));

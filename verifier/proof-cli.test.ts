@@ -17,7 +17,7 @@ import {
   RECLAIM_WITNESS,
   TLSN_CASES,
   warnSkipped,
-} from './provenance/test-helpers.ts';
+} from '../testing/provenance.ts';
 
 const iso = (s: number) => new Date(s * 1000).toISOString();
 const tmp = mkdtempSync(join(tmpdir(), 'props-proof-cli-'));

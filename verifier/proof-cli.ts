@@ -16,6 +16,7 @@ import {
   type ProvenancePolicy,
   type ProvenanceVerdict,
 } from './provenance/index.ts';
+import { NOW_FORMATS, parseNow } from './now.ts';
 
 type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -27,6 +28,7 @@ const DEFAULT_MAX_AGE_S = 30 * 24 * 3600;
 // Codes that mean "we could not even read what you gave us" rather than "it is not authentic".
 const USAGE_CODES: readonly ErrorCode[] = [
   'ERR_USAGE',
+  'ERR_NOW_INVALID',
   'ERR_FILE_UNREADABLE',
   'ERR_INPUT_TOO_LARGE',
   'ERR_JSON_MALFORMED',
@@ -41,7 +43,9 @@ const USAGE = `usage: props proof verify FILE --kind tlsn|reclaim|jws|attested-f
             jws / attested-fetch: a JWK or JWKS (inline JSON or a file path). Repeatable.
   --host    the one host the proof must be for (exact match; default: any host, reported).
             Required for jws: the issuer every --trust key is pinned to sign for (more issuers: --policy FILE)
-  --now     verification time (default: the current time); --max-age: oldest acceptable proof (default 30 days)`;
+  --now     verification time (default: the current time): ${NOW_FORMATS}
+  --max-age oldest acceptable proof (default 30 days)
+exit: 0 verified, 1 verification failed, 2 usage or unreadable input`;
 
 export type ProofCliResult = {
   ok: boolean;
@@ -64,7 +68,7 @@ export async function runProofVerify(argv: string[]): Promise<{ exit: number; re
     if (!values.kind || !(CLI_KINDS as readonly string[]).includes(values.kind))
       throw new PropsError('ERR_USAGE', { detail: '--kind' });
     kind = values.kind;
-    const now = values.now === undefined ? new Date() : parseNow(values.now);
+    const now = parseNow(values.now);
     const policy = await buildPolicy(kind as CliKind, values);
     const text = await readInput(positionals[1] as string);
     const verdict = await verifyFile(kind as CliKind, text, { policy, now });
@@ -118,16 +122,10 @@ function parseArgsOrUsage(argv: string[]) {
       },
     });
   } catch (cause) {
-    throw new PropsError('ERR_USAGE', { detail: 'unknown or malformed option', cause });
+    // parseArgs names the refused option (never a value) on its first line.
+    const named = cause instanceof Error ? cause.message.split('\n')[0]?.slice(0, 200) : undefined;
+    throw new PropsError('ERR_USAGE', { detail: named || 'unknown or malformed option', cause });
   }
-}
-
-function parseNow(s: string): Date {
-  const d = new Date(s);
-  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(s) || Number.isNaN(d.getTime())) {
-    throw new PropsError('ERR_USAGE', { detail: '--now must be an ISO 8601 time' });
-  }
-  return d;
 }
 
 async function readInput(path: string): Promise<string> {

@@ -22,10 +22,10 @@ import {
   verifyResult,
   verifySignedTreeHead,
 } from '../../verifier/index.ts';
-import { hex32, NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
-import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../test/service-helpers.ts';
+import { hex32, NOW, simEnclave, simPolicy } from '../../testing/enclave.ts';
+import { ADMIN, makeSubmission, newOwner, SENTINEL, signConsent, testService } from '../../testing/service.ts';
 import { attestationJson } from './jobs.ts';
-import { defaultIngest } from './ingest.ts';
+import { plainIngest } from '../../testing/plain-ingest.ts';
 
 const nowS = Math.floor(NOW.getTime() / 1000);
 let n = 0;
@@ -728,7 +728,7 @@ describe('memory', () => {
   it('memory exhaustion: decrypted statements are kept up to limits.cachedStatements; a job whose statement was dropped re-opens it from the store', async () => {
     const enclave = await simEnclave({ seed: 'service' });
     const reopened: string[] = [];
-    const ingest = defaultIngest(enclave);
+    const ingest = plainIngest(enclave);
     const w = await world({
       enclave,
       limits: { cachedStatements: 1 },

@@ -1,15 +1,7 @@
-// The scoring service: HTTP API, job runner, default ingest/consent checks, problem details.
+// The scoring service: HTTP API, job runner, problem details. Ingest and consent checks are injected (the oracle's:
+// oracle-adapters.ts).
 export { createScoringApp, type ScoringService } from './app.ts';
 export { createJobRunner, type JobRunner } from './jobs.ts';
-export {
-  defaultIngest,
-  defaultVerifyConsent,
-  submissionIdOf,
-  submissionPayload,
-  consentPayload,
-  type SubmissionPayload,
-  type ConsentPayload,
-} from './ingest.ts';
 export { keyedNullifier } from './nullifier.ts';
 export { problemOf, statusOf, type Problem } from './problem.ts';
 export {

@@ -3,8 +3,8 @@
 // same idempotency key returns the stored job after its consent expired or was used up.
 import { describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../verifier/index.ts';
-import { NOW, simEnclave, simPolicy } from '../../test/helpers.ts';
-import { makeSubmission, newOwner, signConsent, testService } from '../../test/service-helpers.ts';
+import { NOW, simEnclave, simPolicy } from '../../testing/enclave.ts';
+import { makeSubmission, newOwner, signConsent, testService } from '../../testing/service.ts';
 import { openSqliteStore } from '../store/index.ts';
 
 let n = 0;

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { checkEnclave, encryptSubmission, generateOwnerKey, grantConsent } from '../../oracle/index.ts';
 import { sampleStatement } from '../../sim/bank/sample.ts';
 import { loadDefaultPolicy, verifyEvidence } from '../../verifier/index.ts';
-import { NOW, simEnclave } from '../../test/helpers.ts';
-import { testService } from '../../test/service-helpers.ts';
+import { NOW, simEnclave } from '../../testing/enclave.ts';
+import { testService } from '../../testing/service.ts';
 import { oracleBoundary } from './oracle-adapters.ts';
 
 describe('oracle boundary: consents', () => {

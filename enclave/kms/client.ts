@@ -18,9 +18,10 @@ import {
   type KmsInfo,
   type Manifest,
   type PublicJwk,
+  type SignedTreeHead,
   type WitnessedHead,
 } from '../../protocol/index.ts';
-import { verifyEvidence, type PlatformVerifier, type SignedTreeHead } from '../../verifier/index.ts';
+import { verifyEvidence, type PlatformVerifier } from '../../verifier/index.ts';
 import type { FleetBoot } from '../boot.ts';
 import type { JwsSigner } from '../jws-signer.ts';
 import type { KmsPolicy } from './identity.ts';

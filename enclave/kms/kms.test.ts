@@ -11,15 +11,15 @@ import {
   type PublicJwk,
   type ReleaseRequestClaims,
 } from '../../protocol/index.ts';
-import { defaultIngest, defaultVerifyConsent } from '../api/index.ts';
+import { plainIngest, plainVerifyConsent } from '../../testing/plain-ingest.ts';
 import { bootEnclave, type Enclave, type FleetBoot } from '../boot.ts';
 import type { JwsSigner } from '../jws-signer.ts';
 import { openTransparencyLog, type TransparencyLog } from '../log/index.ts';
 import { createSimPlatform } from '../platforms/sim.ts';
 import { createService } from '../service.ts';
 import { openSqliteStore, type Store } from '../store/index.ts';
-import { seededRandom } from '../../test/helpers.ts';
-import { ADMIN, testScorer } from '../../test/service-helpers.ts';
+import { seededRandom } from '../../testing/enclave.ts';
+import { ADMIN, testScorer } from '../../testing/service.ts';
 import {
   bootTestInstance,
   fleetFetch,
@@ -595,8 +595,8 @@ async function instanceService(kms: TestKms, inst: TestInstance, store: Store, e
     store,
     adminToken: ADMIN,
     scorer: testScorer,
-    ingest: defaultIngest(inst.enclave),
-    verifyConsent: defaultVerifyConsent,
+    ingest: plainIngest(inst.enclave),
+    verifyConsent: plainVerifyConsent,
     clock: kms.clock.now,
     random: seededRandom('service'),
     logger: () => {},

@@ -1,8 +1,15 @@
 // Every log in the store, as any instance serves it: its own (signing heads on demand) and the other instances' logs
 // (read from the store: their leaves and the heads their owners signed). An auditor may ask any instance for a proof
 // in any log; a head is only ever signed by the log's owner.
-import { fromHex, leafHash, MerkleTree, PropsError, toHex, type Hex } from '../../protocol/index.ts';
-import type { SignedTreeHead } from '../../verifier/index.ts';
+import {
+  fromHex,
+  leafHash,
+  MerkleTree,
+  PropsError,
+  toHex,
+  type Hex,
+  type SignedTreeHead,
+} from '../../protocol/index.ts';
 import type { Store } from '../store/types.ts';
 import type { TransparencyLog } from './log.ts';
 import { proofsOf, type LogProofs } from './proofs.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Hex } from '../../protocol/index.ts';
 import { verifyLogConsistency, verifyLogInclusion, verifySignedTreeHead } from '../../verifier/index.ts';
-import { fixedClock, hex32, NOW, simEnclave } from '../../test/helpers.ts';
+import { fixedClock, hex32, NOW, simEnclave } from '../../testing/enclave.ts';
 import { openSqliteStore } from '../store/index.ts';
 import { openTransparencyLog } from './log.ts';
 

@@ -11,9 +11,13 @@ import {
   MerkleTree,
   PropsError,
   toHex,
+  TREE_HEAD_JWS_TYP,
+  TREE_HEAD_TYP,
+  treeHeadDigest,
   type Hex,
+  type SignedTreeHead,
+  type TreeHeadBody,
 } from '../../protocol/index.ts';
-import { treeHeadDigest, type SignedTreeHead } from '../../verifier/index.ts';
 import type { Enclave } from '../boot.ts';
 import type { CompletedJob, Store } from '../store/types.ts';
 import { proofsOf, type LogProofs } from './proofs.ts';
@@ -64,8 +68,8 @@ export async function openTransparencyLog(deps: {
       return { ...stored, rootHash: stored.rootHash } as SignedTreeHead;
     }
     const timestamp = Math.floor(clock().getTime() / 1000);
-    const body = { v: 1, typ: 'props-sth', treeSize, rootHash, timestamp };
-    const jws = await enclave.signJws(canonicalBytes(body), { typ: 'props-sth+jws' });
+    const body: TreeHeadBody = { v: 1, typ: TREE_HEAD_TYP, treeSize, rootHash, timestamp };
+    const jws = await enclave.signJws(canonicalBytes(body), { typ: TREE_HEAD_JWS_TYP });
     const chainSignature = await enclave.keys.chainSigner.signDigest(
       fromHex(treeHeadDigest(treeSize, rootHash, timestamp), 32),
     );

@@ -14,7 +14,7 @@ import {
 } from '../../protocol/index.ts';
 import { commitInputs } from '../../enclave/index.ts';
 import { verifyResult, type Policy } from '../../verifier/index.ts';
-import { basePolicy, makeKey, makeSignedSource } from '../../verifier/provenance/test-helpers.ts';
+import { basePolicy, makeKey, makeSignedSource } from '../../testing/provenance.ts';
 import { generateBorrowers } from '../bank/generator.ts';
 import { startBorrowerSide } from '../borrowers.ts';
 import { jobIdHex, random32, type World } from '../world.ts';

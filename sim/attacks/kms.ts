@@ -12,7 +12,7 @@ import {
   type WitnessedHead,
 } from '../../protocol/index.ts';
 import { bootEnclave, createSimPlatform, pipelinePolicyHash, systemRandom, type Enclave } from '../../enclave/index.ts';
-import { defaultIngest, defaultVerifyConsent } from '../../enclave/api/index.ts';
+import { plainIngest, plainVerifyConsent } from '../../testing/plain-ingest.ts';
 import { modelScorer } from '../../enclave/api/model-scorer.ts';
 import { createKmsApp } from '../../enclave/kms/app.ts';
 import { connectKms, type KmsConnection } from '../../enclave/kms/client.ts';
@@ -248,8 +248,8 @@ async function startService({ w }: KmsContext, inst: Instance, store: Store): Pr
       store,
       adminToken: random32(),
       scorer: modelScorer(w.model),
-      ingest: defaultIngest(inst.enclave),
-      verifyConsent: defaultVerifyConsent,
+      ingest: plainIngest(inst.enclave),
+      verifyConsent: plainVerifyConsent,
       logger: () => {},
       witness: {
         head: (logId) => inst.connection.witnessedHead(logId),

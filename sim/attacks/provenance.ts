@@ -3,7 +3,7 @@
 import { base64url } from 'jose';
 import { SIGNED_SOURCE_JWS_TYP } from '../../protocol/index.ts';
 import { verifyProvenance } from '../../verifier/index.ts';
-import { makeKey, makeSignedSource } from '../../verifier/provenance/test-helpers.ts';
+import { makeKey, makeSignedSource } from '../../testing/provenance.ts';
 import { rejection, type AttackContext } from './context.ts';
 import { bindScenarios, type Attempt, type Scenario, type ScenarioOn } from './types.ts';
 

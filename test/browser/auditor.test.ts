@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { buildPage } from '../../cli/pages.ts';
 import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT } from '../../enclave/index.ts';
 import { ARTIFACTS, hasChromium, launch } from './chromium.ts';
-import { NOW, hex32, simEnclave } from '../helpers.ts';
+import { NOW, hex32, simEnclave } from '../../testing/enclave.ts';
 
 describe.skipIf(!hasChromium)('auditor page (Chromium)', () => {
   let server: Server;

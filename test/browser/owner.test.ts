@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { REPO_ROOT } from '../../enclave/index.ts';
 import { generateBorrowers } from '../../sim/bank/generator.ts';
-import { makeSignedSource } from '../../verifier/provenance/test-helpers.ts';
-import { bankTrust } from '../service-helpers.ts';
+import { makeSignedSource } from '../../testing/provenance.ts';
+import { bankTrust } from '../../testing/service.ts';
 import { ARTIFACTS, hasChromium, launch } from './chromium.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/props.js', import.meta.url));

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ATTESTED_FETCH_JWS_TYP, attestedFetchPayload, utf8, type PublicJwk } from '../../protocol/index.ts';
 import { verifyAttestedFetch, verifyProvenance } from './index.ts';
-import { basePolicy, makeAttestedFetch, makeKey, sampleRecord, signJws } from './test-helpers.ts';
+import { basePolicy, makeAttestedFetch, makeKey, sampleRecord, signJws } from '../../testing/provenance.ts';
 
 const now = new Date('2026-09-21T12:05:00Z');
 

@@ -23,7 +23,7 @@ import {
   NOTARY,
   RECLAIM_WITNESS,
   warnSkipped,
-} from './test-helpers.ts';
+} from '../../testing/provenance.ts';
 
 type Adapter = {
   kind: ProvenanceVerdict['kind'];

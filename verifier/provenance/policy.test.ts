@@ -2,7 +2,7 @@
 // private key material.
 import { describe, expect, it } from 'vitest';
 import { parseProvenancePolicy, provenancePolicyHash } from './index.ts';
-import { basePolicy } from './test-helpers.ts';
+import { basePolicy } from '../../testing/provenance.ts';
 
 describe('provenance policy', () => {
   it('round-trips the base policy and hashes it stably', () => {

@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reclaimIdentifier, verifyReclaim } from './index.ts';
-import { basePolicy, FIXTURES, HAVE_RECLAIM, RECLAIM_CASES, RECLAIM_WITNESS, warnSkipped } from './test-helpers.ts';
+import {
+  basePolicy,
+  FIXTURES,
+  HAVE_RECLAIM,
+  RECLAIM_CASES,
+  RECLAIM_WITNESS,
+  warnSkipped,
+} from '../../testing/provenance.ts';
 
 type Claim = {
   identifier: string;

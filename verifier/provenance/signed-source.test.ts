@@ -4,7 +4,7 @@ import { CompactSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { SIGNED_SOURCE_JWS_TYP, utf8 } from '../../protocol/index.ts';
 import { verifySignedSource } from './index.ts';
-import { basePolicy, makeKey, makeSignedSource, sampleStatement, signJws } from './test-helpers.ts';
+import { basePolicy, makeKey, makeSignedSource, sampleStatement, signJws } from '../../testing/provenance.ts';
 
 const b64u = (s: string) => Buffer.from(s).toString('base64url');
 

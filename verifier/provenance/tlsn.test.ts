@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { certifiedBody, isRevealed, loadTlsnWasm, readRevealed, verifyTlsn } from './index.ts';
 import { isHttpOk } from './tlsn.ts';
-import { basePolicy, FIXTURES, HAVE_TLSN, NOTARY, TLSN_CASES, warnSkipped } from './test-helpers.ts';
+import { basePolicy, FIXTURES, HAVE_TLSN, NOTARY, TLSN_CASES, warnSkipped } from '../../testing/provenance.ts';
 
 const hex = (file: string) => readFileSync(join(FIXTURES, 'tlsn', file), 'utf8');
 const at = (s: number) => new Date(s * 1000);

@@ -1,6 +1,14 @@
 // Auditor page (browser entry): drop an audit bundle, run the same verifier code the CLI runs, see every check,
 // the EAR, and download the report. Nothing leaves the browser.
-import { loadDefaultPolicy, parsePolicy, verifyBundle, type BundleReport, type Policy } from '../index.ts';
+import {
+  loadDefaultPolicy,
+  NOW_FORMATS,
+  parseNow,
+  parsePolicy,
+  verifyBundle,
+  type BundleReport,
+  type Policy,
+} from '../index.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -48,10 +56,12 @@ async function verifyFile(file: File): Promise<void> {
   }
   const allowSimulated = ($('allow-sim') as HTMLInputElement).checked;
   const nowField = ($('now') as HTMLInputElement).value;
-  const now = nowField ? new Date(nowField) : new Date();
-  if (!Number.isFinite(now.getTime())) {
+  let now: Date;
+  try {
+    now = parseNow(nowField.trim() || undefined);
+  } catch {
     $('verdict').className = 'verdict bad';
-    $('verdict').textContent = `NOT VERIFIED — "verify at" is not an ISO time (ERR_NOW_INVALID)`;
+    $('verdict').textContent = `NOT VERIFIED — "verify at" must be ${NOW_FORMATS} (ERR_NOW_INVALID)`;
     return;
   }
   const report = await verifyBundle(input, { policy, now, allowSimulated });

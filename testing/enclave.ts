@@ -1,4 +1,4 @@
-// Deterministic worlds for tests: a seeded random source, a fixed clock, a sim enclave booted from them.
+// Deterministic worlds for tests and bench: a seeded random source, a fixed clock, a sim enclave booted from them.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,19 +1,21 @@
-// Test kit for the scoring service: a data owner's submission (JWE to the enclave key) and consent (ES256 JWS),
-// a deterministic TEST-DOUBLE scorer standing in for the ONNX model, and an in-process service on a temp SQLite file.
+// Test kit for the scoring service, shared by tests and bench: a data owner's plain submission and consent
+// (plain-ingest.ts), a deterministic TEST-DOUBLE scorer standing in for the ONNX model, an in-process service on a temp
+// SQLite file, and the oracle's own formats against a running service.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactEncrypt, CompactSign, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { createService, type CreateServiceOptions } from '../enclave/service.ts';
 import { openSqliteStore } from '../enclave/store/index.ts';
-import { defaultIngest, defaultVerifyConsent, type Scorer } from '../enclave/api/index.ts';
+import type { Scorer } from '../enclave/api/index.ts';
 import type { Enclave } from '../enclave/index.ts';
 import type { ResultOutput, Statement } from '../protocol/index.ts';
-import { NOW, seededRandom, simEnclave } from './helpers.ts';
+import { NOW, seededRandom, simEnclave } from './enclave.ts';
+import { plainIngest, plainVerifyConsent } from './plain-ingest.ts';
 
 export const ADMIN = 'admin-token-for-tests-0001';
 
-/** TEST DOUBLE for the model (issue 4): score = 300 + number of transactions × 50, capped. Deterministic. */
+/** TEST DOUBLE for the model: score = 300 + number of transactions × 50, capped. Deterministic. */
 export const testScorer: Scorer = {
   modelHash: `0x${'ab'.repeat(32)}`,
   executionProvider: 'none',
@@ -112,8 +114,8 @@ export async function testService(opts: Partial<CreateServiceOptions> & { seed?:
     scorer: testScorer,
     // The service tests' own submission format (a statement + an unverified provenance claim); `props serve` and the
     // simulation inject the oracle's boundary instead (enclave/api/oracle-adapters.ts).
-    ingest: defaultIngest(enclave),
-    verifyConsent: defaultVerifyConsent,
+    ingest: plainIngest(enclave),
+    verifyConsent: plainVerifyConsent,
     clock: () => now,
     random: seededRandom(`${opts.seed ?? 'service'}/ids`),
     logger: (e) => logLines.push(JSON.stringify(e)),
@@ -148,10 +150,10 @@ export async function testService(opts: Partial<CreateServiceOptions> & { seed?:
 // ---------------------------------------------------------------- the oracle's wire formats against a running service
 /** A provenance policy trusting one bank key for source-signed statements from bank.props.test. */
 export async function bankTrust(): Promise<{
-  key: Awaited<ReturnType<typeof import('../verifier/provenance/test-helpers.ts').makeKey>>;
+  key: Awaited<ReturnType<typeof import('./provenance.ts').makeKey>>;
   policy: unknown;
 }> {
-  const { makeKey } = await import('../verifier/provenance/test-helpers.ts');
+  const { makeKey } = await import('./provenance.ts');
   const key = await makeKey('bank-test-1');
   const policy = {
     version: 2,
@@ -185,7 +187,7 @@ export async function submitViaOracle(
   inputCommitment: `0x${string}`;
   owner: Awaited<ReturnType<typeof import('../oracle/index.ts').generateOwnerKey>>['key'];
 }> {
-  const { makeSignedSource } = await import('../verifier/provenance/test-helpers.ts');
+  const { makeSignedSource } = await import('./provenance.ts');
   const { checkEnclave, encryptSubmission, generateOwnerKey, grantConsent } = await import('../oracle/index.ts');
   const { loadDefaultPolicy, verifyEvidence } = await import('../verifier/index.ts');
   const evidence = await (await fetch(`${url}/v1/attestation/evidence`)).json();

@@ -1,5 +1,5 @@
-// Test support for the provenance suites: the fixture folder, a permissive base policy, and makers of synthetic
-// signed-source and attested-fetch proofs with freshly generated keys. Imported by tests only.
+// Test support for provenance: the fixture folder, a permissive base policy, and makers of synthetic signed-source and
+// attested-fetch proofs with freshly generated keys. Shared by the provenance suites, the attack scenarios and bench.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +15,10 @@ import {
   type AttestedFetchRecord,
   type SignedSourcePayload,
   type Statement,
-} from '../../protocol/index.ts';
-import type { PinnedJwk, ProvenancePolicy } from './policy.ts';
+} from '../protocol/index.ts';
+import type { PinnedJwk, ProvenancePolicy } from '../verifier/provenance/index.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export function fixturesDir(): string {
   const candidates = [process.env.PROPS_FIXTURES, join(repoRoot, '../shared/fixtures'), '/work/shared/fixtures'];

@@ -1,28 +1,29 @@
-// The service tests' submission format and consent check (props serve uses the oracle's: api/oracle-adapters.ts): a JWE (ECDH-ES + A256GCM to
-// the enclave's encryption key) carrying a statement, a provenance claim naming the borrower, and the owner's key;
-// a consent is a compact ES256 JWS by that owner key. Both are parsed strictly; failures carry stable codes.
+// TEST SUPPORT, not a wire format of Props: a plain submission (a JWE, ECDH-ES + A256GCM to the enclave's encryption
+// key, carrying a statement, an UNVERIFIED provenance claim naming the borrower, and the owner's key) and a consent as a
+// compact ES256 JWS by that owner key. The service tests and the attack scenarios use it to reach the scoring service
+// without the oracle; `props serve` and the simulation inject the oracle's boundary (enclave/api/oracle-adapters.ts).
 import { compactDecrypt, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import {
   canonicalBytes,
-  digestJson,
+  inputCommitment,
   parseJsonText,
   parseWith,
   PropsError,
   publicJwk,
   sha256,
   statement,
-  TAGS,
   toHex,
   type Hex,
-} from '../../protocol/index.ts';
-import type { Enclave } from '../boot.ts';
-import type { Consent, Ingest, VerifyConsent } from './deps.ts';
+  type ProvenanceProof,
+} from '../protocol/index.ts';
+import type { Enclave } from '../enclave/index.ts';
+import type { Consent, Ingest, VerifyConsent } from '../enclave/api/index.ts';
 
 export const submissionPayload = z.strictObject({
   v: z.literal(1),
   statement,
-  /** Who the records belong to, as established by the provenance proof (checked by the oracle's verifier). */
+  /** Who the records belong to, as claimed: nothing here checks `proof`. */
   provenance: z.strictObject({
     type: z.string().min(1).max(32),
     subject: z.string().min(1).max(256),
@@ -47,7 +48,14 @@ export type ConsentPayload = z.infer<typeof consentPayload>;
 /** submissionId = SHA-256 of the JWE as received: a resubmission of the same ciphertext is a duplicate. */
 export const submissionIdOf = (jwe: string): Hex => toHex(sha256(new TextEncoder().encode(jwe)));
 
-export function defaultIngest(enclave: Enclave): Ingest {
+/**
+ * The input commitment is the protocol's (protocol/oracle.ts `inputCommitment`), not one of this format's own: the
+ * claim, with the statement it vouches for, stands as the one proof of the submission.
+ */
+const claimAsProof = (p: SubmissionPayload): ProvenanceProof =>
+  ({ ...p.provenance, statement: p.statement }) as unknown as ProvenanceProof;
+
+export function plainIngest(enclave: Enclave): Ingest {
   return async (jwe) => {
     let plaintext: Uint8Array;
     try {
@@ -70,10 +78,7 @@ export function defaultIngest(enclave: Enclave): Ingest {
       throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'owner: ES256 key expected' });
     return {
       submissionId: submissionIdOf(jwe),
-      inputCommitment: digestJson(TAGS.inputCommitment, {
-        statement: payload.statement,
-        provenance: payload.provenance,
-      }),
+      inputCommitment: inputCommitment([claimAsProof(payload)]),
       borrowerIdentity: `${payload.provenance.type}:${payload.provenance.subject}`,
       statement: payload.statement,
       ownerKey: payload.owner,
@@ -81,7 +86,7 @@ export function defaultIngest(enclave: Enclave): Ingest {
   };
 }
 
-export const defaultVerifyConsent: VerifyConsent = async (input, ownerKeyOf) => {
+export const plainVerifyConsent: VerifyConsent = async (input, ownerKeyOf) => {
   const jws = parseWith(
     z
       .string()
