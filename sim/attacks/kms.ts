@@ -24,6 +24,7 @@ import { openTransparencyLog, type TransparencyLog } from '../../enclave/log/ind
 import { createService } from '../../enclave/service.ts';
 import { openSqliteStore, type Store } from '../../enclave/store/index.ts';
 import { loadDefaultPolicy } from '../../verifier/index.ts';
+import { hex, job, NOW, seed } from '../../testing/store-rows.ts';
 import type { Scenario } from './types.ts';
 import { random32, type World } from '../world.ts';
 
@@ -106,61 +107,13 @@ function hostInTheMiddle(kms: SimKms, answer?: (body: { evidence: Evidence; requ
 
 /** Results of `to - from` accepted jobs appended to an instance's log (leaves salted per history), as its runner does. */
 async function serveResults(store: Store, log: TransparencyLog, from: number, to: number, salt = 0): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  const id = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`;
-  if (from === 0) {
-    await store.createLender({ id: 'lender', name: 'lender', keyHash: 'h', ratePerSecond: 10, createdAt: now });
-    await store.insertSubmission({
-      id: 'sub',
-      ciphertext: 'c',
-      inputCommitment: id(1),
-      nullifier: id(2),
-      ownerKey: '{}',
-      decryptionKey: 'k',
-      createdAt: now,
-      deletedAt: null,
-    });
-    await store.insertConsent({
-      id: id(3),
-      submissionId: 'sub',
-      lenderId: 'lender',
-      purpose: 'credit-scoring',
-      expiresAt: now + 3600,
-      maxUses: 100,
-      uses: 0,
-      jws: 'j',
-      createdAt: now,
-    });
-  }
-  for (let i = from; i < to; i++)
-    await store.acceptJob({
-      job: {
-        id: `job-${i}`,
-        lenderId: 'lender',
-        idempotencyKey: `idem-${i}`,
-        requestHash: id(100 + i),
-        consentId: id(3),
-        submissionId: 'sub',
-        requestId: id(200 + i),
-        nonce: id(300 + i),
-        escrowJobId: null,
-        threshold: 600,
-        state: 'accepted',
-        errorCode: null,
-        createdAt: now,
-        updatedAt: now,
-        decryptionKey: 'k',
-        claimedBy: null,
-        leaseUntil: null,
-      },
-      now,
-      borrowerCap: 100,
-      borrowerWindowSeconds: 86_400,
-    });
-  const done = [];
-  for (let i = from; i < to; i++)
-    done.push({ jobId: `job-${i}`, attestation: '{}', structHash: id(10_000 + salt + i) });
-  await log.appendResults(done);
+  const jobs = Array.from({ length: to - from }, (_, k) => job(from + k));
+  if (from === 0) await seed(store, jobs);
+  else
+    for (const j of jobs) await store.acceptJob({ job: j, now: NOW, borrowerCap: 100, borrowerWindowSeconds: 86_400 });
+  await log.appendResults(
+    jobs.map((j, k) => ({ jobId: j.id, attestation: '{}', structHash: hex(10_000 + salt + from + k) })),
+  );
 }
 
 /** What every KMS scenario shares: the world, the fleet's code, and the app's KMS (started on first use). */
