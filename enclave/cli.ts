@@ -1,11 +1,11 @@
 // `props attest --out FILE`: boots an enclave in simulated mode and writes an audit bundle with a signed
-// demonstration result over a fixed sample input. `props attest verify …` checks raw platform evidence.
+// demonstration result over a fixed sample input, and its inclusion proof in a log of that one result. `props attest verify …` checks raw platform evidence.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseJsonText, toHex, type Hex } from '../protocol/index.ts';
 import type { Command } from '../protocol/index.ts';
 import { bootEnclave } from './boot.ts';
-import { buildAuditBundle } from './bundle.ts';
+import { buildAuditBundle, logBundleResults } from './bundle.ts';
 import { commitInputs, SAMPLE_STATEMENT } from './demo.ts';
 import { assessStatements, DEFAULT_MODEL_PATH, loadModel } from './model/index.ts';
 import { loadPipelinePolicy } from './pipeline-policy.ts';
@@ -58,10 +58,17 @@ export const attestCommand: Command = {
     if (!assessment) throw new Error('no assessment');
     const attestation = await enclave.signResult(request, assessment.output, commitInputs(SAMPLE_STATEMENT));
     await model.release();
-    const bundle = buildAuditBundle(
+    const createdAt = new Date();
+    // No scoring service, so no service log: the enclave logs this one result and signs the head (props verify
+    // requires every result's inclusion proof).
+    const bundle = await logBundleResults(
       enclave,
-      [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }],
-      new Date(),
+      buildAuditBundle(
+        enclave,
+        [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }],
+        createdAt,
+      ),
+      createdAt,
     );
     writeFileSync(values.out, `${JSON.stringify(bundle, null, 2)}\n`);
     const summary = {

@@ -19,6 +19,6 @@ export {
 } from './platforms/sim.ts';
 export type { AttestationPlatform, CollectInput, Collected } from './platforms/types.ts';
 export { loadPipelinePolicy, parsePipelinePolicy, pipelinePolicyHash, type PipelinePolicy } from './pipeline-policy.ts';
-export { buildAuditBundle } from './bundle.ts';
+export { buildAuditBundle, logBundleResults } from './bundle.ts';
 export { SAMPLE_STATEMENT, commitInputs, DEMO_OUTPUT } from './demo.ts';
 export * from './model/index.ts';

@@ -1,10 +1,12 @@
 // Opening a compact JWE addressed to the enclave: every header check happens before any decryption, and nothing is
 // remembered here — the caller records an id as seen only after the whole input has been accepted.
-import { compactDecrypt, decodeProtectedHeader, type CryptoKey, type KeyObject } from 'jose';
+import { compactDecrypt, type CryptoKey, type KeyObject } from 'jose';
 import {
+  decodeProtectedHeaderStrict,
   JWE_CONTENT_ALG,
   JWE_HEADER,
   JWE_KEY_ALGS,
+  jsonOfUtf8,
   MAX_SUBMISSION_BYTES,
   PropsError,
   type Hex,
@@ -35,9 +37,9 @@ export async function openEnclaveJwe(
   if (!COMPACT_JWE.test(jwe)) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'not a compact JWE' });
   let header: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(jwe) as Record<string, unknown>;
-  } catch {
-    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'protected header' });
+    header = decodeProtectedHeaderStrict(jwe);
+  } catch (cause) {
+    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'protected header', cause });
   }
   if (header.typ !== opts.typ) throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'typ' });
   if (!(JWE_KEY_ALGS as readonly unknown[]).includes(header.alg))
@@ -68,8 +70,9 @@ export async function openEnclaveJwe(
 /** JSON text from decrypted bytes, with coded failure. */
 export function jsonFromPlaintext(plaintext: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext)) as unknown;
-  } catch {
-    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'plaintext is not JSON' });
+    // The JWE it came from is already size-bounded.
+    return jsonOfUtf8(plaintext, plaintext.length);
+  } catch (cause) {
+    throw new PropsError('ERR_SUBMISSION_MALFORMED', { detail: 'plaintext is not JSON', cause });
   }
 }

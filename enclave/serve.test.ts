@@ -21,6 +21,28 @@ describe('props serve usage', () => {
     }
   });
 
+  it('connection limits: a zero, non-decimal or inconsistent value exits 2 with usage, before anything boots', async () => {
+    const lines: string[] = [];
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
+    try {
+      for (const argv of [
+        ['--max-connections', '0'],
+        ['--max-connections', '1e3'],
+        ['--headers-timeout-ms', ''],
+        ['--request-timeout-ms', ' 7'],
+        ['--keep-alive-ms', '-5'],
+        ['--headers-timeout-ms', '20000', '--request-timeout-ms', '10000'],
+      ]) {
+        lines.length = 0;
+        expect([argv, await main(['serve', ...argv])]).toEqual([argv, 2]);
+        expect(lines.join('')).toContain('usage: props serve');
+      }
+      expect(lines.join('')).toContain('--headers-timeout-ms must not exceed --request-timeout-ms');
+    } finally {
+      err.mockRestore();
+    }
+  });
+
   it('an unknown --provider exits 2 before the seal file is written', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const dir = mkdtempSync(join(tmpdir(), 'props-serve-'));

@@ -7,7 +7,6 @@ import { createHmac } from 'node:crypto';
 import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serve } from '@hono/node-server';
 import type { Command } from '../protocol/index.ts';
 import { address, APP_NAME, appIdOf, chainKeyId, parseJsonText, PropsError, type Hex } from '../protocol/index.ts';
 import { bootEnclave, REPO_ROOT } from './boot.ts';
@@ -23,10 +22,11 @@ import type { TransparencyLog } from './log/index.ts';
 import { systemRandom, type Random } from './keys.ts';
 import { createSimPlatform } from './platforms/sim.ts';
 import type { Logger } from './api/index.ts';
+import { checkHttpLimits, DEFAULT_HTTP_LIMITS, serveHttp, type HttpLimits } from './api/listen.ts';
 import { createService } from './service.ts';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 
-const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… (--fleet-seal FILE | --kms URL …)] [--seal FILE] [--kms URL … [--app NAME]] [--model FILE] [--pipeline-policy FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--quiet]
+const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --database-url postgres://… (--fleet-seal FILE | --kms URL …)] [--seal FILE] [--kms URL … [--app NAME]] [--model FILE] [--pipeline-policy FILE] [--provider cpu|cuda] [--provenance-policy FILE] [--rate N] [--borrower-cap N] [--result-signing each|batch] [--anchor-rpc URL --anchor-registry ADDRESS] [--max-connections N] [--headers-timeout-ms MS] [--request-timeout-ms MS] [--keep-alive-ms MS] [--quiet]
   --database-url URL               serve from this PostgreSQL database (also PROPS_DATABASE_URL), shared by any number
                                    of instances; needs --seal (each instance's own keys, kept across restarts) and
                                    --fleet-seal (the same file on every instance: the fleet's nullifier key; made if
@@ -41,7 +41,12 @@ const USAGE = `usage: props serve [--port N] [--host ADDR] [--db FILE | --databa
                                    of the pipeline id; a new one is a new version (default: the shipped policy)
   --anchor-rpc, --anchor-registry  read the enclave key's last checkpoint from this registry at start: a local log
                                    shorter than it (ERR_STATE_ROLLED_BACK) or differing from it (ERR_STATE_FORKED)
-                                   refuses to start`;
+                                   refuses to start
+  --max-connections N              open connections at most; more are closed as they arrive (default ${DEFAULT_HTTP_LIMITS.maxConnections})
+  --headers-timeout-ms MS          a request's headers must arrive within this (default ${DEFAULT_HTTP_LIMITS.headersTimeoutMs})
+  --request-timeout-ms MS          a whole request, headers and body, must arrive within this; at least the headers
+                                   timeout (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs})
+  --keep-alive-ms MS               an idle kept-alive connection is closed after this (default ${DEFAULT_HTTP_LIMITS.keepAliveMs})`;
 
 /** Static pages the dispatcher injects (the enclave part does not bundle other parts' browser code). */
 export type Pages = Record<string, { contentType: string; body: string }>;
@@ -84,8 +89,13 @@ type ServeOptions = {
   cap: number | undefined;
   resultSigning: 'each' | 'batch';
   anchor: { rpcUrl: string; registry: Hex } | undefined;
+  http: HttpLimits;
   quiet: boolean;
 };
+
+/** A flag's decimal value, or NaN (refused): `Number()` would read '', ' 7' and '1e3' as numbers. */
+const decimal = (v: string | undefined, fallback: number) =>
+  v === undefined ? fallback : /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : Number.NaN;
 
 /** The options, or the reason they are refused (usage, exit 2) — checked before anything is opened or written. */
 function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | string {
@@ -110,6 +120,10 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
       'result-signing': { type: 'string', default: 'each' },
       'anchor-rpc': { type: 'string' },
       'anchor-registry': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'headers-timeout-ms': { type: 'string' },
+      'request-timeout-ms': { type: 'string' },
+      'keep-alive-ms': { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -124,6 +138,15 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
     (cap !== undefined && !(cap >= 1))
   )
     return '';
+  const http: HttpLimits = {
+    ...DEFAULT_HTTP_LIMITS,
+    maxConnections: decimal(values['max-connections'], DEFAULT_HTTP_LIMITS.maxConnections),
+    headersTimeoutMs: decimal(values['headers-timeout-ms'], DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+    requestTimeoutMs: decimal(values['request-timeout-ms'], DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    keepAliveMs: decimal(values['keep-alive-ms'], DEFAULT_HTTP_LIMITS.keepAliveMs),
+  };
+  const httpProblem = checkHttpLimits(http);
+  if (httpProblem) return httpProblem;
   const resultSigning = values['result-signing'];
   if (resultSigning !== 'each' && resultSigning !== 'batch') return '--result-signing must be each or batch';
   if (values.provider !== 'cpu' && values.provider !== 'cuda') return '--provider must be cpu or cuda';
@@ -167,6 +190,7 @@ function parseServeOptions(argv: string[], canAnchor: boolean): ServeOptions | s
     cap,
     resultSigning,
     anchor: rpcUrl !== undefined ? { rpcUrl, registry: registry as Hex } : undefined,
+    http,
     quiet: values.quiet === true,
   };
 }
@@ -363,7 +387,7 @@ function listen(
 ): Promise<void> {
   const { enclave } = svc.deps;
   return new Promise<void>((resolve) => {
-    const server = serve({ fetch: svc.app.fetch, port: o.port, hostname: o.host }, (info) => {
+    const server = serveHttp({ fetch: svc.app.fetch, port: o.port, hostname: o.host, limits: o.http }, (info) => {
       process.stdout.write(
         `${JSON.stringify({
           url: `http://${o.host}:${info.port}`,
@@ -388,9 +412,8 @@ function listen(
         void store.close().finally(resolve);
       });
       // Keep-alive clients would hold close() open: drop idle connections now, the rest after a grace period.
-      const s = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
-      s.closeIdleConnections?.();
-      setTimeout(() => s.closeAllConnections?.(), 2000).unref();
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

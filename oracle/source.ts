@@ -4,8 +4,10 @@
 import { request } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { base64url } from 'jose';
 import {
+  decodeProtectedHeaderStrict,
+  jsonOfUtf8,
   PROVENANCE_PROOF_VERSION,
   PropsError,
   SIGNED_SOURCE_JWS_TYP,
@@ -125,8 +127,8 @@ export async function fetchSignedStatement(
     throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'not a compact JWS' });
   let payload: SignedSourcePayload;
   try {
-    if (decodeProtectedHeader(text).typ !== SIGNED_SOURCE_JWS_TYP) throw new Error('typ');
-    payload = signedSourcePayload.parse(decodeJwt(text));
+    if (decodeProtectedHeaderStrict(text).typ !== SIGNED_SOURCE_JWS_TYP) throw new Error('typ');
+    payload = signedSourcePayload.parse(jsonOfUtf8(base64url.decode(text.split('.')[1] ?? ''), text.length));
   } catch {
     throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'not a signed statement' });
   }

@@ -2,6 +2,8 @@
 // the enclave's attested JWS key and check it names our submission, the evidence we checked and our input commitment.
 import { compactVerify, importJWK, type JWK } from 'jose';
 import {
+  decodeProtectedHeaderStrict,
+  jsonOfUtf8,
   PropsError,
   RECEIPT_JWS_TYP,
   isErrorCode,
@@ -61,6 +63,11 @@ export async function verifyReceipt(
   if (typeof jws !== 'string' || jws.length > 16_384) throw new PropsError('ERR_RECEIPT_MALFORMED');
   const k = expected.jwsKey;
   const alg = k.alg === 'EdDSA' ? 'EdDSA' : 'ES256';
+  try {
+    decodeProtectedHeaderStrict(jws);
+  } catch (cause) {
+    throw new PropsError('ERR_RECEIPT_MALFORMED', { detail: 'protected header', cause });
+  }
   let payload: Uint8Array;
   try {
     const key = await importJWK({ kty: k.kty, crv: k.crv, x: k.x, ...(k.y ? { y: k.y } : {}) } as JWK, alg);
@@ -72,9 +79,9 @@ export async function verifyReceipt(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(payload));
-  } catch {
-    throw new PropsError('ERR_RECEIPT_MALFORMED');
+    parsed = jsonOfUtf8(payload, jws.length);
+  } catch (cause) {
+    throw new PropsError('ERR_RECEIPT_MALFORMED', { cause });
   }
   const r = parseReceipt(parsed);
   if (r.submissionId !== expected.submissionId)

@@ -59,6 +59,33 @@ describe('canonicalJson (RFC 8785)', () => {
     },
   );
 
+  // RFC 8785 §3.2.2.2: lone surrogates have no UTF-8 form and must be refused, not written as \uXXXX escapes.
+  describe('RFC 8785 lone surrogates', () => {
+    const code = (v: unknown): string | undefined => {
+      try {
+        canonicalJson(v);
+        return undefined;
+      } catch (e) {
+        return isPropsError(e) ? e.code : 'not coded';
+      }
+    };
+    it.each([
+      ['a lone high surrogate string (fast path)', '\ud800'],
+      ['a lone low surrogate string (fast path)', 'x\udc00y'],
+      ['a member name (fast path)', { '\uD83D': 1 }],
+      ['a nested string (fast path)', { a: ['ok', '\ude00'] }],
+      ['a string in unsorted members (library path)', { b: 1, a: '\ud800' }],
+      ['a member name in unsorted members (library path)', { z: 1, '\uD83D': 1 }],
+      ['a reversed pair (library path)', { b: 1, a: '\ude00\ud83d' }],
+    ])('refuses %s with ERR_CANONICAL_JSON', (_, v) => {
+      expect(code(v)).toBe('ERR_CANONICAL_JSON');
+    });
+    it('still serializes well-formed pairs, on both paths', () => {
+      expect(canonicalJson({ a: '\ud83d\ude00' })).toBe('{"a":"😀"}');
+      expect(canonicalJson({ b: 1, '\ud83d\ude00': '\ud83d\ude00' })).toBe('{"b":1,"😀":"😀"}');
+    });
+  });
+
   it('parseJsonText answers coded errors for oversized and malformed text', () => {
     expect(() => parseJsonText('x'.repeat(11), 10)).toThrow(expect.objectContaining({ code: 'ERR_INPUT_TOO_LARGE' }));
     expect(() => parseJsonText('{', 10)).toThrow(expect.objectContaining({ code: 'ERR_JSON_MALFORMED' }));
@@ -107,6 +134,11 @@ describe('canonicalJson (RFC 8785)', () => {
     for (let i = 0; i < 3000; i++) {
       const v = value(0);
       if (JSON.stringify(v) === canonicalize(v)) sorted++;
+      // The package writes a lone surrogate out as an escape; RFC 8785 §3.2.2.2 (and canonicalJson) refuses it.
+      if (JSON.stringify(v).includes('\\ud800')) {
+        expect(() => canonicalJson(v)).toThrow(expect.objectContaining({ code: 'ERR_CANONICAL_JSON' }));
+        continue;
+      }
       expect(canonicalJson(v)).toBe(canonicalize(v));
     }
     expect(sorted).toBeGreaterThan(500); // both paths were exercised
@@ -133,4 +165,69 @@ describe('canonicalJson (RFC 8785)', () => {
       expect(() => canonicalJson(v)).toThrow(expect.objectContaining({ code: 'ERR_CANONICAL_JSON' }));
     },
   );
+});
+
+// I-JSON (RFC 7493 §2.3): member names within an object are unique; JSON.parse would keep the last silently.
+describe('Duplicate member names', () => {
+  const dup = (text: string) => () => parseJsonText(text, 1 << 20);
+  it.each([
+    ['alg twice', '{"alg":"ES256","alg":"none"}'],
+    ['kid twice', '{"alg":"ES256","kid":"a","typ":"x","kid":"b"}'],
+    ['treeSize twice', '{"treeSize":1,"rootHash":"0x00","treeSize":2}'],
+    ['a name and its escaped spelling', '{"a":1,"\\u0061":2}'],
+    ['__proto__ twice', '{"__proto__":1,"__proto__":2}'],
+    ['in a nested object', '{"x":[1,{"y":{"k":1,"k":1}}]}'],
+    ['after strings holding colons, quotes and backslashes', '{"s":"a:b\\"c:\\\\","t":":","s":0}'],
+    ['with whitespace', '{ "a" : 1 ,\n "a"\t: 2 }'],
+  ])('parseJsonText refuses %s with ERR_JSON_DUPLICATE_KEY', (_, text) => {
+    expect(dup(text)).toThrow(expect.objectContaining({ code: 'ERR_JSON_DUPLICATE_KEY' }));
+  });
+
+  it('accepts the same name in different objects, and colons, quotes and backslashes inside strings', () => {
+    expect(parseJsonText('[{"a":1},{"a":2}]', 100)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(parseJsonText('{"a":{"a":{"a":":"}}}', 100)).toEqual({ a: { a: { a: ':' } } });
+    expect(parseJsonText(String.raw`{"a\\":":\"","b":"\\\\"}`, 100)).toEqual({ 'a\\': ':"', b: '\\\\' });
+    expect(parseJsonText('{"__proto__":1,"a":2}', 100)).toEqual(JSON.parse('{"__proto__":1,"a":2}'));
+    expect(parseJsonText('"a:b"', 100)).toBe('a:b');
+    expect(parseJsonText('{}', 100)).toEqual({});
+  });
+
+  it('walks nesting deeper than the call stack without throwing an uncoded error', () => {
+    const depth = 100_000;
+    const deep = `${'{"a":['.repeat(depth)}${']}'.repeat(depth)}`;
+    expect(() => parseJsonText(deep, deep.length)).not.toThrow();
+    const deepDup = `${'['.repeat(depth)}{"a":1,"a":1}${']'.repeat(depth)}`;
+    expect(() => parseJsonText(deepDup, deepDup.length)).toThrow(
+      expect.objectContaining({ code: 'ERR_JSON_DUPLICATE_KEY' }),
+    );
+  });
+
+  it('accepts every random JSON value JSON.stringify writes (no false positive)', () => {
+    let seed = 0x1234567;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return seed % n;
+    };
+    const names = ['a', 'b', ':', '"', '\\', 'a:"b"', '\u00e9', '__proto__', '1', '', '\n'];
+    const gen = (depth: number): unknown => {
+      const k = rnd(depth > 3 ? 3 : 6);
+      if (k === 0) return names[rnd(names.length)];
+      if (k === 1) return rnd(1000) - 500;
+      if (k === 2) return rnd(2) === 0 ? null : true;
+      if (k === 3) return Array.from({ length: rnd(4) }, () => gen(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = rnd(5); i > 0; i--)
+        Object.defineProperty(o, names[rnd(names.length)] as string, {
+          value: gen(depth + 1),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const text = JSON.stringify(gen(0));
+      expect(parseJsonText(text, 1 << 20)).toEqual(JSON.parse(text));
+    }
+  });
 });

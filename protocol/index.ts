@@ -1,6 +1,7 @@
 // protocol: the leaf every part imports — wire formats, canonical JSON, tagged hashing, EIP-712 types, errors.
 export * from './errors.ts';
 export * from './canonical.ts';
+export * from './jose-json.ts';
 export * from './bytes.ts';
 export * from './hash.ts';
 export * from './parse.ts';

@@ -177,9 +177,11 @@ export function verifyConsistency(
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize) {
     return false;
   }
-  // The degenerate cases the RFC algorithm leaves out: an empty old tree, or the same tree.
+  // The degenerate cases the RFC algorithm leaves out: the same tree (two empty trees included, whose roots must both
+  // be the empty-tree hash), or an empty old tree, which every tree extends.
+  if (oldSize === newSize)
+    return proof.length === 0 && bytesEqual(oldRoot, newRoot) && (oldSize > 0 || bytesEqual(oldRoot, EMPTY_TREE_ROOT));
   if (oldSize === 0) return proof.length === 0 && bytesEqual(oldRoot, EMPTY_TREE_ROOT);
-  if (oldSize === newSize) return proof.length === 0 && bytesEqual(oldRoot, newRoot);
   if (proof.length === 0) return false;
 
   const path = [...proof];

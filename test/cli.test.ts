@@ -116,6 +116,48 @@ describe('props attest / props verify', () => {
     expect(failedCodes(r)).toContain(code);
   });
 
+  it("the checklist shows each result's log inclusion (props attest logs its result)", () => {
+    const r = props('verify', bundlePath, '--allow-simulated');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ results\[0\]\.log-inclusion/);
+  });
+
+  it('attack: a bundle whose log proofs were removed exits 1 (ERR_LOG_INCLUSION_MISSING)', () => {
+    const r = props(
+      'verify',
+      variant('no-log-proofs', (b) => (b.logProofs = [])),
+      '--allow-simulated',
+      '--json',
+    );
+    expect(r.code).toBe(1);
+    expect(failedCodes(r)).toEqual(['ERR_LOG_INCLUSION_MISSING']);
+    expect(r.json().checks.find((c) => !c.ok)?.id).toBe('results[0].log-inclusion');
+  });
+
+  it('attack: a bundle holding one result twice exits 1 (ERR_BUNDLE_DUPLICATE_RESULT)', () => {
+    const p = variant('result-twice', (b) => {
+      b.results = [b.results[0], b.results[0]];
+      b.logProofs = [b.logProofs[0], b.logProofs[0]];
+    });
+    const r = props('verify', p, '--allow-simulated', '--json');
+    expect(r.code).toBe(1);
+    expect(failedCodes(r)).toEqual(['ERR_BUNDLE_DUPLICATE_RESULT']);
+  });
+
+  it('a policy that relaxes log inclusion accepts the bundle without proofs and reports it relaxed', () => {
+    const policy = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', 'verifier', 'policies', 'default.json'), 'utf8'),
+    ) as Record<string, any>;
+    policy.bundle.requireLogInclusion = false;
+    const p = join(dir, 'relaxed-policy.json');
+    writeFileSync(p, JSON.stringify(policy));
+    const noProofs = variant('no-log-proofs-relaxed', (b) => (b.logProofs = []));
+    const r = props('verify', noProofs, '--policy', p, '--allow-simulated', '--json');
+    expect(r.code).toBe(0);
+    const sub = (r.json().ear.submods as Record<string, Record<string, unknown>>)['props-enclave'];
+    expect(sub?.['props.log-inclusion']).toBe('relaxed');
+  });
+
   it('expired result with --now far ahead exits 1 (ERR_RESULT_EXPIRED)', () => {
     const r = props(
       'verify',
@@ -154,7 +196,7 @@ describe('props attest / props verify', () => {
 
   it('a policy missing a field is refused (ERR_POLICY_MALFORMED), exit 2', () => {
     const p = join(dir, 'policy.json');
-    writeFileSync(p, JSON.stringify({ version: 1, id: 'x', evidence: { allowSimulated: true } }));
+    writeFileSync(p, JSON.stringify({ version: 2, id: 'x', evidence: { allowSimulated: true } }));
     const r = props('verify', bundlePath, '--policy', p, '--json');
     expect(r.code).toBe(2);
     expect(failedCodes(r)).toEqual(['ERR_POLICY_MALFORMED']);

@@ -15,7 +15,14 @@ import {
   HEADER_USER_DATA_OFFSET,
 } from '../protocol/index.ts';
 import { buildEar, verifyBundle, verifyEvidence, verifyResult, type Policy } from '../verifier/index.ts';
-import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT, type Enclave } from '../enclave/index.ts';
+import {
+  buildAuditBundle,
+  commitInputs,
+  DEMO_OUTPUT,
+  logBundleResults,
+  SAMPLE_STATEMENT,
+  type Enclave,
+} from '../enclave/index.ts';
 import { NOW, hex32, resultCodesFor, simEnclave, simPolicy } from '../testing/enclave.ts';
 
 const request = { requestId: hex32('11'), nonce: hex32('22'), consentRef: hex32('33') };
@@ -423,18 +430,26 @@ describe('result attestations', () => {
 });
 
 describe('audit bundle', () => {
-  it('verifies whole, yields an EAR whose status is "warning" because the hardware is simulated', async () => {
-    const { enclave, attestation } = await world();
-    const bundle = buildAuditBundle(
+  /** The bundle of `attestation`, with its inclusion proof in a log the enclave signs a head of. */
+  const loggedBundle = async (enclave: Enclave, attestation: unknown) =>
+    logBundleResults(
       enclave,
-      [
-        {
-          request: { requestId: request.requestId, nonce: request.nonce },
-          attestation: attestation as ResultAttestation,
-        },
-      ],
+      buildAuditBundle(
+        enclave,
+        [
+          {
+            request: { requestId: request.requestId, nonce: request.nonce },
+            attestation: attestation as ResultAttestation,
+          },
+        ],
+        NOW,
+      ),
       NOW,
     );
+
+  it('verifies whole, yields an EAR whose status is "warning" because the hardware is simulated', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = await loggedBundle(enclave, attestation);
     const r = await verifyBundle(bundle, { policy: simPolicy(), now: NOW });
     expect(r.ok).toBe(true);
     const sub = r.ear.submods['props-enclave'];
@@ -446,16 +461,7 @@ describe('audit bundle', () => {
 
   it('unpinned code: the EAR does not claim approved executables or configuration', async () => {
     const { enclave, attestation } = await world();
-    const bundle = buildAuditBundle(
-      enclave,
-      [
-        {
-          request: { requestId: request.requestId, nonce: request.nonce },
-          attestation: attestation as ResultAttestation,
-        },
-      ],
-      NOW,
-    );
+    const bundle = await loggedBundle(enclave, attestation);
     const policy = simPolicy(); // codeHashes, modelHashes and policyHashes: "any"
     const r = await verifyBundle(bundle, { policy, now: NOW });
     expect(r.ok).toBe(true);
@@ -473,16 +479,7 @@ describe('audit bundle', () => {
 
   it('pinned code: the EAR claims approved executables and configuration (affirming on genuine hardware)', async () => {
     const { enclave, attestation } = await world();
-    const bundle = buildAuditBundle(
-      enclave,
-      [
-        {
-          request: { requestId: request.requestId, nonce: request.nonce },
-          attestation: attestation as ResultAttestation,
-        },
-      ],
-      NOW,
-    );
+    const bundle = await loggedBundle(enclave, attestation);
     const policy = simPolicy((p) => {
       p.manifest.codeHashes = [enclave.manifest.codeHash];
       p.manifest.modelHashes = [enclave.manifest.modelHash];
@@ -507,16 +504,7 @@ describe('audit bundle', () => {
 
   it("nonce burning: a bundle refused for a bad log proof does not spend its results' nonces", async () => {
     const { enclave, attestation } = await world();
-    const bundle = buildAuditBundle(
-      enclave,
-      [
-        {
-          request: { requestId: request.requestId, nonce: request.nonce },
-          attestation: attestation as ResultAttestation,
-        },
-      ],
-      NOW,
-    );
+    const bundle = await loggedBundle(enclave, attestation);
     const badProof = {
       type: 'props-log-inclusion',
       v: 1,
@@ -544,9 +532,26 @@ describe('audit bundle', () => {
     expect(again.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([
       ['results[0].result.nonce', 'ERR_RESULT_NONCE_REPLAYED'],
     ]);
-    // Within one bundle a repeated nonce is still a replay, and a refused bundle spends none of its nonces.
+    // Within one bundle a repeated nonce (on another result) is still a replay, and a refused bundle spends none of
+    // its nonces.
     const fresh = new Set<string>();
-    const twice = { ...bundle, results: [bundle.results[0]!, bundle.results[0]!] };
+    const other = { ...request, requestId: hex32('44') };
+    const second = await enclave.signResult(other, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
+    const twice = await logBundleResults(
+      enclave,
+      buildAuditBundle(
+        enclave,
+        [
+          {
+            request: { requestId: request.requestId, nonce: request.nonce },
+            attestation: attestation as ResultAttestation,
+          },
+          { request: { requestId: other.requestId, nonce: other.nonce }, attestation: second },
+        ],
+        NOW,
+      ),
+      NOW,
+    );
     const r = await verifyBundle(twice, {
       policy: simPolicy(),
       now: NOW,
@@ -558,18 +563,91 @@ describe('audit bundle', () => {
     expect(fresh.size).toBe(0);
   });
 
-  it('attack: provenance proofs slipped into a bundle, which nothing there verifies, make it malformed', async () => {
+  it('every result shows its log inclusion in the checklist, and the EAR says it was verified', async () => {
     const { enclave, attestation } = await world();
-    const bundle = buildAuditBundle(
+    const r = await verifyBundle(await loggedBundle(enclave, attestation), { policy: simPolicy(), now: NOW });
+    expect(r.ok).toBe(true);
+    expect(r.checks.find((c) => c.id === 'results[0].log-inclusion')).toMatchObject({ ok: true });
+    expect(r.ear.submods['props-enclave']?.['props.log-inclusion']).toBe('verified');
+  });
+
+  it('attack: a bundle whose log proofs were removed is refused (ERR_LOG_INCLUSION_MISSING)', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = await loggedBundle(enclave, attestation);
+    const r = await verifyBundle({ ...bundle, logProofs: [] }, { policy: simPolicy(), now: NOW });
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([
+      ['results[0].log-inclusion', 'ERR_LOG_INCLUSION_MISSING'],
+    ]);
+    expect(r.ear.submods['props-enclave']?.['props.log-inclusion']).toBe('failed');
+    // One result of two without its proof: that one is named.
+    const other = { ...request, requestId: hex32('44'), nonce: hex32('55') };
+    const second = await enclave.signResult(other, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
+    const two = await logBundleResults(
       enclave,
-      [
-        {
-          request: { requestId: request.requestId, nonce: request.nonce },
-          attestation: attestation as ResultAttestation,
-        },
-      ],
+      buildAuditBundle(
+        enclave,
+        [...bundle.results, { request: { requestId: other.requestId, nonce: other.nonce }, attestation: second }],
+        NOW,
+      ),
       NOW,
     );
+    const one = await verifyBundle({ ...two, logProofs: [two.logProofs[0]] }, { policy: simPolicy(), now: NOW });
+    expect(one.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([
+      ['results[1].log-inclusion', 'ERR_LOG_INCLUSION_MISSING'],
+    ]);
+  });
+
+  it('attack: a bundle holding one result twice is refused (ERR_BUNDLE_DUPLICATE_RESULT)', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = await loggedBundle(enclave, attestation);
+    // The proof is duplicated too, so nothing but the repetition is wrong (and without a nonce store nothing else sees it).
+    const twice = {
+      ...bundle,
+      results: [bundle.results[0]!, bundle.results[0]!],
+      logProofs: [bundle.logProofs[0], bundle.logProofs[0]],
+    };
+    const r = await verifyBundle(twice, { policy: simPolicy(), now: NOW });
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([
+      ['results[1]', 'ERR_BUNDLE_DUPLICATE_RESULT'],
+    ]);
+  });
+
+  it('a policy that relaxes log inclusion accepts a bundle without proofs, and says so in the checklist and the EAR', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = { ...(await loggedBundle(enclave, attestation)), logProofs: [] };
+    const relaxed = simPolicy((p) => (p.bundle.requireLogInclusion = false));
+    const r = await verifyBundle(bundle, { policy: relaxed, now: NOW });
+    expect(r.ok).toBe(true);
+    expect(r.checks.find((c) => c.id === 'results[0].log-inclusion')).toMatchObject({ ok: true, pinned: false });
+    const sub = r.ear.submods['props-enclave'];
+    expect(sub?.['props.log-inclusion']).toBe('relaxed');
+    // Even on genuine hardware with everything pinned, a waived log proof holds the verdict at "warning".
+    const pinnedAll = simPolicy((p) => {
+      p.bundle.requireLogInclusion = false;
+      p.manifest.codeHashes = [enclave.manifest.codeHash];
+      p.manifest.modelHashes = [enclave.manifest.modelHash];
+      p.manifest.policyHashes = [enclave.manifest.policyHash];
+    });
+    const pr = await verifyBundle(bundle, { policy: pinnedAll, now: NOW });
+    expect(
+      buildEar(pr.checks, { policy: pinnedAll, now: NOW, simulated: false, ok: true }).submods['props-enclave']?.[
+        'ear.status'
+      ],
+    ).toBe('warning');
+    // A proof that is there is still checked under a relaxed policy.
+    const withBad = await loggedBundle(enclave, attestation);
+    withBad.logProofs[0] = { ...(withBad.logProofs[0] as object), leafHash: hex32('ab') };
+    const bad = await verifyBundle(withBad, { policy: relaxed, now: NOW });
+    expect(bad.checks.filter((c) => !c.ok).map((c) => [c.id, c.code])).toEqual([
+      ['logProofs[0]', 'ERR_LOG_INCLUSION_INVALID'],
+    ]);
+  });
+
+  it('attack: provenance proofs slipped into a bundle, which nothing there verifies, make it malformed', async () => {
+    const { enclave, attestation } = await world();
+    const bundle = await loggedBundle(enclave, attestation);
     const r = await verifyBundle(
       { ...bundle, provenance: [{ kind: 'tlsn', forged: true }] },
       { policy: simPolicy(), now: NOW },
@@ -580,16 +658,7 @@ describe('audit bundle', () => {
 
   it('attack: an invalid verification time, against which every validity window would compare false, is refused', async () => {
     const { enclave, attestation } = await world();
-    const bundle = buildAuditBundle(
-      enclave,
-      [
-        {
-          request: { requestId: request.requestId, nonce: request.nonce },
-          attestation: attestation as ResultAttestation,
-        },
-      ],
-      NOW,
-    );
+    const bundle = await loggedBundle(enclave, attestation);
     // Long after every certificate and the result have expired: refused for that, at a valid time.
     const late = new Date('2036-01-01T00:00:00Z');
     expect((await verifyBundle(bundle, { policy: simPolicy(), now: late })).ok).toBe(false);

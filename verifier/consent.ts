@@ -3,6 +3,8 @@
 import { compactVerify, importJWK, type JWK } from 'jose';
 import {
   CONSENT_JWS_TYP,
+  decodeProtectedHeaderStrict,
+  jsonOfUtf8,
   PropsError,
   jwkThumbprint,
   parseConsent,
@@ -32,6 +34,11 @@ export async function verifyConsent(jws: unknown, p: VerifyConsentParameters): P
   }
   const k = p.ownerJwk;
   const alg = k.alg === 'EdDSA' ? 'EdDSA' : 'ES256';
+  try {
+    decodeProtectedHeaderStrict(jws);
+  } catch (cause) {
+    throw new PropsError('ERR_CONSENT_MALFORMED', { detail: 'protected header', cause });
+  }
   let payload: Uint8Array;
   try {
     const key = await importJWK({ kty: k.kty, crv: k.crv, x: k.x, ...(k.y ? { y: k.y } : {}) } as JWK, alg);
@@ -43,9 +50,9 @@ export async function verifyConsent(jws: unknown, p: VerifyConsentParameters): P
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(payload));
-  } catch {
-    throw new PropsError('ERR_CONSENT_MALFORMED');
+    parsed = jsonOfUtf8(payload, jws.length);
+  } catch (cause) {
+    throw new PropsError('ERR_CONSENT_MALFORMED', { cause });
   }
   const c = parseConsent(parsed);
   if (c.owner !== jwkThumbprint(k)) throw new PropsError('ERR_CONSENT_SIGNATURE_INVALID', { detail: 'owner' });

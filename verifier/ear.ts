@@ -1,10 +1,13 @@
 // Attestation results shaped like IETF RATS EAR (draft-ietf-rats-ear), with an AR4SI trustworthiness vector:
 // 0 no claim; 2..31 affirming; 32..95 warning; 96..127 contraindicated. Simulated hardware is "unsafe" (32):
 // the result can never be better than "warning". Code or model not pinned by policy is "unrecognized" (33): the same.
+// AR4SI has no transparency claim: `props.log-inclusion` carries it, and a result let through without its log proof
+// because the policy relaxed that ("relaxed") also holds the status at "warning".
 import { SignJWT, importJWK, type JWK } from 'jose';
 import type { Check } from './checks.ts';
 import type { Policy } from './policy.ts';
 
+export type LogInclusionClaim = 'none' | 'verified' | 'relaxed' | 'failed';
 export type EarStatus = 'none' | 'affirming' | 'warning' | 'contraindicated';
 export type TrustVector = {
   'instance-identity': number;
@@ -28,6 +31,8 @@ export type Ear = {
       'ear.trustworthiness-vector': TrustVector;
       'ear.appraisal-policy-id': string;
       'props.simulated': boolean;
+      /** verified: every result in its enclave's log; relaxed: some result without a proof, waived by policy. */
+      'props.log-inclusion': LogInclusionClaim;
     }
   >;
 };
@@ -45,6 +50,15 @@ function state(checks: Check[], prefix: string): 'ok' | 'fail' | 'absent' {
   const mine = checks.filter((c) => c.id === prefix || c.id.startsWith(`${prefix}.`) || c.id.startsWith(prefix));
   if (mine.length === 0) return 'absent';
   return mine.every((c) => c.ok) ? 'ok' : 'fail';
+}
+
+const INCLUSION_ID = /^(results\[\d+\]\.log-inclusion|logProofs\[\d+\])$/;
+
+function logInclusion(checks: Check[]): LogInclusionClaim {
+  const mine = checks.filter((c) => INCLUSION_ID.test(c.id));
+  if (mine.length === 0) return 'none';
+  if (mine.some((c) => !c.ok)) return 'failed';
+  return mine.some((c) => c.pinned === false) ? 'relaxed' : 'verified';
 }
 
 function pinned(checks: Check[], id: string): boolean {
@@ -83,6 +97,8 @@ export function buildEar(checks: Check[], opts: { policy: Policy; now: Date; sim
   let status = Object.values(vector)
     .map(tier)
     .reduce<EarStatus>((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'none');
+  const inclusion = logInclusion(checks);
+  if (inclusion === 'relaxed' && ORDER.indexOf(status) < ORDER.indexOf('warning')) status = 'warning';
   if (!opts.ok) status = 'contraindicated';
   return {
     eat_profile: 'tag:github.com,2023:veraison/ear',
@@ -94,6 +110,7 @@ export function buildEar(checks: Check[], opts: { policy: Policy; now: Date; sim
         'ear.trustworthiness-vector': vector,
         'ear.appraisal-policy-id': opts.policy.id,
         'props.simulated': opts.simulated,
+        'props.log-inclusion': inclusion,
       },
     },
   };

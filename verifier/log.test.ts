@@ -10,9 +10,11 @@ import {
   resultStructHash,
   toTypedDataDomain,
   type Eip712DomainValue,
+  EMPTY_TREE_ROOT,
+  toHex,
   type ResultBody,
 } from '../protocol/index.ts';
-import { resultBodyOfJws, verifyLogInclusion, verifySignedTreeHead } from './log.ts';
+import { resultBodyOfJws, verifyLogConsistency, verifyLogInclusion, verifySignedTreeHead } from './log.ts';
 
 // Reference: viem's generic EIP-712 encoder.
 const structViem = (b: ResultBody) =>
@@ -60,5 +62,20 @@ describe('result leaf', () => {
     expect(() =>
       verifyLogInclusion({ leafHash: hex32('01'), index: 0, treeSize: 1, proof: ['nope'], rootHash: hex32('01') }),
     ).toThrow(expect.objectContaining({ code: 'ERR_LOG_INCLUSION_INVALID' }));
+  });
+});
+
+describe('RFC 6962 edge', () => {
+  it('verifyLogConsistency refuses a size-0 → size-0 "proof" to any root but the empty-tree root', () => {
+    const empty = toHex(EMPTY_TREE_ROOT);
+    expect(() =>
+      verifyLogConsistency({ oldSize: 0, newSize: 0, oldRoot: empty, newRoot: hex32('aa'), proof: [] }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_LOG_CONSISTENCY_INVALID' }));
+    expect(() =>
+      verifyLogConsistency({ oldSize: 0, newSize: 0, oldRoot: empty, newRoot: empty, proof: [] }),
+    ).not.toThrow();
+    expect(() =>
+      verifyLogConsistency({ oldSize: 0, newSize: 3, oldRoot: empty, newRoot: hex32('aa'), proof: [] }),
+    ).not.toThrow();
   });
 });

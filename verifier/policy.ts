@@ -14,7 +14,9 @@ import {
   type Hex,
 } from '../protocol/index.ts';
 
-export const POLICY_VERSION = 1;
+// 2: the required `bundle` section (transparency-log inclusion). A version 1 file is refused as an unknown version
+// rather than read with the new requirement guessed.
+export const POLICY_VERSION = 2;
 
 const anyOr = <T extends z.ZodType>(t: T) => z.union([z.literal('any'), z.array(t).min(1).max(256)]);
 
@@ -117,6 +119,13 @@ export const policySchema = z.strictObject({
     maxAgeSeconds: z.number().int().positive(),
     clockSkewSeconds: z.number().int().nonnegative().max(600),
     eip712Domains: anyOr(z.strictObject({ chainId: z.number().int().positive(), verifyingContract: address })),
+  }),
+  bundle: z.strictObject({
+    /**
+     * Every result of an audit bundle must come with its inclusion proof under a signed head of its enclave's log.
+     * false waives that (a bundle made outside a service, with no log): the verdict reports it as relaxed.
+     */
+    requireLogInclusion: z.boolean(),
   }),
 });
 

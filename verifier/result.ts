@@ -1,13 +1,14 @@
 // verifyResult: a result attestation is authentic when its JWS verifies under the evidence-bound JWS key and its
 // EIP-712 signature under the evidence-bound on-chain key; it is acceptable when it names this evidence and manifest,
 // answers the caller's request and nonce, is fresh, and its algorithm and domain are allowed by policy.
-import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { compactVerify, importJWK, type JWK } from 'jose';
 import { recoverAddress } from 'viem';
 import {
   batchRootOf,
   fromHex,
   isBatchedResult,
   parseBatchedResult,
+  decodeProtectedHeaderStrict,
   parseJsonText,
   parseResultBatchHead,
   parseResultAttestation,
@@ -197,9 +198,9 @@ async function acceptanceChecks(body: ResultBody, opts: VerifyResultOptions, che
 /** JWS verification under the evidence-bound key, with the algorithm and key decided from the header first. */
 async function verifyBoundJws(jws: string, opts: VerifyResultOptions, typ: string): Promise<Uint8Array> {
   const keys = opts.evidence.keys;
-  let header: ReturnType<typeof decodeProtectedHeader>;
+  let header: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(jws);
+    header = decodeProtectedHeaderStrict(jws);
   } catch (cause) {
     throw new PropsError('ERR_RESULT_MALFORMED', { detail: 'protected header', cause });
   }

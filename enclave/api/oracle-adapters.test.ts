@@ -30,6 +30,37 @@ describe('oracle boundary: consents', () => {
   });
 });
 
+describe('oracle boundary: consent fields that are not strings', () => {
+  it('attack: a consent whose inputCommitment or lender is an object with a toString member is malformed (4xx problem), not a 500', async () => {
+    const enclave = await simEnclave({ seed: 'service' });
+    const b = oracleBoundary({
+      enclave,
+      verifyProvenance: async () => {
+        throw new Error('not reached');
+      },
+      clock: () => new Date(),
+    });
+    const w = await testService({ enclave, ingest: b.ingest, verifyConsent: b.verifyConsent });
+    const ic = `0x${'11'.repeat(32)}`;
+    for (const claims of [
+      { inputCommitment: { toString: 1 }, lender: 'lender-a' },
+      { inputCommitment: { toString: {} }, lender: 'lender-a' },
+      { inputCommitment: ic, lender: { toString: 1 } },
+      { inputCommitment: ic, lender: { valueOf: 1, toString: null } },
+      { inputCommitment: ic },
+      { inputCommitment: 7, lender: 'lender-a' },
+    ]) {
+      const consent = `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+      await expect(b.verifyConsent(consent, async () => undefined)).rejects.toMatchObject({
+        code: 'ERR_CONSENT_MALFORMED',
+      });
+      const r = await w.call('POST', '/v1/consents', { consent });
+      expect([claims, r.status, r.json.code]).toEqual([claims, 400, 'ERR_CONSENT_MALFORMED']);
+      expect(r.type).toBe('application/problem+json');
+    }
+  });
+});
+
 /** A service over the boundary whose provenance verifier answers `verdict` for every proof, and a checked enclave. */
 async function boundaryWith(verdict: Record<string, unknown>) {
   const enclave = await simEnclave({ seed: 'service' });

@@ -10,11 +10,14 @@ import { decryptSubmission, signReceipt, type ProvenanceVerifier } from '../inge
 import type { Consent, Ingest, VerifyConsent } from './deps.ts';
 
 function addressedDigest(jwe: string): Hex {
+  let digest: unknown;
   try {
-    return String(decodeProtectedHeader(jwe)[JWE_HEADER.evidenceDigest]) as Hex;
+    digest = decodeProtectedHeader(jwe)[JWE_HEADER.evidenceDigest];
   } catch {
     throw new PropsError('ERR_SUBMISSION_MALFORMED');
   }
+  if (typeof digest !== 'string') throw new PropsError('ERR_SUBMISSION_MALFORMED');
+  return digest as Hex;
 }
 
 export type OracleBoundary = { ingest: Ingest; verifyConsent: VerifyConsent };
@@ -92,7 +95,10 @@ export function oracleBoundary(o: {
     // Only read to find the submission (the signature is checked below): but it must be an object to be read at all.
     if (typeof claimed !== 'object' || claimed === null || Array.isArray(claimed))
       throw new PropsError('ERR_CONSENT_MALFORMED');
-    const inputCommitment = String(claimed.inputCommitment);
+    // Strings or nothing: `String()` of an object runs its own `toString` (a crafted one throws, a 500).
+    const { inputCommitment, lender } = claimed;
+    if (typeof inputCommitment !== 'string' || typeof lender !== 'string')
+      throw new PropsError('ERR_CONSENT_MALFORMED');
     // Signature, owner key, inputs and time are checked here; lender and uses are enforced per job by the service.
     // With several submissions of the same inputs, the consent belongs to the one whose owner key signed it.
     let lastError: unknown = new PropsError('ERR_CONSENT_WRONG_INPUTS', { detail: 'no submission with these inputs' });
@@ -103,7 +109,7 @@ export function oracleBoundary(o: {
         try {
           const c = await verifyOracleConsent(consent, {
             ownerJwk,
-            lender: String(claimed.lender),
+            lender,
             purpose: 'credit-scoring',
             inputCommitment: inputCommitment as Hex,
             now: o.clock(),

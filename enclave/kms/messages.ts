@@ -2,10 +2,11 @@
 // KMS's release (a JWS by the KMS's evidence-bound key, inside a JWE to the asker's attested release key). Each
 // opener checks the header before the cryptography and parses the payload strictly.
 import type { KeyObject } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { CompactEncrypt, compactDecrypt, compactVerify, importJWK, type JWK } from 'jose';
 import {
   canonicalBytes,
   KMS_TYP,
+  decodeProtectedHeaderStrict,
   parseJsonText,
   parseWith,
   PropsError,
@@ -22,7 +23,7 @@ const MAX_PAYLOAD = 16_384;
 
 async function verifyJws(jws: string, key: PublicJwk, typ: string, code: ErrorCode): Promise<unknown> {
   try {
-    const header = decodeProtectedHeader(jws);
+    const header = decodeProtectedHeaderStrict(jws);
     if (header.alg !== 'ES256' || header.typ !== typ || header.kid !== key.kid || header.crit !== undefined)
       throw new Error('header');
     const { payload } = await compactVerify(jws, await importJWK({ ...key } as JWK, 'ES256'), {
@@ -55,7 +56,7 @@ export async function sealRelease(sign: JwsSigner, claims: ReleaseClaims, to: Pu
 export async function openRelease(jwe: string, releaseKey: KeyObject, kmsKey: PublicJwk): Promise<ReleaseClaims> {
   let jws: string;
   try {
-    const header = decodeProtectedHeader(jwe);
+    const header = decodeProtectedHeaderStrict(jwe);
     if (header.typ !== KMS_TYP.releaseJwe || header.zip !== undefined || header.crit !== undefined)
       throw new Error('header');
     const { plaintext } = await compactDecrypt(jwe, releaseKey, {

@@ -4,23 +4,19 @@
 // long the log grows; rebuilt from the store's leaves at start, so a crash loses nothing committed). The log's id is
 // the enclave's on-chain key id: in a fleet every instance appends to its own log in the shared store.
 import {
-  canonicalBytes,
   chainKeyId,
   fromHex,
   leafHash,
   MerkleTree,
   PropsError,
   toHex,
-  TREE_HEAD_JWS_TYP,
-  TREE_HEAD_TYP,
-  treeHeadDigest,
   type Hex,
   type SignedTreeHead,
-  type TreeHeadBody,
 } from '../../protocol/index.ts';
 import type { Enclave } from '../boot.ts';
 import type { CompletedJob, Store } from '../store/types.ts';
 import { proofsOf, type LogProofs } from './proofs.ts';
+import { signTreeHead } from './sign-head.ts';
 
 export type TransparencyLog = LogProofs & {
   /** The log id: the enclave's on-chain key id. */
@@ -67,13 +63,7 @@ export async function openTransparencyLog(deps: {
         throw new PropsError('ERR_STATE_FORKED', { detail: `stored head at ${treeSize}` });
       return { ...stored, rootHash: stored.rootHash } as SignedTreeHead;
     }
-    const timestamp = Math.floor(clock().getTime() / 1000);
-    const body: TreeHeadBody = { v: 1, typ: TREE_HEAD_TYP, treeSize, rootHash, timestamp };
-    const jws = await enclave.signJws(canonicalBytes(body), { typ: TREE_HEAD_JWS_TYP });
-    const chainSignature = await enclave.keys.chainSigner.signDigest(
-      fromHex(treeHeadDigest(treeSize, rootHash, timestamp), 32),
-    );
-    const sth = { treeSize, rootHash, timestamp, jws, chainSignature };
+    const sth = await signTreeHead(enclave, { treeSize, rootHash, timestamp: Math.floor(clock().getTime() / 1000) });
     await store.putTreeHead(id, sth);
     deps.onHead?.(sth);
     return sth;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
+import { startCheckpointer, type Checkpointer, type CheckpointerLogger } from './checkpointer.ts';
 import * as t from './schema.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -15,8 +15,15 @@ export type SqliteConnection = { sqlite: Database.Database; db: SqliteDb; checkp
 /** True when a statement failed on one of the table's constraints, as a duplicate does. */
 export const isUnique = (e: unknown) => (e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 
-/** `trace` hears the text of every statement run (better-sqlite3's `verbose`). */
-export function openSqliteConnection(file: string, trace: ((sql: string) => void) | undefined): SqliteConnection {
+export type SqliteConnectionOptions = {
+  /** Hears the text of every statement run (better-sqlite3's `verbose`). */
+  trace?: ((sql: string) => void) | undefined;
+  /** Hears the checkpoint worker's failures, without data (checkpointer.ts). */
+  logger?: CheckpointerLogger | undefined;
+};
+
+export function openSqliteConnection(file: string, opts: SqliteConnectionOptions = {}): SqliteConnection {
+  const { trace } = opts;
   const sqlite = new Database(file, trace ? { verbose: (sql) => trace(String(sql)) } : {});
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL'); // WAL + NORMAL: a crash of the process loses nothing committed
@@ -28,11 +35,15 @@ export function openSqliteConnection(file: string, trace: ((sql: string) => void
   sqlite.pragma('temp_store = MEMORY');
   const db: SqliteDb = drizzle(sqlite, { schema: t });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { sqlite, db, checkpointer: startWalCheckpoints(sqlite, file) };
+  return { sqlite, db, checkpointer: startWalCheckpoints(sqlite, file, opts.logger) };
 }
 
 /** A file database checkpoints its WAL from a worker thread, not on the committing event loop (checkpointer.ts). */
-function startWalCheckpoints(sqlite: Database.Database, file: string): Checkpointer | undefined {
+function startWalCheckpoints(
+  sqlite: Database.Database,
+  file: string,
+  logger: CheckpointerLogger | undefined,
+): Checkpointer | undefined {
   if (file === ':memory:' || file === '' || sqlite.pragma('journal_mode', { simple: true }) !== 'wal') return undefined;
   // Backstop. The WAL restarts from its start only when a write transaction begins with every frame copied, and
   // under sustained writes the worker's checkpoints (two fsyncs each) never quite catch up with commits a few ms
@@ -40,5 +51,5 @@ function startWalCheckpoints(sqlite: Database.Database, file: string): Checkpoin
   // worker has not, but syncing the WAL and the database on the event loop, a 15–40 ms stall (`perf trace` under
   // load). At 8,192 pages that came every ~1.3 s under load here; at 65,536 (a WAL of up to 256 MB) 8 times as rarely.
   sqlite.pragma('wal_autocheckpoint = 65536');
-  return startCheckpointer(file);
+  return startCheckpointer(file, logger ? { logger } : {});
 }

@@ -1,13 +1,14 @@
 // What only the SQLite store has: the backlog read through its partial index (query plans), batch heads as rows of
 // their own table, and a database made by the earlier migrations upgraded in place. The behaviour it shares with the
 // PostgreSQL store is in behaviour.test.ts.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { describe, expect, it } from 'vitest';
+import type { CheckpointerFailure } from './checkpointer.ts';
 import { MIGRATIONS_FOLDER, openSqliteStore } from './sqlite.ts';
 import { hex, job, NOW, seed } from '../../testing/store-rows.ts';
 
@@ -157,5 +158,26 @@ describe('sqlite store', () => {
     expect(await reopened.logIds()).toEqual(['log-a']);
     await reopened.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Flaky store close: close resolves after the checkpoint worker has closed its connection, and nothing is written after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'props-close-'));
+    const file = join(dir, 'props.db');
+    const failures: CheckpointerFailure[] = [];
+    const store = openSqliteStore(file, { logger: (e) => failures.push(e) });
+    await seed(store, [job(1), job(2), job(3)]);
+    // Long enough for the worker to have opened its connection and run checkpoints.
+    await new Promise((r) => setTimeout(r, 100));
+    await store.close();
+    // The store's own connection closed last, so SQLite checkpointed and removed the WAL and its index as it closed.
+    expect(readdirSync(dir)).toEqual(['props.db']);
+    const before = statSync(file);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readdirSync(dir)).toEqual(['props.db']);
+    const after = statSync(file);
+    expect([after.size, after.mtimeMs]).toEqual([before.size, before.mtimeMs]);
+    expect(store.checkpointFailures).toBe(0);
+    expect(failures).toEqual([]);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -3,6 +3,7 @@
 // assembles the store from its parts: the connection, the prepared statements and the method groups.
 import type Database from 'better-sqlite3';
 import { sqliteAcceptance } from './sqlite-accept.ts';
+import type { CheckpointerLogger } from './checkpointer.ts';
 import { openSqliteConnection } from './sqlite-connection.ts';
 import { sqliteJobs } from './sqlite-jobs.ts';
 import { sqliteLog } from './sqlite-log.ts';
@@ -14,12 +15,21 @@ import type { Store } from './types.ts';
 
 export { MIGRATIONS_FOLDER } from './sqlite-connection.ts';
 
-/** `trace` hears the text of every statement run (better-sqlite3's `verbose`): for diagnostics and query-plan tests. */
-export function openSqliteStore(
-  file = ':memory:',
-  opts: { trace?: (sql: string) => void } = {},
-): Store & { readonly sqlite: Database.Database } {
-  const { sqlite, db, checkpointer } = openSqliteConnection(file, opts.trace);
+export type SqliteStoreOptions = {
+  /** Hears the text of every statement run (better-sqlite3's `verbose`): for diagnostics and query-plan tests. */
+  trace?: (sql: string) => void;
+  /** Hears the WAL checkpoint worker's failures, without data; stderr as JSON lines when not given. */
+  logger?: CheckpointerLogger;
+};
+
+export type SqliteStore = Store & {
+  readonly sqlite: Database.Database;
+  /** Failures of the WAL checkpoint worker so far (0 for an in-memory database, which has none). */
+  readonly checkpointFailures: number;
+};
+
+export function openSqliteStore(file = ':memory:', opts: SqliteStoreOptions = {}): SqliteStore {
+  const { sqlite, db, checkpointer } = openSqliteConnection(file, opts);
   const statements = prepareStatements(db, sqlite);
   const meta = sqliteMetaReads(statements.raw);
   // The per-lender rate: the only process on the database keeps its buckets in memory.
@@ -38,8 +48,13 @@ export function openSqliteStore(
       // No other process shares an embedded database.
       return () => {};
     },
+    get checkpointFailures() {
+      return checkpointer?.failures ?? 0;
+    },
+    // The worker's connection closes first, so this one is the last: SQLite checkpoints the WAL and removes the -wal
+    // and -shm files as it closes, and nothing writes to the database once close has resolved.
     async close() {
-      checkpointer?.stop();
+      await checkpointer?.stop();
       sqlite.close();
     },
   };

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildPage } from '../../cli/pages.ts';
-import { buildAuditBundle, commitInputs, DEMO_OUTPUT, SAMPLE_STATEMENT } from '../../enclave/index.ts';
+import {
+  buildAuditBundle,
+  commitInputs,
+  DEMO_OUTPUT,
+  logBundleResults,
+  SAMPLE_STATEMENT,
+} from '../../enclave/index.ts';
 import { ARTIFACTS, hasChromium, launch } from './chromium.ts';
 import { NOW, hex32, simEnclave } from '../../testing/enclave.ts';
 
@@ -30,9 +36,13 @@ describe.skipIf(!hasChromium)('auditor page (Chromium)', () => {
     const enclave = await simEnclave();
     const request = { requestId: hex32('11'), nonce: hex32('22'), consentRef: hex32('33') };
     const attestation = await enclave.signResult(request, DEMO_OUTPUT, commitInputs(SAMPLE_STATEMENT));
-    const bundle = buildAuditBundle(
+    const bundle = await logBundleResults(
       enclave,
-      [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }],
+      buildAuditBundle(
+        enclave,
+        [{ request: { requestId: request.requestId, nonce: request.nonce }, attestation }],
+        NOW,
+      ),
       NOW,
     );
     writeFileSync(good, JSON.stringify(bundle));

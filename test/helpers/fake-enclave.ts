@@ -58,11 +58,12 @@ export async function fakeEnclave(): Promise<FakeEnclave> {
     manifestHash: manifestHash(manifest),
   };
   const policy: Policy = {
-    version: 1,
+    version: 2,
     id: 'owner-test',
     evidence: { allowSimulated: true, allowDebug: false, platforms: { sim: { rootKeys: 'any' } } },
     manifest: { codeHashes: [manifest.codeHash], modelHashes: [manifest.modelHash], policyHashes: 'any' },
     result: { algorithms: ['ES256'], maxAgeSeconds: 600, clockSkewSeconds: 60, eip712Domains: 'any' },
+    bundle: { requireLogInclusion: true },
   };
   return {
     evidence,

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, parsePolicyText, type Policy } from '../policy.ts';
+import { parsePolicy, parsePolicyText, POLICY_VERSION, type Policy } from '../policy.ts';
 import { appraise } from './appraise.ts';
 import { fixturesDir } from './fixtures.ts';
 import { makeRealVerifiers } from './real.ts';
@@ -13,7 +13,7 @@ const defaultPolicy = (): Policy => parsePolicyText(text('attestation-default.js
 
 describe('attestation policy files', () => {
   it.each(['attestation-default.json', 'attestation-tcb-lenient.json'])('%s parses', (f) => {
-    expect(parsePolicyText(text(f)).version).toBe(1);
+    expect(parsePolicyText(text(f)).version).toBe(POLICY_VERSION);
   });
 
   it('a section with a missing field is refused', () => {
@@ -32,6 +32,19 @@ describe('attestation policy files', () => {
     const p = JSON.parse(text('attestation-default.json'));
     p.evidence.platforms.nitro.pcr3 = 'any';
     expect(() => parsePolicy(p)).toThrow(expect.objectContaining({ code: 'ERR_POLICY_MALFORMED' }));
+  });
+
+  it('log inclusion is a required field: a policy without the bundle section is refused', () => {
+    const p = JSON.parse(text('attestation-default.json'));
+    delete p.bundle;
+    expect(() => parsePolicy(p)).toThrow(expect.objectContaining({ code: 'ERR_POLICY_MALFORMED' }));
+  });
+
+  it('a version 1 policy, written before the bundle section, is refused as an unknown version', () => {
+    const p = JSON.parse(text('attestation-default.json'));
+    delete p.bundle;
+    p.version = 1;
+    expect(() => parsePolicy(p)).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_VERSION' }));
   });
 });
 

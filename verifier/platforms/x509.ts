@@ -62,9 +62,79 @@ function linkVerified(cert: X509Certificate, issuer: X509Certificate): boolean {
   return true;
 }
 
+/** What RFC 5280 path validation reads from an issuer: basicConstraints, the keyCertSign bit, self-issuance. */
+type IssuerConstraints = {
+  ca: boolean;
+  pathLen: number | undefined;
+  /** undefined when the certificate has no keyUsage extension (any use allowed). */
+  keyCertSign: boolean | undefined;
+  /** Subject and issuer names equal: a CA's own re-key, not counted against a pathLenConstraint (RFC 5280 6.1.4 l). */
+  selfIssued: boolean;
+};
+
+// Keyed by DER fingerprint, like the links above: issuers are few (intermediates and pinned roots) and immutable.
+const issuerConstraints = new Map<string, IssuerConstraints>();
+
+function extension<T>(exts: readonly asn1.Extension[], oid: string, type: new () => T): T | undefined {
+  const found = exts.filter((e) => e.extnID === oid);
+  if (found.length > 1) throw new RangeError(`duplicate extension ${oid}`);
+  const ext = found[0];
+  return ext ? AsnConvert.parse(ext.extnValue, type) : undefined;
+}
+
+function constraintsOf(c: X509Certificate): IssuerConstraints {
+  const cached = issuerConstraints.get(c.fingerprint256);
+  if (cached) return cached;
+  const tbs = AsnConvert.parse(c.raw, asn1.Certificate).tbsCertificate;
+  const exts = tbs.extensions ?? [];
+  const bc = extension(exts, asn1.id_ce_basicConstraints, asn1.BasicConstraints);
+  const ku = extension(exts, asn1.id_ce_keyUsage, asn1.KeyUsage);
+  const name = (n: asn1.Name) => Buffer.from(AsnConvert.serialize(n));
+  const out: IssuerConstraints = {
+    ca: bc?.cA === true,
+    pathLen: bc?.cA === true ? bc.pathLenConstraint : undefined,
+    keyCertSign: ku === undefined ? undefined : (ku.toNumber() & asn1.KeyUsageFlags.keyCertSign) !== 0,
+    selfIssued: name(tbs.subject).equals(name(tbs.issuer)),
+  };
+  if (issuerConstraints.size >= MAX_LINKS) issuerConstraints.delete(issuerConstraints.keys().next().value as string);
+  issuerConstraints.set(c.fingerprint256, out);
+  return out;
+}
+
+/**
+ * The RFC 5280 rules for the issuer at `full[j]` (leaf first): basicConstraints with cA true, keyCertSign when a
+ * keyUsage is present, and no more non-self-issued intermediates below it (full[1..j-1]) than its pathLenConstraint.
+ * Each failure is ERR_EVIDENCE_CHAIN_INVALID with a detail naming the rule.
+ */
+function checkIssuerConstraints(full: readonly X509Certificate[], j: number, what: string): void {
+  const issuer = full[j] as X509Certificate;
+  let c: IssuerConstraints;
+  try {
+    c = constraintsOf(issuer);
+  } catch (e) {
+    throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: issuer ${j} extensions`, cause: e });
+  }
+  if (!c.ca)
+    throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', {
+      detail: `${what}: issuer ${j} is not a CA (basicConstraints cA)`,
+    });
+  if (c.keyCertSign === false)
+    throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', {
+      detail: `${what}: issuer ${j} keyUsage lacks keyCertSign`,
+    });
+  if (c.pathLen === undefined) return;
+  let below = 0;
+  for (let k = 1; k < j; k++) if (!constraintsOf(full[k] as X509Certificate).selfIssued) below++;
+  if (below > c.pathLen)
+    throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', {
+      detail: `${what}: issuer ${j} pathLenConstraint ${c.pathLen} exceeded by ${below} intermediates`,
+    });
+}
+
 /**
  * Verifies `chain` (leaf first; the root may be included or not) up to `root`: each certificate is issued and
- * signed by the next, CA flags on issuers, and each is inside its validity window at `now`.
+ * signed by the next, every issuer (the root too) is a CA allowed to sign certificates at its depth
+ * (checkIssuerConstraints), and each is inside its validity window at `now`. The leaf need not be a CA.
  * Returns the chain with the root appended.
  */
 export function verifyChain(
@@ -87,8 +157,7 @@ export function verifyChain(
   for (let i = 0; i < full.length - 1; i++) {
     const cert = full[i] as X509Certificate;
     const issuer = full[i + 1] as X509Certificate;
-    if (!issuer.ca)
-      throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: issuer ${i + 1} is not a CA` });
+    checkIssuerConstraints(full, i + 1, what);
     if (!linkVerified(cert, issuer))
       throw new PropsError('ERR_EVIDENCE_CHAIN_INVALID', { detail: `${what}: certificate ${i}` });
   }

@@ -1,7 +1,7 @@
 // Shared JWS checking for the two JOSE-based kinds: explicit `typ`, algorithm allow-list, key chosen only by a pinned
 // `kid`, then jose's signature check. Returns the verified payload bytes; never trusts a key carried in the header.
-import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
-import { PropsError } from '../../protocol/index.ts';
+import { compactVerify, importJWK, type JWK } from 'jose';
+import { decodeProtectedHeaderStrict, jsonOfUtf8, PropsError } from '../../protocol/index.ts';
 
 /** A pinned public key as policy or evidence states it (optional members may be absent or undefined). */
 export type TrustedJwk = {
@@ -34,9 +34,9 @@ export async function verifyPinnedJws(
   if (typeof jws !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(jws)) {
     throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'expected compact JWS' });
   }
-  let header: ReturnType<typeof decodeProtectedHeader>;
+  let header: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(jws);
+    header = decodeProtectedHeaderStrict(jws);
   } catch (cause) {
     throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'JWS header', cause });
   }
@@ -66,7 +66,8 @@ export async function verifyPinnedJws(
 
 export function parsePayloadJson(payload: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload)) as unknown;
+    // The JWS it came from is already size-bounded.
+    return jsonOfUtf8(payload, payload.length);
   } catch (cause) {
     throw new PropsError('ERR_PROVENANCE_MALFORMED', { detail: 'payload is not JSON', cause });
   }

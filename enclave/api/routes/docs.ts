@@ -7,17 +7,24 @@ const INFO = { openapi: '3.1.0', info: { title: 'Props scoring service', version
 export function docsRoutes(app: Router, metricsText: () => string): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'lenderKey', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', INFO);
-  app.get('/docs', (c) => {
+  // Built on first use, once: the routes are fixed by then, and an unauthenticated flood of document requests must not
+  // cost a schema walk each.
+  let built: { json: string; html: string } | undefined;
+  const docs = () => {
+    if (built) return built;
     const doc = app.getOpenAPI31Document(INFO);
     const rows = Object.entries(doc.paths ?? {})
       .flatMap(([p, item]) =>
         Object.keys(item ?? {}).map((m) => `<tr><td>${m.toUpperCase()}</td><td><code>${p}</code></td></tr>`),
       )
       .join('');
-    return c.html(
-      `<!doctype html><title>Props API</title><h1>Props scoring service</h1><p>OpenAPI: <a href="/openapi.json">/openapi.json</a></p><table>${rows}</table>`,
-    );
-  });
+    built = {
+      json: JSON.stringify(doc),
+      html: `<!doctype html><title>Props API</title><h1>Props scoring service</h1><p>OpenAPI: <a href="/openapi.json">/openapi.json</a></p><table>${rows}</table>`,
+    };
+    return built;
+  };
+  app.get('/openapi.json', (c) => c.body(docs().json, 200, { 'content-type': 'application/json' }));
+  app.get('/docs', (c) => c.html(docs().html));
   app.get('/metrics', (c) => c.text(metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 }
