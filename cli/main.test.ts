@@ -1,21 +1,9 @@
 // The dispatcher answers `--help` and refused options the same way for every command: help on stdout with exit 0,
 // a refused option named on stderr with the command's usage and exit 2 — never a stack trace, never a run.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from './main.ts';
+import { COMMAND_NAMES, main } from './main.ts';
 
-const COMMANDS = [
-  'attest',
-  'attest verify',
-  'verify',
-  'bench',
-  'proof',
-  'manifest',
-  'sim',
-  'model',
-  'chain',
-  'oracle',
-  'serve',
-];
+const COMMANDS = COMMAND_NAMES;
 
 async function props(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -16,6 +16,9 @@ const commands: Record<string, () => Promise<Command>> = {
   kms: async () => (await import('./kms.ts')).kmsCommand,
 };
 
+/** Every command the dispatcher knows, and `attest verify` (the verifier's raw-evidence check under `attest`). */
+export const COMMAND_NAMES: readonly string[] = [...Object.keys(commands), 'attest verify'];
+
 /** The command list with each command's own summary (loads every command module: `--help` only). */
 async function usage(): Promise<string> {
   const lines = await Promise.all(

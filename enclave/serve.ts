@@ -409,7 +409,14 @@ function listen(
     const stop = () => {
       svc.runner.stop();
       server.close(() => {
-        void store.close().finally(resolve);
+        // The batch under way finishes, and a head covering every result this instance logged is signed before the
+        // store closes: other instances serve this log's proofs only under heads its owner signed.
+        void svc.runner
+          .idle()
+          .then(() => svc.deps.log.signedHead())
+          .catch(() => {})
+          .then(() => store.close())
+          .finally(resolve);
       });
       // Keep-alive clients would hold close() open: drop idle connections now, the rest after a grace period.
       server.closeIdleConnections();

@@ -2,6 +2,7 @@
 // 2 usage or unreadable input — through real `node bin/props.js` runs; and the one `--now` parser they all share.
 // Runs are concurrent: each pays the CLI's start-up, and no run here depends on another.
 import { execFile } from 'node:child_process';
+import { COMMAND_NAMES } from '../cli/main.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,21 +43,8 @@ function jsonCodes(r: Run): string[] {
   return [...(v.errors ?? []).map((e) => e.code), ...(v.checks ?? []).filter((c) => !c.ok).map((c) => c.code ?? '')];
 }
 
-// Every command the dispatcher (cli/main.ts) lists, plus the verifier's `attest verify`.
-const COMMANDS = [
-  'attest',
-  'attest verify',
-  'verify',
-  'bench',
-  'proof',
-  'manifest',
-  'sim',
-  'model',
-  'chain',
-  'oracle',
-  'serve',
-  'kms',
-];
+// Every command the dispatcher lists (cli/main.ts), plus the verifier's `attest verify`.
+const COMMANDS = COMMAND_NAMES;
 
 describe('parseNow: the one --now parser', () => {
   it.each([

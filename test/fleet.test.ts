@@ -42,6 +42,25 @@ function props(
   });
 }
 
+/** `props sim --fleet 3` (with `extra`) on a fresh database, 6 borrowers and 2 lenders, in JSON. */
+async function fleetSim(extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const db = await createTestDatabase();
+  cleanup.push(() => db.drop());
+  return props([
+    'sim',
+    '--fleet',
+    '3',
+    ...extra,
+    '--database-url',
+    db.url,
+    '--borrowers',
+    '6',
+    '--lenders',
+    '2',
+    '--json',
+  ]);
+}
+
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -194,20 +213,7 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
   }, 180_000);
 
   it('props sim --fleet 3 --json: exit 0, one instance killed, every bundle verified', async () => {
-    const db = await createTestDatabase();
-    cleanup.push(() => db.drop());
-    const r = await props([
-      'sim',
-      '--fleet',
-      '3',
-      '--database-url',
-      db.url,
-      '--borrowers',
-      '6',
-      '--lenders',
-      '2',
-      '--json',
-    ]);
+    const r = await fleetSim([]);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const out = JSON.parse(r.stdout) as {
       ok: boolean;
@@ -230,21 +236,7 @@ describePg('the fleet (3 props serve processes, one PostgreSQL database)', () =>
   }, 180_000);
 
   it('props sim --fleet 3 --kms --json: fleet keys from two KMS replicas, one killed with an instance, an upgrade mid-run, every job scored by whichever instance claimed it, every bundle verified', async () => {
-    const db = await createTestDatabase();
-    cleanup.push(() => db.drop());
-    const r = await props([
-      'sim',
-      '--fleet',
-      '3',
-      '--kms',
-      '--database-url',
-      db.url,
-      '--borrowers',
-      '6',
-      '--lenders',
-      '2',
-      '--json',
-    ]);
+    const r = await fleetSim(['--kms']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const out = JSON.parse(r.stdout) as {
       ok: boolean;
