@@ -193,6 +193,20 @@ export type TestInstance = {
   connection: KmsConnection;
 };
 
+/** An instance's connection to `kms` as the instance would make it (its app and code, the sim-allowing policy). */
+export function connectTestKms(
+  kms: TestKms,
+  o: { app?: Hex; codeHash?: Hex; fetch?: typeof fetch } = {},
+): Promise<KmsConnection> {
+  return connectKms({
+    urls: [kms.url],
+    app: o.app ?? kms.app,
+    codeHash: o.codeHash ?? kms.codeHash,
+    policy: kmsPolicy(),
+    clock: kms.clock.now,
+    fetch: o.fetch ?? kms.fetch,
+  });
+}
 /** Boots a fleet instance whose keys come from `kms`, as `props serve --kms` does. */
 export async function bootTestInstance(kms: TestKms, o: TestInstanceOptions = {}): Promise<TestInstance> {
   const random = seededRandom(o.seed ?? 'instance');

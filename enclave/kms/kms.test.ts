@@ -26,6 +26,7 @@ import {
   headReport,
   kmsPolicy,
   pipelineIdFor,
+  connectTestKms,
   startTestKms,
   TEST_APP,
   TEST_CODE_HASH,
@@ -36,7 +37,6 @@ import {
   type TestKms,
 } from '../../testing/kms.ts';
 import { hex, job, NOW as NOW_S, seed } from '../../testing/store-rows.ts';
-import { connectKms } from './client.ts';
 import { bootKmsIdentity } from './identity.ts';
 import { sealRelease, signRequest } from './messages.ts';
 import { dataKeyPair, generateFleetSecrets, secretsToWire } from './secrets.ts';
@@ -211,14 +211,7 @@ describe('who is refused the fleet secrets', () => {
 
   it('debug instance: its evidence fails the KMS policy (ERR_EVIDENCE_DEBUG)', async () => {
     const kms = await startTestKms();
-    const conn = await connectKms({
-      urls: [kms.url],
-      app: kms.app,
-      codeHash: kms.codeHash,
-      policy: kmsPolicy(),
-      clock: kms.clock.now,
-      fetch: kms.fetch,
-    });
+    const conn = await connectTestKms(kms);
     await expect(bootOwn(kms, 'debug', { debug: true, fleet: conn.fleetBoot(() => {}) })).rejects.toMatchObject({
       code: 'ERR_EVIDENCE_DEBUG',
     });
@@ -251,14 +244,7 @@ describe('who is refused the fleet secrets', () => {
 
   it('replica of other code or policy asks to join: ERR_KMS_PEER_MISMATCH', async () => {
     const kms = await startTestKms();
-    const peer = await connectKms({
-      urls: [kms.url],
-      app: kms.app,
-      codeHash: kms.codeHash,
-      policy: kmsPolicy(),
-      clock: kms.clock.now,
-      fetch: kms.fetch,
-    });
+    const peer = await connectTestKms(kms);
     for (const [seedName, codeHash, policy] of [
       ['other-code', OTHER_CODE, kmsPolicy()],
       ['other-policy', TEST_CODE_HASH, { ...kmsPolicy(), evidence: { ...kmsPolicy().evidence, id: 'lax@1' } }],
@@ -339,16 +325,9 @@ describe('KMS impostors: the instance checks the KMS before it asks', () => {
 
   it('KMS of another app: ERR_KMS_MISADDRESSED', async () => {
     const kms = await startTestKms({ app: `0x${'a0'.repeat(32)}` });
-    await expect(
-      connectKms({
-        urls: [kms.url],
-        app: TEST_APP,
-        codeHash: TEST_CODE_HASH,
-        policy: kmsPolicy(),
-        clock: kms.clock.now,
-        fetch: kms.fetch,
-      }),
-    ).rejects.toMatchObject({ code: 'ERR_KMS_MISADDRESSED' });
+    await expect(connectTestKms(kms, { app: TEST_APP, codeHash: TEST_CODE_HASH })).rejects.toMatchObject({
+      code: 'ERR_KMS_MISADDRESSED',
+    });
   });
 
   it("host in the middle answers with its own release (fake secrets, another KMS's key): ERR_KMS_RELEASE_SIGNATURE", async () => {
@@ -767,12 +746,7 @@ describe('the witness: heads only grow, forks and rollbacks are refused', () => 
   it('no KMS answering the witnessed head: the instance does not start (ERR_STATE_WITNESS_UNAVAILABLE)', async () => {
     const kms = await startTestKms();
     const inst = await bootTestInstance(kms);
-    const down = await connectKms({
-      urls: [kms.url],
-      app: kms.app,
-      codeHash: kms.codeHash,
-      policy: kmsPolicy(),
-      clock: kms.clock.now,
+    const down = await connectTestKms(kms, {
       fetch: async (input, init) => {
         const req = new Request(input, init);
         if (req.url.includes('/v1/kms/heads/')) throw new TypeError('fetch failed');
